@@ -1,0 +1,94 @@
+#include "app/commands.hpp"
+
+#include <iostream>
+
+#include "app/gateway.hpp"
+#include "common/text.hpp"
+
+namespace gw::app {
+namespace {
+
+bool print_config_problems(const config_result& c, std::ostream& out) {
+    for (const auto& d : c.diagnostics) out << menu::format(d) << "\n";
+    return menu::has_errors(c.diagnostics);
+}
+
+}  // namespace
+
+int check(const std::string& config_path, std::ostream& out) {
+    auto cfg = load_config(config_path);
+    bool failed = print_config_problems(cfg, out);
+    menu_bundle menus = load_menus(cfg.value);
+    for (const auto& d : menus.diagnostics) out << menu::format(d) << "\n";
+    failed = failed || menu::has_errors(menus.diagnostics);
+
+    // Per screen and language: pages on a USSD screen and the longest page.
+    out << "screens (" << menus.ussd_layout->profile().name << ", limit "
+        << cfg.value.ussd.screen_limit_ucs2 << " UCS-2 / " << cfg.value.ussd.screen_limit_gsm7
+        << " GSM-7):\n";
+    for (const auto& [id, s] : menus.source->screens) {
+        if (s.kind == menu::screen_kind::action) continue;
+        out << "  " << id;
+        for (const auto& lang : menus.source->languages) {
+            const auto* laid = menus.ussd_layout->find(id, lang.code);
+            if (!laid) continue;
+            std::size_t longest = 0;
+            for (const auto& p : laid->pages)
+                longest = std::max(longest, measure_text(p.body).units);
+            out << "  " << lang.code << ": " << laid->pages.size() << " page(s), max " << longest;
+        }
+        out << "\n";
+    }
+    out << (failed ? "check FAILED\n" : "check ok\n");
+    return failed ? 1 : 0;
+}
+
+int simulate(const simulate_options& options, std::istream& in, std::ostream& out) {
+    auto cfg = load_config(options.config_path);
+    if (print_config_problems(cfg, out)) return 1;
+    cfg.value.sqlite_path = options.store_path;
+    system_clock_source clock;
+    std::unique_ptr<gateway> gw;
+    try {
+        gw = std::make_unique<gateway>(cfg.value, clock);
+    } catch (const std::exception& e) {
+        out << e.what() << "\n";
+        return 1;
+    }
+    out << "USSD simulator: type a reply and press Enter; an empty line sends an empty reply;\n"
+           "'q' quits. Phone "
+        << options.phone << ".\n";
+    for (int session = 1;; ++session) {
+        service::ussd_request req;
+        req.aggregator = "simulator";
+        req.session_id = "sim-" + std::to_string(session);
+        req.phone = options.phone;
+        req.service_code = "*000#";
+        int inputs = 0;
+        for (;;) {
+            service::ussd_reply r = gw->ussd().handle(req);
+            out << "\n+------------------------------\n| "
+                << (r.end ? "END" : "CON") << "\n";
+            std::size_t start = 0;
+            while (start <= r.text.size()) {
+                auto nl = r.text.find('\n', start);
+                if (nl == std::string::npos) nl = r.text.size();
+                out << "| " << r.text.substr(start, nl - start) << "\n";
+                start = nl + 1;
+            }
+            out << "+------------------------------ (" << measure_text(r.text).units
+                << " chars)\n";
+            if (r.end) break;
+            out << "> " << std::flush;
+            std::string line;
+            if (!std::getline(in, line) || line == "q") return 0;
+            // Africa's Talking style: all inputs so far joined by '*'.
+            req.text = inputs++ == 0 ? line : req.text + "*" + line;
+        }
+        out << "\nSession ended. Enter dials again, 'q' quits.\n> " << std::flush;
+        std::string line;
+        if (!std::getline(in, line) || line == "q") return 0;
+    }
+}
+
+}  // namespace gw::app

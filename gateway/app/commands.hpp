@@ -1,0 +1,24 @@
+#pragma once
+// The gateway's command-line verbs, callable from main and from tests.
+#include <iosfwd>
+#include <string>
+
+namespace gw::app {
+
+// `gateway serve`: runs until SIGINT/SIGTERM. Returns the process exit code.
+int serve(const std::string& config_path);
+
+// `gateway check`: validates config and menus; prints file:line problems
+// and a per-screen page count; non-zero when anything is wrong.
+int check(const std::string& config_path, std::ostream& out);
+
+struct simulate_options {
+    std::string config_path;
+    std::string phone = "+996700000001";
+    std::string store_path = ":memory:";  // the simulator never touches real data by default
+};
+
+// `gateway simulate`: walks the menus in a terminal as a phone would.
+int simulate(const simulate_options& options, std::istream& in, std::ostream& out);
+
+}  // namespace gw::app

@@ -1,0 +1,52 @@
+#pragma once
+// Gateway configuration (config/gateway.yaml). Relative paths in the file
+// are resolved against the directory of the file itself. Problems are
+// reported as file:line diagnostics; defaults apply to absent keys.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "menu/diagnostic.hpp"
+
+namespace gw::app {
+
+struct server_config {
+    std::string address = "127.0.0.1";
+    unsigned short port = 8080;
+    int io_threads = 2;
+    std::chrono::milliseconds read_timeout{10000};
+    std::chrono::milliseconds write_timeout{10000};
+    std::size_t body_limit = 16 * 1024;
+    std::size_t header_limit = 8 * 1024;
+    std::size_t max_connections = 1024;
+    std::chrono::milliseconds drain_timeout{10000};
+};
+
+struct ussd_config {
+    std::chrono::seconds idle_timeout{180};
+    std::chrono::seconds resume_window{900};
+    std::size_t screen_limit_ucs2 = 80;
+    std::size_t screen_limit_gsm7 = 182;
+    std::size_t max_options_per_page = 5;
+    std::size_t max_input_bytes = 480;
+};
+
+struct config {
+    std::string source_file;
+    server_config server;
+    std::string sqlite_path = "data/gateway.db";
+    std::string menu_directory = "menus";
+    ussd_config ussd;
+    std::string default_region = "KG";
+    std::vector<std::string> allowed_regions{"KG", "RU", "KZ"};
+    std::string log_level = "info";
+};
+
+struct config_result {
+    config value;
+    std::vector<menu::diagnostic> diagnostics;
+};
+
+config_result load_config(const std::string& path);
+
+}  // namespace gw::app

@@ -1,0 +1,49 @@
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "app/gateway.hpp"
+#include "common/log.hpp"
+#include "server/http_server.hpp"
+
+namespace gw::app {
+
+int serve(const std::string& config_path) {
+    auto cfg = load_config(config_path);
+    for (const auto& d : cfg.diagnostics) spdlog::warn("{}", menu::format(d));
+    if (menu::has_errors(cfg.diagnostics)) {
+        spdlog::critical("config has errors, not starting");
+        return 2;
+    }
+    spdlog::set_level(spdlog::level::from_str(cfg.value.log_level));
+
+    system_clock_source clock;
+    std::unique_ptr<gateway> gw;
+    try {
+        gw = std::make_unique<gateway>(cfg.value, clock);
+    } catch (const startup_error& e) {
+        spdlog::critical("not starting: {}", e.what());
+        return 2;
+    }
+    const server_config& s = cfg.value.server;
+    server::server_options options{s.address,     s.port,         s.io_threads,
+                                   s.read_timeout, s.write_timeout, s.body_limit,
+                                   s.header_limit, s.max_connections, s.drain_timeout};
+    {
+        server::http_server http(options, [&gw](const http::request& r) { return gw->handle(r); });
+        try {
+            unsigned short port = http.start();
+            std::cout << "hotline gateway listening on http://" << s.address << ":" << port
+                      << " (database " << cfg.value.sqlite_path << ")" << std::endl;
+        } catch (const std::exception& e) {
+            spdlog::critical("cannot listen on {}:{}: {}", s.address, s.port, e.what());
+            return 2;
+        }
+        http.stop_on_signals();
+        http.wait();
+    }
+    gw.reset();  // closes the store after the last request has finished
+    spdlog::info("stopped cleanly");
+    return 0;
+}
+
+}  // namespace gw::app

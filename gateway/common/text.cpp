@@ -1,0 +1,115 @@
+#include "common/text.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace gw {
+namespace {
+
+// Decodes the next code point; returns false on malformed UTF-8.
+bool next_code_point(std::string_view s, std::size_t& i, char32_t& cp) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = byte(i);
+    std::size_t len;
+    if (c < 0x80) {
+        cp = c;
+        len = 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        cp = c & 0x1F;
+        len = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+        cp = c & 0x0F;
+        len = 3;
+    } else if ((c & 0xF8) == 0xF0) {
+        cp = c & 0x07;
+        len = 4;
+    } else {
+        return false;
+    }
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+        unsigned char cc = byte(i + k);
+        if ((cc & 0xC0) != 0x80) return false;
+        cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Reject overlong forms, surrogates and values past U+10FFFF.
+    static constexpr char32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+    return true;
+}
+
+// GSM 03.38 basic character set (one septet each).
+constexpr std::u32string_view gsm_basic =
+    U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    U"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+// Extension table (escape + char: two septets each).
+constexpr std::u32string_view gsm_extension = U"^{}\\[~]|€\f";
+
+int gsm_septets(char32_t cp) {
+    if (gsm_basic.find(cp) != std::u32string_view::npos) return 1;
+    if (gsm_extension.find(cp) != std::u32string_view::npos) return 2;
+    return 0;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    char32_t cp;
+    while (i < s.size())
+        if (!next_code_point(s, i, cp)) return false;
+    return true;
+}
+
+bool is_gsm7(std::string_view s) {
+    std::size_t i = 0;
+    char32_t cp;
+    while (i < s.size()) {
+        if (!next_code_point(s, i, cp) || gsm_septets(cp) == 0) return false;
+    }
+    return true;
+}
+
+text_size measure_text(std::string_view s) {
+    std::size_t septets = 0, utf16 = 0, i = 0;
+    bool gsm = true;
+    char32_t cp;
+    while (i < s.size()) {
+        if (!next_code_point(s, i, cp)) {
+            // Invalid bytes are counted as one replacement character each.
+            ++i;
+            cp = 0xFFFD;
+        }
+        int n = gsm_septets(cp);
+        if (n == 0) gsm = false;
+        septets += n;
+        utf16 += cp > 0xFFFF ? 2 : 1;
+    }
+    if (gsm) return {text_encoding::gsm7, septets};
+    return {text_encoding::ucs2, utf16};
+}
+
+sms_size measure_sms(std::string_view s) {
+    text_size t = measure_text(s);
+    std::size_t single = t.encoding == text_encoding::gsm7 ? 160 : 70;
+    std::size_t part = t.encoding == text_encoding::gsm7 ? 153 : 67;
+    std::size_t segments = t.units <= single ? 1 : (t.units + part - 1) / part;
+    return {t.encoding, t.units, segments};
+}
+
+std::size_t count_code_points(std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s)
+        if ((c & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+std::string_view trim(std::string_view s) {
+    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+    while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+}  // namespace gw

@@ -1,0 +1,40 @@
+#pragma once
+// Text measurement for phone screens and SMS: UTF-8 validation and the
+// length of a text in the units a handset counts (GSM-7 septets or UCS-2
+// code units). All functions expect UTF-8 input.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+bool is_valid_utf8(std::string_view s);
+
+// True when every character is in the GSM 03.38 default alphabet or its
+// extension table, so the text can travel as 7-bit GSM.
+bool is_gsm7(std::string_view s);
+
+enum class text_encoding { gsm7, ucs2 };
+
+struct text_size {
+    text_encoding encoding;
+    std::size_t units;  // septets for GSM-7 (extension chars count 2), UTF-16 units for UCS-2
+};
+
+text_size measure_text(std::string_view s);
+
+struct sms_size {
+    text_encoding encoding;
+    std::size_t units;
+    std::size_t segments;  // 160/153 for GSM-7, 70/67 for UCS-2
+};
+
+sms_size measure_sms(std::string_view s);
+
+// Number of Unicode code points (for free-text length rules).
+std::size_t count_code_points(std::string_view s);
+
+// Trims ASCII white space at both ends.
+std::string_view trim(std::string_view s);
+
+}  // namespace gw

@@ -1,0 +1,110 @@
+#include "menu/check.hpp"
+
+#include <deque>
+#include <set>
+
+namespace gw::menu {
+namespace {
+
+class checker {
+public:
+    checker(const menu& m, std::vector<diagnostic>& out) : m_(m), out_(out) {}
+
+    void error(const source_location& at, std::string msg) { out_.push_back({at, std::move(msg)}); }
+    void warn(const source_location& at, std::string msg) {
+        out_.push_back({at, std::move(msg), true});
+    }
+
+    void translations(const localized& texts, const source_location& at, const std::string& what) {
+        for (const auto& l : m_.languages) {
+            auto it = texts.find(l.code);
+            if (it == texts.end() || it->second.empty())
+                error(at, what + ": missing '" + l.code + "' translation");
+        }
+        for (const auto& [code, _] : texts)
+            if (!m_.has_language(code))
+                warn(at, what + ": text for unknown language '" + code + "'");
+    }
+
+    void reference(const std::string& id, const source_location& at, const std::string& what) {
+        if (id.empty()) return;  // reported by the loader
+        if (!m_.find(id)) error(at, what + " refers to unknown screen '" + id + "'");
+    }
+
+    void run() {
+        const source_location& meta = m_.meta_where;
+        if (m_.languages.empty()) error(meta, "no languages defined");
+        if (!m_.has_language(m_.default_language))
+            error(meta, "default_language '" + m_.default_language + "' is not in languages");
+        reference(m_.start, meta, "start");
+        reference(m_.home, meta, "home");
+        for (const auto& key : required_ui_keys()) {
+            auto it = m_.ui.find(key);
+            if (it == m_.ui.end())
+                error(meta, "ui." + key + " is missing");
+            else
+                translations(it->second, m_.ui_where.at(key), "ui." + key);
+        }
+        for (const auto& [id, s] : m_.screens) screen_checks(s);
+        reachability();
+    }
+
+private:
+    void screen_checks(const screen& s) {
+        const std::string name = "screen '" + s.id + "'";
+        if (s.kind != screen_kind::action) translations(s.text, s.where, name + " text");
+        if (s.kind == screen_kind::input && !s.error.empty())
+            translations(s.error, s.where, name + " error");
+        if (s.kind == screen_kind::input && s.min_length > s.max_length)
+            error(s.where, name + ": min_length is greater than max_length");
+        for (std::size_t i = 0; i < s.options.size(); ++i) {
+            const option& o = s.options[i];
+            const std::string oname = name + " option " + std::to_string(i + 1);
+            translations(o.label, o.where, oname + " label");
+            reference(o.next, o.where, oname);
+        }
+        reference(s.next, s.where, name + " next");
+        if (s.kind == screen_kind::action) {
+            const screen* next = m_.find(s.next);
+            if (next && next->kind != screen_kind::end)
+                error(s.where, name + ": an action must lead to an end screen");
+        }
+        if ((s.kind == screen_kind::info || s.kind == screen_kind::end) && !s.next.empty())
+            warn(s.where, name + ": `next` is ignored on " + to_string(s.kind) + " screens");
+        if (s.kind != screen_kind::end && s.kind != screen_kind::action) {
+            for (const auto& [lang, text] : s.text)
+                if (text.find(ref_placeholder) != std::string::npos)
+                    warn(s.where, name + ": {ref} is only filled on end screens after an action");
+        }
+    }
+
+    void reachability() {
+        std::set<std::string> seen;
+        std::deque<std::string> todo{m_.start, m_.home};
+        while (!todo.empty()) {
+            std::string id = todo.front();
+            todo.pop_front();
+            const screen* s = m_.find(id);
+            if (!s || !seen.insert(id).second) continue;
+            if (!s->next.empty()) todo.push_back(s->next);
+            for (const auto& o : s->options) todo.push_back(o.next);
+        }
+        for (const auto& [id, s] : m_.screens)
+            if (!seen.count(id)) error(s.where, "screen '" + id + "' is unreachable");
+    }
+
+    const menu& m_;
+    std::vector<diagnostic>& out_;
+};
+
+}  // namespace
+
+std::vector<diagnostic> check_menu(const menu& m, const std::vector<const laid_out_menu*>& layouts) {
+    std::vector<diagnostic> out;
+    checker(m, out).run();
+    for (const auto* l : layouts)
+        out.insert(out.end(), l->diagnostics().begin(), l->diagnostics().end());
+    return out;
+}
+
+}  // namespace gw::menu

@@ -1,0 +1,76 @@
+#pragma once
+// The menu as programme staff write it in menus/*.yaml: screens keyed by
+// id, every text given per language. Loaded by load_menu(), validated by
+// check_menu(), laid out into phone screens by layout_menu().
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gw::menu {
+
+// Language code -> text.
+using localized = std::map<std::string, std::string>;
+
+struct source_location {
+    std::string file;
+    int line = 0;  // 1-based; 0 when unknown
+};
+
+enum class screen_kind { language, choice, info, input, action, end };
+
+struct option {
+    localized label;
+    std::string next;
+    std::vector<std::pair<std::string, std::string>> set;  // session variables
+    source_location where;
+};
+
+struct screen {
+    std::string id;
+    screen_kind kind = screen_kind::info;
+    localized text;
+    std::vector<option> options;  // choice screens
+    std::string next;             // language, input and action screens
+    std::string var;              // input screens: variable to fill
+    std::size_t min_length = 1;   // input screens, in characters
+    std::size_t max_length = 160;
+    localized error;     // input screens: error line for a rejected answer
+    std::string action;  // action screens: "create_case" or "escalate"
+    source_location where;
+};
+
+struct language {
+    std::string code;
+    std::string name;  // shown on the language screen, in that language
+};
+
+struct menu {
+    std::vector<language> languages;
+    std::string default_language;
+    std::string start;  // first screen for a number never seen before
+    std::string home;   // where "00" leads and where a known number starts
+    std::map<std::string, localized> ui;
+    std::map<std::string, source_location> ui_where;
+    std::map<std::string, screen> screens;
+    source_location meta_where;
+
+    const screen* find(const std::string& id) const {
+        auto it = screens.find(id);
+        return it == screens.end() ? nullptr : &it->second;
+    }
+    bool has_language(const std::string& code) const {
+        for (const auto& l : languages)
+            if (l.code == code) return true;
+        return false;
+    }
+    // UI string in a language, falling back to the default language.
+    const std::string& ui_text(const std::string& key, const std::string& lang) const;
+};
+
+// UI keys every menu must define (see menus/README.md).
+const std::vector<std::string>& required_ui_keys();
+
+const char* to_string(screen_kind k);
+
+}  // namespace gw::menu

@@ -1,0 +1,299 @@
+#include "server/http_server.hpp"
+
+#include "common/asio_fwd.hpp"
+// (asio_fwd first)
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/log.hpp"
+
+namespace gw::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+// One live connection, visible to stop() so idle ones can be closed.
+struct connection {
+    explicit connection(tcp::socket s) : stream(std::move(s)) {}
+    beast::tcp_stream stream;
+    bool idle = true;  // waiting for the next request (touched on the strand only)
+};
+
+http::request to_plain(bhttp::request<bhttp::string_body>&& r, const std::string& remote) {
+    http::request out;
+    out.method = std::string(r.method_string());
+    out.target = std::string(r.target());
+    for (const auto& f : r) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    out.body = std::move(r.body());
+    out.remote_address = remote;
+    http::split_target(out);
+    return out;
+}
+
+}  // namespace
+
+class http_server::impl {
+public:
+    impl(server_options o, request_handler h)
+        : options(std::move(o)),
+          handler(std::move(h)),
+          ioc(options.io_threads),
+          workers(1),
+          acceptor(ioc),
+          signals(ioc),
+          drain_timer(ioc) {}
+
+    server_options options;
+    request_handler handler;
+    asio::io_context ioc;
+    asio::thread_pool workers;  // one thread: the store has one writer
+    tcp::acceptor acceptor;
+    asio::signal_set signals;
+    asio::steady_timer drain_timer;
+    std::vector<std::thread> threads;
+    std::atomic<bool> stopping{false};
+    std::mutex connections_mutex;
+    std::list<std::shared_ptr<connection>> connections;
+    std::atomic<bool> joined{false};
+
+    // Runs the handler on the worker thread and resumes on the caller's executor.
+    awaitable<http::response> run_handler(http::request req) {
+        auto token = use_awaitable;
+        co_return co_await asio::async_initiate<decltype(token),
+                                                void(std::exception_ptr, http::response)>(
+            [this, req = std::move(req)](auto completion) mutable {
+                auto io_executor = asio::get_associated_executor(completion);
+                auto work = asio::make_work_guard(io_executor);
+                asio::post(workers, [this, req = std::move(req), completion = std::move(completion),
+                                     work = std::move(work)]() mutable {
+                    std::exception_ptr error;
+                    http::response res;
+                    try {
+                        res = handler(req);
+                    } catch (...) {
+                        error = std::current_exception();
+                    }
+                    auto ex = work.get_executor();
+                    asio::post(ex, [completion = std::move(completion), error,
+                                    res = std::move(res)]() mutable {
+                        std::move(completion)(error, std::move(res));
+                    });
+                    work.reset();
+                });
+            },
+            token);
+    }
+
+    awaitable<void> write_response(connection& c, const bhttp::request_header<>& head,
+                                   http::response res, bool keep_alive) {
+        bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status),
+                                                head.version()};
+        out.set(bhttp::field::server, "hotline-gateway");
+        out.set(bhttp::field::content_type, res.content_type);
+        for (auto& [k, v] : res.headers) out.set(k, v);
+        out.keep_alive(keep_alive);
+        if (head.method() != bhttp::verb::head) out.body() = std::move(res.body);
+        out.prepare_payload();
+        beast::error_code ec;
+        c.stream.expires_after(options.write_timeout);
+        co_await bhttp::async_write(c.stream, out, asio::redirect_error(use_awaitable, ec));
+        if (ec) throw beast::system_error(ec);
+    }
+
+    awaitable<void> session(std::shared_ptr<connection> c) {
+        std::string remote;
+        {
+            beast::error_code ec;
+            auto ep = c->stream.socket().remote_endpoint(ec);
+            if (!ec) remote = ep.address().to_string();
+        }
+        beast::flat_buffer buffer;
+        try {
+            for (;;) {
+                if (stopping) break;
+                bhttp::request_parser<bhttp::string_body> parser;
+                parser.body_limit(options.body_limit);
+                parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+                beast::error_code ec;
+                c->idle = true;
+                c->stream.expires_after(options.read_timeout);
+                co_await bhttp::async_read(c->stream, buffer, parser,
+                                           asio::redirect_error(use_awaitable, ec));
+                c->idle = false;
+                if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+                    ec == beast::error::timeout || ec == asio::error::connection_reset ||
+                    ec == asio::error::eof)
+                    break;
+                if (ec) {
+                    int status = 400;
+                    std::string reason = "malformed HTTP request";
+                    if (ec == bhttp::error::body_limit) {
+                        status = 413;
+                        reason = "request body too large";
+                    } else if (ec == bhttp::error::header_limit) {
+                        status = 431;
+                        reason = "request header fields too large";
+                    }
+                    spdlog::info("http: {} from client: {}", status, ec.message());
+                    co_await write_response(*c, parser.get().base(),
+                                            http::error_response(status, reason), false);
+                    break;
+                }
+                auto started = std::chrono::steady_clock::now();
+                bhttp::request<bhttp::string_body> req = parser.release();
+                const bool keep_alive = req.keep_alive();
+                bhttp::request_header<> head = req.base();
+                http::request plain = to_plain(std::move(req), remote);
+                const std::string path = plain.path;
+                http::response res;
+                try {
+                    res = co_await run_handler(std::move(plain));
+                } catch (const std::exception& e) {
+                    // Details stay in the log, never in the response.
+                    spdlog::error("http: handler failed on {}: {}", path, e.what());
+                    res = http::error_response(500, "internal error");
+                }
+                const int status = res.status;
+                co_await write_response(*c, head, std::move(res), keep_alive && !stopping);
+                auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count();
+                spdlog::debug("http: {} {} {} {}us", std::string(head.method_string()), path, status, micros);
+                if (!keep_alive) break;
+            }
+        } catch (const std::exception& e) {
+            spdlog::debug("http: connection ended: {}", e.what());
+        }
+        beast::error_code ignored;
+        c->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        c->stream.close();
+        forget(c);
+    }
+
+    void forget(const std::shared_ptr<connection>& c) {
+        std::lock_guard lock(connections_mutex);
+        connections.remove(c);
+        if (stopping && connections.empty()) drain_timer.cancel();
+    }
+
+    awaitable<void> refuse(tcp::socket socket) {
+        // Over the connection limit: a short answer, then close.
+        static const std::string busy =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 14\r\nConnection: close\r\n"
+            "Retry-After: 1\r\n\r\ntoo many conns";
+        beast::tcp_stream stream(std::move(socket));
+        stream.expires_after(std::chrono::seconds(2));
+        beast::error_code ec;
+        co_await asio::async_write(stream, asio::buffer(busy),
+                                   asio::redirect_error(use_awaitable, ec));
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+
+    awaitable<void> accept_loop() {
+        for (;;) {
+            beast::error_code ec;
+            tcp::socket socket(asio::make_strand(ioc));
+            co_await acceptor.async_accept(socket, asio::redirect_error(use_awaitable, ec));
+            if (ec) {
+                if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+                spdlog::warn("http: accept failed: {}", ec.message());
+                continue;
+            }
+            auto executor = socket.get_executor();
+            std::shared_ptr<connection> c;
+            {
+                std::lock_guard lock(connections_mutex);
+                if (connections.size() >= options.max_connections) {
+                    asio::co_spawn(executor, refuse(std::move(socket)), asio::detached);
+                    continue;
+                }
+                c = std::make_shared<connection>(std::move(socket));
+                connections.push_back(c);
+            }
+            asio::co_spawn(executor, session(c), asio::detached);
+        }
+    }
+
+    void begin_stop() {
+        if (stopping.exchange(true)) return;
+        asio::post(ioc, [this] {
+            spdlog::info("http: stopping: no new connections, draining in-flight requests");
+            beast::error_code ec;
+            acceptor.close(ec);
+            signals.cancel(ec);
+            std::lock_guard lock(connections_mutex);
+            if (connections.empty()) return;
+            for (auto& c : connections) {
+                asio::post(c->stream.get_executor(), [c] {
+                    if (c->idle) c->stream.cancel();
+                });
+            }
+            drain_timer.expires_after(options.drain_timeout);
+            drain_timer.async_wait([this](beast::error_code ec) {
+                if (ec) return;  // drained in time
+                spdlog::warn("http: drain timeout, closing remaining connections");
+                ioc.stop();
+            });
+        });
+    }
+};
+
+http_server::http_server(server_options options, request_handler handler)
+    : impl_(std::make_unique<impl>(std::move(options), std::move(handler))) {}
+
+http_server::~http_server() {
+    stop();
+    wait();
+}
+
+unsigned short http_server::start() {
+    auto& i = *impl_;
+    tcp::endpoint ep(asio::ip::make_address(i.options.address), i.options.port);
+    i.acceptor.open(ep.protocol());
+    i.acceptor.set_option(asio::socket_base::reuse_address(true));
+    i.acceptor.bind(ep);
+    i.acceptor.listen(asio::socket_base::max_listen_connections);
+    unsigned short port = i.acceptor.local_endpoint().port();
+    asio::co_spawn(i.ioc, i.accept_loop(), asio::detached);
+    for (int t = 0; t < i.options.io_threads; ++t) i.threads.emplace_back([&i] { i.ioc.run(); });
+    spdlog::info("http: listening on {}:{}", i.options.address, port);
+    return port;
+}
+
+void http_server::stop_on_signals() {
+    auto& i = *impl_;
+    i.signals.add(SIGINT);
+    i.signals.add(SIGTERM);
+    i.signals.async_wait([this](beast::error_code ec, int sig) {
+        if (ec) return;
+        spdlog::info("http: signal {} received", sig);
+        impl_->begin_stop();
+    });
+}
+
+void http_server::stop() {
+    if (impl_->threads.empty()) return;
+    impl_->begin_stop();
+}
+
+void http_server::wait() {
+    auto& i = *impl_;
+    if (i.joined.exchange(true)) return;
+    for (auto& t : i.threads) t.join();
+    i.workers.join();
+}
+
+}  // namespace gw::server

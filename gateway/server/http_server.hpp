@@ -1,0 +1,55 @@
+#pragma once
+// The HTTP/1.1 server (Boost.Beast over Asio). One coroutine per
+// connection on its own strand; a fresh parser with body and header
+// limits per request; a timeout before every read and write; keep-alive.
+// Handlers run on one worker thread (they may block on the store), never
+// on the I/O threads. stop() drains: no new connections, in-flight
+// requests finish, idle keep-alive connections are closed.
+// No Beast or Asio type appears in this header.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace gw::server {
+
+struct server_options {
+    std::string address = "127.0.0.1";
+    unsigned short port = 0;  // 0: any free port
+    int io_threads = 2;
+    std::chrono::milliseconds read_timeout{10000};
+    std::chrono::milliseconds write_timeout{10000};
+    std::size_t body_limit = 16 * 1024;
+    std::size_t header_limit = 8 * 1024;
+    std::size_t max_connections = 1024;
+    std::chrono::milliseconds drain_timeout{10000};
+};
+
+using request_handler = std::function<http::response(const http::request&)>;
+
+class http_server {
+public:
+    http_server(server_options options, request_handler handler);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    // Binds, listens and starts the I/O threads; returns the bound port.
+    // Throws std::system_error when the address cannot be bound.
+    unsigned short start();
+    // SIGINT and SIGTERM start a graceful stop.
+    void stop_on_signals();
+    // Starts a graceful stop; returns at once. Safe from any thread.
+    void stop();
+    // Blocks until the server has stopped and all threads are joined.
+    void wait();
+
+private:
+    class impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace gw::server

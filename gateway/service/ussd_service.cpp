@@ -1,0 +1,323 @@
+#include "service/ussd_service.hpp"
+
+#include "common/log.hpp"
+#include "common/text.hpp"
+#include "service/session_codec.hpp"
+
+namespace gw::service {
+
+struct ussd_service::live_session {
+    std::string key;
+    std::string phone;  // E.164
+    menu::session_state state;
+    std::string last_text;     // cumulative text of the last hop
+    ussd_reply last_reply;     // answered again when a hop is retried
+    std::string resume_from;   // session offered for resuming, while the offer is open
+    std::string known_language;
+    long long started_at = 0;
+    long long updated_at = 0;
+};
+
+namespace {
+
+std::string var_or(const menu::session_state& s, const std::string& name, std::string fallback) {
+    auto it = s.vars.find(name);
+    return it == s.vars.end() ? std::move(fallback) : it->second;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+    return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+ussd_service::ussd_service(std::shared_ptr<const menu::engine> engine, store::store& store,
+                           phone_normalizer phones, const clock_source& clock,
+                           ussd_settings settings)
+    : engine_(std::move(engine)),
+      store_(store),
+      phones_(std::move(phones)),
+      clock_(clock),
+      settings_(settings) {}
+
+ussd_service::~ussd_service() = default;
+
+void ussd_service::set_engine(std::shared_ptr<const menu::engine> engine) {
+    std::lock_guard lock(mutex_);
+    engine_ = std::move(engine);
+}
+
+std::size_t ussd_service::active_sessions() const {
+    std::lock_guard lock(mutex_);
+    return sessions_.size();
+}
+
+ussd_reply ussd_service::handle(const ussd_request& req) {
+    std::lock_guard lock(mutex_);
+    try {
+        return hop(req);
+    } catch (const store::store_error& e) {
+        spdlog::error("ussd: store failure, answering 'try again later': {}", e.what());
+        auto it = sessions_.find(req.aggregator + ":" + req.session_id);
+        menu::session_state s;
+        if (it != sessions_.end()) s = it->second->state;
+        return {engine_->ui(s, "store_error"), true};
+    }
+}
+
+ussd_reply ussd_service::bad_number() const {
+    // Her language is unknown: both languages, in the menu's order.
+    std::string text;
+    for (const auto& lang : engine_->layout().source().languages) {
+        menu::session_state s;
+        s.language = lang.code;
+        if (!text.empty()) text += '\n';
+        text += engine_->ui(s, "bad_number");
+    }
+    return {text, true};
+}
+
+ussd_reply ussd_service::hop(const ussd_request& req) {
+    const long long now = to_unix_seconds(clock_.now());
+    const std::string key = req.aggregator + ":" + req.session_id;
+
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) {
+        if (auto rec = store_.find_session(key)) {
+            if (rec->status != "active") {
+                menu::session_state s;
+                try {
+                    s = decode_state(rec->state).engine;
+                } catch (const std::exception&) {
+                }
+                return {engine_->ui(s, "session_expired"), true};
+            }
+            auto s = std::make_unique<live_session>();
+            s->key = key;
+            s->phone = rec->phone;
+            s->started_at = rec->started_at;
+            s->updated_at = rec->updated_at;
+            try {
+                stored_state st = decode_state(rec->state);
+                s->state = std::move(st.engine);
+                s->last_text = st.fields["last_text"];
+                s->last_reply = {st.fields["last_reply"], st.fields["last_end"] == "1"};
+                s->resume_from = st.fields["resume_from"];
+                s->known_language = st.fields["known_language"];
+            } catch (const std::exception& e) {
+                spdlog::warn("ussd: unreadable stored session state, starting over: {}",
+                             e.what());
+                store_.set_session_status(key, "abandoned");
+                return {engine_->ui(s->state, "session_expired"), true};
+            }
+            it = sessions_.emplace(key, std::move(s)).first;
+        }
+    }
+
+    if (it == sessions_.end()) {
+        auto phone = phones_.to_e164(req.phone);
+        if (!phone) {
+            spdlog::warn("ussd: unusable phone number {} (session refused)", mask_phone(req.phone));
+            return bad_number();
+        }
+        auto s = std::make_unique<live_session>();
+        s->key = key;
+        s->phone = *phone;
+        s->started_at = s->updated_at = now;
+        live_session& live = *s;
+        sessions_.emplace(key, std::move(s));
+        ussd_reply r = start(live, req.text);
+        live.last_text = req.text;
+        live.last_reply = r;
+        persist(live, r.end);
+        return r;
+    }
+
+    live_session& s = *it->second;
+    if (now - s.updated_at > settings_.idle_timeout.count()) {
+        ussd_reply expired{engine_->ui(s.state, "session_expired"), true};
+        sessions_.erase(it);
+        store_.set_session_status(key, "abandoned");
+        return expired;
+    }
+    if (req.text == s.last_text) return s.last_reply;  // the aggregator retried this hop
+    if (s.state.finished) return {engine_->ui(s.state, "session_expired"), true};
+
+    std::string input;
+    if (s.last_text.empty())
+        input = req.text;
+    else if (starts_with(req.text, s.last_text + "*"))
+        input = req.text.substr(s.last_text.size() + 1);
+    else
+        input = req.text.substr(req.text.rfind('*') + 1);  // npos + 1 == 0: whole text
+
+    s.last_text = req.text;
+    s.updated_at = now;
+    ussd_reply r = s.resume_from.empty() ? run_input(s, input) : answer_resume_offer(s, input);
+    s.last_reply = r;
+    persist(s, r.end);
+    if (now - last_sweep_ >= 10) {
+        last_sweep_ = now;
+        expire_locked(now);
+    }
+    return r;
+}
+
+ussd_reply ussd_service::start(live_session& s, const std::string& first_input) {
+    s.known_language = store_.subscriber_language(s.phone).value_or("");
+    const menu::menu& m = engine_->layout().source();
+
+    if (first_input.empty()) {
+        const long long since = s.started_at - settings_.resume_window.count();
+        if (auto old = store_.find_resumable_session(s.phone, since, s.key)) {
+            try {
+                menu::session_state st = decode_state(old->state).engine;
+                const menu::screen* sc = m.find(st.screen);
+                bool progressed = sc && sc->kind != menu::screen_kind::action &&
+                                  !st.finished && st.screen != m.start && st.screen != m.home;
+                if (progressed) {
+                    s.resume_from = old->id;
+                    s.state.language = st.language;
+                    return resume_offer(s, "");
+                }
+            } catch (const std::exception&) {
+                // An unreadable old session is simply not offered.
+            }
+        }
+    }
+
+    menu::step first = engine_->start(s.state, s.known_language);
+    if (first.action) return perform(s, *first.action);
+    ussd_reply r{first.out.text, first.out.end};
+    // Digits dialled with the code (*123*1*2#) arrive as inputs already.
+    if (!first_input.empty()) {
+        std::size_t pos = 0;
+        while (pos <= first_input.size() && !r.end) {
+            std::size_t star = first_input.find('*', pos);
+            if (star == std::string::npos) star = first_input.size();
+            r = run_input(s, first_input.substr(pos, star - pos));
+            pos = star + 1;
+        }
+    }
+    return r;
+}
+
+ussd_reply ussd_service::resume_offer(const live_session& s, const std::string& error) const {
+    const auto& ui = [&](const char* k) -> const std::string& { return engine_->ui(s.state, k); };
+    std::string choices = "1 " + ui("resume_continue") + "\n2 " + ui("resume_restart");
+    std::string head = error.empty() ? ui("resume_prompt") : error + "\n" + ui("resume_prompt");
+    std::string text = head + "\n" + choices;
+    if (!engine_->layout().fits(text))
+        text = (error.empty() ? std::string{} : error + "\n") + choices;
+    return {text, false};
+}
+
+ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string& input) {
+    std::string in(trim(input));
+    if (in == "1") {
+        auto old = store_.find_session(s.resume_from);
+        store_.set_session_status(s.resume_from, "resumed");
+        s.resume_from.clear();
+        if (old) {
+            try {
+                stored_state st = decode_state(old->state);
+                s.state = std::move(st.engine);
+                menu::reply r = engine_->render(s.state);
+                return {r.text, r.end};
+            } catch (const std::exception&) {
+            }
+        }
+        menu::step first = engine_->start(s.state, s.known_language);
+        return {first.out.text, first.out.end};
+    }
+    if (in == "2") {
+        store_.set_session_status(s.resume_from, "closed");
+        s.resume_from.clear();
+        menu::step first = engine_->start(s.state, s.known_language);
+        return {first.out.text, first.out.end};
+    }
+    return resume_offer(s, engine_->ui(s.state, in.empty() ? "empty_input" : "invalid_option"));
+}
+
+ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
+    menu::step st;
+    if (input.size() > settings_.max_input_bytes || !is_valid_utf8(input))
+        st.out = engine_->reject(s.state, "invalid_option");
+    else
+        st = engine_->input(s.state, input);
+    if (!s.state.language.empty() && s.state.language != s.known_language) {
+        store_.set_subscriber_language(s.phone, s.state.language);
+        s.known_language = s.state.language;
+    }
+    if (st.action) return perform(s, *st.action);
+    return {st.out.text, st.out.end};
+}
+
+ussd_reply ussd_service::perform(live_session& s, const menu::action_request& action) {
+    store::new_case c;
+    c.origin_key = s.key + ":" + action.screen_id;
+    c.phone = s.phone;
+    c.channel = "ussd";
+    c.language = s.state.language.empty() ? engine_->layout().source().default_language
+                                          : s.state.language;
+    c.topic = var_or(s.state, "topic", "general");
+    c.subtopic = var_or(s.state, "subtopic", "");
+    c.oblast = var_or(s.state, "oblast", "");
+    c.target_group = var_or(s.state, "target_group", "");
+    c.details = var_or(s.state, "details", "");
+    c.consent = var_or(s.state, "consent", "no") == "yes";
+    c.urgent = action.kind == "escalate";
+    if (s.state.vars.count("safe_to_call")) c.safe_to_call = s.state.vars["safe_to_call"] == "yes";
+    try {
+        store::case_record rec = store_.create_case(c, to_unix_seconds(clock_.now()));
+        spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",
+                     rec.reference, rec.topic, rec.oblast.empty() ? "-" : rec.oblast, rec.urgent,
+                     mask_phone(s.phone));
+        menu::reply r = engine_->complete_action(s.state, rec.reference);
+        return {r.text, r.end};
+    } catch (const store::store_error& e) {
+        spdlog::error("ussd: case NOT stored, told her to try later: {}", e.what());
+        menu::reply r = engine_->fail_action(s.state);
+        return {r.text, r.end};
+    }
+}
+
+void ussd_service::persist(live_session& s, bool finished) {
+    stored_state st{s.state,
+                    {{"last_text", s.last_text},
+                     {"last_reply", s.last_reply.text},
+                     {"last_end", s.last_reply.end ? "1" : "0"},
+                     {"resume_from", s.resume_from},
+                     {"known_language", s.known_language}}};
+    store::session_record rec{s.key,          s.phone,        "ussd",
+                              encode_state(st), finished ? "finished" : "active",
+                              s.started_at,   s.updated_at};
+    try {
+        store_.save_session(rec);
+    } catch (const store::store_error& e) {
+        // The session goes on from memory; only resuming elsewhere is lost.
+        spdlog::warn("ussd: session state not saved: {}", e.what());
+    }
+}
+
+std::size_t ussd_service::expire_idle_sessions() {
+    std::lock_guard lock(mutex_);
+    return expire_locked(to_unix_seconds(clock_.now()));
+}
+
+std::size_t ussd_service::expire_locked(long long now) {
+    const long long cutoff = now - settings_.idle_timeout.count();
+    std::size_t n = 0;
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+        if (it->second->updated_at < cutoff) {
+            it = sessions_.erase(it);
+            ++n;
+        } else {
+            ++it;
+        }
+    }
+    if (n > 0) store_.abandon_idle_sessions(cutoff);
+    return n;
+}
+
+}  // namespace gw::service

@@ -1,0 +1,79 @@
+#pragma once
+// One USSD hop, aggregator-neutral: finds or creates the session, works
+// out the new input from the cumulative `text`, drives the menu engine,
+// performs its actions against the store, and answers with a screen.
+// Sessions live in memory and are written through to the store, so a
+// restart (or another node) can continue them. Thread-safe.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/phone.hpp"
+#include "menu/engine.hpp"
+#include "store/store.hpp"
+
+namespace gw::service {
+
+struct ussd_request {
+    std::string aggregator;  // adapter name: keeps session ids of aggregators apart
+    std::string session_id;
+    std::string phone;  // as received
+    std::string service_code;
+    std::string network_code;
+    std::string text;  // all inputs so far joined by '*'
+};
+
+struct ussd_reply {
+    std::string text;
+    bool end = false;
+};
+
+struct ussd_settings {
+    std::chrono::seconds idle_timeout{180};
+    std::chrono::seconds resume_window{900};
+    std::size_t max_input_bytes = 480;  // longer input is refused as invalid
+};
+
+class ussd_service {
+public:
+    ussd_service(std::shared_ptr<const menu::engine> engine, store::store& store,
+                 phone_normalizer phones, const clock_source& clock, ussd_settings settings);
+    ~ussd_service();
+
+    ussd_reply handle(const ussd_request& req);
+
+    // Forgets sessions idle longer than the idle timeout (marks them
+    // abandoned in the store, where they stay resumable). Returns how many.
+    std::size_t expire_idle_sessions();
+    std::size_t active_sessions() const;
+
+    // Swaps in a new menu (reload); live sessions continue where possible.
+    void set_engine(std::shared_ptr<const menu::engine> engine);
+
+private:
+    struct live_session;
+
+    ussd_reply hop(const ussd_request& req);
+    ussd_reply start(live_session& s, const std::string& first_input);
+    ussd_reply answer_resume_offer(live_session& s, const std::string& input);
+    ussd_reply run_input(live_session& s, const std::string& input);
+    ussd_reply perform(live_session& s, const menu::action_request& action);
+    ussd_reply bad_number() const;
+    ussd_reply resume_offer(const live_session& s, const std::string& error) const;
+    void persist(live_session& s, bool finished);
+    std::size_t expire_locked(long long now);
+
+    std::shared_ptr<const menu::engine> engine_;
+    store::store& store_;
+    phone_normalizer phones_;
+    const clock_source& clock_;
+    ussd_settings settings_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<live_session>> sessions_;
+    long long last_sweep_ = 0;
+};
+
+}  // namespace gw::service

@@ -1,0 +1,364 @@
+// SQLite implementation of the store: one connection, WAL, writes under
+// BEGIN IMMEDIATE, prepared statements kept for reuse, migrations
+// versioned with PRAGMA user_version.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace gw::store {
+namespace {
+
+// Append only: each entry moves the schema one version up. Never edit a
+// migration that has shipped; add a new one.
+const std::vector<const char*>& migrations() {
+    static const std::vector<const char*> m = {
+        R"sql(
+        CREATE TABLE subscribers (
+            phone TEXT PRIMARY KEY,
+            language TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            state TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_by_phone ON sessions (phone, updated_at);
+        CREATE INDEX sessions_by_status ON sessions (status, updated_at);
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            reference TEXT NOT NULL UNIQUE,
+            origin_key TEXT NOT NULL UNIQUE,
+            phone TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            language TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            subtopic TEXT NOT NULL DEFAULT '',
+            oblast TEXT NOT NULL DEFAULT '',
+            target_group TEXT NOT NULL DEFAULT '',
+            details TEXT NOT NULL DEFAULT '',
+            consent INTEGER NOT NULL CHECK (consent IN (0, 1)),
+            urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+            safe_to_call INTEGER,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX cases_by_status ON cases (status, created_at);
+        )sql",
+    };
+    return m;
+}
+
+class sqlite_store final : public store {
+public:
+    explicit sqlite_store(const std::string& path)
+        : db_(open(path)),
+          get_language_(db_, "SELECT language FROM subscribers WHERE phone = ?"),
+          put_language_(db_,
+                        "INSERT INTO subscribers (phone, language, created_at, updated_at) "
+                        "VALUES (?1, ?2, strftime('%s','now'), strftime('%s','now')) "
+                        "ON CONFLICT (phone) DO UPDATE SET language = excluded.language, "
+                        "updated_at = excluded.updated_at"),
+          put_session_(db_,
+                       "INSERT INTO sessions (id, phone, channel, state, status, started_at, "
+                       "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                       "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+                       "status = excluded.status, updated_at = excluded.updated_at"),
+          get_session_(db_, "SELECT " + session_columns + " FROM sessions WHERE id = ?"),
+          resumable_(db_, "SELECT " + session_columns +
+                              " FROM sessions WHERE phone = ?1 AND status IN ('active', 'abandoned') AND "
+                              "updated_at >= ?2 AND id <> ?3 ORDER BY updated_at DESC LIMIT 1"),
+          set_status_(db_, "UPDATE sessions SET status = ?2 WHERE id = ?1"),
+          abandon_(db_,
+                   "UPDATE sessions SET status = 'abandoned' WHERE status = 'active' AND "
+                   "updated_at < ?1"),
+          insert_case_(db_,
+                       "INSERT INTO cases (reference, origin_key, phone, channel, language, "
+                       "topic, subtopic, oblast, target_group, details, consent, urgent, "
+                       "safe_to_call, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                       "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+                       "ON CONFLICT (origin_key) DO NOTHING"),
+          case_by_origin_(db_, "SELECT " + case_columns + " FROM cases WHERE origin_key = ?"),
+          case_by_ref_(db_, "SELECT " + case_columns + " FROM cases WHERE reference = ?"),
+          count_cases_(db_, "SELECT count(*) FROM cases"),
+          random_(std::random_device{}()) {}
+
+    std::optional<std::string> subscriber_language(const std::string& phone) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<std::string> {
+            reset(get_language_);
+            get_language_.bind(1, phone);
+            if (!get_language_.executeStep() || get_language_.isColumnNull(0))
+                return std::nullopt;
+            return get_language_.getColumn(0).getString();
+        });
+    }
+
+    void set_subscriber_language(const std::string& phone, const std::string& lang) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(put_language_);
+            put_language_.bind(1, phone);
+            put_language_.bind(2, lang);
+            put_language_.exec();
+            tx.commit();
+        });
+    }
+
+    void save_session(const session_record& s) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(put_session_);
+            put_session_.bind(1, s.id);
+            put_session_.bind(2, s.phone);
+            put_session_.bind(3, s.channel);
+            put_session_.bind(4, s.state);
+            put_session_.bind(5, s.status);
+            put_session_.bind(6, static_cast<int64_t>(s.started_at));
+            put_session_.bind(7, static_cast<int64_t>(s.updated_at));
+            put_session_.exec();
+            tx.commit();
+        });
+    }
+
+    std::optional<session_record> find_session(const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<session_record> {
+            reset(get_session_);
+            get_session_.bind(1, id);
+            if (!get_session_.executeStep()) return std::nullopt;
+            return read_session(get_session_);
+        });
+    }
+
+    std::optional<session_record> find_resumable_session(const std::string& phone, long long since,
+                                                         const std::string& except_id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<session_record> {
+            reset(resumable_);
+            resumable_.bind(1, phone);
+            resumable_.bind(2, static_cast<int64_t>(since));
+            resumable_.bind(3, except_id);
+            if (!resumable_.executeStep()) return std::nullopt;
+            return read_session(resumable_);
+        });
+    }
+
+    void set_session_status(const std::string& id, const std::string& status) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(set_status_);
+            set_status_.bind(1, id);
+            set_status_.bind(2, status);
+            set_status_.exec();
+            tx.commit();
+        });
+    }
+
+    std::size_t abandon_idle_sessions(long long before) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(abandon_);
+            abandon_.bind(1, static_cast<int64_t>(before));
+            std::size_t n = abandon_.exec();
+            tx.commit();
+            return n;
+        });
+    }
+
+    case_record create_case(const new_case& c, long long now) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            // A case is what we promise her: fsync the WAL on this commit.
+            db_.exec("PRAGMA synchronous = FULL");
+            struct restore {
+                SQLite::Database& db;
+                ~restore() {
+                    try {
+                        db.exec("PRAGMA synchronous = NORMAL");
+                    } catch (...) {
+                    }
+                }
+            } restore_sync{db_};
+
+            for (int attempt = 0;; ++attempt) {
+                try {
+                    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+                    reset(insert_case_);
+                    insert_case_.bind(1, new_reference());
+                    insert_case_.bind(2, c.origin_key);
+                    insert_case_.bind(3, c.phone);
+                    insert_case_.bind(4, c.channel);
+                    insert_case_.bind(5, c.language);
+                    insert_case_.bind(6, c.topic);
+                    insert_case_.bind(7, c.subtopic);
+                    insert_case_.bind(8, c.oblast);
+                    insert_case_.bind(9, c.target_group);
+                    insert_case_.bind(10, c.details);
+                    insert_case_.bind(11, c.consent ? 1 : 0);
+                    insert_case_.bind(12, c.urgent ? 1 : 0);
+                    if (c.safe_to_call)
+                        insert_case_.bind(13, *c.safe_to_call ? 1 : 0);
+                    else
+                        insert_case_.bind(13);
+                    insert_case_.bind(14, c.urgent ? "escalated" : "new");
+                    insert_case_.bind(15, static_cast<int64_t>(now));
+                    insert_case_.exec();
+                    reset(case_by_origin_);
+                    case_by_origin_.bind(1, c.origin_key);
+                    if (!case_by_origin_.executeStep())
+                        throw store_error("case vanished inside its transaction");
+                    case_record out = read_case(case_by_origin_);
+                    reset(case_by_origin_);
+                    tx.commit();
+                    return out;
+                } catch (const SQLite::Exception& e) {
+                    // A reference code collision: draw another one.
+                    if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE && attempt < 5)
+                        continue;
+                    throw;
+                }
+            }
+        });
+    }
+
+    std::optional<case_record> find_case(const std::string& reference) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<case_record> {
+            reset(case_by_ref_);
+            case_by_ref_.bind(1, reference);
+            if (!case_by_ref_.executeStep()) return std::nullopt;
+            return read_case(case_by_ref_);
+        });
+    }
+
+    std::size_t count_cases() override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            reset(count_cases_);
+            count_cases_.executeStep();
+            return static_cast<std::size_t>(count_cases_.getColumn(0).getInt64());
+        });
+    }
+
+private:
+    static inline const std::string session_columns =
+        "id, phone, channel, state, status, started_at, updated_at";
+    static inline const std::string case_columns =
+        "id, reference, origin_key, phone, channel, language, topic, subtopic, oblast, "
+        "target_group, details, consent, urgent, safe_to_call, status, created_at";
+
+    static SQLite::Database open(const std::string& path) {
+        try {
+            auto parent = std::filesystem::path(path).parent_path();
+            if (!parent.empty()) std::filesystem::create_directories(parent);
+            SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+            db.setBusyTimeout(5000);
+            db.exec("PRAGMA journal_mode = WAL");
+            db.exec("PRAGMA synchronous = NORMAL");
+            db.exec("PRAGMA foreign_keys = ON");
+            migrate(db);
+            return db;
+        } catch (const std::exception& e) {
+            throw store_error(std::string("cannot open database: ") + e.what());
+        }
+    }
+
+    static void migrate(SQLite::Database& db) {
+        int version = db.execAndGet("PRAGMA user_version").getInt();
+        const auto& all = migrations();
+        if (version > static_cast<int>(all.size()))
+            throw store_error("database schema is newer than this gateway");
+        for (int v = version; v < static_cast<int>(all.size()); ++v) {
+            SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+            db.exec(all[v]);
+            db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+            tx.commit();
+        }
+    }
+
+    static void reset(SQLite::Statement& st) {
+        st.reset();
+        st.clearBindings();
+    }
+
+    template <class F>
+    auto guarded(F&& f) -> decltype(f()) {
+        try {
+            return f();
+        } catch (const SQLite::Exception& e) {
+            throw store_error(e.what());
+        }
+    }
+
+    std::string new_reference() {
+        std::uniform_int_distribution<int> digits(0, 9999999);
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "R-%07d", digits(random_));
+        return buf;
+    }
+
+    static session_record read_session(SQLite::Statement& st) {
+        session_record s;
+        s.id = st.getColumn(0).getString();
+        s.phone = st.getColumn(1).getString();
+        s.channel = st.getColumn(2).getString();
+        s.state = st.getColumn(3).getString();
+        s.status = st.getColumn(4).getString();
+        s.started_at = st.getColumn(5).getInt64();
+        s.updated_at = st.getColumn(6).getInt64();
+        return s;
+    }
+
+    static case_record read_case(SQLite::Statement& st) {
+        case_record c;
+        c.id = st.getColumn(0).getInt64();
+        c.reference = st.getColumn(1).getString();
+        c.origin_key = st.getColumn(2).getString();
+        c.phone = st.getColumn(3).getString();
+        c.channel = st.getColumn(4).getString();
+        c.language = st.getColumn(5).getString();
+        c.topic = st.getColumn(6).getString();
+        c.subtopic = st.getColumn(7).getString();
+        c.oblast = st.getColumn(8).getString();
+        c.target_group = st.getColumn(9).getString();
+        c.details = st.getColumn(10).getString();
+        c.consent = st.getColumn(11).getInt() != 0;
+        c.urgent = st.getColumn(12).getInt() != 0;
+        if (!st.isColumnNull(13)) c.safe_to_call = st.getColumn(13).getInt() != 0;
+        c.status = st.getColumn(14).getString();
+        c.created_at = st.getColumn(15).getInt64();
+        return c;
+    }
+
+    std::mutex mutex_;
+    SQLite::Database db_;
+    SQLite::Statement get_language_, put_language_, put_session_, get_session_, resumable_,
+        set_status_, abandon_, insert_case_, case_by_origin_, case_by_ref_, count_cases_;
+    std::mt19937_64 random_;
+};
+
+}  // namespace
+
+std::unique_ptr<store> open_sqlite_store(const std::string& path) {
+    return std::make_unique<sqlite_store>(path);
+}
+
+int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
+
+}  // namespace gw::store
