@@ -69,32 +69,35 @@ public:
     std::list<std::shared_ptr<connection>> connections;
     std::atomic<bool> joined{false};
 
-    // Runs the handler on the worker thread and resumes on the caller's executor.
+    // One handler call handed to the worker thread. The coroutine waits on
+    // `done`, a timer on its own strand that the worker cancels when the
+    // response is ready (Boost 1.74 has no channels or as_tuple).
+    struct handler_call {
+        explicit handler_call(asio::any_io_executor ex) : done(ex) {
+            done.expires_at(asio::steady_timer::time_point::max());
+        }
+        asio::steady_timer done;
+        http::request request;
+        http::response response;
+        std::exception_ptr error;
+    };
+
+    // Runs the handler on the worker thread and resumes on the connection's strand.
     awaitable<http::response> run_handler(http::request req) {
-        auto token = use_awaitable;
-        co_return co_await asio::async_initiate<decltype(token),
-                                                void(std::exception_ptr, http::response)>(
-            [this, req = std::move(req)](auto completion) mutable {
-                auto io_executor = asio::get_associated_executor(completion);
-                auto work = asio::make_work_guard(io_executor);
-                asio::post(workers, [this, req = std::move(req), completion = std::move(completion),
-                                     work = std::move(work)]() mutable {
-                    std::exception_ptr error;
-                    http::response res;
-                    try {
-                        res = handler(req);
-                    } catch (...) {
-                        error = std::current_exception();
-                    }
-                    auto ex = work.get_executor();
-                    asio::post(ex, [completion = std::move(completion), error,
-                                    res = std::move(res)]() mutable {
-                        std::move(completion)(error, std::move(res));
-                    });
-                    work.reset();
-                });
-            },
-            token);
+        auto call = std::make_shared<handler_call>(co_await asio::this_coro::executor);
+        call->request = std::move(req);
+        asio::post(workers, [this, call] {
+            try {
+                call->response = handler(call->request);
+            } catch (...) {
+                call->error = std::current_exception();
+            }
+            asio::post(call->done.get_executor(), [call] { call->done.cancel(); });
+        });
+        beast::error_code ec;
+        co_await call->done.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (call->error) std::rethrow_exception(call->error);
+        co_return std::move(call->response);
     }
 
     awaitable<void> write_response(connection& c, const bhttp::request_header<>& head,

@@ -13,7 +13,9 @@ std::string encode_state(const stored_state& st) {
                         {"page", s.page},         {"history", history},
                         {"vars", s.vars},         {"finished", s.finished},
                         {"fields", st.fields}};
-    return j.dump();
+    // Inputs come from aggregators and may hold invalid UTF-8: replace it
+    // rather than refuse to save the session.
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 stored_state decode_state(const std::string& text) {

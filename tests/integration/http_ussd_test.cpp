@@ -1,0 +1,288 @@
+// The real server on a free loopback port, walked over HTTP like an
+// aggregator would.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <regex>
+#include <thread>
+
+#include "app/gateway.hpp"
+#include "server/http_server.hpp"
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gw;
+using namespace std::chrono_literals;
+
+namespace {
+
+class running_gateway {
+public:
+    explicit running_gateway(const std::string& extra_config = "",
+                             server::server_options options = {}) {
+        auto cfg = app::load_config(test::write_test_config(dir, extra_config));
+        for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
+        gateway = std::make_unique<app::gateway>(cfg.value, clock);
+        options.address = "127.0.0.1";
+        options.port = 0;
+        server = std::make_unique<server::http_server>(
+            options, [this](const http::request& r) { return gateway->handle(r); });
+        port = server->start();
+    }
+    ~running_gateway() {
+        server->stop();
+        server->wait();
+    }
+
+    test::temp_dir dir;
+    system_clock_source clock;
+    std::unique_ptr<app::gateway> gateway;
+    std::unique_ptr<server::http_server> server;
+    unsigned short port = 0;
+};
+
+struct at_session {
+    unsigned short port;
+    std::string id;
+    std::string phone;
+    std::string text;
+    int inputs = 0;
+
+    test::http_reply hop() {
+        return test::post_form(port, "/ussd/africastalking",
+                               test::form({{"sessionId", id},
+                                           {"serviceCode", "*384*55#"},
+                                           {"phoneNumber", phone},
+                                           {"networkCode", "43701"},
+                                           {"text", text}}));
+    }
+    test::http_reply send(const std::string& input) {
+        text = inputs++ == 0 ? input : text + "*" + input;
+        return hop();
+    }
+};
+
+std::string reference_in(const std::string& text) {
+    std::smatch m;
+    return std::regex_search(text, m, std::regex("R-[0-9]{7}")) ? m.str() : "";
+}
+
+}  // namespace
+
+TEST(HttpUssd, HealthAndRouting) {
+    running_gateway g;
+    auto r = test::get(g.port, "/healthz");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "ok\n");
+    EXPECT_EQ(test::get(g.port, "/nope").status, 404);
+    EXPECT_EQ(test::get(g.port, "/ussd/africastalking").status, 405);
+    EXPECT_EQ(test::post_form(g.port, "/ussd/unknown-aggregator", "a=b").status, 404);
+}
+
+TEST(HttpUssd, KyrgyzSessionToRegisteredLegalAidCaseInOsh) {
+    running_gateway g;
+    at_session s{g.port, "ATUid_ky_1", "+996555100200"};
+    auto r = s.hop();
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers["content-type"], "text/plain; charset=utf-8");
+    EXPECT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
+    EXPECT_NE(r.body.find("Кыргызча"), std::string::npos);
+
+    r = s.send("1");  // Кыргызча
+    EXPECT_NE(r.body.find("Шашылыш"), std::string::npos) << r.body;
+    r = s.send("3");  // legal aid
+    ASSERT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
+    // Find "get help" in the legal aid menu: the option that leads to the referral flow.
+    const auto& menus = *g.gateway->menus().source;
+    const auto* legal = menus.find("legal_aid_menu");
+    ASSERT_NE(legal, nullptr);
+    int help_option = 0;
+    for (std::size_t i = 0; i < legal->options.size(); ++i)
+        if (legal->options[i].next == "refer_oblast") help_option = static_cast<int>(i) + 1;
+    ASSERT_GT(help_option, 0);
+    r = s.send(std::to_string(help_option));
+    EXPECT_NE(r.body.find("Ош"), std::string::npos) << r.body;
+    r = s.send("3");  // Osh
+    r = s.send("2");  // returned from abroad
+    r = s.send("1");  // consent: yes
+    r = s.send("1");  // confirm
+    ASSERT_EQ(r.body.rfind("END ", 0) == 0 || r.body.rfind("CON ", 0) == 0, true);
+    std::string ref = reference_in(r.body);
+    ASSERT_FALSE(ref.empty()) << r.body;
+    EXPECT_EQ(r.body.find("юрид"), std::string::npos) << "the END text must not name her topic";
+
+    auto c = g.gateway->storage().find_case(ref);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->topic, "legal_aid");
+    EXPECT_EQ(c->oblast, "osh");
+    EXPECT_EQ(c->target_group, "returning");
+    EXPECT_EQ(c->language, "ky");
+    EXPECT_TRUE(c->consent);
+}
+
+TEST(HttpUssd, RussianUrgentSessionWithBadInputAlongTheWay) {
+    running_gateway g;
+    at_session s{g.port, "ATUid_ru_1", "+79161234567"};
+    s.hop();
+    auto r = s.send("2");  // Русский
+    EXPECT_NE(r.body.find("Срочная помощь"), std::string::npos) << r.body;
+    for (const std::string bad : {"abc", "", "77", "*"}) {
+        s.text += "*" + bad;
+        ++s.inputs;
+        r = s.hop();
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.body.rfind("CON Неверно", 0) == 0 || r.body.rfind("CON Вы ничего", 0) == 0,
+                  true)
+            << bad << " -> " << r.body;
+    }
+    s.text = "2";
+    s.inputs = 1;
+    r = s.send("1");  // urgent
+    r = s.send("2");  // do not call me
+    r = s.send("4");  // Talas
+    std::string all = r.body;
+    while (r.body.rfind("CON ", 0) == 0 && r.body.find("98 ") != std::string::npos) {
+        r = s.send("98");
+        all += r.body;
+    }
+    EXPECT_EQ(r.body.rfind("END ", 0), 0u) << r.body;
+    auto c = g.gateway->storage().find_case(reference_in(all));
+    ASSERT_TRUE(c) << all;
+    EXPECT_TRUE(c->urgent);
+    EXPECT_EQ(c->status, "escalated");
+    EXPECT_EQ(c->safe_to_call, false);
+    EXPECT_EQ(c->oblast, "talas");
+}
+
+TEST(HttpUssd, ResumedSessionOverHttp) {
+    running_gateway g;
+    at_session first{g.port, "ATUid_r1", "+996700111222"};
+    first.hop();
+    first.send("2");
+    first.send("2");  // rights
+    // She is cut off here; the same number dials again.
+    at_session second{g.port, "ATUid_r2", "+996700111222"};
+    auto r = second.hop();
+    EXPECT_NE(r.body.find("1 "), std::string::npos);
+    EXPECT_EQ(r.body.rfind("CON ", 0), 0u);
+    auto shown_before = first.hop().body;  // retry of the last hop: same screen
+    r = second.send("1");
+    EXPECT_EQ(r.body, shown_before);
+}
+
+TEST(HttpUssd, BadRequestsGetClearStatuses) {
+    running_gateway g;
+    auto r = test::post_form(g.port, "/ussd/africastalking", "phoneNumber=%2B996555123456");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("sessionId"), std::string::npos);
+    r = test::post_form(g.port, "/ussd/africastalking", "sessionId=%zz");
+    EXPECT_EQ(r.status, 400);
+    // Unusable phone number: a polite END in both languages, not an HTTP error.
+    r = test::post_form(g.port, "/ussd/africastalking",
+                        test::form({{"sessionId", "x1"}, {"phoneNumber", "12"}, {"text", ""}}));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.rfind("END ", 0), 0u);
+    // Garbage that is not HTTP at all.
+    r = test::send_raw(g.port, "HELLO\r\n\r\n");
+    EXPECT_EQ(r.status, 400);
+    // The server is still fine.
+    EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
+}
+
+TEST(HttpUssd, OversizeBodyAndHeadersAreRefused) {
+    running_gateway g;
+    std::string big(20000, 'a');
+    auto r = test::post_form(g.port, "/ussd/africastalking", "sessionId=1&text=" + big);
+    EXPECT_EQ(r.status, 413);
+    r = test::send_raw(g.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                   std::string(10000, 'b') + "\r\n\r\n");
+    EXPECT_EQ(r.status, 431);
+    EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
+}
+
+TEST(HttpUssd, KeepAliveServesSeveralRequestsOnOneConnection) {
+    running_gateway g;
+    std::string one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string last = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(g.port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string all = one + one + last;
+    ASSERT_EQ(::send(fd, all.data(), all.size(), 0), static_cast<ssize_t>(all.size()));
+    std::string in;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) in.append(buf, n);
+    ::close(fd);
+    std::size_t count = 0;
+    for (auto p = in.find("HTTP/1.1 200"); p != std::string::npos; p = in.find("HTTP/1.1 200", p + 1))
+        ++count;
+    EXPECT_EQ(count, 3u) << in;
+}
+
+TEST(HttpUssd, SlowClientIsDropped) {
+    server::server_options o;
+    o.read_timeout = 300ms;
+    running_gateway g("", o);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(g.port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::send(fd, "GET /hea", 8, 0), 8);  // and then nothing more
+    auto started = std::chrono::steady_clock::now();
+    char buf[64];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);  // blocks until the server closes
+    auto waited = std::chrono::steady_clock::now() - started;
+    ::close(fd);
+    EXPECT_LE(n, 0);
+    EXPECT_LT(waited, 5s);
+    EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
+}
+
+TEST(HttpUssd, StopFinishesInFlightRequestsAndClosesIdleConnections) {
+    test::temp_dir dir;
+    auto cfg = app::load_config(test::write_test_config(dir));
+    system_clock_source clock;
+    app::gateway gateway(cfg.value, clock);
+    std::promise<void> entered, release;
+    auto released = release.get_future().share();
+    server::server_options o;
+    server::http_server srv(o, [&](const http::request& r) {
+        if (r.path == "/slow") {
+            entered.set_value();
+            released.wait();
+        }
+        return gateway.handle(r);
+    });
+    unsigned short port = srv.start();
+    // An idle keep-alive connection: must not hold up the shutdown.
+    int idle = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(idle, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+    auto slow = std::async(std::launch::async, [&] { return test::get(port, "/slow"); });
+    entered.get_future().wait();
+    srv.stop();
+    std::this_thread::sleep_for(100ms);
+    release.set_value();
+    auto r = slow.get();
+    EXPECT_EQ(r.status, 404);  // answered, not cut off
+    srv.wait();
+    char buf[8];
+    EXPECT_LE(::recv(idle, buf, sizeof buf, 0), 0);
+    ::close(idle);
+    // No longer accepting.
+    EXPECT_THROW(test::get(port, "/healthz"), std::runtime_error);
+}

@@ -1,0 +1,44 @@
+#include "support/temp_dir.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+
+namespace gw::test {
+
+temp_dir::temp_dir() {
+    std::random_device rd;
+    auto base = std::filesystem::temp_directory_path();
+    for (;;) {
+        path_ = base / ("gw-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+        if (std::filesystem::create_directory(path_)) break;
+    }
+}
+
+temp_dir::~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+std::string temp_dir::write(const std::string& name, const std::string& content) const {
+    auto p = path_ / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+}
+
+std::string source_path(const std::string& relative) {
+    return (std::filesystem::path(GW_SOURCE_DIR) / relative).string();
+}
+
+std::string write_test_config(const temp_dir& dir, const std::string& extra,
+                              const std::string& menus) {
+    std::string yaml = "server:\n  address: 127.0.0.1\n  port: 0\n"
+                       "store:\n  sqlite_path: " +
+                       dir.file("gateway.db") + "\nmenus:\n  directory: " +
+                       (menus.empty() ? source_path("menus") : menus) + "\n" + extra;
+    return dir.write("gateway.yaml", yaml);
+}
+
+}  // namespace gw::test

@@ -1,0 +1,278 @@
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "service/ussd_service.hpp"
+#include "unit/menu_fixture.hpp"
+
+using namespace gw;
+using namespace std::chrono_literals;
+namespace st = gw::store;
+
+namespace {
+
+class fake_clock final : public clock_source {
+public:
+    time_point now() const override { return t; }
+    void advance(std::chrono::seconds d) { t += d; }
+    time_point t = time_point(std::chrono::seconds(1'800'000'000));
+};
+
+// A store whose writes can be made to fail, to test "try again later".
+class failing_store final : public st::store {
+public:
+    explicit failing_store(std::unique_ptr<st::store> real) : real_(std::move(real)) {}
+    bool fail_cases = false;
+    bool fail_all = false;
+
+    std::optional<std::string> subscriber_language(const std::string& p) override {
+        check_all();
+        return real_->subscriber_language(p);
+    }
+    void set_subscriber_language(const std::string& p, const std::string& l) override {
+        check_all();
+        real_->set_subscriber_language(p, l);
+    }
+    void save_session(const st::session_record& s) override {
+        check_all();
+        real_->save_session(s);
+    }
+    std::optional<st::session_record> find_session(const std::string& id) override {
+        check_all();
+        return real_->find_session(id);
+    }
+    std::optional<st::session_record> find_resumable_session(const std::string& p,
+                                                                long long since,
+                                                                const std::string& e) override {
+        check_all();
+        return real_->find_resumable_session(p, since, e);
+    }
+    void set_session_status(const std::string& id, const std::string& st) override {
+        check_all();
+        real_->set_session_status(id, st);
+    }
+    std::size_t abandon_idle_sessions(long long before) override {
+        check_all();
+        return real_->abandon_idle_sessions(before);
+    }
+    st::case_record create_case(const st::new_case& c, long long now) override {
+        check_all();
+        if (fail_cases) throw st::store_error("disk I/O error");
+        return real_->create_case(c, now);
+    }
+    std::optional<st::case_record> find_case(const std::string& r) override {
+        return real_->find_case(r);
+    }
+    std::size_t count_cases() override { return real_->count_cases(); }
+
+private:
+    void check_all() {
+        if (fail_all) throw st::store_error("database is locked");
+    }
+    std::unique_ptr<st::store> real_;
+};
+
+class UssdService : public ::testing::Test {
+protected:
+    test::temp_dir dir;
+    fake_clock clock;
+    failing_store db{st::open_sqlite_store(dir.file("g.db"))};
+    std::shared_ptr<const menu::engine> eng =
+        std::make_shared<menu::engine>(test::load_layout(test::small_menu_dir()));
+    service::ussd_service svc{eng, db, phone_normalizer("KG", {"KG", "RU", "KZ"}), clock,
+                              service::ussd_settings{180s, 900s, 480}};
+
+    // One Africa's Talking style dialogue: each call appends an input.
+    struct dialogue {
+        service::ussd_service& svc;
+        service::ussd_request req;
+        int inputs = 0;
+        service::ussd_reply first() { return svc.handle(req); }
+        service::ussd_reply send(const std::string& input) {
+            req.text = inputs++ == 0 ? input : req.text + "*" + input;
+            return svc.handle(req);
+        }
+    };
+    dialogue dial(const std::string& session, const std::string& phone = "+996555123456") {
+        return dialogue{svc, {"africastalking", session, phone, "*123#", "", ""}};
+    }
+    static std::string reference_in(const std::string& text) {
+        std::smatch m;
+        return std::regex_search(text, m, std::regex("R-[0-9]{7}")) ? m.str() : "";
+    }
+};
+
+}  // namespace
+
+TEST_F(UssdService, WalksFromLanguageToRegisteredCase) {
+    auto d = dial("s1");
+    auto r = d.first();
+    EXPECT_FALSE(r.end);
+    EXPECT_NE(r.text.find("Кыргызча"), std::string::npos);
+    r = d.send("2");
+    EXPECT_NE(r.text.find("Главное меню"), std::string::npos);
+    d.send("3");
+    r = d.send("1");
+    ASSERT_TRUE(r.end);
+    std::string ref = reference_in(r.text);
+    ASSERT_FALSE(ref.empty()) << r.text;
+    auto stored = db.find_case(ref);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->phone, "+996555123456");
+    EXPECT_EQ(stored->topic, "employment");
+    EXPECT_EQ(stored->oblast, "osh");
+    EXPECT_EQ(stored->language, "ru");
+    EXPECT_TRUE(stored->consent);
+    EXPECT_EQ(stored->channel, "ussd");
+}
+
+TEST_F(UssdService, LanguageIsRememberedForTheNextSession) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    auto again = dial("s2");
+    auto r = again.first();
+    EXPECT_NE(r.text.find("Главное меню"), std::string::npos) << r.text;
+}
+
+TEST_F(UssdService, RetriedHopGetsTheSameAnswerAndCreatesOneCase) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    d.send("3");
+    auto r1 = d.send("1");
+    auto r2 = svc.handle(d.req);  // aggregator retries the same hop
+    EXPECT_EQ(r1.text, r2.text);
+    EXPECT_EQ(db.count_cases(), 1u);
+}
+
+TEST_F(UssdService, InvalidInputNeverEndsTheSession) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    for (const std::string& bad : std::vector<std::string>{"abc", "", "99", std::string(600, '1'), "\xFF\xFE"}) {
+        auto r = d.send(bad);
+        EXPECT_FALSE(r.end) << bad;
+        EXPECT_NE(r.text.find("Неверно.") == std::string::npos &&
+                          r.text.find("Пусто.") == std::string::npos,
+                  true)
+            << r.text;
+    }
+    auto r = d.send("1");
+    EXPECT_NE(r.text.find("Первое предложение"), std::string::npos) << r.text;
+}
+
+TEST_F(UssdService, UnparseableNumberEndsInBothLanguages) {
+    auto d = dial("s1", "not-a-number");
+    auto r = d.first();
+    EXPECT_TRUE(r.end);
+    EXPECT_NE(r.text.find("Номер окулган жок."), std::string::npos);
+    EXPECT_NE(r.text.find("Номер не распознан."), std::string::npos);
+}
+
+TEST_F(UssdService, RussianNumberFromAbroadIsServed) {
+    auto d = dial("s1", "+79161234567");
+    EXPECT_FALSE(d.first().end);
+}
+
+TEST_F(UssdService, DigitsDialledWithTheCodeAreReplayed) {
+    auto d = dial("s1");
+    d.req.text = "2*3*1";  // *123*2*3*1#
+    auto r = svc.handle(d.req);
+    EXPECT_TRUE(r.end);
+    EXPECT_FALSE(reference_in(r.text).empty()) << r.text;
+}
+
+TEST_F(UssdService, IdleSessionExpires) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    clock.advance(181s);
+    auto r = d.send("1");
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(r.text, "Сеанс завершён.");
+}
+
+TEST_F(UssdService, TimedOutSessionCanBeResumed) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    d.send("2");  // ask screen: input
+    d.send("Айгүл");
+    clock.advance(200s);
+    svc.expire_idle_sessions();
+    auto again = dial("s2");
+    auto r = again.first();
+    EXPECT_NE(r.text.find("Продолжить?"), std::string::npos) << r.text;
+    EXPECT_NE(r.text.find("1 Продолжить"), std::string::npos);
+    EXPECT_NE(r.text.find("2 Сначала"), std::string::npos);
+    r = again.send("x");
+    EXPECT_NE(r.text.find("Неверно."), std::string::npos);
+    r = again.send("1");
+    EXPECT_NE(r.text.find("Согласны?"), std::string::npos) << r.text;
+    r = again.send("1");
+    ASSERT_TRUE(r.end);
+    auto c = db.find_case(reference_in(r.text));
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->details, "Айгүл");
+    EXPECT_EQ(c->topic, "legal_aid");
+    // The resumed session is not offered a second time.
+    auto third = dial("s3");
+    EXPECT_NE(third.first().text.find("Главное меню"), std::string::npos);
+}
+
+TEST_F(UssdService, StartAgainDropsTheOldSession) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    d.send("1");
+    auto again = dial("s2");
+    again.first();
+    auto r = again.send("2");
+    EXPECT_NE(r.text.find("Главное меню"), std::string::npos) << r.text;
+    auto third = dial("s3");
+    EXPECT_NE(third.first().text.find("Главное меню"), std::string::npos);
+}
+
+TEST_F(UssdService, NoResumeOfferAfterTheWindow) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    d.send("1");
+    clock.advance(1000s);
+    auto again = dial("s2");
+    EXPECT_NE(again.first().text.find("Главное меню"), std::string::npos);
+}
+
+TEST_F(UssdService, SessionContinuesAfterRestartFromTheStore) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    d.send("3");
+    // A new service on the same store: another node or a restart.
+    service::ussd_service other{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
+    d.req.text += "*1";
+    auto r = other.handle(d.req);
+    EXPECT_TRUE(r.end);
+    EXPECT_FALSE(reference_in(r.text).empty()) << r.text;
+}
+
+TEST_F(UssdService, CaseThatCannotBeStoredIsNeverAcknowledged) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    d.send("3");
+    db.fail_cases = true;
+    auto r = d.send("1");
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(r.text, "Ошибка. Повторите позже.");
+    EXPECT_EQ(db.count_cases(), 0u);
+}
+
+TEST_F(UssdService, StoreDownGivesPoliteEnd) {
+    db.fail_all = true;
+    auto d = dial("s1");
+    auto r = d.first();
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(r.text, "Ката. Кийин кайталаңыз.");
+}
