@@ -121,9 +121,9 @@ step engine::input(session_state& s, std::string_view raw) const {
             if (n >= 1 && n <= count) return choose(s, *sc, static_cast<int>(n - 1));
         }
     }
-    if (sc->kind == screen_kind::input && !in.empty()) {
+    if (sc->kind == screen_kind::input) {
         std::size_t n = count_code_points(in);
-        if (is_valid_utf8(in) && n >= sc->min_length && n <= sc->max_length) {
+        if (!in.empty() && is_valid_utf8(in) && n >= sc->min_length && n <= sc->max_length) {
             s.vars[sc->var] = std::string(in);
             return go_to(s, sc->next, true);
         }

@@ -162,24 +162,46 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
                 }
             }
         }
-        for (auto i : all) {
-            auto cand = opts;
-            cand.push_back(i);
-            if (cand.size() <= profile_.max_options_per_page &&
-                page_fits(cur, cand, out.pages.size(), false)) {
-                opts = std::move(cand);
-                continue;
+        // Options that fit one page together stay together: better the text
+        // alone on a page than the choices split over two.
+        const bool options_fit_together =
+            !all.empty() && all.size() <= profile_.max_options_per_page &&
+            page_fits("", all, out.pages.size() + (cur.empty() ? 0 : 1), true);
+        if (all.size() <= profile_.max_options_per_page &&
+            page_fits(cur, all, out.pages.size(), true)) {
+            flush(cur, all, true);
+        } else if (options_fit_together) {
+            if (!cur.empty()) flush(cur, {}, false);
+            flush("", all, true);
+        } else {
+            for (std::size_t k = 0; k < all.size(); ++k) {
+                const std::size_t i = all[k];
+                // Everything left fits this page as the last one (no "more")?
+                std::vector<std::size_t> rest = opts;
+                rest.insert(rest.end(), all.begin() + k, all.end());
+                if (rest.size() <= profile_.max_options_per_page &&
+                    page_fits(cur, rest, out.pages.size(), true)) {
+                    opts = std::move(rest);
+                    break;
+                }
+                auto cand = opts;
+                cand.push_back(i);
+                if (cand.size() <= profile_.max_options_per_page &&
+                    page_fits(cur, cand, out.pages.size(), false)) {
+                    opts = std::move(cand);
+                    continue;
+                }
+                if (!cur.empty() || !opts.empty()) {
+                    flush(cur, opts, false);
+                    cur.clear();
+                    opts.clear();
+                }
+                if (!page_fits("", {i}, out.pages.size(), false))
+                    cannot_fit("option " + std::to_string(i + 1));
+                opts.push_back(i);
             }
-            if (!cur.empty() || !opts.empty()) {
-                flush(cur, opts, false);
-                cur.clear();
-                opts.clear();
-            }
-            if (!page_fits("", {i}, out.pages.size(), false))
-                cannot_fit("option " + std::to_string(i + 1));
-            opts.push_back(i);
+            flush(cur, opts, true);
         }
-        flush(cur, opts, true);
     }
     // A last page can still overflow when a single word or option is too long.
     for (const auto& p : out.pages)

@@ -136,9 +136,10 @@ TEST(HttpUssd, RussianUrgentSessionWithBadInputAlongTheWay) {
         ++s.inputs;
         r = s.hop();
         EXPECT_EQ(r.status, 200);
-        EXPECT_EQ(r.body.rfind("CON Неверно", 0) == 0 || r.body.rfind("CON Вы ничего", 0) == 0,
-                  true)
-            << bad << " -> " << r.body;
+        const auto& m = *g.gateway->menus().source;
+        const std::string error = m.ui_text(bad.empty() ? "empty_input" : "invalid_option", "ru");
+        EXPECT_EQ(r.body.rfind("CON " + error + "\n", 0), 0u) << bad << " -> " << r.body;
+        EXPECT_NE(r.body.find("1 Срочная помощь"), std::string::npos) << "same screen again";
     }
     s.text = "2";
     s.inputs = 1;
