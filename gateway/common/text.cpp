@@ -105,6 +105,49 @@ std::size_t count_code_points(std::string_view s) {
     return n;
 }
 
+namespace {
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+char32_t lower(char32_t c) {
+    if (c >= U'A' && c <= U'Z') return c + 32;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;    // А..Я
+    if (c >= 0x400 && c <= 0x40F) return c + 80;    // Ѐ..Џ (Ё)
+    if (c == 0x4A2 || c == 0x4E8 || c == 0x4AE) return c + 1;  // Ң Ө Ү
+    return c;
+}
+}  // namespace
+
+std::string fold_case(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    char32_t cp;
+    while (i < s.size()) {
+        if (!next_code_point(s, i, cp)) {
+            out += s[i++];
+            continue;
+        }
+        append_utf8(out, lower(cp));
+    }
+    return out;
+}
+
 std::string_view trim(std::string_view s) {
     auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     while (!s.empty() && ws(s.front())) s.remove_prefix(1);

@@ -34,6 +34,10 @@ sms_size measure_sms(std::string_view s);
 // Number of Unicode code points (for free-text length rules).
 std::size_t count_code_points(std::string_view s);
 
+// Lower-cases Latin and Cyrillic letters (incl. Kyrgyz ң ө ү) so that
+// keywords match whatever case a phone sends; other characters stay.
+std::string fold_case(std::string_view s);
+
 // Trims ASCII white space at both ends.
 std::string_view trim(std::string_view s);
 

@@ -56,6 +56,43 @@ const std::vector<const char*>& migrations() {
         );
         CREATE INDEX cases_by_status ON cases (status, created_at);
         )sql",
+        R"sql(
+        ALTER TABLE subscribers ADD COLUMN no_sms INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE inbound_messages (
+            aggregator TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            reply TEXT NOT NULL DEFAULT '',
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (aggregator, message_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            body TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at_ms INTEGER NOT NULL,
+            provider_id TEXT NOT NULL DEFAULT '',
+            last_error TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox (status, next_attempt_at_ms);
+        CREATE INDEX outbox_by_provider_id ON outbox (channel, provider_id);
+        CREATE INDEX outbox_by_recipient ON outbox (recipient);
+        CREATE TABLE delivery_reports (
+            id INTEGER PRIMARY KEY,
+            outbox_id INTEGER REFERENCES outbox (id),
+            channel TEXT NOT NULL,
+            provider_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            received_at INTEGER NOT NULL
+        );
+        )sql",
     };
     return m;
 }
@@ -92,6 +129,51 @@ public:
           case_by_origin_(db_, "SELECT " + case_columns + " FROM cases WHERE origin_key = ?"),
           case_by_ref_(db_, "SELECT " + case_columns + " FROM cases WHERE reference = ?"),
           count_cases_(db_, "SELECT count(*) FROM cases"),
+          get_no_sms_(db_, "SELECT no_sms FROM subscribers WHERE phone = ?"),
+          put_no_sms_(db_,
+                      "INSERT INTO subscribers (phone, no_sms, created_at, updated_at) "
+                      "VALUES (?1, ?2, strftime('%s','now'), strftime('%s','now')) "
+                      "ON CONFLICT (phone) DO UPDATE SET no_sms = excluded.no_sms, "
+                      "updated_at = excluded.updated_at"),
+          get_inbound_(db_,
+                       "SELECT aggregator, message_id, phone, reply, received_at FROM "
+                       "inbound_messages WHERE aggregator = ? AND message_id = ?"),
+          put_inbound_(db_,
+                       "INSERT INTO inbound_messages (aggregator, message_id, phone, reply, "
+                       "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+          put_outbox_(db_,
+                      "INSERT INTO outbox (channel, recipient, body, purpose, status, attempts, "
+                      "next_attempt_at_ms, created_at, updated_at) SELECT ?1, ?2, ?3, ?4, "
+                      "'queued', 0, ?5, ?6, ?6 WHERE NOT EXISTS (SELECT 1 FROM subscribers "
+                      "WHERE phone = ?2 AND no_sms = 1)"),
+          due_outbox_(db_, "SELECT " + outbox_columns +
+                               " FROM outbox WHERE status = 'queued' AND next_attempt_at_ms <= ? "
+                               "ORDER BY next_attempt_at_ms, id LIMIT ?"),
+          set_outbox_sending_(db_, "UPDATE outbox SET status = 'sending' WHERE id = ?"),
+          set_outbox_sent_(db_,
+                           "UPDATE outbox SET status = 'sent', provider_id = ?2, attempts = "
+                           "attempts + 1, updated_at = ?3, last_error = '' WHERE id = ?1"),
+          set_outbox_retry_(db_,
+                            "UPDATE outbox SET status = 'queued', attempts = ?2, "
+                            "next_attempt_at_ms = ?3, last_error = ?4, updated_at = ?5 WHERE id "
+                            "= ?1"),
+          set_outbox_dead_(db_,
+                           "UPDATE outbox SET status = 'dead', attempts = ?2, last_error = ?3, "
+                           "updated_at = ?4 WHERE id = ?1"),
+          requeue_(db_, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'"),
+          outbox_by_provider_(db_,
+                              "SELECT id FROM outbox WHERE channel = ? AND provider_id = ? AND "
+                              "provider_id <> ''"),
+          put_report_(db_,
+                      "INSERT INTO delivery_reports (outbox_id, channel, provider_id, status, "
+                      "detail, received_at) VALUES (?, ?, ?, ?, ?, ?)"),
+          set_outbox_report_(db_,
+                             "UPDATE outbox SET status = ?2, updated_at = ?3 WHERE id = ?1 AND "
+                             "status IN ('sent', 'delivered', 'failed')"),
+          outbox_by_id_(db_, "SELECT " + outbox_columns + " FROM outbox WHERE id = ?"),
+          outbox_to_(db_, "SELECT " + outbox_columns +
+                              " FROM outbox WHERE recipient = ? ORDER BY id"),
+          outbox_counts_(db_, "SELECT status, count(*) FROM outbox GROUP BY status"),
           random_(std::random_device{}()) {}
 
     std::optional<std::string> subscriber_language(const std::string& phone) override {
@@ -121,15 +203,7 @@ public:
         std::lock_guard lock(mutex_);
         guarded([&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-            reset(put_session_);
-            put_session_.bind(1, s.id);
-            put_session_.bind(2, s.phone);
-            put_session_.bind(3, s.channel);
-            put_session_.bind(4, s.state);
-            put_session_.bind(5, s.status);
-            put_session_.bind(6, static_cast<int64_t>(s.started_at));
-            put_session_.bind(7, static_cast<int64_t>(s.updated_at));
-            put_session_.exec();
+            write_session(s);
             tx.commit();
         });
     }
@@ -256,9 +330,260 @@ public:
         });
     }
 
+    bool no_sms(const std::string& phone) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            reset(get_no_sms_);
+            get_no_sms_.bind(1, phone);
+            return get_no_sms_.executeStep() && get_no_sms_.getColumn(0).getInt() != 0;
+        });
+    }
+
+    void set_no_sms(const std::string& phone, bool value) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(put_no_sms_);
+            put_no_sms_.bind(1, phone);
+            put_no_sms_.bind(2, value ? 1 : 0);
+            put_no_sms_.exec();
+            tx.commit();
+        });
+    }
+
+    std::optional<inbound_record> find_inbound(const std::string& aggregator,
+                                               const std::string& message_id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<inbound_record> {
+            reset(get_inbound_);
+            get_inbound_.bind(1, aggregator);
+            get_inbound_.bind(2, message_id);
+            if (!get_inbound_.executeStep()) return std::nullopt;
+            return inbound_record{get_inbound_.getColumn(0).getString(),
+                                  get_inbound_.getColumn(1).getString(),
+                                  get_inbound_.getColumn(2).getString(),
+                                  get_inbound_.getColumn(3).getString(),
+                                  get_inbound_.getColumn(4).getInt64()};
+        });
+    }
+
+    bool commit_inbound(const inbound_record& in, const session_record* session,
+                        const std::vector<outbound_message>& outbox) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(put_inbound_);
+            put_inbound_.bind(1, in.aggregator);
+            put_inbound_.bind(2, in.message_id);
+            put_inbound_.bind(3, in.phone);
+            put_inbound_.bind(4, in.reply);
+            put_inbound_.bind(5, static_cast<int64_t>(in.received_at));
+            if (put_inbound_.exec() == 0) return false;  // seen before: roll back
+            if (session) write_session(*session);
+            for (const auto& m : outbox) insert_outbound(m);
+            tx.commit();
+            return true;
+        });
+    }
+
+    long long enqueue_outbound(const outbound_message& m) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            long long id = insert_outbound(m);
+            tx.commit();
+            return id;
+        });
+    }
+
+    std::vector<outbound_message> claim_due_outbound(long long now_ms,
+                                                     std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            std::vector<outbound_message> out;
+            reset(due_outbox_);
+            due_outbox_.bind(1, static_cast<int64_t>(now_ms));
+            due_outbox_.bind(2, static_cast<int64_t>(limit));
+            while (due_outbox_.executeStep()) out.push_back(read_outbound(due_outbox_));
+            reset(due_outbox_);
+            for (auto& m : out) {
+                reset(set_outbox_sending_);
+                set_outbox_sending_.bind(1, static_cast<int64_t>(m.id));
+                set_outbox_sending_.exec();
+                m.status = "sending";
+            }
+            tx.commit();
+            return out;
+        });
+    }
+
+    void mark_sent(long long id, const std::string& provider_id, long long now) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(set_outbox_sent_);
+            set_outbox_sent_.bind(1, static_cast<int64_t>(id));
+            set_outbox_sent_.bind(2, provider_id);
+            set_outbox_sent_.bind(3, static_cast<int64_t>(now));
+            set_outbox_sent_.exec();
+            tx.commit();
+        });
+    }
+
+    void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
+                    const std::string& error, long long now) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(set_outbox_retry_);
+            set_outbox_retry_.bind(1, static_cast<int64_t>(id));
+            set_outbox_retry_.bind(2, attempts);
+            set_outbox_retry_.bind(3, static_cast<int64_t>(next_attempt_at_ms));
+            set_outbox_retry_.bind(4, error);
+            set_outbox_retry_.bind(5, static_cast<int64_t>(now));
+            set_outbox_retry_.exec();
+            tx.commit();
+        });
+    }
+
+    void mark_dead(long long id, int attempts, const std::string& error, long long now) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(set_outbox_dead_);
+            set_outbox_dead_.bind(1, static_cast<int64_t>(id));
+            set_outbox_dead_.bind(2, attempts);
+            set_outbox_dead_.bind(3, error);
+            set_outbox_dead_.bind(4, static_cast<int64_t>(now));
+            set_outbox_dead_.exec();
+            tx.commit();
+        });
+    }
+
+    std::size_t requeue_unfinished() override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(requeue_);
+            std::size_t n = requeue_.exec();
+            tx.commit();
+            return n;
+        });
+    }
+
+    bool record_delivery_report(const std::string& channel, const std::string& provider_id,
+                                const std::string& status, const std::string& detail,
+                                long long now) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            reset(outbox_by_provider_);
+            outbox_by_provider_.bind(1, channel);
+            outbox_by_provider_.bind(2, provider_id);
+            if (!outbox_by_provider_.executeStep()) return false;
+            const int64_t id = outbox_by_provider_.getColumn(0).getInt64();
+            reset(outbox_by_provider_);
+            reset(put_report_);
+            put_report_.bind(1, id);
+            put_report_.bind(2, channel);
+            put_report_.bind(3, provider_id);
+            put_report_.bind(4, status);
+            put_report_.bind(5, detail);
+            put_report_.bind(6, static_cast<int64_t>(now));
+            put_report_.exec();
+            if (status == "delivered" || status == "failed") {
+                reset(set_outbox_report_);
+                set_outbox_report_.bind(1, id);
+                set_outbox_report_.bind(2, status);
+                set_outbox_report_.bind(3, static_cast<int64_t>(now));
+                set_outbox_report_.exec();
+            }
+            tx.commit();
+            return true;
+        });
+    }
+
+    std::optional<outbound_message> find_outbound(long long id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<outbound_message> {
+            reset(outbox_by_id_);
+            outbox_by_id_.bind(1, static_cast<int64_t>(id));
+            if (!outbox_by_id_.executeStep()) return std::nullopt;
+            return read_outbound(outbox_by_id_);
+        });
+    }
+
+    std::vector<outbound_message> outbound_to(const std::string& recipient) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            std::vector<outbound_message> out;
+            reset(outbox_to_);
+            outbox_to_.bind(1, recipient);
+            while (outbox_to_.executeStep()) out.push_back(read_outbound(outbox_to_));
+            return out;
+        });
+    }
+
+    std::map<std::string, std::size_t> outbox_counts() override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            std::map<std::string, std::size_t> out;
+            reset(outbox_counts_);
+            while (outbox_counts_.executeStep())
+                out[outbox_counts_.getColumn(0).getString()] =
+                    static_cast<std::size_t>(outbox_counts_.getColumn(1).getInt64());
+            return out;
+        });
+    }
+
 private:
+    // Inside a transaction: returns the new id, or 0 for a "do not SMS" number.
+    long long insert_outbound(const outbound_message& m) {
+        reset(put_outbox_);
+        put_outbox_.bind(1, m.channel);
+        put_outbox_.bind(2, m.recipient);
+        put_outbox_.bind(3, m.body);
+        put_outbox_.bind(4, m.purpose);
+        put_outbox_.bind(5, static_cast<int64_t>(m.next_attempt_at_ms));
+        put_outbox_.bind(6, static_cast<int64_t>(m.created_at));
+        if (put_outbox_.exec() == 0) return 0;
+        return db_.getLastInsertRowid();
+    }
+
+    void write_session(const session_record& s) {
+        reset(put_session_);
+        put_session_.bind(1, s.id);
+        put_session_.bind(2, s.phone);
+        put_session_.bind(3, s.channel);
+        put_session_.bind(4, s.state);
+        put_session_.bind(5, s.status);
+        put_session_.bind(6, static_cast<int64_t>(s.started_at));
+        put_session_.bind(7, static_cast<int64_t>(s.updated_at));
+        put_session_.exec();
+    }
+
+    static outbound_message read_outbound(SQLite::Statement& st) {
+        outbound_message m;
+        m.id = st.getColumn(0).getInt64();
+        m.channel = st.getColumn(1).getString();
+        m.recipient = st.getColumn(2).getString();
+        m.body = st.getColumn(3).getString();
+        m.purpose = st.getColumn(4).getString();
+        m.status = st.getColumn(5).getString();
+        m.attempts = st.getColumn(6).getInt();
+        m.next_attempt_at_ms = st.getColumn(7).getInt64();
+        m.provider_id = st.getColumn(8).getString();
+        m.last_error = st.getColumn(9).getString();
+        m.created_at = st.getColumn(10).getInt64();
+        return m;
+    }
+
     static inline const std::string session_columns =
         "id, phone, channel, state, status, started_at, updated_at";
+    static inline const std::string outbox_columns =
+        "id, channel, recipient, body, purpose, status, attempts, next_attempt_at_ms, "
+        "provider_id, last_error, created_at";
     static inline const std::string case_columns =
         "id, reference, origin_key, phone, channel, language, topic, subtopic, oblast, "
         "target_group, details, consent, urgent, safe_to_call, status, created_at";
@@ -349,7 +674,11 @@ private:
     std::mutex mutex_;
     SQLite::Database db_;
     SQLite::Statement get_language_, put_language_, put_session_, get_session_, resumable_,
-        set_status_, abandon_, insert_case_, case_by_origin_, case_by_ref_, count_cases_;
+        set_status_, abandon_, insert_case_, case_by_origin_, case_by_ref_, count_cases_,
+        get_no_sms_, put_no_sms_, get_inbound_, put_inbound_, put_outbox_, due_outbox_,
+        set_outbox_sending_, set_outbox_sent_, set_outbox_retry_, set_outbox_dead_, requeue_,
+        outbox_by_provider_, put_report_, set_outbox_report_, outbox_by_id_, outbox_to_,
+        outbox_counts_;
     std::mt19937_64 random_;
 };
 

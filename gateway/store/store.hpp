@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace gw::store {
 
@@ -48,6 +50,30 @@ struct session_record {
     long long updated_at = 0;
 };
 
+// An SMS (or later, a webhook) waiting to be sent, and its progress.
+struct outbound_message {
+    long long id = 0;
+    std::string channel;    // aggregator that sends it ("kannel", "twilio", ...)
+    std::string recipient;  // E.164
+    std::string body;
+    std::string purpose;  // "menu_reply", "notification", ...
+    std::string status;   // queued, sending, sent, delivered, failed, dead
+    int attempts = 0;
+    long long next_attempt_at_ms = 0;
+    std::string provider_id;  // the aggregator's id, for delivery reports
+    std::string last_error;
+    long long created_at = 0;
+};
+
+// An inbound message already handled: its id makes retries harmless.
+struct inbound_record {
+    std::string aggregator;
+    std::string message_id;
+    std::string phone;  // E.164, or empty when unusable
+    std::string reply;  // what was answered in the HTTP response, if anything
+    long long received_at = 0;
+};
+
 class store {
 public:
     virtual ~store() = default;
@@ -71,6 +97,38 @@ public:
     virtual case_record create_case(const new_case& c, long long now) = 0;
     virtual std::optional<case_record> find_case(const std::string& reference) = 0;
     virtual std::size_t count_cases() = 0;
+
+    // --- SMS ---
+    virtual bool no_sms(const std::string& phone) = 0;
+    virtual void set_no_sms(const std::string& phone, bool value) = 0;
+    virtual std::optional<inbound_record> find_inbound(const std::string& aggregator,
+                                                       const std::string& message_id) = 0;
+    // In one transaction: the inbound message, the session (if any) and the
+    // messages it causes. Messages to a number flagged "do not SMS" are
+    // dropped. Returns false, writing nothing, when the message was already
+    // recorded (a duplicate delivery).
+    virtual bool commit_inbound(const inbound_record& in, const session_record* session,
+                                const std::vector<outbound_message>& outbox) = 0;
+    // Queues one message; returns its id, or 0 when the number is flagged "do not SMS".
+    virtual long long enqueue_outbound(const outbound_message& m) = 0;
+    // Due queued messages, oldest first, now marked "sending".
+    virtual std::vector<outbound_message> claim_due_outbound(long long now_ms,
+                                                             std::size_t limit) = 0;
+    virtual void mark_sent(long long id, const std::string& provider_id, long long now) = 0;
+    virtual void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
+                            const std::string& error, long long now) = 0;
+    virtual void mark_dead(long long id, int attempts, const std::string& error,
+                           long long now) = 0;
+    // After a crash, messages left "sending" go back to the queue.
+    virtual std::size_t requeue_unfinished() = 0;
+    // Records a report and moves the message to delivered/failed. Returns
+    // false when no message has that provider id on that channel.
+    virtual bool record_delivery_report(const std::string& channel, const std::string& provider_id,
+                                        const std::string& status, const std::string& detail,
+                                        long long now) = 0;
+    virtual std::optional<outbound_message> find_outbound(long long id) = 0;
+    virtual std::vector<outbound_message> outbound_to(const std::string& recipient) = 0;
+    virtual std::map<std::string, std::size_t> outbox_counts() = 0;  // by status
 };
 
 // Opens (creating if needed) a SQLite database and applies pending

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "service/ussd_service.hpp"
+#include "support/forwarding_store.hpp"
 #include "unit/menu_fixture.hpp"
 
 using namespace gw;
@@ -19,59 +20,24 @@ public:
 };
 
 // A store whose writes can be made to fail, to test "try again later".
-class failing_store final : public st::store {
+class failing_store final : public test::forwarding_store {
 public:
-    explicit failing_store(std::unique_ptr<st::store> real) : real_(std::move(real)) {}
+    using forwarding_store::forwarding_store;
     bool fail_cases = false;
     bool fail_all = false;
 
-    std::optional<std::string> subscriber_language(const std::string& p) override {
-        check_all();
-        return real_->subscriber_language(p);
+protected:
+    void on_call(const char* method) override {
+        const std::string m = method;
+        if (fail_all && m != "find_case" && m != "count_cases")
+            throw st::store_error("database is locked");
+        if (fail_cases && m == "create_case") throw st::store_error("disk I/O error");
     }
-    void set_subscriber_language(const std::string& p, const std::string& l) override {
-        check_all();
-        real_->set_subscriber_language(p, l);
-    }
-    void save_session(const st::session_record& s) override {
-        check_all();
-        real_->save_session(s);
-    }
-    std::optional<st::session_record> find_session(const std::string& id) override {
-        check_all();
-        return real_->find_session(id);
-    }
-    std::optional<st::session_record> find_resumable_session(const std::string& p,
-                                                                long long since,
-                                                                const std::string& e) override {
-        check_all();
-        return real_->find_resumable_session(p, since, e);
-    }
-    void set_session_status(const std::string& id, const std::string& st) override {
-        check_all();
-        real_->set_session_status(id, st);
-    }
-    std::size_t abandon_idle_sessions(long long before) override {
-        check_all();
-        return real_->abandon_idle_sessions(before);
-    }
-    st::case_record create_case(const st::new_case& c, long long now) override {
-        check_all();
-        if (fail_cases) throw st::store_error("disk I/O error");
-        return real_->create_case(c, now);
-    }
-    std::optional<st::case_record> find_case(const std::string& r) override {
-        return real_->find_case(r);
-    }
-    std::size_t count_cases() override { return real_->count_cases(); }
-
-private:
-    void check_all() {
-        if (fail_all) throw st::store_error("database is locked");
-    }
-    std::unique_ptr<st::store> real_;
 };
 
+}  // namespace
+
+namespace {
 class UssdService : public ::testing::Test {
 protected:
     test::temp_dir dir;
