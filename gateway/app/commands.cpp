@@ -22,20 +22,23 @@ int check(const std::string& config_path, std::ostream& out) {
     for (const auto& d : menus.diagnostics) out << menu::format(d) << "\n";
     failed = failed || menu::has_errors(menus.diagnostics);
 
-    // Per screen and language: pages on a USSD screen and the longest page.
-    out << "screens (" << menus.ussd_layout->profile().name << ", limit "
-        << cfg.value.ussd.screen_limit_ucs2 << " UCS-2 / " << cfg.value.ussd.screen_limit_gsm7
-        << " GSM-7):\n";
+    // Per screen and language: USSD pages (longest page in characters) and
+    // the SMS that carries the screen (pages, most segments in one).
+    out << "screens: USSD pages/longest (limit " << cfg.value.ussd.screen_limit_ucs2
+        << " UCS-2, " << cfg.value.ussd.screen_limit_gsm7 << " GSM-7); SMS pages/segments (at most "
+        << cfg.value.sms.max_segments << " segments)\n";
     for (const auto& [id, s] : menus.source->screens) {
         if (s.kind == menu::screen_kind::action) continue;
         out << "  " << id;
         for (const auto& lang : menus.source->languages) {
-            const auto* laid = menus.ussd_layout->find(id, lang.code);
-            if (!laid) continue;
-            std::size_t longest = 0;
-            for (const auto& p : laid->pages)
-                longest = std::max(longest, measure_text(p.body).units);
-            out << "  " << lang.code << ": " << laid->pages.size() << " page(s), max " << longest;
+            const auto* ussd = menus.ussd_layout->find(id, lang.code);
+            const auto* sms = menus.sms_layout->find(id, lang.code);
+            if (!ussd || !sms) continue;
+            std::size_t longest = 0, segments = 0;
+            for (const auto& p : ussd->pages) longest = std::max(longest, measure_text(p.body).units);
+            for (const auto& p : sms->pages) segments = std::max(segments, measure_sms(p.body).segments);
+            out << "  " << lang.code << ": ussd " << ussd->pages.size() << "/" << longest
+                << ", sms " << sms->pages.size() << "/" << segments;
         }
         out << "\n";
     }

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -35,6 +36,26 @@ public:
             out_.push_back({{file_, node_[key].Mark().line + 1}, name_ + "." + key + " < 0"});
         into = D(n);
     }
+    // A secret: `<key>_env` names an environment variable, `<key>` is inline.
+    void get_secret(const char* key, std::string& into) {
+        std::string env_key = std::string(key) + "_env";
+        seen_.insert(key);
+        seen_.insert(env_key);
+        if (const YAML::Node v = node_[env_key]; v) {
+            std::string name = v.as<std::string>();
+            const char* value = std::getenv(name.c_str());
+            if (!value)
+                out_.push_back({{file_, v.Mark().line + 1},
+                                name_ + "." + env_key + ": environment variable " + name +
+                                    " is not set",
+                                true});
+            into = value ? value : "";
+        } else {
+            get(key, into);
+        }
+    }
+    const YAML::Node& node() const { return node_; }
+    void known(const char* key) { seen_.insert(key); }
     void unknown_keys() {
         for (const auto& kv : node_) {
             auto k = kv.first.as<std::string>();
@@ -45,6 +66,7 @@ public:
         }
     }
 
+private:
 private:
     const YAML::Node node_;
     std::string name_;
@@ -120,6 +142,60 @@ config_result load_config(const std::string& path) {
             d.push_back({{path, 0}, "ussd.max_options_per_page must be >= 1"});
     }
     {
+        auto s = section("sms");
+        s.get_duration("idle_timeout_s", c.sms.idle_timeout);
+        s.get("max_segments", c.sms.max_segments);
+        s.get("start_keywords", c.sms.start_keywords);
+        s.get("stop_keywords", c.sms.stop_keywords);
+        s.get("per_number_limit", c.sms.per_number_limit);
+        s.get("per_number_window_s", c.sms.per_number_window_s);
+        s.get("per_channel_limit", c.sms.per_channel_limit);
+        s.get("per_channel_window_s", c.sms.per_channel_window_s);
+        s.get("max_attempts", c.sms.max_attempts);
+        s.get_duration("base_delay_ms", c.sms.base_delay);
+        s.get_duration("max_delay_ms", c.sms.max_delay);
+        s.get_duration("poll_interval_ms", c.sms.poll_interval);
+        s.get_duration("request_timeout_ms", c.sms.request_timeout);
+        static const std::set<std::string> known_channels = {"africastalking", "twilio",
+                                                             "infobip", "kannel"};
+        static const std::set<std::string> auth_types = {"none", "token", "basic",
+                                                         "twilio_signature"};
+        s.known("channels");
+        if (const YAML::Node chans = s.node()["channels"]; chans && chans.IsMap()) {
+            for (const auto& kv : chans) {
+                sms_channel_config ch;
+                ch.name = kv.first.as<std::string>();
+                if (!known_channels.count(ch.name))
+                    d.push_back({{path, kv.first.Mark().line + 1},
+                                 "unknown SMS channel " + ch.name +
+                                     " (africastalking, twilio, infobip, kannel)"});
+                section_reader cr(kv.second, "sms.channels." + ch.name, path, d);
+                cr.get("auth", ch.auth);
+                if (!auth_types.count(ch.auth))
+                    d.push_back({{path, kv.second.Mark().line + 1},
+                                 "sms.channels." + ch.name + ".auth must be none, token, basic "
+                                 "or twilio_signature"});
+                cr.get_secret("token", ch.token);
+                cr.get("username", ch.username);
+                cr.get_secret("password", ch.password);
+                cr.get_secret("auth_token", ch.auth_token);
+                cr.get("public_url", ch.public_url);
+                cr.get("send_url", ch.send_url);
+                cr.get("send_username", ch.send_username);
+                cr.get_secret("send_password", ch.send_password);
+                cr.get("sender", ch.sender);
+                cr.get("report_url", ch.report_url);
+                cr.unknown_keys();
+                if (ch.auth == "none")
+                    d.push_back({{path, kv.second.Mark().line + 1},
+                                 "sms.channels." + ch.name + " accepts unauthenticated callbacks",
+                                 true});
+                c.sms.channels.push_back(std::move(ch));
+            }
+        }
+        s.unknown_keys();
+    }
+    {
         auto s = section("phone");
         s.get("default_region", c.default_region);
         s.get("allowed_regions", c.allowed_regions);
@@ -131,8 +207,8 @@ config_result load_config(const std::string& path) {
         s.unknown_keys();
     }
     for (const auto& kv : root) {
-        static const std::set<std::string> known = {"server", "store", "menus",
-                                                    "ussd",   "phone", "log"};
+        static const std::set<std::string> known = {"server", "store", "menus", "ussd",
+                                                    "sms",    "phone", "log"};
         if (!known.count(kv.first.as<std::string>()))
             d.push_back({{path, kv.first.Mark().line + 1},
                          "unknown section " + kv.first.as<std::string>(),

@@ -31,12 +31,39 @@ struct ussd_config {
     std::size_t max_input_bytes = 480;
 };
 
+// One SMS aggregator channel. Secrets come from environment variables
+// (`*_env` keys) or, for tests, inline values.
+struct sms_channel_config {
+    std::string name;
+    std::string auth = "token";  // none, token, basic, twilio_signature
+    std::string token, username, password, auth_token, public_url;
+    std::string send_url, send_username, send_password, sender, report_url;
+};
+
+struct sms_config {
+    std::chrono::seconds idle_timeout{24 * 3600};
+    std::size_t max_segments = 3;  // one menu screen as SMS: at most this many segments
+    std::vector<std::string> start_keywords{"HELP", "ЖАРДАМ", "ПОМОЩЬ", "KOMEK", "POMOSH"};
+    std::vector<std::string> stop_keywords{"STOP", "СТОП", "ТОКТОТ"};
+    std::size_t per_number_limit = 30;
+    long long per_number_window_s = 3600;
+    std::size_t per_channel_limit = 600;
+    long long per_channel_window_s = 60;
+    int max_attempts = 8;
+    std::chrono::milliseconds base_delay{2000};
+    std::chrono::milliseconds max_delay{600000};
+    std::chrono::milliseconds poll_interval{1000};
+    std::chrono::milliseconds request_timeout{10000};
+    std::vector<sms_channel_config> channels;
+};
+
 struct config {
     std::string source_file;
     server_config server;
     std::string sqlite_path = "data/gateway.db";
     std::string menu_directory = "menus";
     ussd_config ussd;
+    sms_config sms;
     std::string default_region = "KG";
     std::vector<std::string> allowed_regions{"KG", "RU", "KZ"};
     std::string log_level = "info";

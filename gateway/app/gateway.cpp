@@ -1,6 +1,7 @@
 #include "app/gateway.hpp"
 
 #include "adapters/africastalking_ussd.hpp"
+#include "adapters/sms_adapters.hpp"
 #include "common/log.hpp"
 #include "menu/check.hpp"
 #include "menu/loader.hpp"
@@ -16,17 +17,33 @@ menu::screen_profile ussd_profile(const ussd_config& c) {
     return p;
 }
 
+menu::screen_profile sms_profile(const sms_config& c) {
+    menu::screen_profile p;
+    p.name = "sms";
+    p.limit_ucs2 = 67 * c.max_segments;  // multi-part UCS-2 segments hold 67
+    p.limit_gsm7 = 153 * c.max_segments;
+    p.max_options_per_page = 9;
+    if (c.max_segments <= 1) {
+        p.limit_ucs2 = 70;
+        p.limit_gsm7 = 160;
+    }
+    return p;
+}
+
 menu_bundle load_menus(const config& c) {
     menu_bundle b;
     auto loaded = menu::load_menu(c.menu_directory);
     b.diagnostics = std::move(loaded.diagnostics);
     auto source = std::make_shared<const menu::menu>(std::move(loaded.value));
     auto layout = std::make_shared<const menu::laid_out_menu>(source, ussd_profile(c.ussd));
-    auto checks = menu::check_menu(*source, {layout.get()});
+    auto sms_layout = std::make_shared<const menu::laid_out_menu>(source, sms_profile(c.sms));
+    auto checks = menu::check_menu(*source, {layout.get(), sms_layout.get()});
     b.diagnostics.insert(b.diagnostics.end(), checks.begin(), checks.end());
     b.source = source;
     b.ussd_layout = layout;
     b.ussd_engine = std::make_shared<const menu::engine>(layout);
+    b.sms_layout = sms_layout;
+    b.sms_engine = std::make_shared<const menu::engine>(sms_layout);
     return b;
 }
 
@@ -39,7 +56,7 @@ std::string describe(const std::vector<menu::diagnostic>& ds) {
 }
 }  // namespace
 
-gateway::gateway(const config& c, const clock_source& clock) : config_(c) {
+gateway::gateway(const config& c, const clock_source& clock) : config_(c), clock_(clock) {
     menus_ = load_menus(c);
     for (const auto& d : menus_.diagnostics)
         if (d.warning) spdlog::warn("{}", menu::format(d));
@@ -56,9 +73,53 @@ gateway::gateway(const config& c, const clock_source& clock) : config_(c) {
                                c.ussd.max_input_bytes});
     auto at = std::make_unique<adapters::africastalking_ussd>();
     ussd_adapters_.emplace(at->name(), std::move(at));
+
+    service::sms_settings sms;
+    sms.idle_timeout = c.sms.idle_timeout;
+    sms.start_keywords = c.sms.start_keywords;
+    sms.stop_keywords = c.sms.stop_keywords;
+    sms.per_number_limit = c.sms.per_number_limit;
+    sms.per_number_window_s = c.sms.per_number_window_s;
+    sms.per_channel_limit = c.sms.per_channel_limit;
+    sms.per_channel_window_s = c.sms.per_channel_window_s;
+    sms_ = std::make_unique<service::sms_service>(
+        menus_.sms_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
+        sms);
+    std::map<std::string, std::unique_ptr<adapters::sms_adapter>> available;
+    for (auto& a : adapters::all_sms_adapters()) available[a->name()] = std::move(a);
+    for (const auto& ch : c.sms.channels) {
+        auto it = available.find(ch.name);
+        if (it == available.end()) continue;  // reported by the config check
+        adapters::channel_settings s{ch.name,       ch.auth,         ch.token,
+                                     ch.username,   ch.password,     ch.auth_token,
+                                     ch.public_url, ch.send_url,     ch.send_username,
+                                     ch.send_password, ch.sender,    ch.report_url};
+        sms_channels_[ch.name] = {std::move(it->second), std::move(s)};
+    }
 }
 
-gateway::~gateway() = default;
+gateway::~gateway() { stop_outbox(); }
+
+void gateway::start_outbox(service::http_transport& transport) {
+    std::map<std::string, service::outbox_channel> channels;
+    for (const auto& [name, ch] : sms_channels_) channels[name] = {ch.adapter.get(), ch.settings};
+    service::outbox_settings o;
+    o.max_attempts = config_.sms.max_attempts;
+    o.base_delay = config_.sms.base_delay;
+    o.max_delay = config_.sms.max_delay;
+    o.poll_interval = config_.sms.poll_interval;
+    o.request_timeout = config_.sms.request_timeout;
+    outbox_ = std::make_unique<service::outbox_worker>(*store_, transport, std::move(channels),
+                                                       clock_, o);
+    sms_->on_queued([w = outbox_.get()] { w->wake(); });
+    outbox_->start();
+}
+
+void gateway::stop_outbox() {
+    if (!outbox_) return;
+    sms_->on_queued(nullptr);
+    outbox_->stop();
+}
 
 http::response gateway::handle(const http::request& req) {
     if (req.path == "/healthz") {
@@ -73,7 +134,48 @@ http::response gateway::handle(const http::request& req) {
         if (req.method != "POST") return http::error_response(405, "method not allowed");
         return handle_ussd(*it->second, req);
     }
+    const std::string sms_prefix = "/sms/";
+    if (req.path.rfind(sms_prefix, 0) == 0) {
+        std::string rest = req.path.substr(sms_prefix.size());
+        auto slash = rest.find('/');
+        std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+        return handle_sms(rest.substr(0, slash), action, req);
+    }
     return http::error_response(404, "not found");
+}
+
+http::response gateway::handle_sms(const std::string& channel, const std::string& action,
+                                   const http::request& req) {
+    auto it = sms_channels_.find(channel);
+    if (it == sms_channels_.end()) return http::error_response(404, "unknown SMS channel");
+    const sms_channel& ch = it->second;
+    if (req.method != "POST" && req.method != "GET")
+        return http::error_response(405, "method not allowed");
+    if (!adapters::authenticate(req, ch.settings)) {
+        spdlog::warn("sms/{}: callback refused: bad or missing credentials (from {})", channel,
+                     req.remote_address);
+        return http::error_response(403, "forbidden");
+    }
+    if (action == "dlr") {
+        auto reports = ch.adapter->parse_report(req);
+        if (!reports) return http::error_response(400, reports.error());
+        const long long now = to_unix_seconds(clock_.now());
+        for (const auto& r : *reports)
+            if (!store_->record_delivery_report(channel, r.provider_id, r.status, r.detail, now))
+                spdlog::info("sms/{}: delivery report for an unknown message", channel);
+        return http::error_response(200, "ok");
+    }
+    if (!action.empty()) return http::error_response(404, "not found");
+    auto messages = ch.adapter->parse_inbound(req);
+    if (!messages) {
+        spdlog::info("sms/{}: request refused: {}", channel, messages.error());
+        return http::error_response(400, messages.error());
+    }
+    std::optional<std::string> reply;
+    const bool in_response = ch.adapter->reply_in_response() && messages->size() == 1;
+    for (const auto& m : *messages)
+        reply = sms_->handle({channel, m.message_id, m.from, m.text}, in_response);
+    return ch.adapter->inbound_response(in_response ? reply : std::nullopt);
 }
 
 http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,

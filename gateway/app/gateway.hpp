@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "adapters/sms_adapter.hpp"
 #include "adapters/ussd_adapter.hpp"
 #include "app/config.hpp"
 #include "common/clock.hpp"
 #include "http/message.hpp"
 #include "menu/engine.hpp"
+#include "service/outbox_worker.hpp"
+#include "service/sms_service.hpp"
 #include "service/ussd_service.hpp"
 #include "store/store.hpp"
 
@@ -28,10 +31,14 @@ struct menu_bundle {
     std::shared_ptr<const menu::menu> source;
     std::shared_ptr<const menu::laid_out_menu> ussd_layout;
     std::shared_ptr<const menu::engine> ussd_engine;
+    std::shared_ptr<const menu::laid_out_menu> sms_layout;
+    std::shared_ptr<const menu::engine> sms_engine;
     std::vector<menu::diagnostic> diagnostics;
 };
 
 menu::screen_profile ussd_profile(const ussd_config& c);
+// A menu screen as one SMS of at most `max_segments` segments.
+menu::screen_profile sms_profile(const sms_config& c);
 // Loads, lays out and checks the menus; diagnostics say what is wrong.
 menu_bundle load_menus(const config& c);
 
@@ -44,18 +51,35 @@ public:
     // failures may throw and are answered with 500 by the server.
     http::response handle(const http::request& req);
 
+    // Starts and stops the worker that sends queued SMS through `transport`.
+    void start_outbox(service::http_transport& transport);
+    void stop_outbox();
+
     service::ussd_service& ussd() { return *ussd_; }
+    service::sms_service& sms() { return *sms_; }
+    service::outbox_worker* outbox() { return outbox_.get(); }
     store::store& storage() { return *store_; }
     const menu_bundle& menus() const { return menus_; }
 
 private:
     http::response handle_ussd(const adapters::ussd_adapter& adapter, const http::request& req);
+    http::response handle_sms(const std::string& channel, const std::string& action,
+                              const http::request& req);
+
+    struct sms_channel {
+        std::unique_ptr<adapters::sms_adapter> adapter;
+        adapters::channel_settings settings;
+    };
 
     config config_;
+    const clock_source& clock_;
     menu_bundle menus_;
     std::unique_ptr<store::store> store_;
     std::unique_ptr<service::ussd_service> ussd_;
     std::map<std::string, std::unique_ptr<adapters::ussd_adapter>> ussd_adapters_;
+    std::unique_ptr<service::sms_service> sms_;
+    std::map<std::string, sms_channel> sms_channels_;
+    std::unique_ptr<service::outbox_worker> outbox_;
 };
 
 }  // namespace gw::app

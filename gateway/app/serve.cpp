@@ -4,6 +4,7 @@
 #include "app/gateway.hpp"
 #include "common/log.hpp"
 #include "server/http_server.hpp"
+#include "server/http_transport.hpp"
 
 namespace gw::app {
 
@@ -24,6 +25,8 @@ int serve(const std::string& config_path) {
         spdlog::critical("not starting: {}", e.what());
         return 2;
     }
+    auto transport = server::make_beast_transport();
+    gw->start_outbox(*transport);
     const server_config& s = cfg.value.server;
     server::server_options options{s.address,     s.port,         s.io_threads,
                                    s.read_timeout, s.write_timeout, s.body_limit,
@@ -41,6 +44,7 @@ int serve(const std::string& config_path) {
         http.stop_on_signals();
         http.wait();
     }
+    gw->stop_outbox();
     gw.reset();  // closes the store after the last request has finished
     spdlog::info("stopped cleanly");
     return 0;

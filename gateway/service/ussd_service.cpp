@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/text.hpp"
+#include "service/case_from_session.hpp"
 #include "service/session_codec.hpp"
 
 namespace gw::service {
@@ -19,11 +20,6 @@ struct ussd_service::live_session {
 };
 
 namespace {
-
-std::string var_or(const menu::session_state& s, const std::string& name, std::string fallback) {
-    auto it = s.vars.find(name);
-    return it == s.vars.end() ? std::move(fallback) : it->second;
-}
 
 bool starts_with(const std::string& s, const std::string& prefix) {
     return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
@@ -254,20 +250,9 @@ ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
 }
 
 ussd_reply ussd_service::perform(live_session& s, const menu::action_request& action) {
-    store::new_case c;
-    c.origin_key = s.key + ":" + action.screen_id;
-    c.phone = s.phone;
-    c.channel = "ussd";
-    c.language = s.state.language.empty() ? engine_->layout().source().default_language
-                                          : s.state.language;
-    c.topic = var_or(s.state, "topic", "general");
-    c.subtopic = var_or(s.state, "subtopic", "");
-    c.oblast = var_or(s.state, "oblast", "");
-    c.target_group = var_or(s.state, "target_group", "");
-    c.details = var_or(s.state, "details", "");
-    c.consent = var_or(s.state, "consent", "no") == "yes";
-    c.urgent = action.kind == "escalate";
-    if (s.state.vars.count("safe_to_call")) c.safe_to_call = s.state.vars["safe_to_call"] == "yes";
+    store::new_case c =
+        case_from_session(action, s.state, "ussd", s.key + ":" + action.screen_id, s.phone,
+                          engine_->layout().source().default_language);
     try {
         store::case_record rec = store_.create_case(c, to_unix_seconds(clock_.now()));
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",

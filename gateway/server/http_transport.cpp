@@ -1,0 +1,160 @@
+#include "server/http_transport.hpp"
+
+#include "common/asio_fwd.hpp"
+// (asio_fwd first)
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
+
+namespace gw::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+struct url_parts {
+    bool tls = false;
+    std::string host, port, target;
+};
+
+bool parse_url(const std::string& url, url_parts& out) {
+    std::string rest;
+    if (url.rfind("https://", 0) == 0) {
+        out.tls = true;
+        rest = url.substr(8);
+    } else if (url.rfind("http://", 0) == 0) {
+        rest = url.substr(7);
+    } else {
+        return false;
+    }
+    auto slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    out.target = slash == std::string::npos ? "/" : rest.substr(slash);
+    auto colon = authority.rfind(':');
+    if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+        out.host = authority.substr(0, colon);
+        out.port = authority.substr(colon + 1);
+    } else {
+        out.host = authority;
+        out.port = out.tls ? "443" : "80";
+    }
+    return !out.host.empty();
+}
+
+template <class Stream>
+service::transport_result exchange(Stream& stream, beast::tcp_stream& lowest,
+                                   bhttp::request<bhttp::string_body>& req,
+                                   asio::io_context& ioc, std::chrono::milliseconds timeout) {
+    service::transport_result out;
+    beast::error_code ec;
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(1024 * 1024);
+    lowest.expires_after(timeout);
+    bhttp::async_write(stream, req, [&](beast::error_code e, std::size_t) {
+        if (e) {
+            ec = e;
+            return;
+        }
+        bhttp::async_read(stream, buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
+    });
+    ioc.run();
+    if (ec) {
+        out.error = ec == beast::error::timeout ? "timed out" : ec.message();
+        return out;
+    }
+    out.status = static_cast<int>(parser.get().result_int());
+    out.body = parser.get().body();
+    return out;
+}
+
+class beast_transport final : public service::http_transport {
+public:
+    service::transport_result send(const adapters::outbound_request& r,
+                                   std::chrono::milliseconds timeout) override {
+        service::transport_result out;
+        url_parts url;
+        if (!parse_url(r.url, url)) {
+            out.error = "unsupported URL";
+            return out;
+        }
+        try {
+            asio::io_context ioc;
+            tcp::resolver resolver(ioc);
+            beast::error_code ec;
+            auto endpoints = resolver.resolve(url.host, url.port, ec);
+            if (ec) {
+                out.error = "cannot resolve host";
+                return out;
+            }
+            bhttp::request<bhttp::string_body> req{
+                r.method == "GET" ? bhttp::verb::get : bhttp::verb::post, url.target, 11};
+            req.set(bhttp::field::host, url.host);
+            req.set(bhttp::field::user_agent, "hotline-gateway");
+            for (const auto& [k, v] : r.headers) req.set(k, v);
+            if (r.method != "GET") req.body() = r.body;
+            req.prepare_payload();
+
+            if (!url.tls) {
+                beast::tcp_stream stream(ioc);
+                stream.expires_after(timeout);
+                stream.async_connect(endpoints, [&](beast::error_code e, auto&&) { ec = e; });
+                ioc.run();
+                ioc.restart();
+                if (ec) {
+                    out.error = "connection failed: " + ec.message();
+                    return out;
+                }
+                out = exchange(stream, stream, req, ioc, timeout);
+                stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+                // (the timeout covers connect and exchange separately: at most twice)
+                return out;
+            }
+            asio::ssl::context ctx(asio::ssl::context::tls_client);
+            ctx.set_default_verify_paths();
+            ctx.set_verify_mode(asio::ssl::verify_peer);
+            beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+            if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
+                out.error = "TLS SNI failed";
+                return out;
+            }
+            stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+            auto& lowest = beast::get_lowest_layer(stream);
+            lowest.expires_after(timeout);
+            lowest.async_connect(endpoints, [&](beast::error_code e, auto&&) {
+                ec = e;
+                if (!e)
+                    stream.async_handshake(asio::ssl::stream_base::client,
+                                           [&](beast::error_code e2) { ec = e2; });
+            });
+            ioc.run();
+            ioc.restart();
+            if (ec) {
+                out.error = "TLS connection failed: " + ec.message();
+                return out;
+            }
+            out = exchange(stream, lowest, req, ioc, timeout);
+            lowest.expires_after(std::chrono::seconds(2));
+            stream.async_shutdown([](beast::error_code) {});
+            ioc.restart();
+            ioc.run();
+            return out;
+        } catch (const std::exception& e) {
+            out.error = e.what();
+            return out;
+        }
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<service::http_transport> make_beast_transport() {
+    return std::make_unique<beast_transport>();
+}
+
+}  // namespace gw::server

@@ -1,0 +1,13 @@
+#pragma once
+// The outbound HTTP client used by the outbox worker: Beast over Asio,
+// TLS through OpenSSL (system CA store, host name verified) for https.
+// One request per connection; the timeout covers the whole exchange.
+#include <memory>
+
+#include "service/outbox_worker.hpp"
+
+namespace gw::server {
+
+std::unique_ptr<service::http_transport> make_beast_transport();
+
+}  // namespace gw::server

@@ -1,0 +1,33 @@
+#include "service/case_from_session.hpp"
+
+namespace gw::service {
+namespace {
+std::string var_or(const menu::session_state& s, const std::string& name, std::string fallback) {
+    auto it = s.vars.find(name);
+    return it == s.vars.end() ? std::move(fallback) : it->second;
+}
+}  // namespace
+
+store::new_case case_from_session(const menu::action_request& action,
+                                  const menu::session_state& state, const std::string& channel,
+                                  const std::string& origin_key, const std::string& phone,
+                                  const std::string& default_language) {
+    store::new_case c;
+    c.origin_key = origin_key;
+    c.phone = phone;
+    c.channel = channel;
+    c.language = state.language.empty() ? default_language : state.language;
+    c.topic = var_or(state, "topic", "general");
+    c.subtopic = var_or(state, "subtopic", "");
+    c.oblast = var_or(state, "oblast", "");
+    c.target_group = var_or(state, "target_group", "");
+    c.details = var_or(state, "details", "");
+    // Without an explicit yes, partners never see her number.
+    c.consent = var_or(state, "consent", "no") == "yes";
+    c.urgent = action.kind == "escalate";
+    if (auto it = state.vars.find("safe_to_call"); it != state.vars.end())
+        c.safe_to_call = it->second == "yes";
+    return c;
+}
+
+}  // namespace gw::service

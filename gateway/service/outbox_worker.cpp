@@ -1,0 +1,121 @@
+#include "service/outbox_worker.hpp"
+
+#include "common/log.hpp"
+#include "common/phone.hpp"
+
+namespace gw::service {
+
+outbox_worker::outbox_worker(store::store& store, http_transport& transport,
+                             std::map<std::string, outbox_channel> channels,
+                             const clock_source& clock, outbox_settings settings)
+    : store_(store),
+      transport_(transport),
+      channels_(std::move(channels)),
+      clock_(clock),
+      settings_(settings) {}
+
+outbox_worker::~outbox_worker() { stop(); }
+
+void outbox_worker::start() {
+    std::size_t requeued = store_.requeue_unfinished();
+    if (requeued > 0) spdlog::warn("outbox: {} message(s) interrupted by a stop, queued again", requeued);
+    thread_ = std::thread([this] {
+        for (;;) {
+            try {
+                while (run_once() > 0) {
+                    std::lock_guard lock(mutex_);
+                    if (stopping_) break;
+                }
+            } catch (const std::exception& e) {
+                spdlog::error("outbox: pass failed, will retry: {}", e.what());
+            }
+            std::unique_lock lock(mutex_);
+            wakeup_.wait_for(lock, settings_.poll_interval, [this] { return stopping_ || woken_; });
+            woken_ = false;
+            if (stopping_) return;
+        }
+    });
+}
+
+void outbox_worker::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wakeup_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void outbox_worker::wake() {
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    wakeup_.notify_all();
+}
+
+std::chrono::milliseconds outbox_worker::backoff(int attempts) {
+    double delay = static_cast<double>(settings_.base_delay.count());
+    for (int i = 1; i < attempts && delay < settings_.max_delay.count(); ++i) delay *= 2;
+    delay = std::min(delay, static_cast<double>(settings_.max_delay.count()));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    return std::chrono::milliseconds(static_cast<long long>(delay * jitter(random_)));
+}
+
+std::size_t outbox_worker::run_once() {
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      clock_.now().time_since_epoch())
+                      .count();
+    auto due = store_.claim_due_outbound(now_ms, settings_.batch);
+    for (const auto& m : due) attempt(m);
+    return due.size();
+}
+
+void outbox_worker::attempt(const store::outbound_message& m) {
+    const long long now = to_unix_seconds(clock_.now());
+    const int attempts = m.attempts + 1;
+    auto ch = channels_.find(m.channel);
+    if (ch == channels_.end() || ch->second.settings.send_url.empty()) {
+        store_.mark_dead(m.id, attempts, "no outbound API configured for " + m.channel, now);
+        spdlog::error("outbox: message {} dead: channel {} cannot send", m.id, m.channel);
+        return;
+    }
+    if (store_.no_sms(m.recipient)) {
+        store_.mark_dead(m.id, m.attempts, "recipient asked for no SMS", now);
+        return;
+    }
+    const auto& adapter = *ch->second.adapter;
+    transport_result r =
+        transport_.send(adapter.build_send(m, ch->second.settings), settings_.request_timeout);
+    adapters::send_outcome out =
+        r.status == 0 ? adapters::send_outcome{adapters::send_outcome::retry, "",
+                                               m.channel + ": " + r.error}
+                      : adapter.read_send_response(r.status, r.body, m);
+    switch (out.kind) {
+        case adapters::send_outcome::sent:
+            store_.mark_sent(m.id, out.provider_id, now);
+            spdlog::info("outbox: message {} sent via {} to {}", m.id, m.channel,
+                         mask_phone(m.recipient));
+            return;
+        case adapters::send_outcome::retry:
+            if (attempts < settings_.max_attempts) {
+                auto delay = backoff(attempts);
+                auto next = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                clock_.now().time_since_epoch())
+                                .count() +
+                            delay.count();
+                store_.mark_retry(m.id, attempts, next, out.error, now);
+                spdlog::warn("outbox: message {} attempt {} failed ({}), retry in {} ms", m.id,
+                             attempts, out.error, delay.count());
+                return;
+            }
+            [[fallthrough]];
+        case adapters::send_outcome::reject:
+            store_.mark_dead(m.id, attempts, out.error, now);
+            spdlog::error("outbox: message {} dead after {} attempt(s): {}", m.id, attempts,
+                          out.error);
+            return;
+    }
+}
+
+}  // namespace gw::service

@@ -1,0 +1,75 @@
+#pragma once
+// One inbound SMS, aggregator-neutral: processed once per aggregator
+// message id, rate-limited per number and per channel, walked through the
+// same menus as USSD (laid out for SMS), with the reply either returned
+// for the HTTP response or queued in the outbox in the same transaction
+// that records the message. Keywords start the menu or stop all SMS.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/phone.hpp"
+#include "menu/engine.hpp"
+#include "service/rate_limiter.hpp"
+#include "store/store.hpp"
+
+namespace gw::service {
+
+struct sms_settings {
+    std::chrono::seconds idle_timeout{24 * 3600};
+    std::vector<std::string> start_keywords{"help", "жардам", "помощь", "komek", "pomosh"};
+    std::vector<std::string> stop_keywords{"stop", "стоп", "токтот"};
+    std::size_t max_text_bytes = 1600;
+    std::size_t per_number_limit = 30;  // messages per window, 0 = none
+    long long per_number_window_s = 3600;
+    std::size_t per_channel_limit = 600;
+    long long per_channel_window_s = 60;
+};
+
+struct sms_in {
+    std::string channel;  // adapter name
+    std::string message_id;
+    std::string from;
+    std::string text;
+};
+
+struct sms_counters {
+    std::atomic<std::size_t> processed{0}, duplicates{0}, rate_limited{0}, bad_numbers{0},
+        stopped{0};
+};
+
+class sms_service {
+public:
+    sms_service(std::shared_ptr<const menu::engine> engine, store::store& store,
+                phone_normalizer phones, const clock_source& clock, sms_settings settings);
+
+    // Returns the reply to put in the HTTP response when `reply_in_response`;
+    // otherwise the reply is queued and nullopt returned. Throws store_error
+    // when nothing could be recorded (the aggregator should retry).
+    std::optional<std::string> handle(const sms_in& in, bool reply_in_response);
+
+    // Called after messages were queued (wakes the outbox worker).
+    void on_queued(std::function<void()> f) { on_queued_ = std::move(f); }
+    const sms_counters& counters() const { return counters_; }
+
+private:
+    std::string respond(const sms_in& in, const std::string& phone, store::session_record& rec);
+
+    std::shared_ptr<const menu::engine> engine_;
+    store::store& store_;
+    phone_normalizer phones_;
+    const clock_source& clock_;
+    sms_settings settings_;
+    std::mutex mutex_;
+    rate_limiter per_number_, per_channel_;
+    sms_counters counters_;
+    std::function<void()> on_queued_;
+};
+
+}  // namespace gw::service
