@@ -93,6 +93,9 @@ class H(BaseHTTPRequestHandler):
                 status, body = 500, b"boom"
             elif text == "empty":
                 body = b""
+            elif text == "nocharset":      # UCS-2 requested but no charset in Content-Type
+                body = "ответ".encode("utf-8")
+                extra["X-Kannel-Coding"] = "2"
             else:
                 body = ("reply to " + text).encode("utf-8")
                 if not body.isascii():
@@ -100,7 +103,7 @@ class H(BaseHTTPRequestHandler):
         else:
             body = b"ok"
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", "text/plain" if q.get("text") == ["nocharset"] else "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         for k, v in extra.items():
             self.send_header(k, v)
@@ -236,6 +239,33 @@ echo "on HTTP 500 fakesmsc got: $(mt_lines | grep -F ' 996555000666 ' || echo '(
 echo "on empty 200 fakesmsc got: $(mt_lines | grep -F ' 996555000777 ' || echo '(nothing)')"
 mt_lines | grep -qF ' 996555000777 ' && bad "empty reply should be omitted (omit-empty)" || ok "empty body -> no SMS (omit-empty = true)"
 mt_lines | grep -qF ' 996555000666 ' && bad "HTTP 500 should produce no SMS (reply-couldnotfetch = \"\")" || ok "HTTP 500 -> no SMS"
+
+inject "996555000888 1414 text nocharset"
+if wait_mt 50 " 996555000888 "; then
+  line=$(mt_lines | grep -F ' 996555000888 ' | head -1)
+  echo "X-Kannel-Coding: 2 but Content-Type without charset -> <$line> = '$(decode_line "$line" 2>&1)'"
+fi
+
+# ---------------------------------------------------------------- (f) no fakesmsc binary needed
+# The fake SMSC protocol is plain text lines over TCP; a test can be the client
+# itself. bearerbox serves ONE client at a time, so stop fakesmsc first.
+stop_pid "$FK_PID" TERM 20; FK_PID=""
+stop_pid "$HOLD_PID" TERM 10; HOLD_PID=""
+t=$(now)
+cat > "$STATE/tcpclient.py" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall("996555000999 1414 text ПОМОЩЬ\n".encode())
+buf = b""
+while not buf.endswith(b"\n"):
+    buf += s.recv(4096)
+print(buf.decode().rstrip("\n"))
+s.close()
+EOF
+out=$(python3 "$STATE/tcpclient.py" "$FAKESMSC_PORT" 2>&1 || true)
+if [[ "$out" == "1414 996555000999 ucs-2 "* ]] && [[ "$(decode_line "$out")" == "reply to ПОМОЩЬ" ]]; then
+  ok "(f) raw TCP client got <$out> [$(elapsed "$t" "$(now)")s]"
+else bad "(f) raw TCP client got <$out>"; fi
 
 echo "demo: $PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]
