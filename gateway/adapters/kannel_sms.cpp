@@ -45,6 +45,8 @@ public:
         http::response r;
         r.content_type = "text/plain; charset=utf-8";
         r.body = reply.value_or("");
+        // Without this Kannel sends the reply as 7-bit and Cyrillic becomes '?'.
+        if (!is_gsm7(r.body)) r.headers.emplace_back("X-Kannel-Coding", "2");
         return r;
     }
 

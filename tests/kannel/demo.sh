@@ -68,7 +68,7 @@ EOF
 GATEWAY_URL="http://127.0.0.1:$GW_PORT"
 echo "ports: admin=$ADMIN_PORT bearerbox(smsbox-port)=$BEARERBOX_PORT sendsms=$SENDSMS_PORT fakesmsc=$FAKESMSC_PORT gateway=$GW_PORT state=$STATE"
 
-sed -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" -e "s|@BEARERBOX_PORT@|$BEARERBOX_PORT|g" \
+sed -e "s|@GATEWAY_TOKEN@|demo|g" -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" -e "s|@BEARERBOX_PORT@|$BEARERBOX_PORT|g" \
     -e "s|@SENDSMS_PORT@|$SENDSMS_PORT|g" -e "s|@FAKESMSC_PORT@|$FAKESMSC_PORT|g" \
     -e "s|@GATEWAY_URL@|$GATEWAY_URL|g" -e "s|@STATE_DIR@|$STATE|g" \
     "$TEMPLATE" > "$STATE/kannel.conf"

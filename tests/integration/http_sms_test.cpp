@@ -1,0 +1,185 @@
+// SMS callbacks of all four aggregator formats against the real server,
+// with replies through the HTTP response (Twilio, Kannel) or through the
+// outbox to a stand-in aggregator API (Africa's Talking, Infobip).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "app/gateway.hpp"
+#include "common/crypto.hpp"
+#include "integration/fake_aggregator.hpp"
+#include "server/http_server.hpp"
+#include "server/http_transport.hpp"
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gw;
+using namespace std::chrono_literals;
+
+namespace {
+
+class SmsOverHttp : public ::testing::Test {
+protected:
+    SmsOverHttp() {
+        std::string api = "http://127.0.0.1:" + std::to_string(aggregator.port());
+        std::string yaml =
+            "sms:\n"
+            "  base_delay_ms: 50\n"
+            "  poll_interval_ms: 50\n"
+            "  channels:\n"
+            "    africastalking:\n"
+            "      auth: token\n"
+            "      token: at-secret\n"
+            "      send_url: " + api + "/version1/messaging\n"
+            "      send_username: sandbox\n"
+            "      send_password: at-key\n"
+            "    twilio:\n"
+            "      auth: twilio_signature\n"
+            "      auth_token: tw-token\n"
+            "      public_url: https://hotline.example.org\n"
+            "    infobip:\n"
+            "      auth: basic\n"
+            "      username: ib\n"
+            "      password: ib-pass\n"
+            "      send_url: " + api + "\n"
+            "      send_password: ib-key\n"
+            "    kannel:\n"
+            "      auth: token\n"
+            "      token: k-secret\n";
+        auto cfg = app::load_config(test::write_test_config(dir, yaml));
+        for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
+        gateway = std::make_unique<app::gateway>(cfg.value, clock);
+        gateway->start_outbox(*transport);
+        server = std::make_unique<server::http_server>(
+            server::server_options{}, [this](const http::request& r) { return gateway->handle(r); });
+        port = server->start();
+    }
+    ~SmsOverHttp() override {
+        server->stop();
+        server->wait();
+        gateway->stop_outbox();
+    }
+
+    test::http_reply post(const std::string& path, const std::string& body,
+                          const std::string& content_type = "application/x-www-form-urlencoded",
+                          const std::string& extra_headers = "") {
+        return test::send_raw(port, "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                    "Content-Type: " + content_type + "\r\n" + extra_headers +
+                                        "Content-Length: " + std::to_string(body.size()) +
+                                        "\r\n\r\n" + body);
+    }
+
+    test::http_reply twilio(const std::string& sid, const std::string& from, const std::string& body) {
+        std::string form = test::form({{"MessageSid", sid}, {"From", from}, {"To", "+15005550006"}, {"Body", body}});
+        // Signature over the public URL and the sorted parameters.
+        std::string data = "https://hotline.example.org/sms/twilio" + std::string("Body") + body +
+                           "From" + from + "MessageSid" + sid + "To" + "+15005550006";
+        std::string sig = base64_encode(hmac_sha1("tw-token", data));
+        return post("/sms/twilio", form, "application/x-www-form-urlencoded",
+                    "X-Twilio-Signature: " + sig + "\r\n");
+    }
+
+    test::http_reply kannel(const std::string& id, const std::string& from, const std::string& text,
+                            const std::string& token = "k-secret") {
+        return test::get(port, "/sms/kannel?" + test::form({{"from", from}, {"to", "1234"}, {"text", text}, {"id", id}, {"token", token}}));
+    }
+
+    static std::string ref_in(const std::string& s) {
+        std::smatch m;
+        return std::regex_search(s, m, std::regex("R-[0-9]{7}")) ? m.str() : "";
+    }
+
+    test::fake_aggregator aggregator;
+    test::temp_dir dir;
+    system_clock_source clock;
+    std::unique_ptr<service::http_transport> transport = server::make_beast_transport();
+    std::unique_ptr<app::gateway> gateway;
+    std::unique_ptr<server::http_server> server;
+    unsigned short port = 0;
+};
+
+}  // namespace
+
+TEST_F(SmsOverHttp, KannelWalksTheMenusWithRepliesInTheBody) {
+    auto r = kannel("k1", "+996555123456", "ЖАРДАМ");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("1 Кыргызча"), std::string::npos) << r.body;
+    r = kannel("k2", "+996555123456", "2");
+    EXPECT_NE(r.body.find("Срочная помощь"), std::string::npos) << r.body;
+    r = kannel("k3", "+996555123456", "1");  // urgent
+    r = kannel("k4", "+996555123456", "1");  // call me back
+    r = kannel("k5", "+996555123456", "3");  // Osh
+    std::string ref = ref_in(r.body);
+    ASSERT_FALSE(ref.empty()) << r.body;
+    auto c = gateway->storage().find_case(ref);
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(c->urgent);
+    EXPECT_EQ(c->channel, "sms");
+    // The same message again (Kannel retry): same answer, no second case.
+    EXPECT_EQ(kannel("k5", "+996555123456", "3").body, r.body);
+    EXPECT_EQ(gateway->storage().count_cases(), 1u);
+}
+
+TEST_F(SmsOverHttp, TwilioWalksTheMenusWithTwiml) {
+    auto r = twilio("SM1", "+77011234567", "помощь");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.headers["content-type"], "text/xml; charset=utf-8");
+    EXPECT_NE(r.body.find("<Response><Message>"), std::string::npos);
+    r = twilio("SM2", "+77011234567", "1");
+    EXPECT_NE(r.body.find("Шашылыш"), std::string::npos) << r.body;
+}
+
+TEST_F(SmsOverHttp, TwilioBadOrMissingSignatureIs403AndNotProcessed) {
+    auto form = test::form({{"MessageSid", "SMx"}, {"From", "+77011234567"}, {"Body", "help"}});
+    EXPECT_EQ(post("/sms/twilio", form).status, 403);
+    EXPECT_EQ(post("/sms/twilio", form, "application/x-www-form-urlencoded",
+                   "X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n")
+                  .status,
+              403);
+    EXPECT_FALSE(gateway->storage().find_inbound("twilio", "SMx"));
+}
+
+TEST_F(SmsOverHttp, AfricasTalkingRepliesThroughTheOutbox) {
+    auto r = post("/sms/africastalking?token=at-secret",
+                  test::form({{"from", "+79161234567"}, {"to", "5555"}, {"text", "HELP"}, {"id", "AT1"}, {"date", "x"}}));
+    ASSERT_EQ(r.status, 200);
+    ASSERT_TRUE(aggregator.wait_for(1)) << "reply was not sent";
+    EXPECT_EQ(aggregator.received()[0].path, "/version1/messaging");
+    EXPECT_EQ(aggregator.field(0, "to"), "+79161234567");
+    EXPECT_EQ(aggregator.field(0, "username"), "sandbox");
+    EXPECT_NE(aggregator.field(0, "message").find("Кыргызча"), std::string::npos);
+    // The delivery report for it.
+    auto sent = gateway->storage().outbound_to("+79161234567");
+    ASSERT_EQ(sent.size(), 1u);
+    for (int i = 0; i < 100 && gateway->storage().find_outbound(sent[0].id)->status != "sent"; ++i)
+        std::this_thread::sleep_for(20ms);
+    auto m = gateway->storage().find_outbound(sent[0].id);
+    EXPECT_EQ(m->provider_id, "ATXid_1");
+    r = post("/sms/africastalking/dlr?token=at-secret", "id=ATXid_1&status=Success");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(gateway->storage().find_outbound(sent[0].id)->status, "delivered");
+    // Missing token: 403.
+    EXPECT_EQ(post("/sms/africastalking", "from=1&id=2&text=x").status, 403);
+}
+
+TEST_F(SmsOverHttp, InfobipBatchWithBasicAuth) {
+    std::string auth = "Authorization: Basic " + base64_encode("ib:ib-pass") + "\r\n";
+    auto r = post("/sms/infobip",
+                  R"({"results":[{"messageId":"ib1","from":"996700123456","to":"1","text":"HELP"},{"messageId":"ib2","from":"996700123456","to":"1","text":"2"}]})",
+                  "application/json", auth);
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_TRUE(aggregator.wait_for(2));
+    auto second = aggregator.received()[1];
+    EXPECT_EQ(second.path, "/sms/2/text/advanced");
+    EXPECT_NE(second.body.find("Срочная помощь"), std::string::npos) << second.body;
+    EXPECT_EQ(post("/sms/infobip", R"({"results":[)", "application/json", auth).status, 400);
+    EXPECT_EQ(post("/sms/infobip", "{}", "application/json").status, 403);
+}
+
+TEST_F(SmsOverHttp, UnknownChannelAndBadBodies) {
+    EXPECT_EQ(post("/sms/nokia", "a=b").status, 404);
+    EXPECT_EQ(kannel("", "+996555123456", "x").status, 400);
+    EXPECT_EQ(kannel("k9", "+996555123456", "x", "wrong").status, 403);
+    EXPECT_EQ(test::get(port, "/sms/kannel/dlr?token=k-secret").status, 400);
+    EXPECT_EQ(test::get(port, "/healthz").status, 200);
+}

@@ -1,0 +1,100 @@
+#include "support/process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace gw::test {
+
+gateway_process::gateway_process(const std::string& config, const std::string& log_file)
+    : log_file_(log_file) {
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::execl(GW_GATEWAY_BINARY, GW_GATEWAY_BINARY, "serve", "--config", config.c_str(),
+                nullptr);
+        ::_exit(127);
+    }
+    // The log may hold earlier runs: look for a line after what is there now.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    std::regex listening("listening on http://127.0.0.1:([0-9]+)");
+    std::size_t seen_before = 0;
+    {
+        std::ifstream in(log_file);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        seen_before = ss.str().rfind("listening on http://");
+        if (seen_before == std::string::npos) seen_before = 0; else seen_before += 1;
+    }
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::string text = log();
+        std::smatch m;
+        std::string tail = text.size() > seen_before ? text.substr(seen_before) : "";
+        if (std::regex_search(tail, m, listening)) {
+            port_ = static_cast<unsigned short>(std::stoi(m[1]));
+            return;
+        }
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("gateway exited at start:\n" + text);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    kill_hard();
+    throw std::runtime_error("gateway did not start listening:\n" + log());
+}
+
+gateway_process::~gateway_process() { kill_hard(); }
+
+void gateway_process::kill_hard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+}
+
+int gateway_process::terminate() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string gateway_process::log() const {
+    std::ifstream in(log_file_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+unsigned short free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+}  // namespace gw::test
