@@ -158,8 +158,15 @@ TEST_F(SmsOverHttp, AfricasTalkingRepliesThroughTheOutbox) {
     r = post("/sms/africastalking/dlr?token=at-secret", "id=ATXid_1&status=Success");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(gateway->storage().find_outbound(sent[0].id)->status, "delivered");
-    // Missing token: 403.
-    EXPECT_EQ(post("/sms/africastalking", "from=1&id=2&text=x").status, 403);
+    // She answers: Kyrgyz, then urgent help.
+    post("/sms/africastalking?token=at-secret",
+         test::form({{"from", "+79161234567"}, {"text", "1"}, {"id", "AT2"}}));
+    ASSERT_TRUE(aggregator.wait_for(2));
+    EXPECT_NE(aggregator.field(1, "message").find("Шашылыш"), std::string::npos)
+        << aggregator.field(1, "message");
+    // Missing token: 403, and nothing recorded.
+    EXPECT_EQ(post("/sms/africastalking", "from=%2B79161234567&id=AT3&text=1").status, 403);
+    EXPECT_FALSE(gateway->storage().find_inbound("africastalking", "AT3"));
 }
 
 TEST_F(SmsOverHttp, InfobipBatchWithBasicAuth) {
