@@ -4,7 +4,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -93,6 +95,39 @@ const std::vector<const char*>& migrations() {
             received_at INTEGER NOT NULL
         );
         )sql",
+        R"sql(
+        ALTER TABLE cases ADD COLUMN notify_sms INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE referrals (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            partner TEXT NOT NULL,
+            status TEXT NOT NULL,
+            rule TEXT NOT NULL DEFAULT '',
+            explanation TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            due_at INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX referrals_by_partner ON referrals (partner, status, id);
+        CREATE INDEX referrals_by_case ON referrals (case_id);
+        CREATE INDEX referrals_due ON referrals (status, due_at);
+        CREATE TABLE referral_events (
+            id INTEGER PRIMARY KEY,
+            referral_id INTEGER NOT NULL REFERENCES referrals (id),
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX referral_events_by_referral ON referral_events (referral_id, id);
+        -- The audit trail is append-only, whatever code runs against it.
+        CREATE TRIGGER referral_events_no_update BEFORE UPDATE ON referral_events
+        BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;
+        CREATE TRIGGER referral_events_no_delete BEFORE DELETE ON referral_events
+        BEGIN SELECT RAISE(ABORT, 'audit events cannot be deleted'); END;
+        )sql",
     };
     return m;
 }
@@ -123,8 +158,8 @@ public:
           insert_case_(db_,
                        "INSERT INTO cases (reference, origin_key, phone, channel, language, "
                        "topic, subtopic, oblast, target_group, details, consent, urgent, "
-                       "safe_to_call, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                       "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+                       "safe_to_call, status, created_at, notify_sms) VALUES (?1, ?2, ?3, ?4, ?5, "
+                       "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
                        "ON CONFLICT (origin_key) DO NOTHING"),
           case_by_origin_(db_, "SELECT " + case_columns + " FROM cases WHERE origin_key = ?"),
           case_by_ref_(db_, "SELECT " + case_columns + " FROM cases WHERE reference = ?"),
@@ -292,6 +327,7 @@ public:
                         insert_case_.bind(13);
                     insert_case_.bind(14, c.urgent ? "escalated" : "new");
                     insert_case_.bind(15, static_cast<int64_t>(now));
+                    insert_case_.bind(16, c.notify_sms ? 1 : 0);
                     insert_case_.exec();
                     reset(case_by_origin_);
                     case_by_origin_.bind(1, c.origin_key);
@@ -537,7 +573,220 @@ public:
         });
     }
 
+    std::optional<case_record> find_case_by_id(long long id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<case_record> {
+            auto& st = cached("SELECT " + case_columns + " FROM cases WHERE id = ?");
+            st.bind(1, static_cast<int64_t>(id));
+            if (!st.executeStep()) return std::nullopt;
+            return read_case(st);
+        });
+    }
+
+    std::vector<case_record> unrouted_cases(std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached("SELECT " + case_columns +
+                              " FROM cases WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE "
+                              "r.case_id = cases.id) ORDER BY id LIMIT ?");
+            st.bind(1, static_cast<int64_t>(limit));
+            std::vector<case_record> out;
+            while (st.executeStep()) out.push_back(read_case(st));
+            return out;
+        });
+    }
+
+    referral_record create_referral(const referral_record& r, const std::string& actor,
+                                    const std::vector<outbound_message>& outbox) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& ins = cached(
+                "INSERT INTO referrals (case_id, partner, status, rule, explanation, due_at, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            ins.bind(1, static_cast<int64_t>(r.case_id));
+            ins.bind(2, r.partner);
+            ins.bind(3, r.status);
+            ins.bind(4, r.rule);
+            ins.bind(5, r.explanation);
+            ins.bind(6, static_cast<int64_t>(r.due_at));
+            ins.bind(7, static_cast<int64_t>(r.created_at));
+            ins.bind(8, static_cast<int64_t>(r.created_at));
+            ins.exec();
+            referral_record out = r;
+            out.id = db_.getLastInsertRowid();
+            out.updated_at = r.created_at;
+            insert_event({out.id, actor, "created", r.partner.empty() ? "to operators" : "to " + r.partner, r.created_at});
+            for (const auto& m : outbox) insert_outbound(m);
+            tx.commit();
+            return out;
+        });
+    }
+
+    std::optional<referral_record> find_referral(long long id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<referral_record> {
+            auto& st = cached("SELECT " + referral_columns + " WHERE r.id = ?");
+            st.bind(1, static_cast<int64_t>(id));
+            if (!st.executeStep()) return std::nullopt;
+            return read_referral(st);
+        });
+    }
+
+    std::vector<referral_record> partner_referrals(const std::string& partner,
+                                                   const std::string& status, std::size_t limit,
+                                                   std::size_t offset) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached("SELECT " + referral_columns +
+                              " WHERE r.partner = ?1 AND (?2 = '' OR r.status = ?2) ORDER BY "
+                              "r.id DESC LIMIT ?3 OFFSET ?4");
+            st.bind(1, partner);
+            st.bind(2, status);
+            st.bind(3, static_cast<int64_t>(limit));
+            st.bind(4, static_cast<int64_t>(offset));
+            std::vector<referral_record> out;
+            while (st.executeStep()) out.push_back(read_referral(st));
+            return out;
+        });
+    }
+
+    std::vector<referral_record> case_referrals(long long case_id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached("SELECT " + referral_columns + " WHERE r.case_id = ? ORDER BY r.id");
+            st.bind(1, static_cast<int64_t>(case_id));
+            std::vector<referral_record> out;
+            while (st.executeStep()) out.push_back(read_referral(st));
+            return out;
+        });
+    }
+
+    std::optional<referral_record> transition_referral(
+        long long id, const std::vector<std::string>& from, const std::string& to,
+        const referral_event& event, const std::vector<outbound_message>& outbox,
+        const std::string& reason, const std::string& outcome) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<referral_record> {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& get = cached("SELECT " + referral_columns + " WHERE r.id = ?");
+            get.bind(1, static_cast<int64_t>(id));
+            if (!get.executeStep()) return std::nullopt;
+            referral_record r = read_referral(get);
+            get.reset();
+            if (std::find(from.begin(), from.end(), r.status) == from.end()) return std::nullopt;
+            auto& upd = cached(
+                "UPDATE referrals SET status = ?2, reason = CASE WHEN ?3 = '' THEN reason ELSE ?3 "
+                "END, outcome = CASE WHEN ?4 = '' THEN outcome ELSE ?4 END, updated_at = ?5 WHERE "
+                "id = ?1");
+            upd.bind(1, static_cast<int64_t>(id));
+            upd.bind(2, to);
+            upd.bind(3, reason);
+            upd.bind(4, outcome);
+            upd.bind(5, static_cast<int64_t>(event.at));
+            upd.exec();
+            insert_event(event);
+            for (const auto& m : outbox) insert_outbound(m);
+            tx.commit();
+            r.status = to;
+            if (!reason.empty()) r.reason = reason;
+            if (!outcome.empty()) r.outcome = outcome;
+            r.updated_at = event.at;
+            return r;
+        });
+    }
+
+    void record_referral_event(const referral_event& e) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            insert_event(e);
+            tx.commit();
+        });
+    }
+
+    std::vector<referral_event> referral_events(long long referral_id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached(
+                "SELECT referral_id, actor, action, detail, at FROM referral_events WHERE "
+                "referral_id = ? ORDER BY id");
+            st.bind(1, static_cast<int64_t>(referral_id));
+            std::vector<referral_event> out;
+            while (st.executeStep())
+                out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
+                               st.getColumn(2).getString(), st.getColumn(3).getString(),
+                               st.getColumn(4).getInt64()});
+            return out;
+        });
+    }
+
+    std::vector<referral_record> overdue_referrals(long long now) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached("SELECT " + referral_columns +
+                              " WHERE r.status = 'new' AND r.due_at > 0 AND r.due_at < ? ORDER BY "
+                              "r.due_at");
+            st.bind(1, static_cast<int64_t>(now));
+            std::vector<referral_record> out;
+            while (st.executeStep()) out.push_back(read_referral(st));
+            return out;
+        });
+    }
+
+    std::map<std::string, std::size_t> open_referral_counts() override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached(
+                "SELECT partner, count(*) FROM referrals WHERE status IN ('new', 'accepted', "
+                "'in_progress') AND partner <> '' GROUP BY partner");
+            std::map<std::string, std::size_t> out;
+            while (st.executeStep())
+                out[st.getColumn(0).getString()] =
+                    static_cast<std::size_t>(st.getColumn(1).getInt64());
+            return out;
+        });
+    }
+
 private:
+    // A prepared statement kept for reuse, reset and ready to bind.
+    SQLite::Statement& cached(const std::string& sql) {
+        auto it = statements_.find(sql);
+        if (it == statements_.end())
+            it = statements_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
+        reset(*it->second);
+        return *it->second;
+    }
+
+    void insert_event(const referral_event& e) {
+        auto& st = cached(
+            "INSERT INTO referral_events (referral_id, actor, action, detail, at) VALUES (?, ?, "
+            "?, ?, ?)");
+        st.bind(1, static_cast<int64_t>(e.referral_id));
+        st.bind(2, e.actor);
+        st.bind(3, e.action);
+        st.bind(4, e.detail);
+        st.bind(5, static_cast<int64_t>(e.at));
+        st.exec();
+    }
+
+    static referral_record read_referral(SQLite::Statement& st) {
+        referral_record r;
+        r.id = st.getColumn(0).getInt64();
+        r.case_id = st.getColumn(1).getInt64();
+        r.case_reference = st.getColumn(2).getString();
+        r.partner = st.getColumn(3).getString();
+        r.status = st.getColumn(4).getString();
+        r.rule = st.getColumn(5).getString();
+        r.explanation = st.getColumn(6).getString();
+        r.reason = st.getColumn(7).getString();
+        r.outcome = st.getColumn(8).getString();
+        r.due_at = st.getColumn(9).getInt64();
+        r.created_at = st.getColumn(10).getInt64();
+        r.updated_at = st.getColumn(11).getInt64();
+        return r;
+    }
+
     // Inside a transaction: returns the new id, or 0 for a "do not SMS" number.
     long long insert_outbound(const outbound_message& m) {
         reset(put_outbox_);
@@ -586,7 +835,11 @@ private:
         "provider_id, last_error, created_at";
     static inline const std::string case_columns =
         "id, reference, origin_key, phone, channel, language, topic, subtopic, oblast, "
-        "target_group, details, consent, urgent, safe_to_call, status, created_at";
+        "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms";
+    static inline const std::string referral_columns =
+        "r.id, r.case_id, c.reference, r.partner, r.status, r.rule, r.explanation, r.reason, "
+        "r.outcome, r.due_at, r.created_at, r.updated_at FROM referrals r JOIN cases c ON "
+        "c.id = r.case_id";
 
     static SQLite::Database open(const std::string& path) {
         try {
@@ -668,6 +921,7 @@ private:
         if (!st.isColumnNull(13)) c.safe_to_call = st.getColumn(13).getInt() != 0;
         c.status = st.getColumn(14).getString();
         c.created_at = st.getColumn(15).getInt64();
+        c.notify_sms = st.getColumn(16).getInt() != 0;
         return c;
     }
 
@@ -679,6 +933,7 @@ private:
         set_outbox_sending_, set_outbox_sent_, set_outbox_retry_, set_outbox_dead_, requeue_,
         outbox_by_provider_, put_report_, set_outbox_report_, outbox_by_id_, outbox_to_,
         outbox_counts_;
+    std::map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
     std::mt19937_64 random_;
 };
 

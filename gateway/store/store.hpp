@@ -31,6 +31,7 @@ struct new_case {
     bool consent = false;  // she agreed that partners may see her number
     bool urgent = false;
     std::optional<bool> safe_to_call;
+    bool notify_sms = false;  // she agreed to a discreet SMS when a partner accepts
 };
 
 struct case_record : new_case {
@@ -72,6 +73,32 @@ struct inbound_record {
     std::string phone;  // E.164, or empty when unusable
     std::string reply;  // what was answered in the HTTP response, if anything
     long long received_at = 0;
+};
+
+// A case handed to a partner's queue (or, with no partner, to the hotline
+// operators), with why the rules chose it.
+struct referral_record {
+    long long id = 0;
+    long long case_id = 0;
+    std::string case_reference;
+    std::string partner;  // empty: the hotline operators
+    std::string status;   // new, accepted, declined, in_progress, closed, revoked, overdue, escalated
+    std::string rule;
+    std::string explanation;
+    std::string reason;   // decline reason
+    std::string outcome;  // closing note
+    long long due_at = 0;  // acknowledge by (unix seconds); 0 = no deadline
+    long long created_at = 0;
+    long long updated_at = 0;
+};
+
+// One audited step: who did what to a referral, when.
+struct referral_event {
+    long long referral_id = 0;
+    std::string actor;   // "partner:legal_aid_osh", "sms:+996...", "system", "operator:..."
+    std::string action;  // created, viewed, accepted, declined, noted, ...
+    std::string detail;
+    long long at = 0;
 };
 
 class store {
@@ -129,6 +156,35 @@ public:
     virtual std::optional<outbound_message> find_outbound(long long id) = 0;
     virtual std::vector<outbound_message> outbound_to(const std::string& recipient) = 0;
     virtual std::map<std::string, std::size_t> outbox_counts() = 0;  // by status
+
+    // --- Referrals ---
+    virtual std::optional<case_record> find_case_by_id(long long id) = 0;
+    // Cases that no referral has taken up yet (e.g. after a crash), oldest first.
+    virtual std::vector<case_record> unrouted_cases(std::size_t limit) = 0;
+    // In one transaction: the referral, its "created" event and the messages
+    // it causes (webhook, SMS to the focal point). Returns it with its id.
+    virtual referral_record create_referral(const referral_record& r, const std::string& actor,
+                                            const std::vector<outbound_message>& outbox) = 0;
+    virtual std::optional<referral_record> find_referral(long long id) = 0;
+    // A partner's referrals, newest first; `status` empty = any.
+    virtual std::vector<referral_record> partner_referrals(const std::string& partner,
+                                                           const std::string& status,
+                                                           std::size_t limit,
+                                                           std::size_t offset) = 0;
+    virtual std::vector<referral_record> case_referrals(long long case_id) = 0;
+    // Moves a referral to `to` only if its status is one of `from`; records
+    // the event and queues `outbox` in the same transaction. nullopt when
+    // the referral is not in one of `from` (nothing written).
+    virtual std::optional<referral_record> transition_referral(
+        long long id, const std::vector<std::string>& from, const std::string& to,
+        const referral_event& event, const std::vector<outbound_message>& outbox,
+        const std::string& reason, const std::string& outcome) = 0;
+    virtual void record_referral_event(const referral_event& e) = 0;
+    virtual std::vector<referral_event> referral_events(long long referral_id) = 0;
+    // Referrals still "new" whose acknowledge deadline passed.
+    virtual std::vector<referral_record> overdue_referrals(long long now) = 0;
+    // Open referrals (new, accepted, in_progress) per partner.
+    virtual std::map<std::string, std::size_t> open_referral_counts() = 0;
 };
 
 // Opens (creating if needed) a SQLite database and applies pending

@@ -1,0 +1,188 @@
+#include "referral/partners.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "common/crypto.hpp"
+
+namespace gw::referral {
+namespace {
+
+using namespace std::chrono;
+
+struct local_time {
+    int weekday;  // 0 = Monday
+    int minute;   // since midnight
+    std::string date;
+    time_point midnight;  // start of that local day, as a UTC time point
+};
+
+local_time to_local(time_point t, int offset_minutes) {
+    auto local = t + minutes(offset_minutes);
+    auto days_since_epoch = floor<days>(local.time_since_epoch());
+    std::time_t secs = duration_cast<seconds>(days_since_epoch).count();
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char date[16];
+    std::snprintf(date, sizeof date, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday);
+    local_time out;
+    out.weekday = (tm.tm_wday + 6) % 7;
+    out.minute = static_cast<int>(
+        duration_cast<minutes>(local.time_since_epoch() - days_since_epoch).count());
+    out.date = date;
+    out.midnight = time_point(duration_cast<system_clock::duration>(days_since_epoch)) -
+                   minutes(offset_minutes);
+    return out;
+}
+
+bool parse_hhmm(const std::string& s, int& minute) {
+    int h = 0, m = 0;
+    if (std::sscanf(s.c_str(), "%d:%d", &h, &m) != 2 || h < 0 || h > 24 || m < 0 || m > 59)
+        return false;
+    minute = h * 60 + m;
+    return minute <= 24 * 60;
+}
+
+}  // namespace
+
+bool working_hours::open_at(time_point t) const {
+    if (always_open()) return true;
+    local_time l = to_local(t, utc_offset_minutes);
+    if (holidays.count(l.date)) return false;
+    auto it = by_weekday.find(l.weekday);
+    if (it == by_weekday.end()) return false;
+    for (const auto& s : it->second)
+        if (l.minute >= s.from_minute && l.minute < s.to_minute) return true;
+    return false;
+}
+
+time_point working_hours::add_working_time(time_point t, minutes duration) const {
+    if (always_open()) return t + duration;
+    auto left = duration_cast<system_clock::duration>(duration);
+    // Walk day by day through open spans; bounded to a year of days.
+    for (int day = 0; day < 366; ++day) {
+        local_time l = to_local(t, utc_offset_minutes);
+        auto it = by_weekday.find(l.weekday);
+        if (!holidays.count(l.date) && it != by_weekday.end()) {
+            for (const auto& s : it->second) {
+                time_point from = l.midnight + minutes(s.from_minute);
+                time_point to = l.midnight + minutes(s.to_minute);
+                if (to <= t) continue;
+                time_point start = std::max(from, t);
+                if (to - start >= left) return start + left;
+                left -= to - start;
+            }
+        }
+        t = l.midnight + hours(24);
+    }
+    return t + left;
+}
+
+const partner* partner_directory::find(const std::string& id) const {
+    for (const auto& p : partners)
+        if (p.id == id) return &p;
+    return nullptr;
+}
+
+const partner* partner_directory::by_token(const std::string& token) const {
+    const partner* found = nullptr;
+    for (const auto& p : partners)
+        if (!p.api_token.empty() && constant_time_equal(p.api_token, token)) found = &p;
+    return found;
+}
+
+const partner* partner_directory::by_focal_phone(const std::string& e164) const {
+    for (const auto& p : partners)
+        if (!p.focal_phone.empty() && p.focal_phone == e164) return &p;
+    return nullptr;
+}
+
+partners_result load_partners(const std::string& path) {
+    partners_result r;
+    auto& d = r.diagnostics;
+    auto at = [&](const YAML::Node& n) { return menu::source_location{path, n.Mark().line + 1}; };
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+        d.push_back({{path, 0}, "cannot read the partners file"});
+        return r;
+    } catch (const YAML::Exception& e) {
+        d.push_back({{path, e.mark.line + 1}, e.msg});
+        return r;
+    }
+    if (!root["partners"] || !root["partners"].IsSequence()) {
+        d.push_back({{path, 1}, "expected a `partners:` list"});
+        return r;
+    }
+    static const char* weekdays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    for (const auto& n : root["partners"]) {
+        partner p;
+        p.where = at(n);
+        try {
+            p.id = n["id"].as<std::string>("");
+            p.name = n["name"].as<std::string>("");
+            if (p.id.empty()) d.push_back({p.where, "partner without id"});
+            if (r.value.find(p.id)) d.push_back({p.where, "duplicate partner id " + p.id});
+            for (const char* key : {"oblasts", "topics", "languages"}) {
+                if (!n[key]) continue;
+                auto& into = std::string(key) == "oblasts" ? p.oblasts
+                             : std::string(key) == "topics" ? p.topics
+                                                            : p.languages;
+                for (const auto& v : n[key]) into.insert(v.as<std::string>());
+            }
+            p.capacity = n["capacity"].as<std::size_t>(0);
+            p.acknowledge_within = minutes(
+                static_cast<long long>(n["acknowledge_within_hours"].as<double>(24) * 60));
+            p.focal_phone = n["focal_phone"].as<std::string>("");
+            p.webhook_url = n["webhook_url"].as<std::string>("");
+            auto secret = [&](const char* key) -> std::string {
+                std::string env = n[std::string(key) + "_env"].as<std::string>("");
+                if (!env.empty()) {
+                    const char* v = std::getenv(env.c_str());
+                    if (!v)
+                        d.push_back({p.where,
+                                     "partner " + p.id + ": environment variable " + env +
+                                         " is not set",
+                                     true});
+                    return v ? v : "";
+                }
+                return n[key].as<std::string>("");
+            };
+            p.api_token = secret("api_token");
+            p.webhook_secret = secret("webhook_secret");
+            if (const auto hours = n["working_hours"]; hours) {
+                for (int w = 0; w < 7; ++w) {
+                    const auto spans = hours[weekdays[w]];
+                    if (!spans) continue;
+                    for (const auto& s : spans) {
+                        std::string text = s.as<std::string>();
+                        auto dash = text.find('-');
+                        working_hours::span span;
+                        if (dash == std::string::npos ||
+                            !parse_hhmm(text.substr(0, dash), span.from_minute) ||
+                            !parse_hhmm(text.substr(dash + 1), span.to_minute) ||
+                            span.to_minute <= span.from_minute) {
+                            d.push_back({at(s), "working hours must look like 09:00-18:00"});
+                            continue;
+                        }
+                        p.hours.by_weekday[w].push_back(span);
+                    }
+                }
+            }
+            if (const auto hol = n["holidays"]; hol)
+                for (const auto& h : hol) p.hours.holidays.insert(h.as<std::string>());
+        } catch (const YAML::Exception& e) {
+            d.push_back({p.where, "partner " + p.id + ": " + e.msg});
+            continue;
+        }
+        r.value.partners.push_back(std::move(p));
+    }
+    return r;
+}
+
+}  // namespace gw::referral

@@ -1,0 +1,211 @@
+#include "referral/rules.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+namespace gw::referral {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::set<std::string> attributes = {"topic", "subtopic", "oblast", "language",
+                                          "target_group"};
+
+int local_minute(time_point t, int offset_minutes) {
+    auto s = std::chrono::duration_cast<std::chrono::minutes>(t.time_since_epoch()).count() +
+             offset_minutes;
+    return static_cast<int>(((s % 1440) + 1440) % 1440);
+}
+
+bool parse_window(const std::string& text, int& from, int& to) {
+    int h1, m1, h2, m2;
+    if (std::sscanf(text.c_str(), "%d:%d-%d:%d", &h1, &m1, &h2, &m2) != 4) return false;
+    from = h1 * 60 + m1;
+    to = h2 * 60 + m2;
+    return from >= 0 && to <= 1440 && from != to;
+}
+
+std::string fact(const case_facts& f, const std::string& attribute) {
+    if (attribute == "topic") return f.topic;
+    if (attribute == "subtopic") return f.subtopic;
+    if (attribute == "oblast") return f.oblast;
+    if (attribute == "language") return f.language;
+    return f.target_group;
+}
+
+}  // namespace
+
+rules_result load_rules(const std::string& directory) {
+    rules_result r;
+    auto& d = r.diagnostics;
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(directory, ec))
+        if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
+    if (ec) d.push_back({{directory, 0}, "cannot read the rules directory: " + ec.message()});
+    std::sort(files.begin(), files.end());
+    r.value.source = directory;
+    std::set<std::string> ids;
+    for (const auto& file : files) {
+        const std::string path = file.string();
+        auto at = [&](const YAML::Node& n) { return menu::source_location{path, n.Mark().line + 1}; };
+        try {
+            YAML::Node root = YAML::LoadFile(path);
+            if (!root["rules"] || !root["rules"].IsSequence()) {
+                d.push_back({{path, 1}, "expected a `rules:` list"});
+                continue;
+            }
+            for (const auto& n : root["rules"]) {
+                rule ru;
+                ru.where = at(n);
+                ru.id = n["id"].as<std::string>("");
+                if (ru.id.empty()) d.push_back({ru.where, "rule without id"});
+                if (!ids.insert(ru.id).second) d.push_back({ru.where, "duplicate rule id " + ru.id});
+                ru.partner = n["route_to"].as<std::string>("");
+                if (ru.partner.empty()) d.push_back({ru.where, "rule " + ru.id + " needs route_to"});
+                if (const auto when = n["when"]; when) {
+                    for (const auto& kv : when) {
+                        std::string key = kv.first.as<std::string>();
+                        if (key == "urgent") {
+                            ru.urgent = kv.second.as<bool>();
+                        } else if (key == "hours") {
+                            if (!parse_window(kv.second.as<std::string>(), ru.from_minute,
+                                              ru.to_minute))
+                                d.push_back({at(kv.second), "hours must look like 08:00-18:00"});
+                        } else if (attributes.count(key)) {
+                            auto& values = ru.match[key];
+                            if (kv.second.IsSequence())
+                                for (const auto& v : kv.second) values.insert(v.as<std::string>());
+                            else
+                                values.insert(kv.second.as<std::string>());
+                        } else {
+                            d.push_back({at(kv.first), "rule " + ru.id + ": unknown condition " +
+                                                           key});
+                        }
+                    }
+                }
+                if (const auto only = n["only_if"]; only) {
+                    for (const auto& v : only) {
+                        std::string c = v.as<std::string>();
+                        if (c == "partner_open")
+                            ru.only_when_open = true;
+                        else if (c == "partner_has_capacity")
+                            ru.only_with_capacity = true;
+                        else
+                            d.push_back({at(v), "only_if takes partner_open or "
+                                                "partner_has_capacity"});
+                    }
+                }
+                r.value.rules.push_back(std::move(ru));
+            }
+        } catch (const YAML::Exception& e) {
+            d.push_back({{path, e.mark.line + 1}, e.msg});
+        }
+    }
+    return r;
+}
+
+std::vector<menu::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
+                                          const std::set<std::string>& menu_topics) {
+    std::vector<menu::diagnostic> d;
+    std::set<std::string> routed_topics;
+    bool catch_all_seen = false;
+    for (const auto& r : rules.rules) {
+        const partner* p = partners.find(r.partner);
+        if (!p) {
+            d.push_back({r.where, "rule " + r.id + " routes to unknown partner " + r.partner});
+            continue;
+        }
+        if (catch_all_seen)
+            d.push_back({r.where, "rule " + r.id + " can never match: an earlier rule matches "
+                                                   "every case"});
+        // A value the partner does not serve, or the menus never produce, never matches.
+        auto never = [&](const std::string& why) {
+            d.push_back({r.where, "rule " + r.id + " can never match: " + why});
+        };
+        if (auto it = r.match.find("topic"); it != r.match.end()) {
+            for (const auto& t : it->second) {
+                if (!menu_topics.count(t)) never("no menu sets topic " + t);
+                if (!p->topics.empty() && !p->topics.count(t))
+                    d.push_back({r.where,
+                                 "rule " + r.id + ": partner " + p->id + " does not serve topic " + t,
+                                 true});
+                routed_topics.insert(t);
+            }
+        } else {
+            routed_topics.insert(menu_topics.begin(), menu_topics.end());
+        }
+        if (auto it = r.match.find("oblast"); it != r.match.end())
+            for (const auto& o : it->second)
+                if (!p->oblasts.empty() && !p->oblasts.count(o))
+                    d.push_back({r.where, "rule " + r.id + ": partner " + p->id +
+                                              " does not serve oblast " + o,
+                                 true});
+        for (const auto& [attr, values] : r.match)
+            if (values.empty()) never(attr + " has no values");
+        if (r.match.empty() && !r.urgent && r.from_minute < 0 && !r.only_when_open &&
+            !r.only_with_capacity)
+            catch_all_seen = true;
+    }
+    for (const auto& t : menu_topics)
+        if (!routed_topics.count(t))
+            d.push_back({{rules.source, 0},
+                         "topic " + t + " has no route: every such case goes to the operators",
+                         true});
+    return d;
+}
+
+routing_decision route(const rule_set& rules, const partner_directory& partners,
+                       const case_facts& facts, time_point now, const partner_load& load,
+                       const std::set<std::string>& excluded) {
+    std::string skipped;
+    for (const auto& r : rules.rules) {
+        bool matches = true;
+        std::string why;
+        for (const auto& [attr, values] : r.match) {
+            if (!values.count(fact(facts, attr))) {
+                matches = false;
+                break;
+            }
+            why += (why.empty() ? "" : ", ") + attr + "=" + fact(facts, attr);
+        }
+        if (!matches) continue;
+        if (r.urgent && *r.urgent != facts.urgent) continue;
+        if (r.urgent) why += std::string(why.empty() ? "" : ", ") + (facts.urgent ? "urgent" : "not urgent");
+        const partner* p = partners.find(r.partner);
+        if (!p) continue;
+        if (r.from_minute >= 0) {
+            int m = local_minute(now, p->hours.utc_offset_minutes);
+            bool inside = r.from_minute < r.to_minute ? (m >= r.from_minute && m < r.to_minute)
+                                                      : (m >= r.from_minute || m < r.to_minute);
+            if (!inside) continue;
+            why += std::string(why.empty() ? "" : ", ") + "within its hours";
+        }
+        const std::string where = r.where.file + ":" + std::to_string(r.where.line);
+        if (excluded.count(p->id)) {
+            skipped += " rule " + r.id + " skipped: " + p->id + " already had this case;";
+            continue;
+        }
+        if (r.only_when_open && !p->hours.open_at(now)) {
+            skipped += " rule " + r.id + " skipped: " + p->id + " closed now;";
+            continue;
+        }
+        if (r.only_with_capacity && p->capacity > 0) {
+            auto it = load.find(p->id);
+            std::size_t open = it == load.end() ? 0 : it->second;
+            if (open >= p->capacity) {
+                skipped += " rule " + r.id + " skipped: " + p->id + " at capacity;";
+                continue;
+            }
+        }
+        return {p->id, r.id,
+                "rule " + r.id + " (" + where + ") matched" + (why.empty() ? "" : ": " + why) +
+                    ";" + skipped};
+    }
+    return {"", "", "no rule routed this case, so it goes to the hotline operators;" + skipped};
+}
+
+}  // namespace gw::referral
