@@ -21,6 +21,11 @@ int check(const std::string& config_path, std::ostream& out) {
     menu_bundle menus = load_menus(cfg.value);
     for (const auto& d : menus.diagnostics) out << menu::format(d) << "\n";
     failed = failed || menu::has_errors(menus.diagnostics);
+    auto routing = load_routing(cfg.value, menu_topics(*menus.source));
+    for (const auto& d : routing.diagnostics) out << menu::format(d) << "\n";
+    failed = failed || menu::has_errors(routing.diagnostics);
+    out << "routing: " << routing.setup->partners.partners.size() << " partner(s), "
+        << routing.setup->rules.rules.size() << " rule(s)\n";
 
     // Per screen and language: USSD pages (longest page in characters) and
     // the SMS that carries the screen (pages, most segments in one).

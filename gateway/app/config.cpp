@@ -196,6 +196,15 @@ config_result load_config(const std::string& path) {
         s.unknown_keys();
     }
     {
+        auto s = section("referrals");
+        s.get("partners_file", c.referrals.partners_file);
+        s.get("rules_directory", c.referrals.rules_directory);
+        s.get("notify_channel", c.referrals.notify_channel);
+        s.get("focal_new_referral", c.referrals.focal_new_referral);
+        s.get_duration("sweep_interval_ms", c.referrals.sweep_interval);
+        s.unknown_keys();
+    }
+    {
         auto s = section("phone");
         s.get("default_region", c.default_region);
         s.get("allowed_regions", c.allowed_regions);
@@ -207,8 +216,8 @@ config_result load_config(const std::string& path) {
         s.unknown_keys();
     }
     for (const auto& kv : root) {
-        static const std::set<std::string> known = {"server", "store", "menus", "ussd",
-                                                    "sms",    "phone", "log"};
+        static const std::set<std::string> known = {"server", "store",     "menus", "ussd",
+                                                    "sms",    "referrals", "phone", "log"};
         if (!known.count(kv.first.as<std::string>()))
             d.push_back({{path, kv.first.Mark().line + 1},
                          "unknown section " + kv.first.as<std::string>(),
@@ -222,6 +231,8 @@ config_result load_config(const std::string& path) {
     };
     resolve(c.sqlite_path);
     resolve(c.menu_directory);
+    resolve(c.referrals.partners_file);
+    resolve(c.referrals.rules_directory);
     return r;
 }
 

@@ -57,6 +57,15 @@ struct sms_config {
     std::vector<sms_channel_config> channels;
 };
 
+struct referral_config {
+    std::string partners_file = "partners.yaml";
+    std::string rules_directory = "../referral-rules";
+    std::string notify_channel;  // SMS channel for focal points and women; "" = none
+    std::string focal_new_referral =
+        "New referral {ref}: {topic}, {oblast}. Reply ACCEPT {ref} or DECLINE {ref} reason";
+    std::chrono::milliseconds sweep_interval{30000};
+};
+
 struct config {
     std::string source_file;
     server_config server;
@@ -64,6 +73,7 @@ struct config {
     std::string menu_directory = "menus";
     ussd_config ussd;
     sms_config sms;
+    referral_config referrals;
     std::string default_region = "KG";
     std::vector<std::string> allowed_regions{"KG", "RU", "KZ"};
     std::string log_level = "info";

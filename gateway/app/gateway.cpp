@@ -2,6 +2,8 @@
 
 #include "adapters/africastalking_ussd.hpp"
 #include "adapters/sms_adapters.hpp"
+#include "adapters/webhook.hpp"
+#include "app/partner_api.hpp"
 #include "common/log.hpp"
 #include "menu/check.hpp"
 #include "menu/loader.hpp"
@@ -47,6 +49,28 @@ menu_bundle load_menus(const config& c) {
     return b;
 }
 
+std::set<std::string> menu_topics(const menu::menu& m) {
+    std::set<std::string> out;
+    for (const auto& [id, s] : m.screens)
+        for (const auto& o : s.options)
+            for (const auto& [k, v] : o.set)
+                if (k == "topic") out.insert(v);
+    return out;
+}
+
+routing_bundle load_routing(const config& c, const std::set<std::string>& topics) {
+    routing_bundle b;
+    auto partners = referral::load_partners(c.referrals.partners_file);
+    auto rules = referral::load_rules(c.referrals.rules_directory);
+    b.diagnostics = std::move(partners.diagnostics);
+    b.diagnostics.insert(b.diagnostics.end(), rules.diagnostics.begin(), rules.diagnostics.end());
+    auto checks = referral::check_rules(rules.value, partners.value, topics);
+    b.diagnostics.insert(b.diagnostics.end(), checks.begin(), checks.end());
+    b.setup = std::make_shared<const service::routing_setup>(
+        service::routing_setup{std::move(partners.value), std::move(rules.value)});
+    return b;
+}
+
 namespace {
 std::string describe(const std::vector<menu::diagnostic>& ds) {
     std::string out;
@@ -71,6 +95,29 @@ gateway::gateway(const config& c, const clock_source& clock) : config_(c), clock
         menus_.ussd_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
         service::ussd_settings{c.ussd.idle_timeout, c.ussd.resume_window,
                                c.ussd.max_input_bytes});
+    auto routing = load_routing(c, menu_topics(*menus_.source));
+    for (const auto& d : routing.diagnostics)
+        if (d.warning) spdlog::warn("{}", menu::format(d));
+    if (menu::has_errors(routing.diagnostics))
+        throw startup_error("the partners or referral rules have errors:\n" +
+                            describe(routing.diagnostics));
+    service::referral_settings rs;
+    rs.notify_channel = c.referrals.notify_channel;
+    rs.focal_new_referral = c.referrals.focal_new_referral;
+    rs.accepted_text = [source = menus_.source](const std::string& lang) {
+        return source->ui_text("referral_accepted_sms", lang);
+    };
+    referrals_ = std::make_unique<service::referral_service>(*store_, clock_, routing.setup, rs);
+    auto route_new_case = [this](const store::case_record& rec) {
+        try {
+            referrals_->route_case(rec);
+        } catch (const std::exception& e) {
+            // The case is stored; the sweep routes it later.
+            spdlog::error("referral: routing case {} failed, will retry: {}", rec.reference, e.what());
+        }
+    };
+    ussd_->on_case_created(route_new_case);
+
     auto at = std::make_unique<adapters::africastalking_ussd>();
     ussd_adapters_.emplace(at->name(), std::move(at));
 
@@ -85,6 +132,11 @@ gateway::gateway(const config& c, const clock_source& clock) : config_(c), clock
     sms_ = std::make_unique<service::sms_service>(
         menus_.sms_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
         sms);
+    sms_->on_case_created(route_new_case);
+    sms_->on_command([this](const std::string& phone, const std::string& text, bool& handled) {
+        return referrals_->handle_sms_command(phone, text, handled);
+    });
+    webhook_sender_ = adapters::make_webhook_sender();
     std::map<std::string, std::unique_ptr<adapters::sms_adapter>> available;
     for (auto& a : adapters::all_sms_adapters()) available[a->name()] = std::move(a);
     for (const auto& ch : c.sms.channels) {
@@ -103,6 +155,14 @@ gateway::~gateway() { stop_outbox(); }
 void gateway::start_outbox(service::http_transport& transport) {
     std::map<std::string, service::outbox_channel> channels;
     for (const auto& [name, ch] : sms_channels_) channels[name] = {ch.adapter.get(), ch.settings};
+    for (const auto& p : referrals_->setup()->partners.partners) {
+        if (p.webhook_url.empty()) continue;
+        adapters::channel_settings s;
+        s.name = "webhook:" + p.id;
+        s.send_url = p.webhook_url;
+        s.send_password = p.webhook_secret;
+        channels[s.name] = {webhook_sender_.get(), s};
+    }
     service::outbox_settings o;
     o.max_attempts = config_.sms.max_attempts;
     o.base_delay = config_.sms.base_delay;
@@ -113,9 +173,45 @@ void gateway::start_outbox(service::http_transport& transport) {
                                                        clock_, o);
     sms_->on_queued([w = outbox_.get()] { w->wake(); });
     outbox_->start();
+    sweeper_ = std::thread([this] {
+        std::unique_lock lock(sweeper_mutex_);
+        while (!sweeper_wakeup_.wait_for(lock, config_.referrals.sweep_interval,
+                                         [this] { return sweeper_stopping_; })) {
+            lock.unlock();
+            try {
+                if (std::size_t n = referrals_->sweep(); n > 0) {
+                    spdlog::info("referral: sweep handled {} referral(s)", n);
+                    outbox_->wake();
+                }
+                ussd_->expire_idle_sessions();
+            } catch (const std::exception& e) {
+                spdlog::error("referral: sweep failed, will retry: {}", e.what());
+            }
+            lock.lock();
+        }
+    });
+}
+
+std::string gateway::reload_routing() {
+    auto routing = load_routing(config_, menu_topics(*menus_.source));
+    if (menu::has_errors(routing.diagnostics)) {
+        std::string why = describe(routing.diagnostics);
+        spdlog::error("reload refused, the old rules stay:\n{}", why);
+        return why;
+    }
+    referrals_->set_setup(routing.setup);
+    spdlog::info("reload: {} partner(s), {} rule(s)", routing.setup->partners.partners.size(),
+                 routing.setup->rules.rules.size());
+    return {};
 }
 
 void gateway::stop_outbox() {
+    {
+        std::lock_guard lock(sweeper_mutex_);
+        sweeper_stopping_ = true;
+    }
+    sweeper_wakeup_.notify_all();
+    if (sweeper_.joinable()) sweeper_.join();
     if (!outbox_) return;
     sms_->on_queued(nullptr);
     outbox_->stop();
@@ -134,6 +230,8 @@ http::response gateway::handle(const http::request& req) {
         if (req.method != "POST") return http::error_response(405, "method not allowed");
         return handle_ussd(*it->second, req);
     }
+    if (req.path.rfind(partner_api_prefix, 0) == 0)
+        return handle_partner_api(req, *referrals_, *store_);
     const std::string sms_prefix = "/sms/";
     if (req.path.rfind(sms_prefix, 0) == 0) {
         std::string rest = req.path.substr(sms_prefix.size());

@@ -2,7 +2,11 @@
 // The gateway without its HTTP server: menus, store, services and routes,
 // wired from a config. The server hands it plain requests; tests can do
 // the same without a socket.
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -15,6 +19,7 @@
 #include "http/message.hpp"
 #include "menu/engine.hpp"
 #include "service/outbox_worker.hpp"
+#include "service/referral_service.hpp"
 #include "service/sms_service.hpp"
 #include "service/ussd_service.hpp"
 #include "store/store.hpp"
@@ -42,6 +47,16 @@ menu::screen_profile sms_profile(const sms_config& c);
 // Loads, lays out and checks the menus; diagnostics say what is wrong.
 menu_bundle load_menus(const config& c);
 
+// Topics the menus can give a case (values of `topic` in `set:`).
+std::set<std::string> menu_topics(const menu::menu& m);
+
+struct routing_bundle {
+    std::shared_ptr<const service::routing_setup> setup;
+    std::vector<menu::diagnostic> diagnostics;
+};
+// Loads partners and rules and checks them against each other and the menus.
+routing_bundle load_routing(const config& c, const std::set<std::string>& topics);
+
 class gateway {
 public:
     gateway(const config& c, const clock_source& clock);
@@ -51,13 +66,19 @@ public:
     // failures may throw and are answered with 500 by the server.
     http::response handle(const http::request& req);
 
-    // Starts and stops the worker that sends queued SMS through `transport`.
+    // Starts and stops the background work: the outbox worker (sending
+    // through `transport`) and the referral sweep (SLA, unrouted cases).
     void start_outbox(service::http_transport& transport);
     void stop_outbox();
+
+    // Re-reads partners and rules. A bad set keeps the old one; the
+    // returned text says what was wrong (empty on success).
+    std::string reload_routing();
 
     service::ussd_service& ussd() { return *ussd_; }
     service::sms_service& sms() { return *sms_; }
     service::outbox_worker* outbox() { return outbox_.get(); }
+    service::referral_service& referrals() { return *referrals_; }
     store::store& storage() { return *store_; }
     const menu_bundle& menus() const { return menus_; }
 
@@ -80,6 +101,12 @@ private:
     std::unique_ptr<service::sms_service> sms_;
     std::map<std::string, sms_channel> sms_channels_;
     std::unique_ptr<service::outbox_worker> outbox_;
+    std::unique_ptr<service::referral_service> referrals_;
+    std::unique_ptr<adapters::outbound_adapter> webhook_sender_;
+    std::thread sweeper_;
+    std::mutex sweeper_mutex_;
+    std::condition_variable sweeper_wakeup_;
+    bool sweeper_stopping_ = false;
 };
 
 }  // namespace gw::app

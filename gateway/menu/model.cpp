@@ -17,7 +17,8 @@ const std::vector<std::string>& required_ui_keys() {
     static const std::vector<std::string> keys = {
         "invalid_option", "empty_input",     "more",           "back",
         "home",           "resume_prompt",   "resume_continue", "resume_restart",
-        "store_error",    "bad_number",      "session_expired", "goodbye"};
+        "store_error",    "bad_number",      "session_expired", "goodbye",
+        "referral_accepted_sms"};
     return keys;
 }
 

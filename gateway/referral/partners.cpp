@@ -89,9 +89,14 @@ const partner* partner_directory::find(const std::string& id) const {
 }
 
 const partner* partner_directory::by_token(const std::string& token) const {
+    if (token.empty()) return nullptr;
+    const std::string digest = sha256_hex(token);
     const partner* found = nullptr;
-    for (const auto& p : partners)
+    for (const auto& p : partners) {
         if (!p.api_token.empty() && constant_time_equal(p.api_token, token)) found = &p;
+        if (!p.api_token_sha256.empty() && constant_time_equal(p.api_token_sha256, digest))
+            found = &p;
+    }
     return found;
 }
 
@@ -154,6 +159,7 @@ partners_result load_partners(const std::string& path) {
                 return n[key].as<std::string>("");
             };
             p.api_token = secret("api_token");
+            p.api_token_sha256 = n["api_token_sha256"].as<std::string>("");
             p.webhook_secret = secret("webhook_secret");
             if (const auto hours = n["working_hours"]; hours) {
                 for (int w = 0; w < 7; ++w) {

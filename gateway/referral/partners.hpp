@@ -40,6 +40,7 @@ struct partner {
     working_hours hours;
     std::size_t capacity = 0;  // open referrals at most; 0 = no limit
     std::string api_token;     // bearer token for the partner API (secret)
+    std::string api_token_sha256;  // or only its SHA-256 (hex), so the file holds no secret
     std::string webhook_url;
     std::string webhook_secret;  // "whsec_<base64>" (secret)
     std::string focal_phone;     // E.164; may act by SMS

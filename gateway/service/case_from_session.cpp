@@ -27,6 +27,7 @@ store::new_case case_from_session(const menu::action_request& action,
     c.urgent = action.kind == "escalate";
     if (auto it = state.vars.find("safe_to_call"); it != state.vars.end())
         c.safe_to_call = it->second == "yes";
+    c.notify_sms = var_or(state, "notify_sms", "no") == "yes";
     return c;
 }
 

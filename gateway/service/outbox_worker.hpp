@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "adapters/sms_adapter.hpp"
+#include "adapters/outbound_adapter.hpp"
 #include "common/clock.hpp"
 #include "store/store.hpp"
 
@@ -45,7 +45,7 @@ struct outbox_settings {
 };
 
 struct outbox_channel {
-    const adapters::sms_adapter* adapter;
+    const adapters::outbound_adapter* adapter;
     adapters::channel_settings settings;
 };
 

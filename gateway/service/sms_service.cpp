@@ -67,24 +67,44 @@ std::optional<std::string> sms_service::handle(const sms_in& in, bool reply_in_r
         return std::nullopt;
     }
 
+    if (command_handler_) {
+        bool handled = false;
+        auto reply = command_handler_(*phone, std::string(trim(in.text)), handled);
+        if (handled) {
+            if (!reply) {
+                store_.commit_inbound(record, nullptr, {});
+                return std::nullopt;
+            }
+            return finish(in, record, *phone, *reply, nullptr, reply_in_response, "command_reply");
+        }
+    }
+
     store::session_record session;
     std::string reply = respond(in, *phone, session);
     ++counters_.processed;
+    return finish(in, record, *phone, reply, &session, reply_in_response, "menu_reply");
+}
 
-    const bool silent = store_.no_sms(*phone);
+// Records the message with its session and reply in one transaction.
+std::optional<std::string> sms_service::finish(const sms_in& in, store::inbound_record& record,
+                                               const std::string& phone, const std::string& reply,
+                                               const store::session_record* session,
+                                               bool reply_in_response, const std::string& purpose) {
+    const long long now = record.received_at;
+    const bool silent = store_.no_sms(phone);
     std::vector<store::outbound_message> outbox;
     if (!reply_in_response && !silent) {
         store::outbound_message m;
         m.channel = in.channel;
-        m.recipient = *phone;
+        m.recipient = phone;
         m.body = reply;
-        m.purpose = "menu_reply";
+        m.purpose = purpose;
         m.next_attempt_at_ms = now * 1000;
         m.created_at = now;
         outbox.push_back(std::move(m));
     }
     if (reply_in_response && !silent) record.reply = reply;
-    if (!store_.commit_inbound(record, &session, outbox)) {
+    if (!store_.commit_inbound(record, session, outbox)) {
         ++counters_.duplicates;  // a concurrent delivery of the same message won
         return std::nullopt;
     }
@@ -139,6 +159,7 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
             auto stored = store_.create_case(c, now);
             spdlog::info("sms/{}: case {} stored (topic {}, urgent {}, phone {})", in.channel,
                          stored.reference, stored.topic, stored.urgent, mask_phone(phone));
+            if (on_case_created_) on_case_created_(stored);
             out = engine_->complete_action(state, stored.reference);
         } catch (const store::store_error& e) {
             spdlog::error("sms/{}: case NOT stored, told her to try later: {}", in.channel,

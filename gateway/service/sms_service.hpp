@@ -54,12 +54,27 @@ public:
     // when nothing could be recorded (the aggregator should retry).
     std::optional<std::string> handle(const sms_in& in, bool reply_in_response);
 
+    // Commands that are not menu answers (a partner's "ACCEPT R-..."): the
+    // handler sets `handled` and returns the reply, if any.
+    using command_handler = std::function<std::optional<std::string>(
+        const std::string& phone, const std::string& text, bool& handled)>;
+    void on_command(command_handler f) { command_handler_ = std::move(f); }
+
+    // Called with each case stored (for routing); must not throw.
+    void on_case_created(std::function<void(const store::case_record&)> f) {
+        on_case_created_ = std::move(f);
+    }
+
     // Called after messages were queued (wakes the outbox worker).
     void on_queued(std::function<void()> f) { on_queued_ = std::move(f); }
     const sms_counters& counters() const { return counters_; }
 
 private:
     std::string respond(const sms_in& in, const std::string& phone, store::session_record& rec);
+    std::optional<std::string> finish(const sms_in& in, store::inbound_record& record,
+                                      const std::string& phone, const std::string& reply,
+                                      const store::session_record* session, bool reply_in_response,
+                                      const std::string& purpose);
 
     std::shared_ptr<const menu::engine> engine_;
     store::store& store_;
@@ -70,6 +85,8 @@ private:
     rate_limiter per_number_, per_channel_;
     sms_counters counters_;
     std::function<void()> on_queued_;
+    command_handler command_handler_;
+    std::function<void(const store::case_record&)> on_case_created_;
 };
 
 }  // namespace gw::service

@@ -258,6 +258,7 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",
                      rec.reference, rec.topic, rec.oblast.empty() ? "-" : rec.oblast, rec.urgent,
                      mask_phone(s.phone));
+        if (on_case_created_) on_case_created_(rec);
         menu::reply r = engine_->complete_action(s.state, rec.reference);
         return {r.text, r.end};
     } catch (const store::store_error& e) {

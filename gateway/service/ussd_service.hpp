@@ -5,6 +5,7 @@
 // Sessions live in memory and are written through to the store, so a
 // restart (or another node) can continue them. Thread-safe.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,11 @@ public:
 
     // Forgets sessions idle longer than the idle timeout (marks them
     // abandoned in the store, where they stay resumable). Returns how many.
+    // Called with each case stored (for routing); must not throw.
+    void on_case_created(std::function<void(const store::case_record&)> f) {
+        on_case_created_ = std::move(f);
+    }
+
     std::size_t expire_idle_sessions();
     std::size_t active_sessions() const;
 
@@ -74,6 +80,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<live_session>> sessions_;
     long long last_sweep_ = 0;
+    std::function<void(const store::case_record&)> on_case_created_;
 };
 
 }  // namespace gw::service

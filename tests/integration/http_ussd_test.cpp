@@ -110,6 +110,7 @@ TEST(HttpUssd, KyrgyzSessionToRegisteredLegalAidCaseInOsh) {
     r = s.send("3");  // Osh
     r = s.send("2");  // returned from abroad
     r = s.send("1");  // consent: yes
+    r = s.send("2");  // no SMS when accepted
     r = s.send("1");  // confirm
     ASSERT_EQ(r.body.rfind("END ", 0) == 0 || r.body.rfind("CON ", 0) == 0, true);
     std::string ref = reference_in(r.body);
@@ -123,6 +124,12 @@ TEST(HttpUssd, KyrgyzSessionToRegisteredLegalAidCaseInOsh) {
     EXPECT_EQ(c->target_group, "returning");
     EXPECT_EQ(c->language, "ky");
     EXPECT_TRUE(c->consent);
+    EXPECT_FALSE(c->notify_sms);
+    // Routed by the shipped rules to the Osh legal aid queue.
+    auto referrals = g.gateway->storage().case_referrals(c->id);
+    ASSERT_EQ(referrals.size(), 1u);
+    EXPECT_EQ(referrals[0].partner, "legal_aid_osh");
+    EXPECT_EQ(referrals[0].rule, "legal-aid-osh");
 }
 
 TEST(HttpUssd, RussianUrgentSessionWithBadInputAlongTheWay) {

@@ -38,6 +38,9 @@ std::string write_test_config(const temp_dir& dir, const std::string& extra,
                        "store:\n  sqlite_path: " +
                        dir.file("gateway.db") + "\nmenus:\n  directory: " +
                        (menus.empty() ? source_path("menus") : menus) + "\n" + extra;
+    if (extra.find("referrals:") == std::string::npos)
+        yaml += "referrals:\n  partners_file: " + source_path("config/partners.yaml") +
+                "\n  rules_directory: " + source_path("referral-rules") + "\n";
     return dir.write("gateway.yaml", yaml);
 }
 

@@ -1,0 +1,164 @@
+#include "app/partner_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/form.hpp"
+#include "common/text.hpp"
+
+namespace gw::app {
+namespace {
+
+using nlohmann::json;
+
+http::response json_response(int status, const json& body) {
+    http::response r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return r;
+}
+
+http::response error(int status, const std::string& reason) {
+    return json_response(status, {{"error", reason}});
+}
+
+json to_json(const store::referral_record& r, const store::case_record& c) {
+    json out = {{"id", r.id},
+                {"reference", r.case_reference},
+                {"status", r.status},
+                {"topic", c.topic},
+                {"subtopic", c.subtopic},
+                {"oblast", c.oblast},
+                {"language", c.language},
+                {"target_group", c.target_group},
+                {"urgent", c.urgent},
+                {"consent", c.consent},
+                {"created_at", r.created_at},
+                {"updated_at", r.updated_at},
+                {"acknowledge_by", r.due_at}};
+    if (!r.reason.empty()) out["decline_reason"] = r.reason;
+    if (!r.outcome.empty()) out["outcome"] = r.outcome;
+    // The consent gate: without her yes, the hotline stays the go-between.
+    if (c.consent)
+        out["contact"] = {{"phone", c.phone}};
+    else
+        out["contact"] = {{"via", "hotline"}, {"note", "no consent to share her number"}};
+    return out;
+}
+
+// A referral of this partner by numeric id or by case reference (R-...).
+std::optional<store::referral_record> own_referral(store::store& store, const std::string& partner,
+                                                   const std::string& key) {
+    if (key.rfind("R-", 0) == 0) {
+        auto c = store.find_case(key);
+        if (!c) return std::nullopt;
+        std::optional<store::referral_record> found;
+        for (auto& r : store.case_referrals(c->id))
+            if (r.partner == partner) found = r;
+        return found;
+    }
+    if (key.empty() || key.size() > 18 || key.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    auto r = store.find_referral(std::stoll(key));
+    if (!r || r->partner != partner) return std::nullopt;
+    return r;
+}
+
+std::optional<service::partner_action> action_for(const std::string& status) {
+    if (status == "accepted") return service::partner_action::accept;
+    if (status == "declined") return service::partner_action::decline;
+    if (status == "in_progress") return service::partner_action::start;
+    if (status == "closed") return service::partner_action::close;
+    return std::nullopt;
+}
+
+}  // namespace
+
+http::response handle_partner_api(const http::request& req, service::referral_service& referrals,
+                                  store::store& store) {
+    auto setup = referrals.setup();
+    const std::string* auth = req.header("Authorization");
+    const referral::partner* partner = nullptr;
+    if (auth && auth->rfind("Bearer ", 0) == 0) partner = setup->partners.by_token(auth->substr(7));
+    if (!partner) {
+        auto r = error(401, "missing or invalid bearer token");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+    }
+    const std::string actor = "partner:" + partner->id;
+    std::string rest = req.path.substr(std::string(partner_api_prefix).size());
+    if (rest.rfind("referrals", 0) != 0) return error(404, "not found");
+    rest = rest.substr(9);
+
+    if (rest.empty() || rest == "/") {
+        if (req.method != "GET") return error(405, "method not allowed");
+        auto q = parse_form(req.query);
+        if (!q) return error(400, q.error());
+        auto number = [&](const char* name, long long fallback, long long max) -> long long {
+            const std::string* v = q->find(name);
+            if (!v || v->empty() || v->size() > 6 ||
+                v->find_first_not_of("0123456789") != std::string::npos)
+                return fallback;
+            return std::min(std::stoll(*v), max);
+        };
+        std::string status = q->find("status") ? *q->find("status") : "";
+        long long limit = number("limit", 50, 200), offset = number("offset", 0, 1'000'000);
+        json list = json::array();
+        for (const auto& r : store.partner_referrals(partner->id, status, limit, offset))
+            if (auto c = store.find_case_by_id(r.case_id)) list.push_back(to_json(r, *c));
+        return json_response(200, {{"referrals", list}, {"limit", limit}, {"offset", offset}});
+    }
+
+    rest = rest.substr(1);
+    auto slash = rest.find('/');
+    const std::string key = rest.substr(0, slash);
+    const std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    auto r = own_referral(store, partner->id, key);
+    if (!r) return error(404, "no such referral");
+
+    if (sub.empty()) {
+        if (req.method != "GET") return error(405, "method not allowed");
+        auto c = store.find_case_by_id(r->case_id);
+        if (!c) return error(404, "no such referral");
+        referrals.record_view(r->id, actor);
+        json body = to_json(*r, *c);
+        json history = json::array();
+        for (const auto& e : store.referral_events(r->id))
+            history.push_back({{"action", e.action}, {"at", e.at}, {"detail", e.detail},
+                               {"by", e.actor.rfind("partner:", 0) == 0 || e.actor.rfind("sms:", 0) == 0
+                                          ? "partner" : "hotline"}});
+        body["history"] = history;
+        return json_response(200, body);
+    }
+    if (req.method != "POST") return error(405, "method not allowed");
+    if (!is_valid_utf8(req.body)) return error(400, "body is not UTF-8");
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return error(400, "malformed JSON: expected an object");
+
+    std::variant<store::referral_record, service::action_error> result;
+    if (sub == "status") {
+        if (!body.contains("status") || !body["status"].is_string())
+            return error(400, "`status` is required");
+        auto action = action_for(body["status"].get<std::string>());
+        if (!action) return error(400, "status must be accepted, declined, in_progress or closed");
+        std::string text;
+        for (const char* k : {"reason", "note"})
+            if (body.contains(k) && body[k].is_string()) text = body[k].get<std::string>();
+        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
+        result = referrals.act(partner->id, r->id, *action, text, actor);
+    } else if (sub == "notes") {
+        if (!body.contains("text") || !body["text"].is_string())
+            return error(400, "`text` is required");
+        std::string text = body["text"].get<std::string>();
+        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
+        result = referrals.act(partner->id, r->id, service::partner_action::note, text, actor);
+    } else {
+        return error(404, "not found");
+    }
+    if (auto* e = std::get_if<service::action_error>(&result)) return error(e->status, e->reason);
+    auto updated = std::get<store::referral_record>(result);
+    auto c = store.find_case_by_id(updated.case_id);
+    return json_response(200, to_json(updated, *c));
+}
+
+}  // namespace gw::app

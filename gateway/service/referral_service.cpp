@@ -1,0 +1,245 @@
+#include "service/referral_service.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
+#include "common/log.hpp"
+#include "common/phone.hpp"
+#include "common/text.hpp"
+
+namespace gw::service {
+namespace {
+
+std::string fill(std::string text, const std::map<std::string, std::string>& values) {
+    for (const auto& [key, value] : values) {
+        const std::string ph = "{" + key + "}";
+        for (auto p = text.find(ph); p != std::string::npos; p = text.find(ph, p + value.size()))
+            text.replace(p, ph.size(), value);
+    }
+    return text;
+}
+
+std::optional<partner_action> command_of(const std::string& word) {
+    static const std::vector<std::pair<std::vector<std::string>, partner_action>> words = {
+        {{"accept", "принять", "принято", "кабыл"}, partner_action::accept},
+        {{"decline", "отказ", "отклонить", "жок"}, partner_action::decline},
+        {{"start", "начали", "баштадык"}, partner_action::start},
+        {{"done", "готово", "закрыть", "бүттү"}, partner_action::close},
+        {{"note", "заметка", "эскертүү"}, partner_action::note},
+    };
+    std::string w = fold_case(word);
+    for (const auto& [list, action] : words)
+        if (std::find(list.begin(), list.end(), w) != list.end()) return action;
+    return std::nullopt;
+}
+
+const char* verb(partner_action a) {
+    switch (a) {
+        case partner_action::accept: return "accepted";
+        case partner_action::decline: return "declined";
+        case partner_action::start: return "in_progress";
+        case partner_action::close: return "closed";
+        case partner_action::note: return "noted";
+    }
+    return "?";
+}
+
+}  // namespace
+
+referral_service::referral_service(store::store& store, const clock_source& clock,
+                                   std::shared_ptr<const routing_setup> setup,
+                                   referral_settings settings)
+    : store_(store), clock_(clock), settings_(std::move(settings)), setup_(std::move(setup)) {}
+
+void referral_service::set_setup(std::shared_ptr<const routing_setup> setup) {
+    std::lock_guard lock(mutex_);
+    setup_ = std::move(setup);
+}
+
+std::shared_ptr<const routing_setup> referral_service::setup() const {
+    std::lock_guard lock(mutex_);
+    return setup_;
+}
+
+std::set<std::string> referral_service::tried_partners(long long case_id) {
+    std::set<std::string> out;
+    for (const auto& r : store_.case_referrals(case_id))
+        if (!r.partner.empty()) out.insert(r.partner);
+    return out;
+}
+
+store::referral_record referral_service::route_case(const store::case_record& c,
+                                                    const std::string& actor) {
+    std::lock_guard lock(mutex_);
+    auto existing = store_.case_referrals(c.id);
+    if (!existing.empty()) return existing.back();
+    return route(c, {}, actor);
+}
+
+store::referral_record referral_service::route(const store::case_record& c,
+                                               const std::set<std::string>& excluded,
+                                               const std::string& actor) {
+    const auto now = clock_.now();
+    const long long now_s = to_unix_seconds(now);
+    referral::case_facts facts{c.topic, c.subtopic, c.oblast, c.language, c.target_group, c.urgent};
+    auto decision = referral::route(setup_->rules, setup_->partners, facts, now,
+                                    store_.open_referral_counts(), excluded);
+    store::referral_record r;
+    r.case_id = c.id;
+    r.case_reference = c.reference;
+    r.partner = decision.partner;
+    r.status = decision.partner.empty() ? "escalated" : "new";
+    r.rule = decision.rule;
+    r.explanation = decision.explanation;
+    r.created_at = now_s;
+    std::vector<store::outbound_message> outbox;
+    if (const referral::partner* p = setup_->partners.find(decision.partner)) {
+        r.due_at = to_unix_seconds(p->hours.add_working_time(now, p->acknowledge_within));
+        store::outbound_message m;
+        m.next_attempt_at_ms = now_s * 1000;
+        m.created_at = now_s;
+        if (!p->webhook_url.empty()) {
+            m.channel = "webhook:" + p->id;
+            m.recipient = p->id;
+            m.purpose = "webhook";
+            // Minimal on purpose: the partner reads the rest through the API.
+            m.body = nlohmann::json{{"type", "referral.created"},
+                                    {"reference", c.reference},
+                                    {"urgent", c.urgent},
+                                    {"created_at", now_s}}
+                         .dump();
+            outbox.push_back(m);
+        }
+        if (!p->focal_phone.empty() && !settings_.notify_channel.empty()) {
+            m.channel = settings_.notify_channel;
+            m.recipient = p->focal_phone;
+            m.purpose = "partner_notification";
+            m.body = fill(settings_.focal_new_referral,
+                          {{"ref", c.reference}, {"topic", c.topic}, {"oblast", c.oblast}});
+            outbox.push_back(m);
+        }
+    }
+    auto stored = store_.create_referral(r, actor, outbox);
+    spdlog::info("referral: case {} -> {} ({})", c.reference,
+                 r.partner.empty() ? "hotline operators" : r.partner,
+                 r.rule.empty() ? "no rule" : "rule " + r.rule);
+    return stored;
+}
+
+std::variant<store::referral_record, action_error> referral_service::act(
+    const std::string& partner_id, long long referral_id, partner_action action,
+    const std::string& text, const std::string& actor) {
+    std::lock_guard lock(mutex_);
+    auto r = store_.find_referral(referral_id);
+    // Another partner's referral does not exist, as far as this partner knows.
+    if (!r || r->partner != partner_id) return action_error{404, "no such referral"};
+    auto c = store_.find_case_by_id(r->case_id);
+    if (!c) return action_error{404, "no such referral"};
+    const long long now = to_unix_seconds(clock_.now());
+    store::referral_event event{r->id, actor, verb(action), text, now};
+
+    if (action == partner_action::note) {
+        if (trim(text).empty()) return action_error{400, "a note needs text"};
+        store_.record_referral_event(event);
+        return *r;
+    }
+    std::vector<std::string> from;
+    std::string to = verb(action), reason, outcome;
+    std::vector<store::outbound_message> outbox;
+    switch (action) {
+        case partner_action::accept:
+            from = {"new"};
+            if (c->notify_sms && !settings_.notify_channel.empty() && settings_.accepted_text) {
+                // Discreet: her reference code only, never the topic.
+                store::outbound_message m;
+                m.channel = settings_.notify_channel;
+                m.recipient = c->phone;
+                m.purpose = "notification";
+                m.body = fill(settings_.accepted_text(c->language), {{"ref", c->reference}});
+                m.next_attempt_at_ms = now * 1000;
+                m.created_at = now;
+                outbox.push_back(m);
+            }
+            break;
+        case partner_action::decline:
+            if (trim(text).empty()) return action_error{400, "declining needs a reason"};
+            from = {"new", "accepted"};
+            reason = text;
+            break;
+        case partner_action::start: from = {"accepted"}; break;
+        case partner_action::close:
+            from = {"accepted", "in_progress"};
+            outcome = text.empty() ? "closed without a note" : text;
+            break;
+        case partner_action::note: break;
+    }
+    auto moved = store_.transition_referral(r->id, from, to, event, outbox, reason, outcome);
+    if (!moved) return action_error{409, "the referral is " + r->status};
+    if (action == partner_action::decline) {
+        // The case must not stay without a next step: the next partner, or the operators.
+        route(*c, tried_partners(c->id), "system");
+    }
+    return *moved;
+}
+
+std::optional<std::string> referral_service::handle_sms_command(const std::string& phone,
+                                                                const std::string& text,
+                                                                bool& handled) {
+    handled = false;
+    std::istringstream in(text);
+    std::string word, ref;
+    in >> word >> ref;
+    auto action = command_of(word);
+    static const std::regex reference("[Rr]-[0-9]{7}");
+    if (!action || !std::regex_match(ref, reference)) return std::nullopt;
+    handled = true;
+    ref[0] = 'R';
+    std::string rest;
+    std::getline(in >> std::ws, rest);
+
+    auto setup = this->setup();
+    const referral::partner* p = setup->partners.by_focal_phone(phone);
+    if (!p) {
+        std::lock_guard lock(mutex_);
+        ++ignored_commands_;
+        spdlog::warn("referral: SMS command from a number that is no focal point ({}) ignored",
+                     mask_phone(phone));
+        return std::nullopt;
+    }
+    auto c = store_.find_case(ref);
+    std::optional<long long> id;
+    if (c)
+        for (const auto& r : store_.case_referrals(c->id))
+            if (r.partner == p->id) id = r.id;
+    if (!id) return ref + ": not found";
+    auto result = act(p->id, *id, *action, rest, "sms:" + p->id);
+    if (auto* e = std::get_if<action_error>(&result)) return ref + ": " + e->reason;
+    return ref + ": " + verb(*action);
+}
+
+void referral_service::record_view(long long referral_id, const std::string& actor) {
+    store_.record_referral_event({referral_id, actor, "viewed", "", to_unix_seconds(clock_.now())});
+}
+
+std::size_t referral_service::sweep() {
+    std::size_t n = 0;
+    const long long now = to_unix_seconds(clock_.now());
+    for (const auto& r : store_.overdue_referrals(now)) {
+        std::lock_guard lock(mutex_);
+        store::referral_event e{r.id, "system", "overdue",
+                                "not acknowledged by the deadline; routed on", now};
+        if (!store_.transition_referral(r.id, {"new"}, "overdue", e, {}, "", "")) continue;
+        if (auto c = store_.find_case_by_id(r.case_id)) route(*c, tried_partners(c->id), "system");
+        ++n;
+    }
+    for (const auto& c : store_.unrouted_cases(100)) {
+        route_case(c);
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace gw::service

@@ -1,0 +1,90 @@
+#pragma once
+// Cases to partner queues and back: routes each new case by the rules,
+// tells the partner (webhook, SMS to the focal point), takes the
+// partner's answers (API or SMS), re-routes declined and overdue
+// referrals, and escalates to the hotline operators when no partner is
+// left. Every step is audited. Rules and partners can be swapped at run
+// time (reload) without touching live sessions.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "referral/partners.hpp"
+#include "referral/rules.hpp"
+#include "store/store.hpp"
+
+namespace gw::service {
+
+struct routing_setup {
+    referral::partner_directory partners;
+    referral::rule_set rules;
+};
+
+struct referral_settings {
+    std::string notify_channel;  // SMS channel for focal points and women ("" = none)
+    // SMS to a focal point: {ref}, {topic}, {oblast} are filled in.
+    std::string focal_new_referral =
+        "New referral {ref}: {topic}, {oblast}. Reply ACCEPT {ref} or DECLINE {ref} reason";
+    // The discreet SMS to her when a partner accepts, by language; {ref} only.
+    std::function<std::string(const std::string& language)> accepted_text;
+};
+
+enum class partner_action { accept, decline, start, close, note };
+
+struct action_error {
+    int status;  // 404 unknown or other partner's referral, 409 wrong state, 400 bad request
+    std::string reason;
+};
+
+class referral_service {
+public:
+    referral_service(store::store& store, const clock_source& clock,
+                     std::shared_ptr<const routing_setup> setup, referral_settings settings);
+
+    void set_setup(std::shared_ptr<const routing_setup> setup);
+    std::shared_ptr<const routing_setup> setup() const;
+
+    // Routes a case that has no referral yet; returns the referral created.
+    store::referral_record route_case(const store::case_record& c, const std::string& actor = "system");
+
+    // A partner acts on one of its referrals. `actor` is recorded in the audit trail.
+    std::variant<store::referral_record, action_error> act(const std::string& partner_id,
+                                                           long long referral_id,
+                                                           partner_action action,
+                                                           const std::string& text,
+                                                           const std::string& actor);
+
+    // An SMS from a phone: if it is a referral command (ACCEPT R-..., ...),
+    // `handled` is set; the reply is returned (nullopt: say nothing, e.g. the
+    // number is not a partner's focal point).
+    std::optional<std::string> handle_sms_command(const std::string& phone,
+                                                  const std::string& text, bool& handled);
+
+    // Audits that someone looked at a referral.
+    void record_view(long long referral_id, const std::string& actor);
+
+    // Overdue referrals re-routed or escalated; unrouted cases routed.
+    std::size_t sweep();
+
+    std::size_t ignored_commands() const { return ignored_commands_; }
+
+private:
+    store::referral_record route(const store::case_record& c, const std::set<std::string>& excluded,
+                                 const std::string& actor);
+    std::set<std::string> tried_partners(long long case_id);
+
+    store::store& store_;
+    const clock_source& clock_;
+    referral_settings settings_;
+    mutable std::mutex mutex_;
+    std::shared_ptr<const routing_setup> setup_;
+    std::size_t ignored_commands_ = 0;
+};
+
+}  // namespace gw::service
