@@ -135,7 +135,9 @@ std::vector<menu::diagnostic> check_rules(const rule_set& rules, const partner_d
                                  true});
                 routed_topics.insert(t);
             }
-        } else {
+        } else if (r.urgent.value_or(false)) {
+            routed_topics.insert("urgent");  // the menus' urgent help always escalates
+        } else if (!r.urgent) {
             routed_topics.insert(menu_topics.begin(), menu_topics.end());
         }
         if (auto it = r.match.find("oblast"); it != r.match.end())

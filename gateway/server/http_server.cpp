@@ -54,6 +54,7 @@ public:
           workers(1),
           acceptor(ioc),
           signals(ioc),
+          hangup(ioc),
           drain_timer(ioc) {}
 
     server_options options;
@@ -62,6 +63,21 @@ public:
     asio::thread_pool workers;  // one thread: the store has one writer
     tcp::acceptor acceptor;
     asio::signal_set signals;
+    asio::signal_set hangup;
+    std::function<void()> reload;
+
+    void await_hangup() {
+        hangup.async_wait([this](beast::error_code ec, int) {
+            if (ec) return;
+            spdlog::info("http: SIGHUP received, reloading");
+            try {
+                reload();
+            } catch (const std::exception& e) {
+                spdlog::error("reload failed: {}", e.what());
+            }
+            await_hangup();
+        });
+    }
     asio::steady_timer drain_timer;
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
@@ -237,6 +253,7 @@ public:
             beast::error_code ec;
             acceptor.close(ec);
             signals.cancel(ec);
+            hangup.cancel(ec);
             std::lock_guard lock(connections_mutex);
             if (connections.empty()) return;
             for (auto& c : connections) {
@@ -285,6 +302,13 @@ void http_server::stop_on_signals() {
         spdlog::info("http: signal {} received", sig);
         impl_->begin_stop();
     });
+}
+
+void http_server::reload_on_sighup(std::function<void()> reload) {
+    auto& i = *impl_;
+    i.reload = std::move(reload);
+    i.hangup.add(SIGHUP);
+    i.await_hangup();
 }
 
 void http_server::stop() {

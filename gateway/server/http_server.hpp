@@ -42,6 +42,8 @@ public:
     unsigned short start();
     // SIGINT and SIGTERM start a graceful stop.
     void stop_on_signals();
+    // SIGHUP calls `reload` (on an I/O thread; it should be quick).
+    void reload_on_sighup(std::function<void()> reload);
     // Starts a graceful stop; returns at once. Safe from any thread.
     void stop();
     // Blocks until the server has stopped and all threads are joined.

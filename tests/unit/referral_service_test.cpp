@@ -1,0 +1,189 @@
+#include <gtest/gtest.h>
+
+#include "service/referral_service.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gw;
+using namespace std::chrono;
+
+namespace {
+
+class fake_clock final : public clock_source {
+public:
+    gw::time_point now() const override { return t; }
+    // Monday 2027-03-01 12:00 Bishkek.
+    gw::time_point t = gw::time_point(seconds(1803837600LL + 12 * 3600));
+};
+
+class ReferralService : public ::testing::Test {
+protected:
+    ReferralService() {
+        auto partners = referral::load_partners(test::source_path("tests/data/referral/partners.yaml"));
+        auto rules = referral::load_rules(test::source_path("tests/data/referral/rules"));
+        setup = std::make_shared<service::routing_setup>(
+            service::routing_setup{partners.value, rules.value});
+        service::referral_settings s;
+        s.notify_channel = "kannel";
+        s.accepted_text = [](const std::string& lang) {
+            return lang == "ru" ? "Ваше обращение {ref} принято." : "{ref} кабыл алынды.";
+        };
+        svc = std::make_unique<service::referral_service>(*db, clock, setup, s);
+    }
+
+    store::case_record new_case(const std::string& topic, const std::string& oblast,
+                                bool consent = true, bool notify = false) {
+        store::new_case c;
+        c.origin_key = "test:" + std::to_string(++n);
+        c.phone = "+99655500" + std::to_string(1000 + n);
+        c.channel = "ussd";
+        c.language = "ru";
+        c.topic = topic;
+        c.oblast = oblast;
+        c.consent = consent;
+        c.notify_sms = notify;
+        return db->create_case(c, to_unix_seconds(clock.t));
+    }
+
+    test::temp_dir dir;
+    fake_clock clock;
+    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"));
+    std::shared_ptr<service::routing_setup> setup;
+    std::unique_ptr<service::referral_service> svc;
+    int n = 0;
+};
+
+}  // namespace
+
+TEST_F(ReferralService, RoutesWithExplanationDeadlineWebhookAndFocalSms) {
+    auto c = new_case("legal_aid", "osh");
+    auto r = svc->route_case(c);
+    EXPECT_EQ(r.partner, "legal_osh");
+    EXPECT_EQ(r.status, "new");
+    EXPECT_EQ(r.rule, "legal-osh");
+    EXPECT_NE(r.explanation.find("matched: oblast=osh, topic=legal_aid"), std::string::npos) << r.explanation;
+    // 4 working hours from Monday 12:00: 12-13, lunch, 14-17.
+    EXPECT_EQ(r.due_at, to_unix_seconds(clock.t) + 5 * 3600);
+    auto events = db->referral_events(r.id);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].action, "created");
+    auto hooks = db->outbound_to("legal_osh");
+    ASSERT_EQ(hooks.size(), 1u);
+    EXPECT_EQ(hooks[0].channel, "webhook:legal_osh");
+    EXPECT_NE(hooks[0].body.find(c.reference), std::string::npos);
+    EXPECT_EQ(hooks[0].body.find(c.phone), std::string::npos) << "webhook payload stays minimal";
+    auto focal = db->outbound_to("+996700000101");
+    ASSERT_EQ(focal.size(), 1u);
+    EXPECT_NE(focal[0].body.find(c.reference), std::string::npos);
+    // Routing again does nothing.
+    EXPECT_EQ(svc->route_case(c).id, r.id);
+    EXPECT_EQ(db->case_referrals(c.id).size(), 1u);
+}
+
+TEST_F(ReferralService, NoRuleMeansOperators) {
+    auto c = new_case("migration", "osh");
+    auto r = svc->route_case(c);
+    EXPECT_EQ(r.partner, "");
+    EXPECT_EQ(r.status, "escalated");
+    EXPECT_NE(r.explanation.find("operators"), std::string::npos);
+}
+
+TEST_F(ReferralService, AcceptSendsHerADiscreetSmsOnlyIfSheAsked) {
+    auto quiet = new_case("legal_aid", "osh", true, false);
+    auto r1 = svc->route_case(quiet);
+    ASSERT_TRUE(std::holds_alternative<store::referral_record>(
+        svc->act("legal_osh", r1.id, service::partner_action::accept, "", "partner:legal_osh")));
+    EXPECT_TRUE(db->outbound_to(quiet.phone).empty());
+
+    auto asked = new_case("legal_aid", "osh", true, true);
+    auto r2 = svc->route_case(asked);
+    svc->act("legal_osh", r2.id, service::partner_action::accept, "", "partner:legal_osh");
+    auto sms = db->outbound_to(asked.phone);
+    ASSERT_EQ(sms.size(), 1u);
+    EXPECT_EQ(sms[0].body, "Ваше обращение " + asked.reference + " принято.");
+    EXPECT_EQ(sms[0].body.find("legal"), std::string::npos);
+}
+
+TEST_F(ReferralService, LifecycleIsEnforcedAndAudited) {
+    auto c = new_case("legal_aid", "osh");
+    auto r = svc->route_case(c);
+    using A = service::partner_action;
+    auto err = [&](auto v) { return std::get<service::action_error>(v).status; };
+    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::start, "", "p")), 409);  // not accepted yet
+    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::decline, "", "p")), 400);  // reason needed
+    EXPECT_EQ(err(svc->act("employment", r.id, A::accept, "", "p")), 404);  // not theirs
+    svc->act("legal_osh", r.id, A::accept, "", "partner:legal_osh");
+    svc->act("legal_osh", r.id, A::note, "called her, meeting Friday", "partner:legal_osh");
+    svc->act("legal_osh", r.id, A::start, "", "partner:legal_osh");
+    auto closed = svc->act("legal_osh", r.id, A::close, "court claim filed", "partner:legal_osh");
+    EXPECT_EQ(std::get<store::referral_record>(closed).status, "closed");
+    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::accept, "", "p")), 409);
+    std::vector<std::string> actions;
+    for (const auto& e : db->referral_events(r.id)) actions.push_back(e.action);
+    EXPECT_EQ(actions, (std::vector<std::string>{"created", "accepted", "noted", "in_progress", "closed"}));
+    EXPECT_EQ(db->find_referral(r.id)->outcome, "court claim filed");
+}
+
+TEST_F(ReferralService, DeclinedGoesToTheNextPartnerThenToOperators) {
+    auto c = new_case("legal_aid", "osh");
+    auto first = svc->route_case(c);
+    svc->act("legal_osh", first.id, service::partner_action::decline, "no lawyer free", "p");
+    auto refs = db->case_referrals(c.id);
+    ASSERT_EQ(refs.size(), 2u);
+    EXPECT_EQ(refs[0].status, "declined");
+    EXPECT_EQ(refs[0].reason, "no lawyer free");
+    EXPECT_EQ(refs[1].partner, "legal_backup");
+    EXPECT_NE(refs[1].explanation.find("legal_osh already had this case"), std::string::npos)
+        << refs[1].explanation;
+    svc->act("legal_backup", refs[1].id, service::partner_action::decline, "out of area", "p");
+    refs = db->case_referrals(c.id);
+    ASSERT_EQ(refs.size(), 3u);
+    EXPECT_EQ(refs[2].partner, "");
+    EXPECT_EQ(refs[2].status, "escalated");
+}
+
+TEST_F(ReferralService, OverdueReferralsAreReroutedOnTheSlaClock) {
+    auto c = new_case("legal_aid", "osh");
+    auto r = svc->route_case(c);
+    clock.t += hours(4);  // 16:00: still inside the 4 working hours (lunch break)
+    EXPECT_EQ(svc->sweep(), 0u);
+    clock.t += hours(2);  // 18:00: past 17:00
+    EXPECT_EQ(svc->sweep(), 1u);
+    auto refs = db->case_referrals(c.id);
+    ASSERT_EQ(refs.size(), 2u);
+    EXPECT_EQ(refs[0].status, "overdue");
+    EXPECT_EQ(refs[1].partner, "legal_backup");
+    auto events = db->referral_events(r.id);
+    EXPECT_EQ(events.back().action, "overdue");
+    EXPECT_EQ(events.back().actor, "system");
+}
+
+TEST_F(ReferralService, SweepRoutesCasesLeftUnrouted) {
+    auto c = new_case("employment", "osh");  // stored, then the process died before routing
+    EXPECT_EQ(svc->sweep(), 1u);
+    EXPECT_EQ(db->case_referrals(c.id).size(), 1u);
+    EXPECT_EQ(svc->sweep(), 0u);
+}
+
+TEST_F(ReferralService, SmsCommandsOnlyFromTheFocalPoint) {
+    auto c = new_case("legal_aid", "osh");
+    auto r = svc->route_case(c);
+    bool handled = false;
+    auto reply = svc->handle_sms_command("+996555999999", "ACCEPT " + c.reference, handled);
+    EXPECT_TRUE(handled);
+    EXPECT_FALSE(reply);
+    EXPECT_EQ(svc->ignored_commands(), 1u);
+    EXPECT_EQ(db->find_referral(r.id)->status, "new");
+
+    reply = svc->handle_sms_command("+996700000101", "кабыл " + c.reference, handled);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(*reply, c.reference + ": accepted");
+    EXPECT_EQ(db->find_referral(r.id)->status, "accepted");
+    reply = svc->handle_sms_command("+996700000101", "done r-" + c.reference.substr(2) + " helped", handled);
+    EXPECT_EQ(*reply, c.reference + ": closed");
+    EXPECT_EQ(db->find_referral(r.id)->outcome, "helped");
+    // The wrong partner's focal point, and text that is not a command.
+    reply = svc->handle_sms_command("+996700000102", "ACCEPT " + c.reference, handled);
+    EXPECT_EQ(*reply, c.reference + ": not found");
+    svc->handle_sms_command("+996700000101", "жок", handled);
+    EXPECT_FALSE(handled) << "a woman's answer 'жок' is not a command";
+}

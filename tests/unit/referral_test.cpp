@@ -1,0 +1,172 @@
+#include <gtest/gtest.h>
+
+#include "adapters/webhook.hpp"
+#include "referral/partners.hpp"
+#include "referral/rules.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace gw;
+using namespace gw::referral;
+using namespace std::chrono;
+
+namespace {
+
+// 2027-03-01 is a Monday. Local time is UTC+6.
+gw::time_point bishkek(int day, int hour, int minute = 0) {
+    // 2027-03-01T00:00 Bishkek = 2027-02-28T18:00Z = 1803837600
+    return gw::time_point(seconds(1803837600LL + (day - 1) * 86400LL + hour * 3600LL + minute * 60LL));
+}
+
+struct Fixture {
+    partners_result partners = load_partners(test::source_path("tests/data/referral/partners.yaml"));
+    rules_result rules = load_rules(test::source_path("tests/data/referral/rules"));
+};
+
+}  // namespace
+
+TEST(Partners, LoadAndLookUp) {
+    Fixture f;
+    for (const auto& d : f.partners.diagnostics) ADD_FAILURE() << menu::format(d);
+    const auto& dir = f.partners.value;
+    ASSERT_EQ(dir.partners.size(), 4u);
+    EXPECT_EQ(dir.by_token("token-legal-osh")->id, "legal_osh");
+    EXPECT_EQ(dir.by_token("token-legal-backup")->id, "legal_backup");  // by its SHA-256
+    EXPECT_EQ(dir.by_token("token-legal"), nullptr);
+    EXPECT_EQ(dir.by_token(""), nullptr);
+    EXPECT_EQ(dir.by_focal_phone("+996700000101")->id, "legal_osh");
+    EXPECT_EQ(dir.by_focal_phone("+996700000199"), nullptr);
+}
+
+TEST(WorkingHours, OpenClosedLunchWeekendHoliday) {
+    Fixture f;
+    const auto& h = f.partners.value.find("legal_osh")->hours;
+    EXPECT_FALSE(h.open_at(bishkek(1, 8, 59)));
+    EXPECT_TRUE(h.open_at(bishkek(1, 9, 0)));
+    EXPECT_FALSE(h.open_at(bishkek(1, 13, 30)));  // lunch
+    EXPECT_TRUE(h.open_at(bishkek(1, 17, 59)));
+    EXPECT_FALSE(h.open_at(bishkek(1, 18, 0)));
+    EXPECT_FALSE(h.open_at(bishkek(6, 12, 0)));  // Saturday
+    EXPECT_FALSE(h.open_at(bishkek(8, 12, 0)));  // 8 March, a Monday holiday
+    EXPECT_TRUE(f.partners.value.find("legal_backup")->hours.open_at(bishkek(6, 3)));  // 24/7
+}
+
+TEST(WorkingHours, DeadlinesCountOnlyWorkingTime) {
+    Fixture f;
+    const auto& h = f.partners.value.find("legal_osh")->hours;
+    // Monday 11:00 + 4 working hours: 11-13 (2h), lunch, 14-16 -> 16:00.
+    EXPECT_EQ(h.add_working_time(bishkek(1, 11), hours(4)), bishkek(1, 16));
+    // Friday 16:00 + 4h: 2h on Friday, then Monday 8 March is a holiday -> Tuesday 11:00.
+    EXPECT_EQ(h.add_working_time(bishkek(5, 16), hours(4)), bishkek(9, 11));
+    // Saturday night: Monday 8 March is a holiday, so counting starts Tuesday morning.
+    EXPECT_EQ(h.add_working_time(bishkek(6, 23), hours(1)), bishkek(9, 10));
+}
+
+TEST(Rules, LoadCleanly) {
+    Fixture f;
+    for (const auto& d : f.rules.diagnostics) ADD_FAILURE() << menu::format(d);
+    EXPECT_EQ(f.rules.value.rules.size(), 4u);
+    auto checks = check_rules(f.rules.value, f.partners.value,
+                              {"rights", "legal_aid", "employment", "migration", "urgent"});
+    for (const auto& d : checks)
+        EXPECT_TRUE(d.warning) << menu::format(d);
+}
+
+TEST(Rules, MatchingTable) {
+    Fixture f;
+    struct row {
+        const char* name;
+        case_facts facts;
+        gw::time_point when;
+        partner_load load;
+        std::string partner;
+        std::string rule;
+    };
+    const auto monday_noon = bishkek(1, 12), sunday = bishkek(7, 12), night = bishkek(2, 22);
+    std::vector<row> table = {
+        {"urgent beats topic", {"legal_aid", "", "osh", "ky", "", true}, monday_noon, {}, "crisis", "urgent"},
+        {"legal aid in Osh, office open", {"legal_aid", "", "osh", "ky", ""}, monday_noon, {}, "legal_osh", "legal-osh"},
+        {"rights count as legal aid", {"rights", "", "osh", "ru", ""}, monday_noon, {}, "legal_osh", "legal-osh"},
+        {"Osh office closed on Sunday", {"legal_aid", "", "osh", "ky", ""}, sunday, {}, "legal_backup", "legal-anywhere"},
+        {"Osh office full", {"legal_aid", "", "osh", "ky", ""}, monday_noon, {{"legal_osh", 2}}, "legal_backup", "legal-anywhere"},
+        {"legal aid in Talas", {"legal_aid", "", "talas", "ky", ""}, monday_noon, {}, "legal_backup", "legal-anywhere"},
+        {"returning, daytime", {"employment", "", "batken", "ky", "returning"}, monday_noon, {}, "employment", "returning-employment-daytime"},
+        {"returning, at night", {"employment", "", "batken", "ky", "returning"}, night, {}, "", ""},
+        {"not returning", {"employment", "", "batken", "ky", "potential_migrant"}, monday_noon, {}, "", ""},
+        {"migration: no rule", {"migration", "", "osh", "ky", ""}, monday_noon, {}, "", ""},
+    };
+    for (const auto& r : table) {
+        auto d = route(f.rules.value, f.partners.value, r.facts, r.when, r.load);
+        EXPECT_EQ(d.partner, r.partner) << r.name << ": " << d.explanation;
+        EXPECT_EQ(d.rule, r.rule) << r.name;
+        EXPECT_FALSE(d.explanation.empty());
+    }
+}
+
+TEST(Rules, ExplanationSaysWhyAndWhatWasSkipped) {
+    Fixture f;
+    auto d = route(f.rules.value, f.partners.value, {"legal_aid", "", "osh", "ky", ""}, bishkek(7, 12), {});
+    EXPECT_NE(d.explanation.find("rule legal-anywhere ("), std::string::npos) << d.explanation;
+    EXPECT_NE(d.explanation.find("rules.yaml:"), std::string::npos);
+    EXPECT_NE(d.explanation.find("legal-osh skipped: legal_osh closed now"), std::string::npos)
+        << d.explanation;
+    auto excluded = route(f.rules.value, f.partners.value, {"legal_aid", "", "osh", "ky", ""},
+                          bishkek(1, 12), {}, {"legal_osh", "legal_backup"});
+    EXPECT_EQ(excluded.partner, "");
+    EXPECT_NE(excluded.explanation.find("operators"), std::string::npos);
+}
+
+TEST(Rules, CheckReportsBadRulesWithFileAndLine) {
+    test::temp_dir dir;
+    dir.write("r/rules.yaml",
+              "rules:\n"
+              "  - id: all\n"
+              "    route_to: legal_backup\n"
+              "  - id: ghost\n"
+              "    when: {topic: legal_aid}\n"
+              "    route_to: nobody\n"
+              "  - id: shadowed\n"
+              "    when: {topic: legal_aid}\n"
+              "    route_to: legal_osh\n"
+              "  - id: typo\n"
+              "    when: {topic: legal_aide, colour: red}\n"
+              "    route_to: legal_osh\n");
+    Fixture f;
+    auto rules = load_rules(dir.file("r"));
+    std::string text;
+    for (const auto& d : rules.diagnostics) text += menu::format(d) + "\n";
+    for (const auto& d : check_rules(rules.value, f.partners.value, {"legal_aid", "migration"}))
+        text += menu::format(d) + "\n";
+    const std::string file = dir.file("r/rules.yaml");
+    EXPECT_NE(text.find(file + ":11: error: rule typo: unknown condition colour"), std::string::npos) << text;
+    EXPECT_NE(text.find(file + ":4: error: rule ghost routes to unknown partner nobody"), std::string::npos) << text;
+    EXPECT_NE(text.find(file + ":7: error: rule shadowed can never match: an earlier rule matches every case"), std::string::npos) << text;
+    EXPECT_NE(text.find(file + ":10: error: rule typo can never match: no menu sets topic legal_aide"), std::string::npos) << text;
+}
+
+TEST(Rules, TopicWithoutRouteIsReported) {
+    Fixture f;
+    auto checks = check_rules(f.rules.value, f.partners.value, {"legal_aid", "migration"});
+    bool found = false;
+    for (const auto& d : checks) found |= d.message.find("topic migration has no route") != std::string::npos;
+    EXPECT_TRUE(found);
+}
+
+TEST(Webhook, SignatureMatchesTheStandardWebhooksExample) {
+    // The example from the Standard Webhooks specification.
+    auto sig = adapters::sign_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                      "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                                      R"({"test": 2432232314})");
+    ASSERT_TRUE(sig);
+    EXPECT_EQ(*sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    EXPECT_TRUE(adapters::verify_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                         "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                                         R"({"test": 2432232314})", "v0,x " + *sig, 1614265330 + 299));
+    // Too old, too new, tampered body, bad secret.
+    EXPECT_FALSE(adapters::verify_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                          "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                                          R"({"test": 2432232314})", *sig, 1614265330 + 301));
+    EXPECT_FALSE(adapters::verify_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                          "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                                          R"({"test": 2432232315})", *sig, 1614265330));
+    EXPECT_FALSE(adapters::sign_webhook("whsec_***", "id", 1, "{}"));
+}
