@@ -104,8 +104,12 @@ http::response handle_partner_api(const http::request& req, service::referral_se
         std::string status = q->find("status") ? *q->find("status") : "";
         long long limit = number("limit", 50, 200), offset = number("offset", 0, 1'000'000);
         json list = json::array();
-        for (const auto& r : store.partner_referrals(partner->id, status, limit, offset))
-            if (auto c = store.find_case_by_id(r.case_id)) list.push_back(to_json(r, *c));
+        for (const auto& r : store.partner_referrals(partner->id, status, limit, offset)) {
+            auto c = store.find_case_by_id(r.case_id);
+            if (!c) continue;
+            referrals.record_view(r.id, actor);  // a list shows as much as a single read
+            list.push_back(to_json(r, *c));
+        }
         return json_response(200, {{"referrals", list}, {"limit", limit}, {"offset", offset}});
     }
 

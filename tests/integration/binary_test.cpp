@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "support/http_client.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -111,4 +112,16 @@ TEST(Binary, ServeAnswersAndStopsCleanlyOnSigterm) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
     EXPECT_NE(log.find("stopped cleanly"), std::string::npos) << log;
     EXPECT_EQ(log.find("+996555123456"), std::string::npos) << "full number in the log";
+}
+
+TEST(Binary, SighupReloadsRulesAndKeepsServing) {
+    test::temp_dir dir;
+    auto cfg = test::write_test_config(dir);
+    test::gateway_process gw(cfg, dir.file("gateway.log"));
+    ::kill(gw.pid(), SIGHUP);
+    for (int i = 0; i < 100 && gw.log().find("reload: ") == std::string::npos; ++i)
+        ::usleep(20000);
+    EXPECT_NE(gw.log().find("reload: 8 partner(s), 9 rule(s)"), std::string::npos) << gw.log();
+    EXPECT_EQ(test::get(gw.port(), "/healthz").status, 200);
+    EXPECT_EQ(gw.terminate(), 0);
 }
