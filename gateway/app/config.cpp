@@ -81,6 +81,7 @@ config_result load_config(const std::string& path) {
     config_result r;
     config& c = r.value;
     c.source_file = path;
+    c.server.port = 8080;  // the server's own default is "any free port"
     YAML::Node root;
     try {
         root = YAML::LoadFile(path);

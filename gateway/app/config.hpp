@@ -7,20 +7,12 @@
 #include <vector>
 
 #include "menu/diagnostic.hpp"
+#include "server/http_server.hpp"
 
 namespace gw::app {
 
-struct server_config {
-    std::string address = "127.0.0.1";
-    unsigned short port = 8080;
-    int io_threads = 2;
-    std::chrono::milliseconds read_timeout{10000};
-    std::chrono::milliseconds write_timeout{10000};
-    std::size_t body_limit = 16 * 1024;
-    std::size_t header_limit = 8 * 1024;
-    std::size_t max_connections = 1024;
-    std::chrono::milliseconds drain_timeout{10000};
-};
+// The HTTP server's settings (timeouts, limits), as the server module defines them.
+using server_config = server::server_options;
 
 struct ussd_config {
     std::chrono::seconds idle_timeout{180};

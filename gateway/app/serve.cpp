@@ -28,9 +28,7 @@ int serve(const std::string& config_path) {
     auto transport = server::make_beast_transport();
     gw->start_outbox(*transport);
     const server_config& s = cfg.value.server;
-    server::server_options options{s.address,     s.port,         s.io_threads,
-                                   s.read_timeout, s.write_timeout, s.body_limit,
-                                   s.header_limit, s.max_connections, s.drain_timeout};
+    const server::server_options& options = s;
     {
         server::http_server http(options, [&gw](const http::request& r) { return gw->handle(r); });
         try {

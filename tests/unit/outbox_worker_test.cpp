@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "support/fake_clock.hpp"
+
 #include <deque>
 
 #include "adapters/sms_adapters.hpp"
@@ -10,15 +12,6 @@ using namespace gw;
 using namespace std::chrono_literals;
 
 namespace {
-
-class fake_clock final : public clock_source {
-public:
-    time_point now() const override { return t; }
-    time_point t = time_point(std::chrono::seconds(1'800'000'000));
-    long long ms() const {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    }
-};
 
 // Answers with scripted results and remembers what was sent.
 class scripted_transport final : public service::http_transport {
@@ -61,7 +54,7 @@ protected:
     }
 
     test::temp_dir dir;
-    fake_clock clock;
+    test::fake_clock clock;
     std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"));
     std::unique_ptr<adapters::sms_adapter> kannel = adapters::make_kannel_sms();
     scripted_transport transport;

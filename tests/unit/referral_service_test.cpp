@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "support/fake_clock.hpp"
+
 #include "service/referral_service.hpp"
 #include "support/temp_dir.hpp"
 
@@ -7,13 +9,6 @@ using namespace gw;
 using namespace std::chrono;
 
 namespace {
-
-class fake_clock final : public clock_source {
-public:
-    gw::time_point now() const override { return t; }
-    // Monday 2027-03-01 12:00 Bishkek.
-    gw::time_point t = gw::time_point(seconds(1803837600LL + 12 * 3600));
-};
 
 class ReferralService : public ::testing::Test {
 protected:
@@ -45,7 +40,7 @@ protected:
     }
 
     test::temp_dir dir;
-    fake_clock clock;
+    test::fake_clock clock;
     std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"));
     std::shared_ptr<service::routing_setup> setup;
     std::unique_ptr<service::referral_service> svc;

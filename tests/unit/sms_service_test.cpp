@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "support/fake_clock.hpp"
+
 #include <regex>
 
 #include "service/sms_service.hpp"
@@ -9,12 +11,6 @@ using namespace gw;
 using namespace std::chrono_literals;
 
 namespace {
-
-class fake_clock final : public clock_source {
-public:
-    time_point now() const override { return t; }
-    time_point t = time_point(std::chrono::seconds(1'800'000'000));
-};
 
 class SmsService : public ::testing::Test {
 protected:
@@ -44,7 +40,7 @@ protected:
     }
 
     test::temp_dir dir;
-    fake_clock clock;
+    test::fake_clock clock;
     std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"));
     std::unique_ptr<service::sms_service> svc;
     int n = 0;

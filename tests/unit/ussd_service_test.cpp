@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "support/fake_clock.hpp"
+
 #include <regex>
 
 #include "service/ussd_service.hpp"
@@ -11,13 +13,6 @@ using namespace std::chrono_literals;
 namespace st = gw::store;
 
 namespace {
-
-class fake_clock final : public clock_source {
-public:
-    time_point now() const override { return t; }
-    void advance(std::chrono::seconds d) { t += d; }
-    time_point t = time_point(std::chrono::seconds(1'800'000'000));
-};
 
 // A store whose writes can be made to fail, to test "try again later".
 class failing_store final : public test::forwarding_store {
@@ -41,7 +36,7 @@ namespace {
 class UssdService : public ::testing::Test {
 protected:
     test::temp_dir dir;
-    fake_clock clock;
+    test::fake_clock clock;
     failing_store db{st::open_sqlite_store(dir.file("g.db"))};
     std::shared_ptr<const menu::engine> eng =
         std::make_shared<menu::engine>(test::load_layout(test::small_menu_dir()));
@@ -153,7 +148,7 @@ TEST_F(UssdService, IdleSessionExpires) {
     auto d = dial("s1");
     d.first();
     d.send("2");
-    clock.advance(181s);
+    clock.t += 181s;
     auto r = d.send("1");
     EXPECT_TRUE(r.end);
     EXPECT_EQ(r.text, "Сеанс завершён.");
@@ -165,7 +160,7 @@ TEST_F(UssdService, TimedOutSessionCanBeResumed) {
     d.send("2");
     d.send("2");  // ask screen: input
     d.send("Айгүл");
-    clock.advance(200s);
+    clock.t += 200s;
     svc.expire_idle_sessions();
     auto again = dial("s2");
     auto r = again.first();
@@ -205,7 +200,7 @@ TEST_F(UssdService, NoResumeOfferAfterTheWindow) {
     d.first();
     d.send("2");
     d.send("1");
-    clock.advance(1000s);
+    clock.t += 1000s;
     auto again = dial("s2");
     EXPECT_NE(again.first().text.find("Главное меню"), std::string::npos);
 }
