@@ -136,6 +136,7 @@ config_result load_config(const std::string& path) {
         s.get("screen_limit_gsm7", c.ussd.screen_limit_gsm7);
         s.get("max_options_per_page", c.ussd.max_options_per_page);
         s.get("max_input_bytes", c.ussd.max_input_bytes);
+        s.get_duration("session_flush_ms", c.ussd.session_flush);
         s.unknown_keys();
         if (c.ussd.screen_limit_ucs2 < 20 || c.ussd.screen_limit_gsm7 < 20)
             d.push_back({{path, 0}, "ussd screen limits must be at least 20"});

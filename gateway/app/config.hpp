@@ -21,6 +21,7 @@ struct ussd_config {
     std::size_t screen_limit_gsm7 = 182;
     std::size_t max_options_per_page = 5;
     std::size_t max_input_bytes = 480;
+    std::chrono::milliseconds session_flush{20};
 };
 
 // One SMS aggregator channel. Secrets come from environment variables

@@ -94,7 +94,7 @@ gateway::gateway(const config& c, const clock_source& clock) : config_(c), clock
     ussd_ = std::make_unique<service::ussd_service>(
         menus_.ussd_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
         service::ussd_settings{c.ussd.idle_timeout, c.ussd.resume_window,
-                               c.ussd.max_input_bytes});
+                               c.ussd.max_input_bytes, c.ussd.session_flush});
     auto routing = load_routing(c, menu_topics(*menus_.source));
     for (const auto& d : routing.diagnostics)
         if (d.warning) spdlog::warn("{}", menu::format(d));
@@ -150,7 +150,10 @@ gateway::gateway(const config& c, const clock_source& clock) : config_(c), clock
     }
 }
 
-gateway::~gateway() { stop_outbox(); }
+gateway::~gateway() {
+    stop_outbox();
+    ussd_->flush_sessions();
+}
 
 void gateway::start_outbox(service::http_transport& transport) {
     std::map<std::string, service::outbox_channel> channels;
@@ -174,18 +177,27 @@ void gateway::start_outbox(service::http_transport& transport) {
     sms_->on_queued([w = outbox_.get()] { w->wake(); });
     outbox_->start();
     sweeper_ = std::thread([this] {
+        // Often: write-behind session state when traffic is too low to
+        // flush it. Every sweep interval: SLA deadlines, unrouted cases,
+        // idle sessions.
+        const auto tick = std::min<std::chrono::milliseconds>(config_.referrals.sweep_interval,
+                                                              std::chrono::milliseconds(250));
+        auto next_sweep = std::chrono::steady_clock::now() + config_.referrals.sweep_interval;
         std::unique_lock lock(sweeper_mutex_);
-        while (!sweeper_wakeup_.wait_for(lock, config_.referrals.sweep_interval,
-                                         [this] { return sweeper_stopping_; })) {
+        while (!sweeper_wakeup_.wait_for(lock, tick, [this] { return sweeper_stopping_; })) {
             lock.unlock();
             try {
-                if (std::size_t n = referrals_->sweep(); n > 0) {
-                    spdlog::info("referral: sweep handled {} referral(s)", n);
-                    outbox_->wake();
+                ussd_->flush_sessions();
+                if (std::chrono::steady_clock::now() >= next_sweep) {
+                    next_sweep += config_.referrals.sweep_interval;
+                    if (std::size_t n = referrals_->sweep(); n > 0) {
+                        spdlog::info("referral: sweep handled {} referral(s)", n);
+                        outbox_->wake();
+                    }
+                    ussd_->expire_idle_sessions();
                 }
-                ussd_->expire_idle_sessions();
             } catch (const std::exception& e) {
-                spdlog::error("referral: sweep failed, will retry: {}", e.what());
+                spdlog::error("background sweep failed, will retry: {}", e.what());
             }
             lock.lock();
         }

@@ -36,7 +36,27 @@ ussd_service::ussd_service(std::shared_ptr<const menu::engine> engine, store::st
       clock_(clock),
       settings_(settings) {}
 
-ussd_service::~ussd_service() = default;
+ussd_service::~ussd_service() {
+    try {
+        flush_sessions();
+    } catch (const std::exception& e) {
+        spdlog::warn("ussd: session state not saved at shutdown: {}", e.what());
+    }
+}
+
+void ussd_service::flush_sessions() {
+    std::lock_guard lock(mutex_);
+    flush_locked();
+}
+
+void ussd_service::flush_locked() {
+    if (unsaved_.empty()) return;
+    std::vector<store::session_record> batch;
+    batch.reserve(unsaved_.size());
+    for (auto& [id, rec] : unsaved_) batch.push_back(std::move(rec));
+    unsaved_.clear();
+    store_.save_sessions(batch);
+}
 
 void ussd_service::set_engine(std::shared_ptr<const menu::engine> engine) {
     std::lock_guard lock(mutex_);
@@ -133,6 +153,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
     if (now - s.updated_at > settings_.idle_timeout.count()) {
         ussd_reply expired{engine_->ui(s.state, "session_expired"), true};
         sessions_.erase(it);
+        flush_locked();  // a pending write must not revive it
         store_.set_session_status(key, "abandoned");
         return expired;
     }
@@ -164,6 +185,12 @@ ussd_reply ussd_service::start(live_session& s, const std::string& first_input) 
     const menu::menu& m = engine_->layout().source();
 
     if (first_input.empty()) {
+        // Her previous session may still wait in the write-behind batch.
+        for (const auto& [id, rec] : unsaved_)
+            if (rec.phone == s.phone) {
+                flush_locked();
+                break;
+            }
         const long long since = s.started_at - settings_.resume_window.count();
         if (auto old = store_.find_resumable_session(s.phone, since, s.key)) {
             try {
@@ -279,7 +306,18 @@ void ussd_service::persist(live_session& s, bool finished) {
                               encode_state(st), finished ? "finished" : "active",
                               s.started_at,   s.updated_at};
     try {
-        store_.save_session(rec);
+        if (settings_.session_flush.count() == 0) {
+            store_.save_session(rec);
+            return;
+        }
+        unsaved_[rec.id] = std::move(rec);
+        const long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     clock_.now().time_since_epoch())
+                                     .count();
+        if (now_ms - last_flush_ms_ >= settings_.session_flush.count() || unsaved_.size() >= 1024) {
+            last_flush_ms_ = now_ms;
+            flush_locked();
+        }
     } catch (const store::store_error& e) {
         // The session goes on from memory; only resuming elsewhere is lost.
         spdlog::warn("ussd: session state not saved: {}", e.what());
@@ -302,7 +340,10 @@ std::size_t ussd_service::expire_locked(long long now) {
             ++it;
         }
     }
-    if (n > 0) store_.abandon_idle_sessions(cutoff);
+    if (n > 0) {
+        flush_locked();  // pending writes first, or they would revive what is abandoned
+        store_.abandon_idle_sessions(cutoff);
+    }
     return n;
 }
 

@@ -36,6 +36,10 @@ struct ussd_settings {
     std::chrono::seconds idle_timeout{180};
     std::chrono::seconds resume_window{900};
     std::size_t max_input_bytes = 480;  // longer input is refused as invalid
+    // Session state is written behind, at most this long after a hop, in
+    // one transaction for all sessions that moved (0: at every hop). A crash
+    // loses at most this much session progress, never a case.
+    std::chrono::milliseconds session_flush{0};
 };
 
 class ussd_service {
@@ -55,6 +59,8 @@ public:
 
     std::size_t expire_idle_sessions();
     std::size_t active_sessions() const;
+    // Writes session state still waiting for the write-behind batch.
+    void flush_sessions();
 
     // Swaps in a new menu (reload); live sessions continue where possible.
     void set_engine(std::shared_ptr<const menu::engine> engine);
@@ -71,6 +77,7 @@ private:
     ussd_reply resume_offer(const live_session& s, const std::string& error) const;
     void persist(live_session& s, bool finished);
     std::size_t expire_locked(long long now);
+    void flush_locked();
 
     std::shared_ptr<const menu::engine> engine_;
     store::store& store_;
@@ -80,6 +87,8 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<live_session>> sessions_;
     long long last_sweep_ = 0;
+    std::map<std::string, store::session_record> unsaved_;  // write-behind, by session id
+    long long last_flush_ms_ = 0;
     std::function<void(const store::case_record&)> on_case_created_;
 };
 

@@ -243,6 +243,16 @@ public:
         });
     }
 
+    void save_sessions(const std::vector<session_record>& sessions) override {
+        if (sessions.empty()) return;
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            for (const auto& s : sessions) write_session(s);
+            tx.commit();
+        });
+    }
+
     std::optional<session_record> find_session(const std::string& id) override {
         std::lock_guard lock(mutex_);
         return guarded([&]() -> std::optional<session_record> {

@@ -109,6 +109,8 @@ public:
     virtual void set_subscriber_language(const std::string& phone, const std::string& lang) = 0;
 
     virtual void save_session(const session_record& s) = 0;
+    // Many sessions in one transaction (write-behind batches).
+    virtual void save_sessions(const std::vector<session_record>& sessions) = 0;
     virtual std::optional<session_record> find_session(const std::string& id) = 0;
     // Latest unfinished (active or abandoned) session of a number updated at or after `since`,
     // other than `except_id`: a candidate to resume.

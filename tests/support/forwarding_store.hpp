@@ -28,6 +28,10 @@ class forwarding_store : public gw::store::store {
         on_call("save_session");
         inner_->save_session(s);
     }
+    void save_sessions(const std::vector<gw::store::session_record>& sessions) override {
+        on_call("save_sessions");
+        inner_->save_sessions(sessions);
+    }
     std::optional<gw::store::session_record> find_session(const std::string& id) override {
         on_call("find_session");
         return inner_->find_session(id);

@@ -237,3 +237,24 @@ TEST_F(UssdService, StoreDownGivesPoliteEnd) {
     EXPECT_TRUE(r.end);
     EXPECT_EQ(r.text, "Ката. Кийин кайталаңыз.");
 }
+
+TEST_F(UssdService, SessionStateIsWrittenBehindInBatches) {
+    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
+                                  service::ussd_settings{180s, 900s, 480, 1000ms}};
+    service::ussd_request req{"africastalking", "wb1", "+996555123456", "*123#", "", ""};
+    batched.handle(req);
+    // The first hop flushes (nothing written yet); the next ones wait for the batch.
+    req.text = "2";
+    batched.handle(req);
+    auto stored = db.find_session("africastalking:wb1");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->state.find("\"last_text\":\"2\""), std::string::npos) << stored->state;
+    batched.flush_sessions();
+    EXPECT_NE(db.find_session("africastalking:wb1")->state.find("\"last_text\":\"2\""),
+              std::string::npos);
+    clock.t += 2s;  // the next hop after the flush interval writes the batch itself
+    req.text = "2*1";
+    batched.handle(req);
+    EXPECT_NE(db.find_session("africastalking:wb1")->state.find("\"last_text\":\"2*1\""),
+              std::string::npos);
+}

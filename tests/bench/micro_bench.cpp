@@ -1,0 +1,47 @@
+// Micro-benchmarks (Google Benchmark) for the menu engine: one hop
+// (input -> next page rendered) and laying out the shipped menus (screen
+// fitting). Run by hand or by tests/bench/run.sh; never a timed test.
+#include <benchmark/benchmark.h>
+
+#include "app/gateway.hpp"
+#include "menu/loader.hpp"
+
+namespace {
+
+gw::app::config shipped() {
+    return gw::app::load_config(std::string(GW_SOURCE_DIR) + "/config/gateway.yaml").value;
+}
+
+void engine_hop(benchmark::State& state) {
+    auto bundle = gw::app::load_menus(shipped());
+    const gw::menu::engine& eng = *bundle.ussd_engine;
+    const std::vector<std::string> path = {"3", "4", "3", "2", "1", "2"};
+    std::size_t i = 0;
+    gw::menu::session_state s;
+    eng.start(s, "ru");
+    for (auto _ : state) {
+        if (i == path.size()) {
+            eng.start(s, "ru");
+            i = 0;
+        }
+        auto step = eng.input(s, path[i++]);
+        benchmark::DoNotOptimize(step.out.text);
+    }
+}
+BENCHMARK(engine_hop);
+
+void screen_fitting(benchmark::State& state) {
+    auto cfg = shipped();
+    auto loaded = gw::menu::load_menu(cfg.menu_directory);
+    auto source = std::make_shared<const gw::menu::menu>(std::move(loaded.value));
+    for (auto _ : state) {
+        gw::menu::laid_out_menu layout(source, gw::app::ussd_profile(cfg.ussd));
+        benchmark::DoNotOptimize(layout.diagnostics());
+    }
+    state.counters["screens"] = static_cast<double>(source->screens.size() * source->languages.size());
+}
+BENCHMARK(screen_fitting)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
