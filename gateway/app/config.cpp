@@ -119,6 +119,12 @@ config_result load_config(const std::string& path) {
         s.unknown_keys();
     }
     {
+        auto s = section("limits");
+        s.get("per_ip_per_minute", c.limits.per_ip_per_minute);
+        s.get("ussd_per_number_per_minute", c.limits.ussd_per_number_per_minute);
+        s.unknown_keys();
+    }
+    {
         auto s = section("store");
         s.get("sqlite_path", c.sqlite_path);
         s.unknown_keys();
@@ -218,7 +224,7 @@ config_result load_config(const std::string& path) {
         s.unknown_keys();
     }
     for (const auto& kv : root) {
-        static const std::set<std::string> known = {"server", "store",     "menus", "ussd",
+        static const std::set<std::string> known = {"server", "limits", "store", "menus", "ussd",
                                                     "sms",    "referrals", "phone", "log"};
         if (!known.count(kv.first.as<std::string>()))
             d.push_back({{path, kv.first.Mark().line + 1},

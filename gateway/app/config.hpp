@@ -14,6 +14,13 @@ namespace gw::app {
 // The HTTP server's settings (timeouts, limits), as the server module defines them.
 using server_config = server::server_options;
 
+// Requests per client address and USSD hops per number, per minute;
+// over the limit: 429 with Retry-After. 0 = no limit.
+struct rate_limit_config {
+    std::size_t per_ip_per_minute = 0;
+    std::size_t ussd_per_number_per_minute = 60;
+};
+
 struct ussd_config {
     std::chrono::seconds idle_timeout{180};
     std::chrono::seconds resume_window{900};
@@ -62,6 +69,7 @@ struct referral_config {
 struct config {
     std::string source_file;
     server_config server;
+    rate_limit_config limits;
     std::string sqlite_path = "data/gateway.db";
     std::string menu_directory = "menus";
     ussd_config ussd;

@@ -5,6 +5,7 @@
 #include "adapters/webhook.hpp"
 #include "app/partner_api.hpp"
 #include "common/log.hpp"
+#include "common/phone.hpp"
 #include "menu/check.hpp"
 #include "menu/loader.hpp"
 
@@ -80,14 +81,19 @@ std::string describe(const std::vector<menu::diagnostic>& ds) {
 }
 }  // namespace
 
-gateway::gateway(const config& c, const clock_source& clock) : config_(c), clock_(clock) {
+gateway::gateway(const config& c, const clock_source& clock)
+    : config_(c),
+      clock_(clock),
+      per_ip_(c.limits.per_ip_per_minute, 60),
+      per_number_(c.limits.ussd_per_number_per_minute, 60) {
     menus_ = load_menus(c);
     for (const auto& d : menus_.diagnostics)
         if (d.warning) spdlog::warn("{}", menu::format(d));
     if (menu::has_errors(menus_.diagnostics))
         throw startup_error("the menus have errors:\n" + describe(menus_.diagnostics));
     try {
-        store_ = store::open_sqlite_store(c.sqlite_path);
+        store_ = std::make_unique<store::monitored_store>(store::open_sqlite_store(c.sqlite_path),
+                                                          health_);
     } catch (const store::store_error& e) {
         throw startup_error(e.what());
     }
@@ -229,10 +235,28 @@ void gateway::stop_outbox() {
     outbox_->stop();
 }
 
+namespace {
+http::response too_many(long long retry_after, const std::string& what) {
+    auto r = http::error_response(429, "too many requests " + what);
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return r;
+}
+}  // namespace
+
 http::response gateway::handle(const http::request& req) {
+    if (config_.limits.per_ip_per_minute > 0) {
+        std::lock_guard lock(limits_mutex_);
+        const long long now = to_unix_seconds(clock_.now());
+        if (!per_ip_.allow(req.remote_address, now)) {
+            spdlog::warn("http: rate limit for client {}", req.remote_address);
+            return too_many(per_ip_.retry_after(req.remote_address, now), "from this address");
+        }
+    }
     if (req.path == "/healthz") {
         if (req.method != "GET" && req.method != "HEAD")
             return http::error_response(405, "method not allowed");
+        // Degraded: writes fail, so no case can be registered now.
+        if (health_.failing()) return http::error_response(503, "degraded: storage failing");
         return http::error_response(200, "ok");
     }
     const std::string ussd_prefix = "/ussd/";
@@ -273,6 +297,8 @@ http::response gateway::handle_sms(const std::string& channel, const std::string
         for (const auto& r : *reports)
             if (!store_->record_delivery_report(channel, r.provider_id, r.status, r.detail, now))
                 spdlog::info("sms/{}: delivery report for an unknown message", channel);
+        // Degraded: writes fail, so no case can be registered now.
+        if (health_.failing()) return http::error_response(503, "degraded: storage failing");
         return http::error_response(200, "ok");
     }
     if (!action.empty()) return http::error_response(404, "not found");
@@ -294,6 +320,14 @@ http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
     if (!parsed) {
         spdlog::info("ussd/{}: request refused: {}", adapter.name(), parsed.error());
         return http::error_response(400, parsed.error());
+    }
+    if (config_.limits.ussd_per_number_per_minute > 0) {
+        std::lock_guard lock(limits_mutex_);
+        const long long now = to_unix_seconds(clock_.now());
+        if (!per_number_.allow(parsed->phone, now)) {
+            spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(parsed->phone));
+            return too_many(per_number_.retry_after(parsed->phone, now), "for this number");
+        }
     }
     return adapter.render(ussd_->handle(*parsed));
 }

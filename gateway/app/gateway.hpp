@@ -19,9 +19,11 @@
 #include "http/message.hpp"
 #include "menu/engine.hpp"
 #include "service/outbox_worker.hpp"
+#include "service/rate_limiter.hpp"
 #include "service/referral_service.hpp"
 #include "service/sms_service.hpp"
 #include "service/ussd_service.hpp"
+#include "store/health.hpp"
 #include "store/store.hpp"
 
 namespace gw::app {
@@ -80,6 +82,7 @@ public:
     service::outbox_worker* outbox() { return outbox_.get(); }
     service::referral_service& referrals() { return *referrals_; }
     store::store& storage() { return *store_; }
+    const store::storage_health& health() const { return health_; }
     const menu_bundle& menus() const { return menus_; }
 
 private:
@@ -95,6 +98,7 @@ private:
     config config_;
     const clock_source& clock_;
     menu_bundle menus_;
+    store::storage_health health_;
     std::unique_ptr<store::store> store_;
     std::unique_ptr<service::ussd_service> ussd_;
     std::map<std::string, std::unique_ptr<adapters::ussd_adapter>> ussd_adapters_;
@@ -102,6 +106,8 @@ private:
     std::map<std::string, sms_channel> sms_channels_;
     std::unique_ptr<service::outbox_worker> outbox_;
     std::unique_ptr<service::referral_service> referrals_;
+    std::mutex limits_mutex_;
+    service::rate_limiter per_ip_, per_number_;
     std::unique_ptr<adapters::outbound_adapter> webhook_sender_;
     std::thread sweeper_;
     std::mutex sweeper_mutex_;

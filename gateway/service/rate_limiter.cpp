@@ -1,5 +1,7 @@
 #include "service/rate_limiter.hpp"
 
+#include <algorithm>
+
 namespace gw::service {
 
 bool rate_limiter::allow(const std::string& key, long long now) {
@@ -13,6 +15,12 @@ bool rate_limiter::allow(const std::string& key, long long now) {
     window& w = windows_[key];
     if (now - w.start >= window_) w = {now, 0};
     return ++w.count <= limit_;
+}
+
+long long rate_limiter::retry_after(const std::string& key, long long now) const {
+    auto it = windows_.find(key);
+    if (it == windows_.end()) return 0;
+    return std::max<long long>(1, window_ - (now - it->second.start));
 }
 
 }  // namespace gw::service

@@ -14,6 +14,8 @@ public:
 
     // Counts one event for `key` at `now`; false when over the limit.
     bool allow(const std::string& key, long long now);
+    // Seconds until `key`'s current window ends (for Retry-After).
+    long long retry_after(const std::string& key, long long now) const;
 
 private:
     struct window {

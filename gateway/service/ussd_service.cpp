@@ -99,11 +99,21 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
 
     auto it = sessions_.find(key);
     if (it == sessions_.end()) {
-        if (auto rec = store_.find_session(key)) {
+        // A state still waiting for the write-behind batch is the newest one.
+        std::optional<store::session_record> rec;
+        if (auto pending = unsaved_.find(key); pending != unsaved_.end())
+            rec = pending->second;
+        else
+            rec = store_.find_session(key);
+        if (rec) {
             if (rec->status != "active") {
                 menu::session_state s;
                 try {
-                    s = decode_state(rec->state).engine;
+                    stored_state st = decode_state(rec->state);
+                    // The aggregator retried the final hop: the same END again.
+                    if (rec->status == "finished" && st.fields["last_text"] == req.text)
+                        return {st.fields["last_reply"], true};
+                    s = st.engine;
                 } catch (const std::exception&) {
                 }
                 return {engine_->ui(s, "session_expired"), true};
@@ -146,6 +156,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         live.last_text = req.text;
         live.last_reply = r;
         persist(live, r.end);
+        if (r.end) sessions_.erase(key);  // over: the store answers any retry
         return r;
     }
 
@@ -173,6 +184,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
     ussd_reply r = s.resume_from.empty() ? run_input(s, input) : answer_resume_offer(s, input);
     s.last_reply = r;
     persist(s, r.end);
+    if (r.end) sessions_.erase(key);  // over: the store answers any retry
     if (now - last_sweep_ >= 10) {
         last_sweep_ = now;
         expire_locked(now);

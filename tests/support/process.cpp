@@ -19,6 +19,8 @@ namespace gw::test {
 
 gateway_process::gateway_process(const std::string& config, const std::string& log_file)
     : log_file_(log_file) {
+    // The log may hold earlier runs: only what is written after this point counts.
+    const std::size_t log_before = log().size();
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
@@ -29,21 +31,12 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
                 nullptr);
         ::_exit(127);
     }
-    // The log may hold earlier runs: look for a line after what is there now.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    std::regex listening("listening on http://127.0.0.1:([0-9]+)");
-    std::size_t seen_before = 0;
-    {
-        std::ifstream in(log_file);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        seen_before = ss.str().rfind("listening on http://");
-        if (seen_before == std::string::npos) seen_before = 0; else seen_before += 1;
-    }
+    const std::regex listening("listening on http://127.0.0.1:([0-9]+)");
     while (std::chrono::steady_clock::now() < deadline) {
         std::string text = log();
+        std::string tail = text.size() > log_before ? text.substr(log_before) : "";
         std::smatch m;
-        std::string tail = text.size() > seen_before ? text.substr(seen_before) : "";
         if (std::regex_search(tail, m, listening)) {
             port_ = static_cast<unsigned short>(std::stoi(m[1]));
             return;
@@ -51,9 +44,9 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            throw std::runtime_error("gateway exited at start:\n" + text);
+            throw std::runtime_error("gateway exited at start:\n" + tail);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     kill_hard();
     throw std::runtime_error("gateway did not start listening:\n" + log());

@@ -5,7 +5,8 @@
 #include <regex>
 
 #include "service/ussd_service.hpp"
-#include "support/forwarding_store.hpp"
+#include "store/forwarding_store.hpp"
+#include "store/health.hpp"
 #include "unit/menu_fixture.hpp"
 
 using namespace gw;
@@ -15,7 +16,7 @@ namespace st = gw::store;
 namespace {
 
 // A store whose writes can be made to fail, to test "try again later".
-class failing_store final : public test::forwarding_store {
+class failing_store final : public st::forwarding_store {
 public:
     using forwarding_store::forwarding_store;
     bool fail_cases = false;
@@ -257,4 +258,23 @@ TEST_F(UssdService, SessionStateIsWrittenBehindInBatches) {
     batched.handle(req);
     EXPECT_NE(db.find_session("africastalking:wb1")->state.find("\"last_text\":\"2*1\""),
               std::string::npos);
+}
+
+TEST(StorageHealth, FailingWritesRaiseTheAlarmUntilAWriteWorksAgain) {
+    test::temp_dir dir;
+    auto failing = std::make_unique<failing_store>(st::open_sqlite_store(dir.file("g.db")));
+    failing_store* fault = failing.get();
+    st::storage_health health;
+    st::monitored_store monitored(std::move(failing), health);
+    monitored.set_subscriber_language("+996555000001", "ky");
+    EXPECT_FALSE(health.failing());
+    fault->fail_all = true;
+    EXPECT_THROW(monitored.set_subscriber_language("+996555000001", "ru"), st::store_error);
+    EXPECT_TRUE(health.failing());
+    EXPECT_EQ(health.failures(), 1);
+    fault->fail_all = false;
+    monitored.find_case("R-0000000");  // a read proves nothing
+    EXPECT_TRUE(health.failing());
+    monitored.set_subscriber_language("+996555000001", "ru");
+    EXPECT_FALSE(health.failing());
 }

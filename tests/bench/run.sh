@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Three-way USSD benchmark on this machine, same load tool and connection
+# count for all three:
+#   1. ceiling: a minimal Beast server answering a constant "END ok";
+#   2. the gateway on its default config (embedded SQLite, every case
+#      fsynced before its END), with a fresh database;
+#   3. peer: the same path with the npm package ussd-menu-builder on Express.
+# Prints each run and the ratios gateway/ceiling and gateway/peer, and
+# checks that every case acknowledged is in SQLite. Not a test: numbers
+# depend on the machine. Results go to build-bench/results.txt.
+#
+#   bash tests/bench/run.sh [--seconds 20] [--connections 64] [--soak 600]
+#
+# --soak N: afterwards, N seconds at 50% of the gateway's peak rate,
+# reporting RSS at start and end.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_RUN=20
+CONNECTIONS=64
+SOAK=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    --soak) SOAK=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+BUILD=build-bench
+cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
+cmake --build $BUILD --target hotline-gateway ussd-load ussd-ceiling micro-bench >/dev/null
+LOAD="$BUILD/tests/bench/ussd-load --connections $CONNECTIONS --seconds $SECONDS_PER_RUN"
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+OUT=$BUILD/results.txt
+{
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo none)"
+  echo "load: $CONNECTIONS connections, $SECONDS_PER_RUN s per run, Africa's Talking format, 9 hops to a case"
+} | tee $OUT
+
+# 1. Ceiling.
+PORT=$(free_port)
+$BUILD/tests/bench/ussd-ceiling --port "$PORT" > "$WORK/ceiling.log" 2>&1 & PIDS+=($!)
+wait_port "$PORT"
+CEILING=$($LOAD --port "$PORT" --any-end)
+echo "ceiling: $CEILING" | tee -a $OUT
+kill "${PIDS[-1]}"
+
+# 2. Gateway, default config, fresh database.
+PORT=$(free_port)
+sed -e "s|^  port: 8080|  port: $PORT|" -e "s|sqlite_path: ../data/gateway.db|sqlite_path: $WORK/gateway.db|" \
+    -e "s|  level: info|  level: warn|" \
+    -e "s|directory: ../menus|directory: $PWD/menus|" -e "s|partners_file: partners.yaml|partners_file: $PWD/config/partners.yaml|" \
+    -e "s|rules_directory: ../referral-rules|rules_directory: $PWD/referral-rules|" config/gateway.yaml > "$WORK/gateway.yaml"
+$BUILD/gateway/hotline-gateway serve --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 & GW=$!; PIDS+=($GW)
+wait_port "$PORT"
+GATEWAY=$($LOAD --port "$PORT")
+echo "gateway: $GATEWAY" | tee -a $OUT
+ACKED=$(echo "$GATEWAY" | field cases)
+STORED=$(sqlite3 "$WORK/gateway.db" "select count(*) from cases")
+echo "gateway: cases acknowledged $ACKED, cases in SQLite $STORED, lost $((ACKED - STORED > 0 ? ACKED - STORED : 0))" | tee -a $OUT
+
+if [ "$SOAK" -gt 0 ]; then
+  PEAK=$(echo "$GATEWAY" | field hops_per_s)
+  HALF=$(python3 -c "print(int(float('$PEAK')/2))")
+  RSS0=$(awk '/VmRSS/{print $2}' /proc/$GW/status)
+  echo "soak: $SOAK s at $HALF hops/s (50% of peak), RSS at start ${RSS0} kB" | tee -a $OUT
+  SOAKED=$($BUILD/tests/bench/ussd-load --port "$PORT" --connections "$CONNECTIONS" --seconds "$SOAK" --rate "$HALF")
+  RSS1=$(awk '/VmRSS/{print $2}' /proc/$GW/status)
+  echo "soak: $SOAKED" | tee -a $OUT
+  echo "soak: RSS at end ${RSS1} kB" | tee -a $OUT
+fi
+kill -TERM $GW; wait $GW || true
+
+# 3. Peer: ussd-menu-builder on Express (installed from npm).
+if command -v npm >/dev/null; then
+  cp tests/bench/peer/package.json tests/bench/peer/server.js "$WORK/"
+  (cd "$WORK" && npm install --silent --no-audit --no-fund >/dev/null 2>&1)
+  PORT=$(free_port)
+  node "$WORK/server.js" "$PORT" > "$WORK/peer.log" 2>&1 & PIDS+=($!)
+  wait_port "$PORT"
+  PEER=$($LOAD --port "$PORT" --target /ussd)
+  echo "peer: $PEER" | tee -a $OUT
+else
+  PEER=""
+  echo "peer: skipped (npm not installed)" | tee -a $OUT
+fi
+
+python3 - "$CEILING" "$GATEWAY" "$PEER" <<'PY' | tee -a $OUT
+import re, sys
+def hops(line):
+    m = re.search(r"hops_per_s=([0-9.]+)", line)
+    return float(m.group(1)) if m else None
+c, g, p = (hops(x) for x in sys.argv[1:4])
+print(f"ratio gateway/ceiling: {g/c:.2f} (target >= 0.5)")
+if p:
+    print(f"ratio gateway/peer: {g/p:.2f} (target >= 5)")
+PY
+echo "micro-benchmarks:" | tee -a $OUT
+$BUILD/tests/bench/micro-bench --benchmark_min_time=0.2 2>/dev/null | grep -E "^(engine|screen)" | tee -a $OUT
