@@ -89,7 +89,9 @@ private:
         long long n = session_counter++;
         session_id_ = "load-" + std::to_string(opts_.phone_base) + "-" + std::to_string(n);
         char phone[32];
-        std::snprintf(phone, sizeof phone, "+996555%06lld", (opts_.phone_base + n) % 1000000);
+        // +996 70X XXX XXX: ten million numbers before one repeats (a repeated
+        // number is a known caller and would see other screens).
+        std::snprintf(phone, sizeof phone, "+99670%07lld", (opts_.phone_base + n) % 10000000);
         phone_ = phone;
         step_ = 0;
         text_.clear();
@@ -141,10 +143,11 @@ private:
         if (body.rfind("END ", 0) == 0 || last) {
             bool ok = body.rfind("END ", 0) == 0 &&
                       (opts_.any_end || body.find("R-") != std::string::npos);
-            if (ok && (last || opts_.any_end))
+            if (ok && (last || opts_.any_end)) {
                 ++st_.cases;
-            else
-                ++st_.unexpected;
+            } else if (++st_.unexpected <= 3) {
+                std::cerr << "unexpected answer at hop " << step_ << ": " << body << "\n";
+            }
             return new_session();
         }
         const std::string& in = opts_.path[step_++];
@@ -191,7 +194,7 @@ int main(int argc, char** argv) {
     o.phone_base = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count() %
-                   1000 * 1000;
+                   1000 * 10000;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
