@@ -12,7 +12,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class section_reader {
-public:
+  public:
     section_reader(const YAML::Node& node, std::string name, const std::string& file,
                    std::vector<menu::diagnostic>& out)
         : node_(node), name_(std::move(name)), file_(file), out_(out) {}
@@ -45,10 +45,10 @@ public:
             std::string name = v.as<std::string>();
             const char* value = std::getenv(name.c_str());
             if (!value)
-                out_.push_back({{file_, v.Mark().line + 1},
-                                name_ + "." + env_key + ": environment variable " + name +
-                                    " is not set",
-                                true});
+                out_.push_back(
+                    {{file_, v.Mark().line + 1},
+                     name_ + "." + env_key + ": environment variable " + name + " is not set",
+                     true});
             into = value ? value : "";
         } else {
             get(key, into);
@@ -60,14 +60,13 @@ public:
         for (const auto& kv : node_) {
             auto k = kv.first.as<std::string>();
             if (!seen_.count(k))
-                out_.push_back({{file_, kv.first.Mark().line + 1},
-                                "unknown key " + name_ + "." + k,
-                                true});
+                out_.push_back(
+                    {{file_, kv.first.Mark().line + 1}, "unknown key " + name_ + "." + k, true});
         }
     }
 
-private:
-private:
+  private:
+  private:
     const YAML::Node node_;
     std::string name_;
     const std::string& file_;
@@ -98,149 +97,163 @@ config_result load_config(const std::string& path) {
     }
     auto& d = r.diagnostics;
     auto section = [&](const char* name) {
-        return section_reader(root[name] ? root[name] : YAML::Node(YAML::NodeType::Map), name,
-                              path, d);
+        const YAML::Node n = root[name];
+        if (n && !n.IsMap())
+            d.push_back({{path, n.Mark().line + 1}, std::string(name) + " must be a map"});
+        return section_reader(n && n.IsMap() ? n : YAML::Node(YAML::NodeType::Map), name, path, d);
     };
-    {
-        auto s = section("server");
-        s.get("address", c.server.address);
-        int port = c.server.port;
-        s.get("port", port);
-        if (port < 0 || port > 65535) d.push_back({{path, 0}, "server.port out of range"});
-        c.server.port = static_cast<unsigned short>(port);
-        s.get("io_threads", c.server.io_threads);
-        if (c.server.io_threads < 1) d.push_back({{path, 0}, "server.io_threads must be >= 1"});
-        s.get_duration("read_timeout_ms", c.server.read_timeout);
-        s.get_duration("write_timeout_ms", c.server.write_timeout);
-        s.get("body_limit_bytes", c.server.body_limit);
-        s.get("header_limit_bytes", c.server.header_limit);
-        s.get("max_connections", c.server.max_connections);
-        s.get_duration("drain_timeout_ms", c.server.drain_timeout);
-        s.unknown_keys();
-    }
-    {
-        auto s = section("limits");
-        s.get("per_ip_per_minute", c.limits.per_ip_per_minute);
-        s.get("ussd_per_number_per_minute", c.limits.ussd_per_number_per_minute);
-        s.unknown_keys();
-    }
-    {
-        auto s = section("store");
-        s.get("sqlite_path", c.sqlite_path);
-        s.unknown_keys();
-    }
-    {
-        auto s = section("menus");
-        s.get("directory", c.menu_directory);
-        s.unknown_keys();
-    }
-    {
-        auto s = section("ussd");
-        s.get_duration("idle_timeout_s", c.ussd.idle_timeout);
-        s.get_duration("resume_window_s", c.ussd.resume_window);
-        s.get("screen_limit_ucs2", c.ussd.screen_limit_ucs2);
-        s.get("screen_limit_gsm7", c.ussd.screen_limit_gsm7);
-        s.get("max_options_per_page", c.ussd.max_options_per_page);
-        s.get("max_input_bytes", c.ussd.max_input_bytes);
-        s.get_duration("session_flush_ms", c.ussd.session_flush);
-        s.unknown_keys();
-        if (c.ussd.screen_limit_ucs2 < 20 || c.ussd.screen_limit_gsm7 < 20)
-            d.push_back({{path, 0}, "ussd screen limits must be at least 20"});
-        if (c.ussd.max_options_per_page < 1)
-            d.push_back({{path, 0}, "ussd.max_options_per_page must be >= 1"});
-    }
-    {
-        auto s = section("sms");
-        s.get_duration("idle_timeout_s", c.sms.idle_timeout);
-        s.get("max_segments", c.sms.max_segments);
-        s.get("start_keywords", c.sms.start_keywords);
-        s.get("stop_keywords", c.sms.stop_keywords);
-        s.get("per_number_limit", c.sms.per_number_limit);
-        s.get("per_number_window_s", c.sms.per_number_window_s);
-        s.get("per_channel_limit", c.sms.per_channel_limit);
-        s.get("per_channel_window_s", c.sms.per_channel_window_s);
-        s.get("max_attempts", c.sms.max_attempts);
-        s.get_duration("base_delay_ms", c.sms.base_delay);
-        s.get_duration("max_delay_ms", c.sms.max_delay);
-        s.get_duration("poll_interval_ms", c.sms.poll_interval);
-        s.get_duration("request_timeout_ms", c.sms.request_timeout);
-        static const std::set<std::string> known_channels = {"africastalking", "twilio",
-                                                             "infobip", "kannel"};
-        static const std::set<std::string> auth_types = {"none", "token", "basic",
-                                                         "twilio_signature"};
-        s.known("channels");
-        if (const YAML::Node chans = s.node()["channels"]; chans && chans.IsMap()) {
-            for (const auto& kv : chans) {
-                sms_channel_config ch;
-                ch.name = kv.first.as<std::string>();
-                if (!known_channels.count(ch.name))
-                    d.push_back({{path, kv.first.Mark().line + 1},
-                                 "unknown SMS channel " + ch.name +
-                                     " (africastalking, twilio, infobip, kannel)"});
-                section_reader cr(kv.second, "sms.channels." + ch.name, path, d);
-                cr.get("auth", ch.auth);
-                if (!auth_types.count(ch.auth))
-                    d.push_back({{path, kv.second.Mark().line + 1},
-                                 "sms.channels." + ch.name + ".auth must be none, token, basic "
-                                 "or twilio_signature"});
-                cr.get_secret("token", ch.token);
-                cr.get("username", ch.username);
-                cr.get_secret("password", ch.password);
-                cr.get_secret("auth_token", ch.auth_token);
-                cr.get("public_url", ch.public_url);
-                cr.get("send_url", ch.send_url);
-                cr.get("send_username", ch.send_username);
-                cr.get_secret("send_password", ch.send_password);
-                cr.get("sender", ch.sender);
-                cr.get("report_url", ch.report_url);
-                cr.unknown_keys();
-                if (ch.auth == "none")
-                    d.push_back({{path, kv.second.Mark().line + 1},
-                                 "sms.channels." + ch.name + " accepts unauthenticated callbacks",
-                                 true});
-                c.sms.channels.push_back(std::move(ch));
-            }
+    try {
+        {
+            auto s = section("server");
+            s.get("address", c.server.address);
+            int port = c.server.port;
+            s.get("port", port);
+            if (port < 0 || port > 65535) d.push_back({{path, 0}, "server.port out of range"});
+            c.server.port = static_cast<unsigned short>(port);
+            s.get("io_threads", c.server.io_threads);
+            if (c.server.io_threads < 1) d.push_back({{path, 0}, "server.io_threads must be >= 1"});
+            s.get_duration("read_timeout_ms", c.server.read_timeout);
+            s.get_duration("write_timeout_ms", c.server.write_timeout);
+            s.get("body_limit_bytes", c.server.body_limit);
+            s.get("header_limit_bytes", c.server.header_limit);
+            s.get("max_connections", c.server.max_connections);
+            s.get_duration("drain_timeout_ms", c.server.drain_timeout);
+            s.unknown_keys();
         }
-        s.unknown_keys();
+        {
+            auto s = section("limits");
+            s.get("per_ip_per_minute", c.limits.per_ip_per_minute);
+            s.get("ussd_per_number_per_minute", c.limits.ussd_per_number_per_minute);
+            s.unknown_keys();
+        }
+        {
+            auto s = section("store");
+            s.get("sqlite_path", c.sqlite_path);
+            s.unknown_keys();
+        }
+        {
+            auto s = section("menus");
+            s.get("directory", c.menu_directory);
+            s.unknown_keys();
+        }
+        {
+            auto s = section("ussd");
+            s.get_duration("idle_timeout_s", c.ussd.idle_timeout);
+            s.get_duration("resume_window_s", c.ussd.resume_window);
+            s.get("screen_limit_ucs2", c.ussd.screen_limit_ucs2);
+            s.get("screen_limit_gsm7", c.ussd.screen_limit_gsm7);
+            s.get("max_options_per_page", c.ussd.max_options_per_page);
+            s.get("max_input_bytes", c.ussd.max_input_bytes);
+            s.get_duration("session_flush_ms", c.ussd.session_flush);
+            s.unknown_keys();
+            if (c.ussd.screen_limit_ucs2 < 20 || c.ussd.screen_limit_gsm7 < 20)
+                d.push_back({{path, 0}, "ussd screen limits must be at least 20"});
+            if (c.ussd.max_options_per_page < 1)
+                d.push_back({{path, 0}, "ussd.max_options_per_page must be >= 1"});
+        }
+        {
+            auto s = section("sms");
+            s.get_duration("idle_timeout_s", c.sms.idle_timeout);
+            s.get("max_segments", c.sms.max_segments);
+            s.get("start_keywords", c.sms.start_keywords);
+            s.get("stop_keywords", c.sms.stop_keywords);
+            s.get("per_number_limit", c.sms.per_number_limit);
+            s.get("per_number_window_s", c.sms.per_number_window_s);
+            s.get("per_channel_limit", c.sms.per_channel_limit);
+            s.get("per_channel_window_s", c.sms.per_channel_window_s);
+            s.get("max_attempts", c.sms.max_attempts);
+            s.get_duration("base_delay_ms", c.sms.base_delay);
+            s.get_duration("max_delay_ms", c.sms.max_delay);
+            s.get_duration("poll_interval_ms", c.sms.poll_interval);
+            s.get_duration("request_timeout_ms", c.sms.request_timeout);
+            static const std::set<std::string> known_channels = {"africastalking", "twilio",
+                                                                 "infobip", "kannel"};
+            static const std::set<std::string> auth_types = {"none", "token", "basic",
+                                                             "twilio_signature"};
+            s.known("channels");
+            if (const YAML::Node chans = s.node()["channels"]; chans && chans.IsMap()) {
+                for (const auto& kv : chans) {
+                    sms_channel_config ch;
+                    ch.name = kv.first.as<std::string>();
+                    if (!known_channels.count(ch.name))
+                        d.push_back({{path, kv.first.Mark().line + 1},
+                                     "unknown SMS channel " + ch.name +
+                                         " (africastalking, twilio, infobip, kannel)"});
+                    if (!kv.second.IsMap()) {
+                        d.push_back({{path, kv.second.Mark().line + 1},
+                                     "sms.channels." + ch.name + " must be a map"});
+                        continue;
+                    }
+                    section_reader cr(kv.second, "sms.channels." + ch.name, path, d);
+                    cr.get("auth", ch.auth);
+                    if (!auth_types.count(ch.auth))
+                        d.push_back({{path, kv.second.Mark().line + 1},
+                                     "sms.channels." + ch.name +
+                                         ".auth must be none, token, basic "
+                                         "or twilio_signature"});
+                    cr.get_secret("token", ch.token);
+                    cr.get("username", ch.username);
+                    cr.get_secret("password", ch.password);
+                    cr.get_secret("auth_token", ch.auth_token);
+                    cr.get("public_url", ch.public_url);
+                    cr.get("send_url", ch.send_url);
+                    cr.get("send_username", ch.send_username);
+                    cr.get_secret("send_password", ch.send_password);
+                    cr.get("sender", ch.sender);
+                    cr.get("report_url", ch.report_url);
+                    cr.unknown_keys();
+                    if (ch.auth == "none")
+                        d.push_back(
+                            {{path, kv.second.Mark().line + 1},
+                             "sms.channels." + ch.name + " accepts unauthenticated callbacks",
+                             true});
+                    c.sms.channels.push_back(std::move(ch));
+                }
+            }
+            s.unknown_keys();
+        }
+        {
+            auto s = section("referrals");
+            s.get("partners_file", c.referrals.partners_file);
+            s.get("rules_directory", c.referrals.rules_directory);
+            s.get("notify_channel", c.referrals.notify_channel);
+            s.get("focal_new_referral", c.referrals.focal_new_referral);
+            s.get_duration("sweep_interval_ms", c.referrals.sweep_interval);
+            s.unknown_keys();
+        }
+        {
+            auto s = section("phone");
+            s.get("default_region", c.default_region);
+            s.get("allowed_regions", c.allowed_regions);
+            s.unknown_keys();
+        }
+        {
+            auto s = section("log");
+            s.get("level", c.log_level);
+            s.unknown_keys();
+        }
+        for (const auto& kv : root) {
+            static const std::set<std::string> known = {
+                "server", "limits", "store", "menus", "ussd", "sms", "referrals", "phone", "log"};
+            if (!known.count(kv.first.as<std::string>()))
+                d.push_back({{path, kv.first.Mark().line + 1},
+                             "unknown section " + kv.first.as<std::string>(),
+                             true});
+        }
+        // Relative paths are relative to the config file.
+        fs::path base = fs::absolute(path).parent_path();
+        auto resolve = [&](std::string& p) {
+            if (!p.empty() && p != ":memory:" && fs::path(p).is_relative())
+                p = (base / p).lexically_normal().string();
+        };
+        resolve(c.sqlite_path);
+        resolve(c.menu_directory);
+        resolve(c.referrals.partners_file);
+        resolve(c.referrals.rules_directory);
+    } catch (const YAML::Exception& e) {
+        // A shape the readers did not expect (a list where a map belongs, ...).
+        d.push_back({{path, e.mark.line + 1}, e.msg});
     }
-    {
-        auto s = section("referrals");
-        s.get("partners_file", c.referrals.partners_file);
-        s.get("rules_directory", c.referrals.rules_directory);
-        s.get("notify_channel", c.referrals.notify_channel);
-        s.get("focal_new_referral", c.referrals.focal_new_referral);
-        s.get_duration("sweep_interval_ms", c.referrals.sweep_interval);
-        s.unknown_keys();
-    }
-    {
-        auto s = section("phone");
-        s.get("default_region", c.default_region);
-        s.get("allowed_regions", c.allowed_regions);
-        s.unknown_keys();
-    }
-    {
-        auto s = section("log");
-        s.get("level", c.log_level);
-        s.unknown_keys();
-    }
-    for (const auto& kv : root) {
-        static const std::set<std::string> known = {"server", "limits", "store", "menus", "ussd",
-                                                    "sms",    "referrals", "phone", "log"};
-        if (!known.count(kv.first.as<std::string>()))
-            d.push_back({{path, kv.first.Mark().line + 1},
-                         "unknown section " + kv.first.as<std::string>(),
-                         true});
-    }
-    // Relative paths are relative to the config file.
-    fs::path base = fs::absolute(path).parent_path();
-    auto resolve = [&](std::string& p) {
-        if (!p.empty() && p != ":memory:" && fs::path(p).is_relative())
-            p = (base / p).lexically_normal().string();
-    };
-    resolve(c.sqlite_path);
-    resolve(c.menu_directory);
-    resolve(c.referrals.partners_file);
-    resolve(c.referrals.rules_directory);
     return r;
 }
 

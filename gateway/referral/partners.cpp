@@ -120,7 +120,7 @@ partners_result load_partners(const std::string& path) {
         d.push_back({{path, e.mark.line + 1}, e.msg});
         return r;
     }
-    if (!root["partners"] || !root["partners"].IsSequence()) {
+    if (!root.IsMap() || !root["partners"] || !root["partners"].IsSequence()) {
         d.push_back({{path, 1}, "expected a `partners:` list"});
         return r;
     }

@@ -54,7 +54,7 @@ rules_result load_rules(const std::string& directory) {
         auto at = [&](const YAML::Node& n) { return menu::source_location{path, n.Mark().line + 1}; };
         try {
             YAML::Node root = YAML::LoadFile(path);
-            if (!root["rules"] || !root["rules"].IsSequence()) {
+            if (!root.IsMap() || !root["rules"] || !root["rules"].IsSequence()) {
                 d.push_back({{path, 1}, "expected a `rules:` list"});
                 continue;
             }
