@@ -105,8 +105,12 @@ void outbox_worker::attempt(const store::outbound_message& m) {
                                 .count() +
                             delay.count();
                 store_.mark_retry(m.id, attempts, next, out.error, now);
-                spdlog::warn("outbox: message {} attempt {} failed ({}), retry in {} ms", m.id,
-                             attempts, out.error, delay.count());
+                // An aggregator outage fails every message at every attempt:
+                // warn at attempts 1, 2, 4, 8, ... and keep the rest for debug.
+                const auto level = (attempts & (attempts - 1)) == 0 ? spdlog::level::warn
+                                                                     : spdlog::level::debug;
+                spdlog::log(level, "outbox: message {} attempt {} failed ({}), retry in {} ms",
+                            m.id, attempts, out.error, delay.count());
                 return;
             }
             [[fallthrough]];

@@ -32,15 +32,17 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
         ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    const std::regex listening("listening on http://127.0.0.1:([0-9]+)");
+    const std::string listening = "listening on http://127.0.0.1:";
     while (std::chrono::steady_clock::now() < deadline) {
+        // Plain find, not std::regex: the log can grow to megabytes.
         std::string text = log();
-        std::string tail = text.size() > log_before ? text.substr(log_before) : "";
-        std::smatch m;
-        if (std::regex_search(tail, m, listening)) {
-            port_ = static_cast<unsigned short>(std::stoi(m[1]));
+        auto at = text.size() > log_before ? text.find(listening, log_before) : std::string::npos;
+        if (at != std::string::npos &&
+            text.find_first_not_of("0123456789", at + listening.size()) != std::string::npos) {
+            port_ = static_cast<unsigned short>(std::stoi(text.substr(at + listening.size())));
             return;
         }
+        std::string tail = text.size() > log_before ? text.substr(log_before) : "";
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
@@ -49,7 +51,11 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     kill_hard();
-    throw std::runtime_error("gateway did not start listening:\n" + log());
+    std::string text = log();
+    throw std::runtime_error("gateway did not start listening (log had " +
+                             std::to_string(log_before) + " bytes before, " +
+                             std::to_string(text.size()) + " now); new output:\n[" +
+                             (text.size() > log_before ? text.substr(log_before) : "") + "]");
 }
 
 gateway_process::~gateway_process() { kill_hard(); }
