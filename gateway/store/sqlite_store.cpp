@@ -122,6 +122,7 @@ const std::vector<const char*>& migrations() {
             at INTEGER NOT NULL
         );
         CREATE INDEX referral_events_by_referral ON referral_events (referral_id, id);
+        CREATE INDEX delivery_reports_by_provider_id ON delivery_reports (channel, provider_id);
         -- The audit trail is append-only, whatever code runs against it.
         CREATE TRIGGER referral_events_no_update BEFORE UPDATE ON referral_events
         BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;
@@ -473,6 +474,31 @@ public:
             set_outbox_sent_.bind(2, provider_id);
             set_outbox_sent_.bind(3, static_cast<int64_t>(now));
             set_outbox_sent_.exec();
+            // A report may have arrived before the aggregator's answer did.
+            auto& early = cached(
+                "SELECT status FROM delivery_reports WHERE outbox_id IS NULL AND provider_id = ?2 "
+                "AND channel = (SELECT channel FROM outbox WHERE id = ?1) ORDER BY id");
+            early.bind(1, static_cast<int64_t>(id));
+            early.bind(2, provider_id);
+            std::string final_status;
+            while (early.executeStep()) {
+                std::string st = early.getColumn(0).getString();
+                if (st == "delivered" || st == "failed") final_status = st;
+            }
+            early.reset();
+            auto& attach = cached(
+                "UPDATE delivery_reports SET outbox_id = ?1 WHERE outbox_id IS NULL AND "
+                "provider_id = ?2 AND channel = (SELECT channel FROM outbox WHERE id = ?1)");
+            attach.bind(1, static_cast<int64_t>(id));
+            attach.bind(2, provider_id);
+            attach.exec();
+            if (!final_status.empty()) {
+                reset(set_outbox_report_);
+                set_outbox_report_.bind(1, static_cast<int64_t>(id));
+                set_outbox_report_.bind(2, final_status);
+                set_outbox_report_.bind(3, static_cast<int64_t>(now));
+                set_outbox_report_.exec();
+            }
             tx.commit();
         });
     }
@@ -527,7 +553,20 @@ public:
             reset(outbox_by_provider_);
             outbox_by_provider_.bind(1, channel);
             outbox_by_provider_.bind(2, provider_id);
-            if (!outbox_by_provider_.executeStep()) return false;
+            if (!outbox_by_provider_.executeStep()) {
+                // Not (yet) known: keep it; mark_sent applies it when the id arrives.
+                reset(outbox_by_provider_);
+                reset(put_report_);
+                put_report_.bind(1);
+                put_report_.bind(2, channel);
+                put_report_.bind(3, provider_id);
+                put_report_.bind(4, status);
+                put_report_.bind(5, detail);
+                put_report_.bind(6, static_cast<int64_t>(now));
+                put_report_.exec();
+                tx.commit();
+                return false;
+            }
             const int64_t id = outbox_by_provider_.getColumn(0).getInt64();
             reset(outbox_by_provider_);
             reset(put_report_);

@@ -151,7 +151,9 @@ public:
     // After a crash, messages left "sending" go back to the queue.
     virtual std::size_t requeue_unfinished() = 0;
     // Records a report and moves the message to delivered/failed. Returns
-    // false when no message has that provider id on that channel.
+    // false when no message has that provider id on that channel yet; the
+    // report is kept and applied when mark_sent records that id (reports
+    // can overtake the aggregator's answer to the send request).
     virtual bool record_delivery_report(const std::string& channel, const std::string& provider_id,
                                         const std::string& status, const std::string& detail,
                                         long long now) = 0;

@@ -162,3 +162,13 @@ TEST_F(OutboxWorker, BackgroundThreadSendsWhenWoken) {
     w.stop();
     EXPECT_EQ(db->find_outbound(id)->status, "sent");
 }
+
+TEST_F(OutboxWorker, ADeliveryReportThatOvertakesTheSendAnswerIsKept) {
+    long long id = queue();
+    const std::string ref = "ob-" + std::to_string(id);
+    EXPECT_FALSE(db->record_delivery_report("kannel", ref, "delivered", "1", 1));
+    EXPECT_FALSE(db->record_delivery_report("kannel", ref, "sent", "8", 1));
+    transport.answers.push_back({202, "0: Accepted for delivery", ""});
+    worker->run_once();
+    EXPECT_EQ(db->find_outbound(id)->status, "delivered");
+}
