@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/form.hpp"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
@@ -49,21 +51,6 @@ struct stats {
     std::vector<std::uint32_t> latencies_us;
     long long hops = 0, cases = 0, errors = 0, unexpected = 0;
 };
-
-std::string encode(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (isalnum(c) || c == '-' || c == '_' || c == '.') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
 
 std::atomic<long long> session_counter{0};
 
@@ -118,8 +105,8 @@ private:
         req_ = {bhttp::verb::post, opts_.target, 11};
         req_.set(bhttp::field::host, "127.0.0.1");
         req_.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
-        req_.body() = "sessionId=" + encode(session_id_) + "&serviceCode=%2A384%23&phoneNumber=" +
-                      encode(phone_) + "&networkCode=43709&text=" + encode(text_);
+        req_.body() = "sessionId=" + gw::url_encode_component(session_id_) + "&serviceCode=%2A384%23&phoneNumber=" +
+                      gw::url_encode_component(phone_) + "&networkCode=43709&text=" + gw::url_encode_component(text_);
         req_.keep_alive(true);
         req_.prepare_payload();
         sent_at_ = clock_type::now();

@@ -217,12 +217,7 @@ TEST(HttpUssd, KeepAliveServesSeveralRequestsOnOneConnection) {
     running_gateway g;
     std::string one = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     std::string last = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(g.port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = test::connect_loopback(g.port);
     std::string all = one + one + last;
     ASSERT_EQ(::send(fd, all.data(), all.size(), 0), static_cast<ssize_t>(all.size()));
     std::string in;
@@ -235,16 +230,26 @@ TEST(HttpUssd, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(count, 3u) << in;
 }
 
+TEST(HttpUssd, ConnectionsOverTheLimitAreRefusedCleanly) {
+    server::server_options o;
+    o.max_connections = 2;
+    running_gateway g("", o);
+    int a = test::connect_loopback(g.port), b = test::connect_loopback(g.port);
+    std::this_thread::sleep_for(100ms);  // both accepted and counted
+    auto refused = test::get(g.port, "/healthz");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.headers["retry-after"], "1");
+    ::close(a);
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
+    ::close(b);
+}
+
 TEST(HttpUssd, SlowClientIsDropped) {
     server::server_options o;
     o.read_timeout = 300ms;
     running_gateway g("", o);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(g.port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = test::connect_loopback(g.port);
     ASSERT_EQ(::send(fd, "GET /hea", 8, 0), 8);  // and then nothing more
     auto started = std::chrono::steady_clock::now();
     char buf[64];
@@ -273,12 +278,7 @@ TEST(HttpUssd, StopFinishesInFlightRequestsAndClosesIdleConnections) {
     });
     unsigned short port = srv.start();
     // An idle keep-alive connection: must not hold up the shutdown.
-    int idle = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(idle, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int idle = test::connect_loopback(port);
 
     auto slow = std::async(std::launch::async, [&] { return test::get(port, "/slow"); });
     entered.get_future().wait();

@@ -269,7 +269,8 @@ TEST_F(ReferralFlow, AuthorizationMatrix) {
             EXPECT_EQ(r.status, 401);
             continue;
         }
-        for (const auto& item : json::parse(r.body)["referrals"])
+        const json listed = json::parse(r.body);  // (the loop must not outlive the document)
+        for (const auto& item : listed["referrals"])
             EXPECT_EQ(item["reference"] == osh_ref ? "legal_aid_osh" : "legal_aid_ngo", c.partner)
                 << c.token << " sees " << item["reference"];
     }

@@ -13,7 +13,7 @@
 
 namespace gw::test {
 
-http_reply send_raw(unsigned short port, const std::string& bytes, int timeout_ms) {
+int connect_loopback(unsigned short port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) throw std::runtime_error("socket failed");
     sockaddr_in addr{};
@@ -24,6 +24,11 @@ http_reply send_raw(unsigned short port, const std::string& bytes, int timeout_m
         ::close(fd);
         throw std::runtime_error("connect failed");
     }
+    return fd;
+}
+
+http_reply send_raw(unsigned short port, const std::string& bytes, int timeout_ms) {
+    int fd = connect_loopback(port);
     std::size_t sent = 0;
     while (sent < bytes.size()) {
         ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);

@@ -12,6 +12,9 @@ struct http_reply {
     std::string body;
 };
 
+// A connected TCP socket to 127.0.0.1:port (throws when it cannot connect).
+int connect_loopback(unsigned short port);
+
 // Sends raw bytes and reads one response (Content-Length or until close).
 // status 0 means the connection closed without a response.
 http_reply send_raw(unsigned short port, const std::string& bytes, int timeout_ms = 5000);
