@@ -266,6 +266,7 @@ http::response gateway::handle(const http::request& req) {
         if (req.method != "POST") return http::error_response(405, "method not allowed");
         return handle_ussd(*it->second, req);
     }
+    if (req.path == "/metrics") return handle_metrics(req);
     if (req.path.rfind(partner_api_prefix, 0) == 0)
         return handle_partner_api(req, *referrals_, *store_);
     const std::string sms_prefix = "/sms/";
@@ -276,6 +277,29 @@ http::response gateway::handle(const http::request& req) {
         return handle_sms(rest.substr(0, slash), action, req);
     }
     return http::error_response(404, "not found");
+}
+
+http::response gateway::handle_metrics(const http::request& req) {
+    if (req.method != "GET") return http::error_response(405, "method not allowed");
+    // Operational data: for the monitoring agent on this host only.
+    if (req.remote_address != "127.0.0.1" && req.remote_address != "::1")
+        return http::error_response(403, "forbidden");
+    std::vector<std::pair<std::string, double>> gauges;
+    gauges.emplace_back("gateway_ussd_active_sessions", static_cast<double>(ussd_->active_sessions()));
+    for (const auto& [status, n] : store_->outbox_counts())
+        gauges.emplace_back("gateway_outbox_messages{status=\"" + status + "\"}", static_cast<double>(n));
+    const auto& c = sms_->counters();
+    gauges.emplace_back("gateway_sms_processed_total", static_cast<double>(c.processed.load()));
+    gauges.emplace_back("gateway_sms_duplicates_total", static_cast<double>(c.duplicates.load()));
+    gauges.emplace_back("gateway_sms_rate_limited_total", static_cast<double>(c.rate_limited.load()));
+    gauges.emplace_back("gateway_sms_ignored_commands_total",
+                        static_cast<double>(referrals_->ignored_commands()));
+    gauges.emplace_back("gateway_storage_failures_total", static_cast<double>(health_.failures()));
+    gauges.emplace_back("gateway_storage_failing", health_.failing() ? 1.0 : 0.0);
+    http::response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.render(gauges);
+    return r;
 }
 
 http::response gateway::handle_sms(const std::string& channel, const std::string& action,

@@ -16,6 +16,7 @@
 #include "adapters/ussd_adapter.hpp"
 #include "app/config.hpp"
 #include "common/clock.hpp"
+#include "common/metrics.hpp"
 #include "http/message.hpp"
 #include "menu/engine.hpp"
 #include "service/outbox_worker.hpp"
@@ -77,6 +78,11 @@ public:
     // returned text says what was wrong (empty on success).
     std::string reload_routing();
 
+    // Called by the server for every response (latency, status) for /metrics.
+    void observe(const std::string& path, int status, double seconds) {
+        metrics_.observe(path, status, seconds);
+    }
+
     service::ussd_service& ussd() { return *ussd_; }
     service::sms_service& sms() { return *sms_; }
     service::outbox_worker* outbox() { return outbox_.get(); }
@@ -87,6 +93,7 @@ public:
 
 private:
     http::response handle_ussd(const adapters::ussd_adapter& adapter, const http::request& req);
+    http::response handle_metrics(const http::request& req);
     http::response handle_sms(const std::string& channel, const std::string& action,
                               const http::request& req);
 
@@ -99,6 +106,7 @@ private:
     const clock_source& clock_;
     menu_bundle menus_;
     store::storage_health health_;
+    metrics metrics_;
     std::unique_ptr<store::store> store_;
     std::unique_ptr<service::ussd_service> ussd_;
     std::map<std::string, std::unique_ptr<adapters::ussd_adapter>> ussd_adapters_;

@@ -31,6 +31,9 @@ int serve(const std::string& config_path) {
     const server::server_options& options = s;
     {
         server::http_server http(options, [&gw](const http::request& r) { return gw->handle(r); });
+        http.on_response([&gw](const std::string& path, int status, double seconds) {
+            gw->observe(path, status, seconds);
+        });
         try {
             unsigned short port = http.start();
             std::cout << "hotline gateway listening on http://" << s.address << ":" << port

@@ -65,6 +65,7 @@ public:
     asio::signal_set signals;
     asio::signal_set hangup;
     std::function<void()> reload;
+    std::function<void(const std::string&, int, double)> observer;
 
     void await_hangup() {
         hangup.async_wait([this](beast::error_code ec, int) {
@@ -190,6 +191,7 @@ public:
                 auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                                   std::chrono::steady_clock::now() - started)
                                   .count();
+                if (observer) observer(path, status, micros / 1e6);
                 spdlog::debug("http: {} {} {} {}us", std::string(head.method_string()), path, status, micros);
                 if (!keep_alive) break;
             }
@@ -302,6 +304,10 @@ void http_server::stop_on_signals() {
         spdlog::info("http: signal {} received", sig);
         impl_->begin_stop();
     });
+}
+
+void http_server::on_response(std::function<void(const std::string&, int, double)> observer) {
+    impl_->observer = std::move(observer);
 }
 
 void http_server::reload_on_sighup(std::function<void()> reload) {

@@ -42,6 +42,9 @@ public:
     unsigned short start();
     // SIGINT and SIGTERM start a graceful stop.
     void stop_on_signals();
+    // Called after each response is written: path, status, seconds taken
+    // (set before start()).
+    void on_response(std::function<void(const std::string&, int, double)> observer);
     // SIGHUP calls `reload` (on an I/O thread; it should be quick).
     void reload_on_sighup(std::function<void()> reload);
     // Starts a graceful stop; returns at once. Safe from any thread.

@@ -125,3 +125,22 @@ TEST(Binary, SighupReloadsRulesAndKeepsServing) {
     EXPECT_EQ(test::get(gw.port(), "/healthz").status, 200);
     EXPECT_EQ(gw.terminate(), 0);
 }
+
+TEST(Binary, MetricsForTheLocalMonitoringAgent) {
+    test::temp_dir dir;
+    test::gateway_process gw(test::write_test_config(dir), dir.file("gateway.log"));
+    test::get(gw.port(), "/healthz");
+    test::post_form(gw.port(), "/ussd/africastalking",
+                    test::form({{"sessionId", "m1"}, {"phoneNumber", "+996555123456"}, {"text", ""}}));
+    auto r = test::get(gw.port(), "/metrics");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.headers["content-type"].find("text/plain; version=0.0.4"), std::string::npos);
+    EXPECT_NE(r.body.find("gateway_http_requests_total{route=\"/healthz\",code=\"2xx\"} 1"),
+              std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("gateway_http_request_duration_seconds_count{route=\"/ussd/africastalking\"} 1"),
+              std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("gateway_ussd_active_sessions 1"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("gateway_storage_failing 0"), std::string::npos);
+    EXPECT_EQ(r.body.find("+996"), std::string::npos) << "no numbers in metrics";
+    EXPECT_EQ(gw.terminate(), 0);
+}

@@ -1,0 +1,39 @@
+#pragma once
+// Counters and a latency histogram per route, rendered in the Prometheus
+// text format at GET /metrics. Route labels are fixed prefixes (never ids
+// or numbers), so the number of series stays small. Thread-safe.
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gw {
+
+class metrics {
+public:
+    // The route label of a request path: "/ussd/africastalking", "/sms/kannel",
+    // "/api/partner", "/healthz", "/metrics" or "other".
+    static std::string route_of(const std::string& path);
+
+    void observe(const std::string& path, int status, double seconds);
+
+    // Text format; `gauges` are appended as name -> value lines (a name may
+    // carry its labels: `gateway_outbox_messages{status="queued"}`).
+    std::string render(const std::vector<std::pair<std::string, double>>& gauges) const;
+
+private:
+    static constexpr std::array<double, 10> buckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                       0.05,  0.1,    0.25,  0.5,  1.0};
+    struct series {
+        std::map<std::string, long long> by_code;  // "2xx", "4xx", ...
+        std::array<long long, buckets.size()> le{};
+        long long count = 0;
+        double sum = 0;
+    };
+    mutable std::mutex mutex_;
+    std::map<std::string, series> routes_;
+};
+
+}  // namespace gw
