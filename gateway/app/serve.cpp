@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <iostream>
 
 #include "app/commands.hpp"
@@ -36,8 +37,12 @@ int serve(const std::string& config_path) {
         });
         try {
             unsigned short port = http.start();
-            std::cout << "hotline gateway listening on http://" << s.address << ":" << port
-                      << " (database " << cfg.value.sqlite_path << ")" << std::endl;
+            // One write: tools (and tests) read this line while the log is busy.
+            const std::string line = "hotline gateway listening on http://" + s.address + ":" +
+                                     std::to_string(port) + " (database " +
+                                     cfg.value.sqlite_path + ")\n";
+            std::fwrite(line.data(), 1, line.size(), stdout);
+            std::fflush(stdout);
         } catch (const std::exception& e) {
             spdlog::critical("cannot listen on {}:{}: {}", s.address, s.port, e.what());
             return 2;

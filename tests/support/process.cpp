@@ -36,10 +36,14 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
     while (std::chrono::steady_clock::now() < deadline) {
         // Plain find, not std::regex: the log can grow to megabytes.
         std::string text = log();
-        auto at = text.size() > log_before ? text.find(listening, log_before) : std::string::npos;
-        if (at != std::string::npos &&
-            text.find_first_not_of("0123456789", at + listening.size()) != std::string::npos) {
-            port_ = static_cast<unsigned short>(std::stoi(text.substr(at + listening.size())));
+        for (auto at = text.size() > log_before ? text.find(listening, log_before)
+                                                : std::string::npos;
+             at != std::string::npos; at = text.find(listening, at + 1)) {
+            // The whole number must be there, and nothing else in its place.
+            const std::size_t from = at + listening.size();
+            const std::size_t end = text.find_first_not_of("0123456789", from);
+            if (end == std::string::npos || end == from || end - from > 5) continue;
+            port_ = static_cast<unsigned short>(std::stoi(text.substr(from, end - from)));
             return;
         }
         std::string tail = text.size() > log_before ? text.substr(log_before) : "";
