@@ -31,6 +31,15 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
                 nullptr);
         ::_exit(127);
     }
+    // From here on, any way out of the constructor but success kills the
+    // child: a half-constructed object has no destructor to do it.
+    struct reaper {
+        gateway_process& self;
+        bool armed = true;
+        ~reaper() {
+            if (armed) self.kill_hard();
+        }
+    } reap{*this};
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     const std::string listening = "listening on http://127.0.0.1:";
     while (std::chrono::steady_clock::now() < deadline) {
@@ -44,17 +53,17 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
             const std::size_t end = text.find_first_not_of("0123456789", from);
             if (end == std::string::npos || end == from || end - from > 5) continue;
             port_ = static_cast<unsigned short>(std::stoi(text.substr(from, end - from)));
+            reap.armed = false;
             return;
         }
         std::string tail = text.size() > log_before ? text.substr(log_before) : "";
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-            pid_ = -1;
+            pid_ = -1;  // already gone: nothing for the reaper to kill
             throw std::runtime_error("gateway exited at start:\n" + tail);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    kill_hard();
     std::string text = log();
     throw std::runtime_error("gateway did not start listening (log had " +
                              std::to_string(log_before) + " bytes before, " +
