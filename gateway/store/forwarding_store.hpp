@@ -415,6 +415,226 @@ class forwarding_store : public store {
             throw;
         }
     }
+    long long create_operator(const operator_account& a, const audit_entry& audit) override {
+        on_call("create_operator");
+        try {
+            auto result = inner_->create_operator(a, audit);
+            on_success("create_operator");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("create_operator", e);
+            throw;
+        }
+    }
+    void update_operator(const operator_account& a, const audit_entry& audit) override {
+        on_call("update_operator");
+        try {
+            inner_->update_operator(a, audit);
+            on_success("update_operator");
+        } catch (const store_error& e) {
+            on_failure("update_operator", e);
+            throw;
+        }
+    }
+    std::optional<operator_account> find_operator(const std::string& username) override {
+        on_call("find_operator");
+        try {
+            auto result = inner_->find_operator(username);
+            on_success("find_operator");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("find_operator", e);
+            throw;
+        }
+    }
+    std::vector<operator_account> operators() override {
+        on_call("operators");
+        try {
+            auto result = inner_->operators();
+            on_success("operators");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("operators", e);
+            throw;
+        }
+    }
+    void create_operator_session(const std::string& token_hash, long long operator_id,
+                                 long long now, long long expires_at,
+                                 const audit_entry& audit) override {
+        on_call("create_operator_session");
+        try {
+            inner_->create_operator_session(token_hash, operator_id, now, expires_at, audit);
+            on_success("create_operator_session");
+        } catch (const store_error& e) {
+            on_failure("create_operator_session", e);
+            throw;
+        }
+    }
+    std::optional<operator_account> operator_for_session(const std::string& token_hash,
+                                                         long long now) override {
+        on_call("operator_for_session");
+        try {
+            auto result = inner_->operator_for_session(token_hash, now);
+            on_success("operator_for_session");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("operator_for_session", e);
+            throw;
+        }
+    }
+    void end_operator_session(const std::string& token_hash) override {
+        on_call("end_operator_session");
+        try {
+            inner_->end_operator_session(token_hash);
+            on_success("end_operator_session");
+        } catch (const store_error& e) {
+            on_failure("end_operator_session", e);
+            throw;
+        }
+    }
+    std::vector<queue_entry> hotline_queue(std::size_t limit) override {
+        on_call("hotline_queue");
+        try {
+            auto result = inner_->hotline_queue(limit);
+            on_success("hotline_queue");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("hotline_queue", e);
+            throw;
+        }
+    }
+    std::optional<case_record> update_case(long long case_id, const case_update& u,
+                                           const audit_entry& audit,
+                                           const std::vector<outbound_message>& outbox) override {
+        on_call("update_case");
+        try {
+            auto result = inner_->update_case(case_id, u, audit, outbox);
+            on_success("update_case");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("update_case", e);
+            throw;
+        }
+    }
+    void add_case_note(const case_note& n, const audit_entry& audit) override {
+        on_call("add_case_note");
+        try {
+            inner_->add_case_note(n, audit);
+            on_success("add_case_note");
+        } catch (const store_error& e) {
+            on_failure("add_case_note", e);
+            throw;
+        }
+    }
+    std::vector<case_note> case_notes(long long case_id) override {
+        on_call("case_notes");
+        try {
+            auto result = inner_->case_notes(case_id);
+            on_success("case_notes");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("case_notes", e);
+            throw;
+        }
+    }
+    std::optional<session_record> case_session(long long case_id) override {
+        on_call("case_session");
+        try {
+            auto result = inner_->case_session(case_id);
+            on_success("case_session");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("case_session", e);
+            throw;
+        }
+    }
+    void record_audit(const audit_entry& e) override {
+        on_call("record_audit");
+        try {
+            inner_->record_audit(e);
+            on_success("record_audit");
+        } catch (const store_error& e) {
+            on_failure("record_audit", e);
+            throw;
+        }
+    }
+    std::vector<audit_record> audit_trail(long long case_id, std::size_t limit) override {
+        on_call("audit_trail");
+        try {
+            auto result = inner_->audit_trail(case_id, limit);
+            on_success("audit_trail");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("audit_trail", e);
+            throw;
+        }
+    }
+    std::vector<outbound_message> dead_outbound(std::size_t limit) override {
+        on_call("dead_outbound");
+        try {
+            auto result = inner_->dead_outbound(limit);
+            on_success("dead_outbound");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("dead_outbound", e);
+            throw;
+        }
+    }
+    bool retry_outbound(long long id, long long now, const audit_entry& audit) override {
+        on_call("retry_outbound");
+        try {
+            auto result = inner_->retry_outbound(id, now, audit);
+            on_success("retry_outbound");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("retry_outbound", e);
+            throw;
+        }
+    }
+    std::set<std::string> paused_partners() override {
+        on_call("paused_partners");
+        try {
+            auto result = inner_->paused_partners();
+            on_success("paused_partners");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("paused_partners", e);
+            throw;
+        }
+    }
+    void set_partner_paused(const std::string& partner, bool paused,
+                            const audit_entry& audit) override {
+        on_call("set_partner_paused");
+        try {
+            inner_->set_partner_paused(partner, paused, audit);
+            on_success("set_partner_paused");
+        } catch (const store_error& e) {
+            on_failure("set_partner_paused", e);
+            throw;
+        }
+    }
+    std::vector<stat_row> statistics() override {
+        on_call("statistics");
+        try {
+            auto result = inner_->statistics();
+            on_success("statistics");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("statistics", e);
+            throw;
+        }
+    }
+    retention_report purge_personal_data(long long before, long long now) override {
+        on_call("purge_personal_data");
+        try {
+            auto result = inner_->purge_personal_data(before, now);
+            on_success("purge_personal_data");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("purge_personal_data", e);
+            throw;
+        }
+    }
 
   protected:
     // Before each call; may throw store_error (tests inject failures here).

@@ -9,6 +9,8 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "store/store.hpp"
@@ -129,14 +131,84 @@ const std::vector<const char*>& migrations() {
         CREATE TRIGGER referral_events_no_delete BEFORE DELETE ON referral_events
         BEGIN SELECT RAISE(ABORT, 'audit events cannot be deleted'); END;
         )sql",
+        // Privacy at rest and the hotline console. Phone columns now hold a
+        // keyed hash (look-ups); the numbers themselves, session state and
+        // free text are sealed blobs (see seal_legacy_rows for older rows).
+        R"sql(
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        ALTER TABLE sessions ADD COLUMN id_sealed BLOB;
+        ALTER TABLE sessions ADD COLUMN phone_sealed BLOB;
+        ALTER TABLE cases ADD COLUMN phone_sealed BLOB;
+        ALTER TABLE cases ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN assigned_to TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN outcome BLOB;
+        ALTER TABLE cases ADD COLUMN closed_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE cases ADD COLUMN purged_at INTEGER NOT NULL DEFAULT 0;
+        -- In the hotline's hands until an operator closes it.
+        ALTER TABLE cases ADD COLUMN needs_hotline INTEGER NOT NULL DEFAULT 0;
+        UPDATE cases SET needs_hotline = 1 WHERE urgent = 1 OR status = 'escalated' OR id IN
+            (SELECT case_id FROM referrals WHERE partner = '');
+        CREATE INDEX cases_hotline ON cases (urgent DESC, created_at) WHERE needs_hotline = 1;
+        CREATE INDEX cases_by_phone ON cases (phone);
+        ALTER TABLE outbox ADD COLUMN recipient_sealed BLOB;
+        CREATE TABLE operators (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('operator', 'supervisor')),
+            password_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE operator_sessions (
+            token_hash TEXT PRIMARY KEY,
+            operator_id INTEGER NOT NULL REFERENCES operators (id),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE case_notes (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases (id),
+            author TEXT NOT NULL,
+            text BLOB NOT NULL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX case_notes_by_case ON case_notes (case_id, id);
+        CREATE TABLE partner_state (
+            partner TEXT PRIMARY KEY,
+            paused INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            case_id INTEGER,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX audit_log_by_case ON audit_log (case_id, id);
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit events cannot be deleted'); END;
+        -- Retention may blank a partner's free text; nothing else may change.
+        DROP TRIGGER referral_events_no_update;
+        CREATE TRIGGER referral_events_redact_only BEFORE UPDATE ON referral_events
+        WHEN NEW.referral_id IS NOT OLD.referral_id OR NEW.actor IS NOT OLD.actor OR
+             NEW.action IS NOT OLD.action OR NEW.at IS NOT OLD.at OR NEW.detail <> ''
+        BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;
+        )sql",
     };
     return m;
 }
 
 class sqlite_store final : public store {
-public:
-    explicit sqlite_store(const std::string& path)
-        : db_(open(path)),
+  public:
+    sqlite_store(const std::string& path, const data_sealer& sealer)
+        : sealer_(sealer),
+          db_(open(path, sealer_)),
           get_language_(db_, "SELECT language FROM subscribers WHERE phone = ?"),
           put_language_(db_,
                         "INSERT INTO subscribers (phone, language, created_at, updated_at) "
@@ -145,13 +217,15 @@ public:
                         "updated_at = excluded.updated_at"),
           put_session_(db_,
                        "INSERT INTO sessions (id, phone, channel, state, status, started_at, "
-                       "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                       "updated_at, id_sealed, phone_sealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                       "?8, ?9) "
                        "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
                        "status = excluded.status, updated_at = excluded.updated_at"),
           get_session_(db_, "SELECT " + session_columns + " FROM sessions WHERE id = ?"),
-          resumable_(db_, "SELECT " + session_columns +
-                              " FROM sessions WHERE phone = ?1 AND status IN ('active', 'abandoned') AND "
-                              "updated_at >= ?2 AND id <> ?3 ORDER BY updated_at DESC LIMIT 1"),
+          resumable_(
+              db_, "SELECT " + session_columns +
+                       " FROM sessions WHERE phone = ?1 AND status IN ('active', 'abandoned') AND "
+                       "updated_at >= ?2 AND id <> ?3 ORDER BY updated_at DESC LIMIT 1"),
           set_status_(db_, "UPDATE sessions SET status = ?2 WHERE id = ?1"),
           abandon_(db_,
                    "UPDATE sessions SET status = 'abandoned' WHERE status = 'active' AND "
@@ -159,8 +233,9 @@ public:
           insert_case_(db_,
                        "INSERT INTO cases (reference, origin_key, phone, channel, language, "
                        "topic, subtopic, oblast, target_group, details, consent, urgent, "
-                       "safe_to_call, status, created_at, notify_sms) VALUES (?1, ?2, ?3, ?4, ?5, "
-                       "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+                       "safe_to_call, status, created_at, notify_sms, phone_sealed, session_id, "
+                       "needs_hotline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                       "?13, ?14, ?15, ?16, ?17, ?18, ?19) "
                        "ON CONFLICT (origin_key) DO NOTHING"),
           case_by_origin_(db_, "SELECT " + case_columns + " FROM cases WHERE origin_key = ?"),
           case_by_ref_(db_, "SELECT " + case_columns + " FROM cases WHERE reference = ?"),
@@ -177,11 +252,12 @@ public:
           put_inbound_(db_,
                        "INSERT INTO inbound_messages (aggregator, message_id, phone, reply, "
                        "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-          put_outbox_(db_,
-                      "INSERT INTO outbox (channel, recipient, body, purpose, status, attempts, "
-                      "next_attempt_at_ms, created_at, updated_at) SELECT ?1, ?2, ?3, ?4, "
-                      "'queued', 0, ?5, ?6, ?6 WHERE NOT EXISTS (SELECT 1 FROM subscribers "
-                      "WHERE phone = ?2 AND no_sms = 1)"),
+          put_outbox_(
+              db_,
+              "INSERT INTO outbox (channel, recipient, body, purpose, status, attempts, "
+              "next_attempt_at_ms, created_at, updated_at, recipient_sealed) SELECT ?1, "
+              "?2, ?3, ?4, 'queued', 0, ?5, ?6, ?6, ?7 WHERE NOT EXISTS (SELECT 1 FROM subscribers "
+              "WHERE phone = ?2 AND no_sms = 1)"),
           due_outbox_(db_, "SELECT " + outbox_columns +
                                " FROM outbox WHERE status = 'queued' AND next_attempt_at_ms <= ? "
                                "ORDER BY next_attempt_at_ms, id LIMIT ?"),
@@ -207,8 +283,8 @@ public:
                              "UPDATE outbox SET status = ?2, updated_at = ?3 WHERE id = ?1 AND "
                              "status IN ('sent', 'delivered', 'failed')"),
           outbox_by_id_(db_, "SELECT " + outbox_columns + " FROM outbox WHERE id = ?"),
-          outbox_to_(db_, "SELECT " + outbox_columns +
-                              " FROM outbox WHERE recipient = ? ORDER BY id"),
+          outbox_to_(db_,
+                     "SELECT " + outbox_columns + " FROM outbox WHERE recipient = ? ORDER BY id"),
           outbox_counts_(db_, "SELECT status, count(*) FROM outbox GROUP BY status"),
           random_(std::random_device{}()) {}
 
@@ -216,9 +292,8 @@ public:
         std::lock_guard lock(mutex_);
         return guarded([&]() -> std::optional<std::string> {
             reset(get_language_);
-            get_language_.bind(1, phone);
-            if (!get_language_.executeStep() || get_language_.isColumnNull(0))
-                return std::nullopt;
+            get_language_.bind(1, sealer_.lookup_hash(phone));
+            if (!get_language_.executeStep() || get_language_.isColumnNull(0)) return std::nullopt;
             return get_language_.getColumn(0).getString();
         });
     }
@@ -228,7 +303,7 @@ public:
         guarded([&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             reset(put_language_);
-            put_language_.bind(1, phone);
+            put_language_.bind(1, sealer_.lookup_hash(phone));
             put_language_.bind(2, lang);
             put_language_.exec();
             tx.commit();
@@ -258,7 +333,7 @@ public:
         std::lock_guard lock(mutex_);
         return guarded([&]() -> std::optional<session_record> {
             reset(get_session_);
-            get_session_.bind(1, id);
+            get_session_.bind(1, sealer_.lookup_hash(id));
             if (!get_session_.executeStep()) return std::nullopt;
             return read_session(get_session_);
         });
@@ -269,9 +344,9 @@ public:
         std::lock_guard lock(mutex_);
         return guarded([&]() -> std::optional<session_record> {
             reset(resumable_);
-            resumable_.bind(1, phone);
+            resumable_.bind(1, sealer_.lookup_hash(phone));
             resumable_.bind(2, static_cast<int64_t>(since));
-            resumable_.bind(3, except_id);
+            resumable_.bind(3, sealer_.lookup_hash(except_id));
             if (!resumable_.executeStep()) return std::nullopt;
             return read_session(resumable_);
         });
@@ -282,7 +357,7 @@ public:
         guarded([&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             reset(set_status_);
-            set_status_.bind(1, id);
+            set_status_.bind(1, sealer_.lookup_hash(id));
             set_status_.bind(2, status);
             set_status_.exec();
             tx.commit();
@@ -322,14 +397,14 @@ public:
                     reset(insert_case_);
                     insert_case_.bind(1, new_reference());
                     insert_case_.bind(2, c.origin_key);
-                    insert_case_.bind(3, c.phone);
+                    insert_case_.bind(3, sealer_.lookup_hash(c.phone));
                     insert_case_.bind(4, c.channel);
                     insert_case_.bind(5, c.language);
                     insert_case_.bind(6, c.topic);
                     insert_case_.bind(7, c.subtopic);
                     insert_case_.bind(8, c.oblast);
                     insert_case_.bind(9, c.target_group);
-                    insert_case_.bind(10, c.details);
+                    bind_sealed(insert_case_, 10, c.details);
                     insert_case_.bind(11, c.consent ? 1 : 0);
                     insert_case_.bind(12, c.urgent ? 1 : 0);
                     if (c.safe_to_call)
@@ -339,6 +414,10 @@ public:
                     insert_case_.bind(14, c.urgent ? "escalated" : "new");
                     insert_case_.bind(15, static_cast<int64_t>(now));
                     insert_case_.bind(16, c.notify_sms ? 1 : 0);
+                    bind_sealed(insert_case_, 17, c.phone);
+                    insert_case_.bind(18, c.session_id.empty() ? std::string()
+                                                               : sealer_.lookup_hash(c.session_id));
+                    insert_case_.bind(19, c.urgent ? 1 : 0);
                     insert_case_.exec();
                     reset(case_by_origin_);
                     case_by_origin_.bind(1, c.origin_key);
@@ -381,7 +460,7 @@ public:
         std::lock_guard lock(mutex_);
         return guarded([&] {
             reset(get_no_sms_);
-            get_no_sms_.bind(1, phone);
+            get_no_sms_.bind(1, sealer_.lookup_hash(phone));
             return get_no_sms_.executeStep() && get_no_sms_.getColumn(0).getInt() != 0;
         });
     }
@@ -391,7 +470,7 @@ public:
         guarded([&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             reset(put_no_sms_);
-            put_no_sms_.bind(1, phone);
+            put_no_sms_.bind(1, sealer_.lookup_hash(phone));
             put_no_sms_.bind(2, value ? 1 : 0);
             put_no_sms_.exec();
             tx.commit();
@@ -406,11 +485,10 @@ public:
             get_inbound_.bind(1, aggregator);
             get_inbound_.bind(2, message_id);
             if (!get_inbound_.executeStep()) return std::nullopt;
-            return inbound_record{get_inbound_.getColumn(0).getString(),
-                                  get_inbound_.getColumn(1).getString(),
-                                  get_inbound_.getColumn(2).getString(),
-                                  get_inbound_.getColumn(3).getString(),
-                                  get_inbound_.getColumn(4).getInt64()};
+            return inbound_record{
+                get_inbound_.getColumn(0).getString(), get_inbound_.getColumn(1).getString(),
+                unseal(get_inbound_.getColumn(2)), get_inbound_.getColumn(3).getString(),
+                get_inbound_.getColumn(4).getInt64()};
         });
     }
 
@@ -422,7 +500,7 @@ public:
             reset(put_inbound_);
             put_inbound_.bind(1, in.aggregator);
             put_inbound_.bind(2, in.message_id);
-            put_inbound_.bind(3, in.phone);
+            bind_sealed(put_inbound_, 3, in.phone);
             put_inbound_.bind(4, in.reply);
             put_inbound_.bind(5, static_cast<int64_t>(in.received_at));
             if (put_inbound_.exec() == 0) return false;  // seen before: roll back
@@ -443,8 +521,7 @@ public:
         });
     }
 
-    std::vector<outbound_message> claim_due_outbound(long long now_ms,
-                                                     std::size_t limit) override {
+    std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit) override {
         std::lock_guard lock(mutex_);
         return guarded([&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
@@ -604,7 +681,7 @@ public:
         return guarded([&] {
             std::vector<outbound_message> out;
             reset(outbox_to_);
-            outbox_to_.bind(1, recipient);
+            outbox_to_.bind(1, sealer_.lookup_hash(recipient));
             while (outbox_to_.executeStep()) out.push_back(read_outbound(outbox_to_));
             return out;
         });
@@ -665,7 +742,14 @@ public:
             referral_record out = r;
             out.id = db_.getLastInsertRowid();
             out.updated_at = r.created_at;
-            insert_event({out.id, actor, "created", r.partner.empty() ? "to operators" : "to " + r.partner, r.created_at});
+            insert_event({out.id, actor, "created",
+                          r.partner.empty() ? "to operators" : "to " + r.partner, r.created_at});
+            if (r.partner.empty()) {
+                // No partner: the case is now the hotline's to handle.
+                auto& hand = cached("UPDATE cases SET needs_hotline = 1 WHERE id = ?");
+                hand.bind(1, static_cast<int64_t>(r.case_id));
+                hand.exec();
+            }
             for (const auto& m : outbox) insert_outbound(m);
             tx.commit();
             return out;
@@ -797,7 +881,426 @@ public:
         });
     }
 
-private:
+    // --- The hotline ---
+
+    long long create_operator(const operator_account& a, const audit_entry& audit) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& st = cached(
+                "INSERT INTO operators (username, display_name, role, password_hash, active, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?6)");
+            st.bind(1, a.username);
+            st.bind(2, a.display_name);
+            st.bind(3, a.role);
+            st.bind(4, a.password_hash);
+            st.bind(5, a.active ? 1 : 0);
+            st.bind(6, static_cast<int64_t>(a.created_at));
+            st.exec();
+            long long id = db_.getLastInsertRowid();
+            insert_audit(audit);
+            tx.commit();
+            return id;
+        });
+    }
+
+    void update_operator(const operator_account& a, const audit_entry& audit) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& st = cached(
+                "UPDATE operators SET display_name = ?2, role = ?3, password_hash = ?4, active = "
+                "?5, updated_at = ?6 WHERE id = ?1");
+            st.bind(1, static_cast<int64_t>(a.id));
+            st.bind(2, a.display_name);
+            st.bind(3, a.role);
+            st.bind(4, a.password_hash);
+            st.bind(5, a.active ? 1 : 0);
+            st.bind(6, static_cast<int64_t>(audit.at));
+            st.exec();
+            if (!a.active) {
+                // A disabled account is signed out everywhere at once.
+                auto& end = cached("DELETE FROM operator_sessions WHERE operator_id = ?");
+                end.bind(1, static_cast<int64_t>(a.id));
+                end.exec();
+            }
+            insert_audit(audit);
+            tx.commit();
+        });
+    }
+
+    std::optional<operator_account> find_operator(const std::string& username) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<operator_account> {
+            auto& st = cached("SELECT " + operator_columns + " FROM operators WHERE username = ?");
+            st.bind(1, username);
+            if (!st.executeStep()) return std::nullopt;
+            return read_operator(st);
+        });
+    }
+
+    std::vector<operator_account> operators() override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached("SELECT " + operator_columns + " FROM operators ORDER BY username");
+            std::vector<operator_account> out;
+            while (st.executeStep()) out.push_back(read_operator(st));
+            return out;
+        });
+    }
+
+    void create_operator_session(const std::string& token_hash, long long operator_id,
+                                 long long now, long long expires_at,
+                                 const audit_entry& audit) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& st = cached(
+                "INSERT INTO operator_sessions (token_hash, operator_id, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?)");
+            st.bind(1, token_hash);
+            st.bind(2, static_cast<int64_t>(operator_id));
+            st.bind(3, static_cast<int64_t>(now));
+            st.bind(4, static_cast<int64_t>(expires_at));
+            st.exec();
+            insert_audit(audit);
+            tx.commit();
+        });
+    }
+
+    std::optional<operator_account> operator_for_session(const std::string& token_hash,
+                                                         long long now) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<operator_account> {
+            auto& st = cached("SELECT " + operator_columns +
+                              " FROM operators JOIN operator_sessions s ON s.operator_id = "
+                              "operators.id WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND "
+                              "operators.active = 1");
+            st.bind(1, token_hash);
+            st.bind(2, static_cast<int64_t>(now));
+            if (!st.executeStep()) return std::nullopt;
+            return read_operator(st);
+        });
+    }
+
+    void end_operator_session(const std::string& token_hash) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& st = cached("DELETE FROM operator_sessions WHERE token_hash = ?");
+            st.bind(1, token_hash);
+            st.exec();
+            tx.commit();
+        });
+    }
+
+    std::vector<queue_entry> hotline_queue(std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            // Recent cases without any referral are listed too: routing
+            // failed or has not run yet (the sweep retries), someone must know.
+            auto& st = cached(
+                "SELECT " + case_columns +
+                ", (SELECT r.status FROM referrals r WHERE r.case_id = cases.id ORDER BY r.id "
+                "DESC LIMIT 1), EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id AND "
+                "r.status = 'overdue') FROM cases WHERE status <> 'closed' AND (needs_hotline = 1 "
+                "OR (id > (SELECT max(id) - 1000 FROM cases) AND NOT EXISTS (SELECT 1 FROM "
+                "referrals r WHERE r.case_id = cases.id))) ORDER BY urgent DESC, "
+                "created_at, id LIMIT ?");
+            st.bind(1, static_cast<int64_t>(limit));
+            std::vector<queue_entry> out;
+            while (st.executeStep()) {
+                queue_entry e;
+                e.c = read_case(st);
+                if (!st.getColumn(21).isNull())
+                    e.latest_referral_status = st.getColumn(21).getString();
+                e.overdue = st.getColumn(22).getInt() != 0;
+                out.push_back(std::move(e));
+            }
+            return out;
+        });
+    }
+
+    std::optional<case_record> update_case(long long case_id, const case_update& u,
+                                           const audit_entry& audit,
+                                           const std::vector<outbound_message>& outbox) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<case_record> {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& get = cached("SELECT " + case_columns + " FROM cases WHERE id = ?");
+            get.bind(1, static_cast<int64_t>(case_id));
+            if (!get.executeStep()) return std::nullopt;
+            case_record c = read_case(get);
+            get.reset();
+            if (u.expect_assigned && c.assigned_to != *u.expect_assigned) return std::nullopt;
+            if (u.assigned_to) c.assigned_to = *u.assigned_to;
+            if (u.status) c.status = *u.status;
+            if (u.outcome) c.outcome = *u.outcome;
+            const bool closed = c.status == "closed";
+            if (closed && u.status) c.closed_at = audit.at;
+            auto& upd = cached(
+                "UPDATE cases SET assigned_to = ?2, status = ?3, outcome = ?4, closed_at = ?5, "
+                "needs_hotline = ?6 WHERE id = ?1");
+            upd.bind(1, static_cast<int64_t>(case_id));
+            upd.bind(2, c.assigned_to);
+            upd.bind(3, c.status);
+            bind_sealed(upd, 4, c.outcome);
+            upd.bind(5, static_cast<int64_t>(c.closed_at));
+            upd.bind(6, closed ? 0 : 1);
+            upd.exec();
+            insert_audit(audit);
+            for (const auto& m : outbox) insert_outbound(m);
+            tx.commit();
+            return c;
+        });
+    }
+
+    void add_case_note(const case_note& n, const audit_entry& audit) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& st =
+                cached("INSERT INTO case_notes (case_id, author, text, at) VALUES (?, ?, ?, ?)");
+            st.bind(1, static_cast<int64_t>(n.case_id));
+            st.bind(2, n.author);
+            bind_sealed(st, 3, n.text);
+            st.bind(4, static_cast<int64_t>(n.at));
+            st.exec();
+            insert_audit(audit);
+            tx.commit();
+        });
+    }
+
+    std::vector<case_note> case_notes(long long case_id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached(
+                "SELECT id, case_id, author, text, at FROM case_notes WHERE case_id = ? ORDER BY "
+                "id");
+            st.bind(1, static_cast<int64_t>(case_id));
+            std::vector<case_note> out;
+            while (st.executeStep())
+                out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(),
+                               st.getColumn(2).getString(), unseal(st.getColumn(3)),
+                               st.getColumn(4).getInt64()});
+            return out;
+        });
+    }
+
+    std::optional<session_record> case_session(long long case_id) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&]() -> std::optional<session_record> {
+            auto& st = cached("SELECT " + session_columns +
+                              " FROM sessions WHERE id = (SELECT session_id FROM cases WHERE id "
+                              "= ? AND session_id <> '')");
+            st.bind(1, static_cast<int64_t>(case_id));
+            if (!st.executeStep()) return std::nullopt;
+            return read_session(st);
+        });
+    }
+
+    void record_audit(const audit_entry& e) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            insert_audit(e);
+            tx.commit();
+        });
+    }
+
+    std::vector<audit_record> audit_trail(long long case_id, std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached(
+                "SELECT at, actor, action, case_id, detail, reference FROM ("
+                "SELECT a.at, a.actor, a.action, COALESCE(a.case_id, 0) AS case_id, a.detail, "
+                "COALESCE(c.reference, '') AS reference, a.id * 2 AS k FROM audit_log a LEFT JOIN "
+                "cases c ON c.id = a.case_id WHERE ?1 = 0 OR a.case_id = ?1 "
+                "UNION ALL SELECT e.at, e.actor, e.action, r.case_id, e.detail, c.reference, e.id "
+                "* "
+                "2 + 1 FROM referral_events e JOIN referrals r ON r.id = e.referral_id JOIN cases "
+                "c "
+                "ON c.id = r.case_id WHERE ?1 = 0 OR r.case_id = ?1) ORDER BY at DESC, k DESC "
+                "LIMIT ?2");
+            st.bind(1, static_cast<int64_t>(case_id));
+            st.bind(2, static_cast<int64_t>(limit));
+            std::vector<audit_record> out;
+            while (st.executeStep()) {
+                audit_record a;
+                a.at = st.getColumn(0).getInt64();
+                a.actor = st.getColumn(1).getString();
+                a.action = st.getColumn(2).getString();
+                a.case_id = st.getColumn(3).getInt64();
+                a.detail = st.getColumn(4).getString();
+                a.case_reference = st.getColumn(5).getString();
+                out.push_back(std::move(a));
+            }
+            return out;
+        });
+    }
+
+    std::vector<outbound_message> dead_outbound(std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached("SELECT " + outbox_columns +
+                              " FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?");
+            st.bind(1, static_cast<int64_t>(limit));
+            std::vector<outbound_message> out;
+            while (st.executeStep()) out.push_back(read_outbound(st));
+            return out;
+        });
+    }
+
+    bool retry_outbound(long long id, long long now, const audit_entry& audit) override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& st = cached(
+                "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at_ms = ?2, "
+                "updated_at = ?3 WHERE id = ?1 AND status = 'dead'");
+            st.bind(1, static_cast<int64_t>(id));
+            st.bind(2, static_cast<int64_t>(now * 1000));
+            st.bind(3, static_cast<int64_t>(now));
+            if (st.exec() == 0) return false;
+            insert_audit(audit);
+            tx.commit();
+            return true;
+        });
+    }
+
+    std::set<std::string> paused_partners() override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            auto& st = cached("SELECT partner FROM partner_state WHERE paused = 1");
+            std::set<std::string> out;
+            while (st.executeStep()) out.insert(st.getColumn(0).getString());
+            return out;
+        });
+    }
+
+    void set_partner_paused(const std::string& partner, bool paused,
+                            const audit_entry& audit) override {
+        std::lock_guard lock(mutex_);
+        guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            auto& st = cached(
+                "INSERT INTO partner_state (partner, paused, updated_at) VALUES (?1, ?2, ?3) ON "
+                "CONFLICT (partner) DO UPDATE SET paused = excluded.paused, updated_at = "
+                "excluded.updated_at");
+            st.bind(1, partner);
+            st.bind(2, paused ? 1 : 0);
+            st.bind(3, static_cast<int64_t>(audit.at));
+            st.exec();
+            insert_audit(audit);
+            tx.commit();
+        });
+    }
+
+    std::vector<stat_row> statistics() override {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            std::vector<stat_row> out;
+            auto& st = cached(
+                "SELECT 'sessions', strftime('%Y-%m', started_at, 'unixepoch'), '', '', '', "
+                "channel, '', status, count(*), 0 FROM sessions GROUP BY 2, 6, 8 "
+                "UNION ALL SELECT 'cases', strftime('%Y-%m', created_at, 'unixepoch'), oblast, "
+                "topic, language, channel, '', '', count(*), 0 FROM cases GROUP BY 2, 3, 4, 5, 6 "
+                "UNION ALL SELECT 'referrals', strftime('%Y-%m', r.created_at, 'unixepoch'), "
+                "c.oblast, c.topic, c.language, '', r.partner, r.status, count(*), 0 FROM "
+                "referrals r JOIN cases c ON c.id = r.case_id GROUP BY 2, 3, 4, 5, 7, 8 "
+                "UNION ALL SELECT 'partner_response', strftime('%Y-%m', r.created_at, "
+                "'unixepoch'), '', '', '', '', r.partner, '', count(*), avg((f.first_at - "
+                "r.created_at) / 3600.0) FROM referrals r JOIN (SELECT referral_id, min(at) AS "
+                "first_at FROM referral_events WHERE action IN ('accepted', 'declined') GROUP BY "
+                "referral_id) f ON f.referral_id = r.id WHERE r.partner <> '' GROUP BY 2, 7 "
+                "ORDER BY 1, 2, 3, 4, 5, 6, 7, 8");
+            while (st.executeStep()) {
+                stat_row r;
+                r.metric = st.getColumn(0).getString();
+                r.month = st.getColumn(1).getString();
+                r.oblast = st.getColumn(2).getString();
+                r.topic = st.getColumn(3).getString();
+                r.language = st.getColumn(4).getString();
+                r.channel = st.getColumn(5).getString();
+                r.partner = st.getColumn(6).getString();
+                r.status = st.getColumn(7).getString();
+                r.count = st.getColumn(8).getInt64();
+                r.average_hours = st.getColumn(9).getDouble();
+                out.push_back(std::move(r));
+            }
+            return out;
+        });
+    }
+
+    retention_report purge_personal_data(long long before, long long now) override {
+        std::lock_guard lock(mutex_);
+        retention_report report = guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            retention_report r;
+            auto run = [&](const char* sql, long long value) {
+                auto& st = cached(sql);
+                st.bind(1, static_cast<int64_t>(value));
+                if (std::string_view(sql).find("?2") != std::string_view::npos)
+                    st.bind(2, static_cast<int64_t>(now));
+                return static_cast<std::size_t>(st.exec());
+            };
+            r.sessions =
+                run("UPDATE sessions SET state = '', phone = '', phone_sealed = NULL, id_sealed = "
+                    "NULL, "
+                    "status = CASE WHEN status = 'active' THEN 'abandoned' ELSE status END WHERE "
+                    "updated_at < ?1 AND (phone <> '' OR state <> '')",
+                    before);
+            // A case is done when the hotline closed it, or when it never
+            // needed the hotline and no referral of it is still open.
+            const char* done_cases =
+                "SELECT id FROM cases WHERE purged_at = 0 AND ((status = 'closed' AND closed_at < "
+                "?1) OR (needs_hotline = 0 AND status <> 'claimed' AND created_at < ?1 AND NOT "
+                "EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id AND r.status IN "
+                "('new', 'accepted', 'in_progress', 'escalated') AND r.updated_at >= ?1)))";
+            run((std::string("DELETE FROM case_notes WHERE case_id IN (") + done_cases + ")")
+                    .c_str(),
+                before);
+            run((std::string("UPDATE referrals SET reason = '', outcome = '' WHERE case_id IN (") +
+                 done_cases + ")")
+                    .c_str(),
+                before);
+            run((std::string("UPDATE referral_events SET detail = '' WHERE detail <> '' AND "
+                             "referral_id IN (SELECT id FROM referrals WHERE case_id IN (") +
+                 done_cases + "))")
+                    .c_str(),
+                before);
+            r.cases = run((std::string("UPDATE cases SET phone = '', phone_sealed = NULL, details "
+                                       "= '', outcome = NULL, purged_at = ?2 WHERE id IN (") +
+                           done_cases + ")")
+                              .c_str(),
+                          before);
+            r.inbound =
+                run("UPDATE inbound_messages SET phone = '', reply = '' WHERE received_at < ?1 AND "
+                    "(phone <> '' OR reply <> '')",
+                    before);
+            r.outbox =
+                run("UPDATE outbox SET recipient = '', recipient_sealed = NULL, body = '' WHERE "
+                    "created_at < ?1 AND status IN ('sent', 'delivered', 'failed', 'dead') AND "
+                    "(body <> '' OR recipient <> '')",
+                    before);
+            r.operator_sessions = run("DELETE FROM operator_sessions WHERE expires_at < ?1", now);
+            tx.commit();
+            return r;
+        });
+        // Old page images in the WAL still hold what was just blanked:
+        // copy the WAL into the (securely overwritten) database and empty
+        // it. Statements left on a row would hold a read open: reset them.
+        for (sqlite3_stmt* st = sqlite3_next_stmt(db_.getHandle(), nullptr); st;
+             st = sqlite3_next_stmt(db_.getHandle(), st))
+            sqlite3_reset(st);
+        int log_frames = 0, copied = 0;
+        if (sqlite3_wal_checkpoint_v2(db_.getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                      &log_frames, &copied) != SQLITE_OK)
+            report.wal_truncated = false;  // a reader elsewhere; the next run tries again
+        return report;
+    }
+
+  private:
     // A prepared statement kept for reuse, reset and ready to bind.
     SQLite::Statement& cached(const std::string& sql) {
         auto it = statements_.find(sql);
@@ -817,6 +1320,32 @@ private:
         st.bind(4, e.detail);
         st.bind(5, static_cast<int64_t>(e.at));
         st.exec();
+    }
+
+    void insert_audit(const audit_entry& e) {
+        auto& st = cached(
+            "INSERT INTO audit_log (at, actor, action, case_id, detail) VALUES (?, ?, ?, ?, ?)");
+        st.bind(1, static_cast<int64_t>(e.at));
+        st.bind(2, e.actor);
+        st.bind(3, e.action);
+        if (e.case_id)
+            st.bind(4, static_cast<int64_t>(e.case_id));
+        else
+            st.bind(4);
+        st.bind(5, e.detail);
+        st.exec();
+    }
+
+    static operator_account read_operator(SQLite::Statement& st) {
+        operator_account a;
+        a.id = st.getColumn(0).getInt64();
+        a.username = st.getColumn(1).getString();
+        a.display_name = st.getColumn(2).getString();
+        a.role = st.getColumn(3).getString();
+        a.password_hash = st.getColumn(4).getString();
+        a.active = st.getColumn(5).getInt() != 0;
+        a.created_at = st.getColumn(6).getInt64();
+        return a;
     }
 
     static referral_record read_referral(SQLite::Statement& st) {
@@ -840,32 +1369,35 @@ private:
     long long insert_outbound(const outbound_message& m) {
         reset(put_outbox_);
         put_outbox_.bind(1, m.channel);
-        put_outbox_.bind(2, m.recipient);
+        put_outbox_.bind(2, sealer_.lookup_hash(m.recipient));
         put_outbox_.bind(3, m.body);
         put_outbox_.bind(4, m.purpose);
         put_outbox_.bind(5, static_cast<int64_t>(m.next_attempt_at_ms));
         put_outbox_.bind(6, static_cast<int64_t>(m.created_at));
+        bind_sealed(put_outbox_, 7, m.recipient);
         if (put_outbox_.exec() == 0) return 0;
         return db_.getLastInsertRowid();
     }
 
     void write_session(const session_record& s) {
         reset(put_session_);
-        put_session_.bind(1, s.id);
-        put_session_.bind(2, s.phone);
+        put_session_.bind(1, sealer_.lookup_hash(s.id));
+        put_session_.bind(2, sealer_.lookup_hash(s.phone));
         put_session_.bind(3, s.channel);
-        put_session_.bind(4, s.state);
+        bind_sealed(put_session_, 4, s.state);
         put_session_.bind(5, s.status);
         put_session_.bind(6, static_cast<int64_t>(s.started_at));
         put_session_.bind(7, static_cast<int64_t>(s.updated_at));
+        bind_sealed(put_session_, 8, s.id);
+        bind_sealed(put_session_, 9, s.phone);
         put_session_.exec();
     }
 
-    static outbound_message read_outbound(SQLite::Statement& st) {
+    outbound_message read_outbound(SQLite::Statement& st) {
         outbound_message m;
         m.id = st.getColumn(0).getInt64();
         m.channel = st.getColumn(1).getString();
-        m.recipient = st.getColumn(2).getString();
+        m.recipient = unseal(st.getColumn(2));
         m.body = st.getColumn(3).getString();
         m.purpose = st.getColumn(4).getString();
         m.status = st.getColumn(5).getString();
@@ -878,19 +1410,23 @@ private:
     }
 
     static inline const std::string session_columns =
-        "id, phone, channel, state, status, started_at, updated_at";
+        "id_sealed, phone_sealed, channel, state, status, started_at, updated_at";
     static inline const std::string outbox_columns =
-        "id, channel, recipient, body, purpose, status, attempts, next_attempt_at_ms, "
+        "id, channel, recipient_sealed, body, purpose, status, attempts, next_attempt_at_ms, "
         "provider_id, last_error, created_at";
     static inline const std::string case_columns =
-        "id, reference, origin_key, phone, channel, language, topic, subtopic, oblast, "
-        "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms";
+        "id, reference, origin_key, phone_sealed, channel, language, topic, subtopic, oblast, "
+        "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms, "
+        "session_id, assigned_to, outcome, closed_at";
+    static inline const std::string operator_columns =
+        "operators.id, username, display_name, role, password_hash, active, "
+        "operators.created_at";
     static inline const std::string referral_columns =
         "r.id, r.case_id, c.reference, r.partner, r.status, r.rule, r.explanation, r.reason, "
         "r.outcome, r.due_at, r.created_at, r.updated_at FROM referrals r JOIN cases c ON "
         "c.id = r.case_id";
 
-    static SQLite::Database open(const std::string& path) {
+    static SQLite::Database open(const std::string& path, const data_sealer& sealer) {
         try {
             auto parent = std::filesystem::path(path).parent_path();
             if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -899,24 +1435,150 @@ private:
             db.exec("PRAGMA journal_mode = WAL");
             db.exec("PRAGMA synchronous = NORMAL");
             db.exec("PRAGMA foreign_keys = ON");
-            migrate(db);
+            // Purged and overwritten personal data is zeroed, not left in free pages.
+            db.exec("PRAGMA secure_delete = ON");
+            migrate(db, sealer);
             return db;
         } catch (const std::exception& e) {
             throw store_error(std::string("cannot open database: ") + e.what());
         }
     }
 
-    static void migrate(SQLite::Database& db) {
+    static void migrate(SQLite::Database& db, const data_sealer& sealer) {
         int version = db.execAndGet("PRAGMA user_version").getInt();
         const auto& all = migrations();
         if (version > static_cast<int>(all.size()))
             throw store_error("database schema is newer than this gateway");
+        bool sealed_legacy = false;
         for (int v = version; v < static_cast<int>(all.size()); ++v) {
             SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
             db.exec(all[v]);
+            if (v + 1 == sealing_version) sealed_legacy = seal_legacy_rows(db, sealer);
             db.exec("PRAGMA user_version = " + std::to_string(v + 1));
             tx.commit();
         }
+        check_key(db, sealer);
+        if (sealed_legacy) {
+            // The clear-text pages must not linger in the WAL or free list.
+            db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+            db.exec("VACUUM");
+        }
+    }
+
+    // The version whose migration starts sealing numbers.
+    static constexpr int sealing_version = 4;
+
+    // A database is bound to the key that sealed it: another key would
+    // make every number unreadable, so refuse to start instead.
+    static void check_key(SQLite::Database& db, const data_sealer& sealer) {
+        SQLite::Statement get(db, "SELECT value FROM meta WHERE key = 'data_key_id'");
+        if (get.executeStep()) {
+            if (get.getColumn(0).getString() != sealer.key_id())
+                throw store_error(
+                    "the data key does not match the one this database was "
+                    "sealed with");
+            return;
+        }
+        SQLite::Statement put(db, "INSERT INTO meta (key, value) VALUES ('data_key_id', ?)");
+        put.bind(1, sealer.key_id());
+        put.exec();
+    }
+
+    // Rows written before version 4 hold numbers in clear: seal them in
+    // the migration's transaction. Returns whether anything was rewritten.
+    static bool seal_legacy_rows(SQLite::Database& db, const data_sealer& sealer) {
+        auto blob = [&](SQLite::Statement& st, int index, const std::string& plain) {
+            std::string b = sealer.seal(plain);
+            if (b.empty())
+                st.bind(index, std::string());
+            else
+                st.bind(index, b.data(), static_cast<int>(b.size()));
+        };
+        std::size_t n = 0;
+        {
+            std::vector<std::string> phones;
+            SQLite::Statement all(db, "SELECT phone FROM subscribers");
+            while (all.executeStep()) phones.push_back(all.getColumn(0).getString());
+            SQLite::Statement upd(db, "UPDATE subscribers SET phone = ?2 WHERE phone = ?1");
+            for (const auto& p : phones) {
+                upd.reset();
+                upd.bind(1, p);
+                upd.bind(2, sealer.lookup_hash(p));
+                n += upd.exec();
+            }
+        }
+        {
+            SQLite::Statement all(db, "SELECT rowid, id, phone, state FROM sessions");
+            SQLite::Statement upd(db,
+                                  "UPDATE sessions SET id = ?2, phone = ?3, state = ?4, "
+                                  "id_sealed = ?5, phone_sealed = ?6 WHERE rowid = ?1");
+            std::vector<std::tuple<int64_t, std::string, std::string, std::string>> rows;
+            while (all.executeStep())
+                rows.emplace_back(all.getColumn(0).getInt64(), all.getColumn(1).getString(),
+                                  all.getColumn(2).getString(), all.getColumn(3).getString());
+            for (const auto& [rowid, id, phone, state] : rows) {
+                upd.reset();
+                upd.bind(1, rowid);
+                upd.bind(2, sealer.lookup_hash(id));
+                upd.bind(3, sealer.lookup_hash(phone));
+                blob(upd, 4, state);
+                blob(upd, 5, id);
+                blob(upd, 6, phone);
+                n += upd.exec();
+            }
+        }
+        {
+            SQLite::Statement all(db, "SELECT id, phone, details FROM cases");
+            SQLite::Statement upd(db,
+                                  "UPDATE cases SET phone = ?2, phone_sealed = ?3, details = ?4 "
+                                  "WHERE id = ?1");
+            std::vector<std::tuple<int64_t, std::string, std::string>> rows;
+            while (all.executeStep())
+                rows.emplace_back(all.getColumn(0).getInt64(), all.getColumn(1).getString(),
+                                  all.getColumn(2).getString());
+            for (const auto& [id, phone, details] : rows) {
+                upd.reset();
+                upd.bind(1, id);
+                upd.bind(2, sealer.lookup_hash(phone));
+                blob(upd, 3, phone);
+                blob(upd, 4, details);
+                n += upd.exec();
+            }
+        }
+        {
+            SQLite::Statement all(db, "SELECT aggregator, message_id, phone FROM inbound_messages");
+            SQLite::Statement upd(db,
+                                  "UPDATE inbound_messages SET phone = ?3 WHERE aggregator = ?1 "
+                                  "AND message_id = ?2");
+            std::vector<std::tuple<std::string, std::string, std::string>> rows;
+            while (all.executeStep())
+                rows.emplace_back(all.getColumn(0).getString(), all.getColumn(1).getString(),
+                                  all.getColumn(2).getString());
+            for (const auto& [agg, id, phone] : rows) {
+                upd.reset();
+                upd.bind(1, agg);
+                upd.bind(2, id);
+                blob(upd, 3, phone);
+                n += upd.exec();
+            }
+        }
+        {
+            SQLite::Statement all(db, "SELECT id, recipient FROM outbox");
+            SQLite::Statement upd(db,
+                                  "UPDATE outbox SET recipient = ?2, recipient_sealed = ?3 WHERE "
+                                  "id = ?1");
+            std::vector<std::pair<int64_t, std::string>> rows;
+            while (all.executeStep())
+                rows.emplace_back(all.getColumn(0).getInt64(), all.getColumn(1).getString());
+            for (const auto& [id, recipient] : rows) {
+                upd.reset();
+                upd.bind(1, id);
+                upd.bind(2, sealer.lookup_hash(recipient));
+                blob(upd, 3, recipient);
+                n += upd.exec();
+            }
+        }
+        return n > 0;
     }
 
     static void reset(SQLite::Statement& st) {
@@ -940,40 +1602,63 @@ private:
         return buf;
     }
 
-    static session_record read_session(SQLite::Statement& st) {
+    session_record read_session(SQLite::Statement& st) {
         session_record s;
-        s.id = st.getColumn(0).getString();
-        s.phone = st.getColumn(1).getString();
+        s.id = unseal(st.getColumn(0));
+        s.phone = unseal(st.getColumn(1));
         s.channel = st.getColumn(2).getString();
-        s.state = st.getColumn(3).getString();
+        s.state = unseal(st.getColumn(3));
         s.status = st.getColumn(4).getString();
         s.started_at = st.getColumn(5).getInt64();
         s.updated_at = st.getColumn(6).getInt64();
         return s;
     }
 
-    static case_record read_case(SQLite::Statement& st) {
+    case_record read_case(SQLite::Statement& st) {
         case_record c;
         c.id = st.getColumn(0).getInt64();
         c.reference = st.getColumn(1).getString();
         c.origin_key = st.getColumn(2).getString();
-        c.phone = st.getColumn(3).getString();
+        c.phone = unseal(st.getColumn(3));
         c.channel = st.getColumn(4).getString();
         c.language = st.getColumn(5).getString();
         c.topic = st.getColumn(6).getString();
         c.subtopic = st.getColumn(7).getString();
         c.oblast = st.getColumn(8).getString();
         c.target_group = st.getColumn(9).getString();
-        c.details = st.getColumn(10).getString();
+        c.details = unseal(st.getColumn(10));
         c.consent = st.getColumn(11).getInt() != 0;
         c.urgent = st.getColumn(12).getInt() != 0;
         if (!st.isColumnNull(13)) c.safe_to_call = st.getColumn(13).getInt() != 0;
         c.status = st.getColumn(14).getString();
         c.created_at = st.getColumn(15).getInt64();
         c.notify_sms = st.getColumn(16).getInt() != 0;
+        c.session_id = st.getColumn(17).getString();
+        c.assigned_to = st.getColumn(18).getString();
+        c.outcome = unseal(st.getColumn(19));
+        c.closed_at = st.getColumn(20).getInt64();
         return c;
     }
 
+    // Sealed column values: NULL and "" both mean nothing stored (or purged).
+    void bind_sealed(SQLite::Statement& st, int index, const std::string& plain) {
+        if (plain.empty()) {
+            st.bind(index, std::string());
+            return;
+        }
+        std::string blob = sealer_.seal(plain);
+        st.bind(index, blob.data(), static_cast<int>(blob.size()));
+    }
+
+    std::string unseal(const SQLite::Column& col) const {
+        if (col.isNull()) return {};
+        auto opened = sealer_.open(col.getString());
+        if (!opened)
+            throw store_error("sealed data cannot be opened: wrong data key or damaged row");
+        return std::move(*opened);
+    }
+
+    data_sealer sealer_;
     std::mutex mutex_;
     SQLite::Database db_;
     SQLite::Statement get_language_, put_language_, put_session_, get_session_, resumable_,
@@ -988,10 +1673,12 @@ private:
 
 }  // namespace
 
-std::unique_ptr<store> open_sqlite_store(const std::string& path) {
-    return std::make_unique<sqlite_store>(path);
+std::unique_ptr<store> open_sqlite_store(const std::string& path, const data_sealer& sealer) {
+    return std::make_unique<sqlite_store>(path, sealer);
 }
 
-int sqlite_schema_version() { return static_cast<int>(migrations().size()); }
+int sqlite_schema_version() {
+    return static_cast<int>(migrations().size());
+}
 
 }  // namespace gw::store

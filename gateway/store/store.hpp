@@ -4,17 +4,20 @@
 // is planned). Every method is a complete unit of work: it commits before
 // returning, or throws store_error and leaves nothing half-written.
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
-#include <map>
 #include <string>
 #include <vector>
+
+#include "common/sealing.hpp"
 
 namespace gw::store {
 
 class store_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -32,13 +35,17 @@ struct new_case {
     bool urgent = false;
     std::optional<bool> safe_to_call;
     bool notify_sms = false;  // she agreed to a discreet SMS when a partner accepts
+    std::string session_id;   // the menu session that made it (for the transcript)
 };
 
 struct case_record : new_case {
     long long id = 0;
     std::string reference;  // e.g. R-4821937, what she quotes
-    std::string status;     // new, escalated, ...
+    std::string status;     // new, escalated (urgent), claimed, closed
     long long created_at = 0;
+    std::string assigned_to;  // operator username; "" = nobody
+    std::string outcome;      // the hotline's closing note
+    long long closed_at = 0;
 };
 
 struct session_record {
@@ -82,11 +89,12 @@ struct referral_record {
     long long case_id = 0;
     std::string case_reference;
     std::string partner;  // empty: the hotline operators
-    std::string status;   // new, accepted, declined, in_progress, closed, revoked, overdue, escalated
+    std::string
+        status;  // new, accepted, declined, in_progress, closed, revoked, overdue, escalated
     std::string rule;
     std::string explanation;
-    std::string reason;   // decline reason
-    std::string outcome;  // closing note
+    std::string reason;    // decline reason
+    std::string outcome;   // closing note
     long long due_at = 0;  // acknowledge by (unix seconds); 0 = no deadline
     long long created_at = 0;
     long long updated_at = 0;
@@ -101,8 +109,71 @@ struct referral_event {
     long long at = 0;
 };
 
+// A hotline operator's account. The password is kept only as an
+// Argon2id hash string (libsodium's crypto_pwhash_str format).
+struct operator_account {
+    long long id = 0;
+    std::string username;
+    std::string display_name;
+    std::string role;  // operator, supervisor
+    std::string password_hash;
+    bool active = true;
+    long long created_at = 0;
+};
+
+// One line of the audit trail: who viewed or changed what, when.
+struct audit_entry {
+    long long at = 0;
+    std::string actor;      // "operator:aida", "partner:legal_aid_osh", "system"
+    std::string action;     // viewed, claimed, noted, replied, closed, ...
+    long long case_id = 0;  // 0: not about one case (log-in, operators, partners)
+    std::string detail;
+};
+
+// An audit line read back, with the case it concerns.
+struct audit_record : audit_entry {
+    std::string case_reference;
+};
+
+struct case_note {
+    long long id = 0;
+    long long case_id = 0;
+    std::string author;
+    std::string text;
+    long long at = 0;
+};
+
+// A case waiting for the hotline, with what the store knows about why.
+struct queue_entry {
+    case_record c;
+    std::string latest_referral_status;  // "" when no referral was made
+    bool overdue = false;                // a referral missed its deadline
+};
+
+// A change to a case's handling by the hotline. Unset fields stay.
+struct case_update {
+    std::optional<std::string> expect_assigned;  // refuse unless assigned_to is this
+    std::optional<std::string> assigned_to;
+    std::optional<std::string> status;
+    std::optional<std::string> outcome;
+};
+
+// Anonymous counts for the programme: one row per group.
+struct stat_row {
+    std::string metric;  // sessions, cases, referrals, partner_response
+    std::string month;   // YYYY-MM
+    std::string oblast, topic, language, channel, partner, status;
+    long long count = 0;
+    double average_hours = 0;  // partner_response: mean time to first answer
+};
+
+struct retention_report {
+    std::size_t sessions = 0, cases = 0, inbound = 0, outbox = 0, operator_sessions = 0;
+    bool wal_truncated = true;  // the write-ahead log no longer holds old page images
+};
+
 class store {
-public:
+  public:
     virtual ~store() = default;
 
     virtual std::optional<std::string> subscriber_language(const std::string& phone) = 0;
@@ -146,8 +217,7 @@ public:
     virtual void mark_sent(long long id, const std::string& provider_id, long long now) = 0;
     virtual void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
                             const std::string& error, long long now) = 0;
-    virtual void mark_dead(long long id, int attempts, const std::string& error,
-                           long long now) = 0;
+    virtual void mark_dead(long long id, int attempts, const std::string& error, long long now) = 0;
     // After a crash, messages left "sending" go back to the queue.
     virtual std::size_t requeue_unfinished() = 0;
     // Records a report and moves the message to delivered/failed. Returns
@@ -189,11 +259,61 @@ public:
     virtual std::vector<referral_record> overdue_referrals(long long now) = 0;
     // Open referrals (new, accepted, in_progress) per partner.
     virtual std::map<std::string, std::size_t> open_referral_counts() = 0;
+
+    // --- The hotline: operators, their queue, the audit trail ---
+    virtual long long create_operator(const operator_account& a, const audit_entry& audit) = 0;
+    // Replaces display name, role, hash and active flag of the account with a.id.
+    virtual void update_operator(const operator_account& a, const audit_entry& audit) = 0;
+    virtual std::optional<operator_account> find_operator(const std::string& username) = 0;
+    virtual std::vector<operator_account> operators() = 0;
+    // Log-in sessions are kept by the hash of their token only.
+    virtual void create_operator_session(const std::string& token_hash, long long operator_id,
+                                         long long now, long long expires_at,
+                                         const audit_entry& audit) = 0;
+    // The account of an unexpired session of an active operator.
+    virtual std::optional<operator_account> operator_for_session(const std::string& token_hash,
+                                                                 long long now) = 0;
+    virtual void end_operator_session(const std::string& token_hash) = 0;
+
+    // Open cases in the hotline's hands (urgent, escalated to operators,
+    // revoked, or claimed) and cases not routed yet; urgent first, then
+    // oldest first.
+    virtual std::vector<queue_entry> hotline_queue(std::size_t limit) = 0;
+    // Applies `u` and records `audit` (and queues `outbox`) in one
+    // transaction; nullopt, writing nothing, when expect_assigned differs.
+    virtual std::optional<case_record> update_case(long long case_id, const case_update& u,
+                                                   const audit_entry& audit,
+                                                   const std::vector<outbound_message>& outbox) = 0;
+    virtual void add_case_note(const case_note& n, const audit_entry& audit) = 0;
+    virtual std::vector<case_note> case_notes(long long case_id) = 0;
+    // The session that made the case, if still kept.
+    virtual std::optional<session_record> case_session(long long case_id) = 0;
+    virtual void record_audit(const audit_entry& e) = 0;
+    // Operator audit lines and partner referral events, newest first;
+    // case_id 0 = all cases.
+    virtual std::vector<audit_record> audit_trail(long long case_id, std::size_t limit) = 0;
+    // Messages given up on (status dead), newest first.
+    virtual std::vector<outbound_message> dead_outbound(std::size_t limit) = 0;
+    // A dead message back to the queue, attempts reset; false if not dead.
+    virtual bool retry_outbound(long long id, long long now, const audit_entry& audit) = 0;
+    virtual std::set<std::string> paused_partners() = 0;
+    virtual void set_partner_paused(const std::string& partner, bool paused,
+                                    const audit_entry& audit) = 0;
+
+    // --- Programme statistics and retention ---
+    virtual std::vector<stat_row> statistics() = 0;
+    // Forgets personal data older than `before` (unix seconds): session
+    // transcripts and numbers, closed cases' numbers and free text,
+    // inbound numbers and texts, finished outbound messages' recipients and
+    // bodies, expired log-in sessions. Rows stay, so counts survive.
+    virtual retention_report purge_personal_data(long long before, long long now) = 0;
 };
 
 // Opens (creating if needed) a SQLite database and applies pending
-// schema migrations. Throws store_error when the file cannot be used.
-std::unique_ptr<store> open_sqlite_store(const std::string& path);
+// schema migrations. Numbers and free text are sealed with `sealer`; a
+// database made with another key is refused. Throws store_error when the
+// file cannot be used.
+std::unique_ptr<store> open_sqlite_store(const std::string& path, const data_sealer& sealer);
 
 // Schema version the code expects (applied migrations).
 int sqlite_schema_version();

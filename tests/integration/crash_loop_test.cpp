@@ -18,6 +18,7 @@
 #include "integration/fake_aggregator.hpp"
 #include "store/store.hpp"
 #include "support/http_client.hpp"
+#include "support/test_sealer.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -113,7 +114,7 @@ TEST(CrashLoop, KillNineFiftyTimesLosesNothing) {
     {
         SQLite::Database db(dir.file("gateway.db"));
         EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
-        auto store = store::open_sqlite_store(dir.file("gateway.db"));
+        auto store = store::open_sqlite_store(dir.file("gateway.db"), gw::test::test_sealer());
         for (const auto& ref : ack.cases)
             if (!store->find_case(ref)) ++lost_cases;
         for (const auto& id : ack.messages)

@@ -8,6 +8,7 @@
 #include "integration/fake_aggregator.hpp"
 #include "store/store.hpp"
 #include "support/http_client.hpp"
+#include "support/test_sealer.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -37,7 +38,7 @@ TEST(OutboxCrash, QueuedSmsSurvivesKill9WhileTheAggregatorIsDown) {
         gw.kill_hard();
     }
     {
-        auto db = store::open_sqlite_store(dir.file("gateway.db"));
+        auto db = store::open_sqlite_store(dir.file("gateway.db"), gw::test::test_sealer());
         auto queued = db->outbound_to(phone);
         ASSERT_EQ(queued.size(), 1u);
         EXPECT_TRUE(queued[0].status == "queued" || queued[0].status == "sending")
@@ -52,7 +53,7 @@ TEST(OutboxCrash, QueuedSmsSurvivesKill9WhileTheAggregatorIsDown) {
     EXPECT_EQ(aggregator.field(0, "to"), phone);
     EXPECT_NE(aggregator.field(0, "message").find("Кыргызча"), std::string::npos);
     EXPECT_EQ(gw.terminate(), 0);
-    auto db = store::open_sqlite_store(dir.file("gateway.db"));
+    auto db = store::open_sqlite_store(dir.file("gateway.db"), gw::test::test_sealer());
     auto sent = db->outbound_to(phone);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(sent[0].status, "sent");

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_clock.hpp"
+#include "support/test_sealer.hpp"
 
 #include <deque>
 
@@ -55,7 +56,7 @@ protected:
 
     test::temp_dir dir;
     test::fake_clock clock;
-    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"));
+    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     std::unique_ptr<adapters::sms_adapter> kannel = adapters::make_kannel_sms();
     scripted_transport transport;
     service::outbox_settings settings;

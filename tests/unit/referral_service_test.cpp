@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_clock.hpp"
+#include "support/test_sealer.hpp"
 
 #include "service/referral_service.hpp"
 #include "support/temp_dir.hpp"
@@ -41,7 +42,7 @@ protected:
 
     test::temp_dir dir;
     test::fake_clock clock;
-    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"));
+    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     std::shared_ptr<service::routing_setup> setup;
     std::unique_ptr<service::referral_service> svc;
     int n = 0;

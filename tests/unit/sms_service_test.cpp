@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_clock.hpp"
+#include "support/test_sealer.hpp"
 
 #include <regex>
 
@@ -41,7 +42,7 @@ protected:
 
     test::temp_dir dir;
     test::fake_clock clock;
-    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"));
+    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     std::unique_ptr<service::sms_service> svc;
     int n = 0;
 };

@@ -7,6 +7,7 @@
 
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_sealer.hpp"
 
 using namespace gw;
 using namespace gw::store;
@@ -27,8 +28,8 @@ new_case sample(const std::string& origin) {
 
 TEST(Store, CreatesSchemaAndMigratesOnce) {
     test::temp_dir dir;
-    { open_sqlite_store(dir.file("g.db")); }
-    { open_sqlite_store(dir.file("g.db")); }  // second open: nothing to do
+    { open_sqlite_store(dir.file("g.db"), gw::test::test_sealer()); }
+    { open_sqlite_store(dir.file("g.db"), gw::test::test_sealer()); }  // second open: nothing to do
     SQLite::Database db(dir.file("g.db"));
     EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), sqlite_schema_version());
     EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
@@ -40,12 +41,12 @@ TEST(Store, RefusesANewerSchema) {
         SQLite::Database db(dir.file("g.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
         db.exec("PRAGMA user_version = 999");
     }
-    EXPECT_THROW(open_sqlite_store(dir.file("g.db")), store_error);
+    EXPECT_THROW(open_sqlite_store(dir.file("g.db"), gw::test::test_sealer()), store_error);
 }
 
 TEST(Store, CaseGetsAReferenceAndIsReadableByIt) {
     test::temp_dir dir;
-    auto s = open_sqlite_store(dir.file("g.db"));
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     case_record c = s->create_case(sample("ussd:a:1:create"), 1700000000);
     EXPECT_TRUE(std::regex_match(c.reference, std::regex("R-[0-9]{7}"))) << c.reference;
     EXPECT_EQ(c.status, "new");
@@ -61,7 +62,7 @@ TEST(Store, CaseGetsAReferenceAndIsReadableByIt) {
 
 TEST(Store, CaseCreationIsIdempotentPerOrigin) {
     test::temp_dir dir;
-    auto s = open_sqlite_store(dir.file("g.db"));
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     auto a = s->create_case(sample("same"), 1);
     auto b = s->create_case(sample("same"), 2);
     EXPECT_EQ(a.reference, b.reference);
@@ -74,7 +75,7 @@ TEST(Store, CaseCreationIsIdempotentPerOrigin) {
 
 TEST(Store, UrgentCasesAreEscalated) {
     test::temp_dir dir;
-    auto s = open_sqlite_store(dir.file("g.db"));
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     auto c = sample("u");
     c.urgent = true;
     c.safe_to_call = false;
@@ -87,16 +88,16 @@ TEST(Store, CasesSurviveReopening) {
     test::temp_dir dir;
     std::string ref;
     {
-        auto s = open_sqlite_store(dir.file("g.db"));
+        auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
         ref = s->create_case(sample("x"), 1).reference;
     }
-    auto s = open_sqlite_store(dir.file("g.db"));
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     EXPECT_TRUE(s->find_case(ref));
 }
 
 TEST(Store, SubscriberLanguage) {
     test::temp_dir dir;
-    auto s = open_sqlite_store(dir.file("g.db"));
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     EXPECT_FALSE(s->subscriber_language("+996555000111"));
     s->set_subscriber_language("+996555000111", "ru");
     EXPECT_EQ(s->subscriber_language("+996555000111"), "ru");
@@ -106,7 +107,7 @@ TEST(Store, SubscriberLanguage) {
 
 TEST(Store, SessionsAndResumeCandidates) {
     test::temp_dir dir;
-    auto s = open_sqlite_store(dir.file("g.db"));
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     s->save_session({"at:1", "+996555000111", "ussd", "{}", "active", 100, 110});
     s->save_session({"at:2", "+996555000111", "ussd", "{}", "active", 200, 210});
     s->save_session({"at:3", "+996555000111", "ussd", "{}", "finished", 300, 310});
@@ -123,5 +124,5 @@ TEST(Store, SessionsAndResumeCandidates) {
 }
 
 TEST(Store, UnopenableFileIsAStoreError) {
-    EXPECT_THROW(open_sqlite_store("/proc/definitely/not/here.db"), store_error);
+    EXPECT_THROW(open_sqlite_store("/proc/definitely/not/here.db", gw::test::test_sealer()), store_error);
 }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_clock.hpp"
+#include "support/test_sealer.hpp"
 
 #include <regex>
 
@@ -38,7 +39,7 @@ class UssdService : public ::testing::Test {
 protected:
     test::temp_dir dir;
     test::fake_clock clock;
-    failing_store db{st::open_sqlite_store(dir.file("g.db"))};
+    failing_store db{st::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer())};
     std::shared_ptr<const menu::engine> eng =
         std::make_shared<menu::engine>(test::load_layout(test::small_menu_dir()));
     service::ussd_service svc{eng, db, phone_normalizer("KG", {"KG", "RU", "KZ"}), clock,
@@ -262,7 +263,7 @@ TEST_F(UssdService, SessionStateIsWrittenBehindInBatches) {
 
 TEST(StorageHealth, FailingWritesRaiseTheAlarmUntilAWriteWorksAgain) {
     test::temp_dir dir;
-    auto failing = std::make_unique<failing_store>(st::open_sqlite_store(dir.file("g.db")));
+    auto failing = std::make_unique<failing_store>(st::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer()));
     failing_store* fault = failing.get();
     st::storage_health health;
     st::monitored_store monitored(std::move(failing), health);
