@@ -1,6 +1,5 @@
-// hotline-gateway: serve | check | simulate
+// hotline-gateway: serve | check | simulate | operator add
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/commands.hpp"
@@ -22,10 +21,24 @@ int main(int argc, char** argv) {
     simulate->add_option("--phone", sim.phone, "caller's number")->capture_default_str();
     simulate->add_option("--db", sim.store_path, "SQLite file (default: in memory)");
 
+    gw::app::add_operator_options op;
+    auto* operators = cli.add_subcommand("operator", "manage console accounts");
+    operators->require_subcommand(1);
+    auto* add = operators->add_subcommand(
+        "add", "add an operator account (password from GATEWAY_OPERATOR_PASSWORD or stdin)");
+    add->add_option("-c,--config", config_path, "config file")->capture_default_str();
+    add->add_option("--username", op.username, "log-in name (a-z, 0-9, . _ -)")->required();
+    add->add_option("--display-name", op.display_name, "name shown in the console");
+    add->add_option("--role", op.role, "operator or supervisor")->capture_default_str();
+
     CLI11_PARSE(cli, argc, argv);
     try {
         if (*serve) return gw::app::serve(config_path);
         if (*check) return gw::app::check(config_path, std::cout);
+        if (*operators) {
+            op.config_path = config_path;
+            return gw::app::add_operator(op, std::cin, std::cout);
+        }
         sim.config_path = config_path;
         return gw::app::simulate(sim, std::cin, std::cout);
     } catch (const std::exception& e) {

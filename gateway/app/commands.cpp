@@ -1,8 +1,12 @@
 #include "app/commands.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
+#include "app/data_key.hpp"
 #include "app/gateway.hpp"
+#include "app/reply_templates.hpp"
+#include "common/sealing.hpp"
 #include "common/text.hpp"
 
 namespace gw::app {
@@ -26,11 +30,17 @@ int check(const std::string& config_path, std::ostream& out) {
     failed = failed || menu::has_errors(routing.diagnostics);
     out << "routing: " << routing.setup->partners.partners.size() << " partner(s), "
         << routing.setup->rules.rules.size() << " rule(s)\n";
+    std::vector<std::string> languages;
+    for (const auto& l : menus.source->languages) languages.push_back(l.code);
+    auto templates = load_reply_templates(cfg.value.console.reply_templates, languages);
+    for (const auto& d : templates.diagnostics) out << menu::format(d) << "\n";
+    failed = failed || menu::has_errors(templates.diagnostics);
+    out << "reply templates: " << templates.value.size() << "\n";
 
     // Per screen and language: USSD pages (longest page in characters) and
     // the SMS that carries the screen (pages, most segments in one).
-    out << "screens: USSD pages/longest (limit " << cfg.value.ussd.screen_limit_ucs2
-        << " UCS-2, " << cfg.value.ussd.screen_limit_gsm7 << " GSM-7); SMS pages/segments (at most "
+    out << "screens: USSD pages/longest (limit " << cfg.value.ussd.screen_limit_ucs2 << " UCS-2, "
+        << cfg.value.ussd.screen_limit_gsm7 << " GSM-7); SMS pages/segments (at most "
         << cfg.value.sms.max_segments << " segments)\n";
     for (const auto& [id, s] : menus.source->screens) {
         if (s.kind == menu::screen_kind::action) continue;
@@ -40,8 +50,10 @@ int check(const std::string& config_path, std::ostream& out) {
             const auto* sms = menus.sms_layout->find(id, lang.code);
             if (!ussd || !sms) continue;
             std::size_t longest = 0, segments = 0;
-            for (const auto& p : ussd->pages) longest = std::max(longest, measure_text(p.body).units);
-            for (const auto& p : sms->pages) segments = std::max(segments, measure_sms(p.body).segments);
+            for (const auto& p : ussd->pages)
+                longest = std::max(longest, measure_text(p.body).units);
+            for (const auto& p : sms->pages)
+                segments = std::max(segments, measure_sms(p.body).segments);
             out << "  " << lang.code << ": ussd " << ussd->pages.size() << "/" << longest
                 << ", sms " << sms->pages.size() << "/" << segments;
         }
@@ -51,10 +63,44 @@ int check(const std::string& config_path, std::ostream& out) {
     return failed ? 1 : 0;
 }
 
+int add_operator(const add_operator_options& options, std::istream& in, std::ostream& out) {
+    auto cfg = load_config(options.config_path);
+    if (print_config_problems(cfg, out)) return 1;
+    std::string password;
+    if (const char* env = std::getenv("GATEWAY_OPERATOR_PASSWORD"); env && *env) {
+        password = env;
+    } else {
+        out << "password for " << options.username << ": " << std::flush;
+        std::getline(in, password);
+    }
+    try {
+        auto store =
+            store::open_sqlite_store(cfg.value.sqlite_path, load_data_sealer(cfg.value.privacy));
+        system_clock_source clock;
+        service::operator_accounts accounts(*store, clock, {});
+        auto added =
+            accounts.add("cli", options.username,
+                         options.display_name.empty() ? options.username : options.display_name,
+                         options.role, password);
+        if (auto* e = std::get_if<service::action_error>(&added)) {
+            out << "not added: " << e->reason << "\n";
+            return 1;
+        }
+        out << "added " << options.role << " " << options.username << "\n";
+        return 0;
+    } catch (const std::exception& e) {
+        out << "not added: " << e.what() << "\n";
+        return 1;
+    }
+}
+
 int simulate(const simulate_options& options, std::istream& in, std::ostream& out) {
     auto cfg = load_config(options.config_path);
     if (print_config_problems(cfg, out)) return 1;
     cfg.value.sqlite_path = options.store_path;
+    // A throw-away database needs no lasting key (and must not create a key file).
+    if (options.store_path == ":memory:")
+        cfg.value.privacy.data_key = data_sealer::generate_hex_key();
     system_clock_source clock;
     std::unique_ptr<gateway> gw;
     try {
@@ -75,8 +121,7 @@ int simulate(const simulate_options& options, std::istream& in, std::ostream& ou
         int inputs = 0;
         for (;;) {
             service::ussd_reply r = gw->ussd().handle(req);
-            out << "\n+------------------------------\n| "
-                << (r.end ? "END" : "CON") << "\n";
+            out << "\n+------------------------------\n| " << (r.end ? "END" : "CON") << "\n";
             std::size_t start = 0;
             while (start <= r.text.size()) {
                 auto nl = r.text.find('\n', start);
@@ -84,8 +129,7 @@ int simulate(const simulate_options& options, std::istream& in, std::ostream& ou
                 out << "| " << r.text.substr(start, nl - start) << "\n";
                 start = nl + 1;
             }
-            out << "+------------------------------ (" << measure_text(r.text).units
-                << " chars)\n";
+            out << "+------------------------------ (" << measure_text(r.text).units << " chars)\n";
             if (r.end) break;
             out << "> " << std::flush;
             std::string line;

@@ -18,6 +18,18 @@ struct simulate_options {
     std::string store_path = ":memory:";  // the simulator never touches real data by default
 };
 
+struct add_operator_options {
+    std::string config_path;
+    std::string username;
+    std::string display_name;
+    std::string role = "operator";
+};
+
+// `gateway operator add`: creates a console account (the first supervisor
+// is made this way). The password comes from GATEWAY_OPERATOR_PASSWORD or
+// the first line of `in`; it is never taken from the command line.
+int add_operator(const add_operator_options& options, std::istream& in, std::ostream& out);
+
 // `gateway simulate`: walks the menus in a terminal as a phone would.
 int simulate(const simulate_options& options, std::istream& in, std::ostream& out);
 

@@ -222,6 +222,29 @@ config_result load_config(const std::string& path) {
             s.unknown_keys();
         }
         {
+            auto s = section("privacy");
+            s.get_secret("data_key", c.privacy.data_key);
+            s.get("data_key_file", c.privacy.data_key_file);
+            s.get("retention_days", c.privacy.retention_days);
+            s.unknown_keys();
+            if (c.privacy.retention_days < 0)
+                d.push_back({{path, 0}, "privacy.retention_days must be >= 0"});
+            if (c.privacy.data_key.empty() && c.privacy.data_key_file.empty())
+                d.push_back(
+                    {{path, 0}, "privacy: no data key (set data_key_env or data_key_file)"});
+        }
+        {
+            auto s = section("console");
+            s.get("directory", c.console.directory);
+            s.get("reply_templates", c.console.reply_templates);
+            s.get_duration("session_ttl_s", c.console.session_ttl);
+            s.get("failures_before_backoff", c.console.failures_before_backoff);
+            s.get_duration("max_backoff_s", c.console.max_backoff);
+            s.unknown_keys();
+            if (c.console.session_ttl.count() < 60)
+                d.push_back({{path, 0}, "console.session_ttl_s must be at least 60"});
+        }
+        {
             auto s = section("phone");
             s.get("default_region", c.default_region);
             s.get("allowed_regions", c.allowed_regions);
@@ -233,8 +256,9 @@ config_result load_config(const std::string& path) {
             s.unknown_keys();
         }
         for (const auto& kv : root) {
-            static const std::set<std::string> known = {
-                "server", "limits", "store", "menus", "ussd", "sms", "referrals", "phone", "log"};
+            static const std::set<std::string> known = {"server",  "limits", "store",     "menus",
+                                                        "ussd",    "sms",    "referrals", "privacy",
+                                                        "console", "phone",  "log"};
             if (!known.count(kv.first.as<std::string>()))
                 d.push_back({{path, kv.first.Mark().line + 1},
                              "unknown section " + kv.first.as<std::string>(),
@@ -250,6 +274,9 @@ config_result load_config(const std::string& path) {
         resolve(c.menu_directory);
         resolve(c.referrals.partners_file);
         resolve(c.referrals.rules_directory);
+        resolve(c.privacy.data_key_file);
+        resolve(c.console.directory);
+        resolve(c.console.reply_templates);
     } catch (const YAML::Exception& e) {
         // A shape the readers did not expect (a list where a map belongs, ...).
         d.push_back({{path, e.mark.line + 1}, e.msg});

@@ -66,6 +66,25 @@ struct referral_config {
     std::chrono::milliseconds sweep_interval{30000};
 };
 
+// Personal data at rest. The data key (64 hex characters) comes from the
+// environment (data_key_env) or, for tests, inline; without either, from
+// data_key_file, which is created on first start. Keep the key apart from
+// the database and back it up: without it the numbers cannot be read.
+struct privacy_config {
+    std::string data_key;
+    std::string data_key_file;
+    int retention_days = 365;  // personal data of finished work is forgotten after this; 0 = never
+};
+
+// The hotline operators' console and API.
+struct console_config {
+    std::string directory = "console";  // static files of the web console
+    std::string reply_templates = "reply-templates.yaml";
+    std::chrono::seconds session_ttl{8 * 3600};  // a log-in lasts one shift
+    int failures_before_backoff = 3;             // wrong passwords per account or address
+    std::chrono::seconds max_backoff{900};
+};
+
 struct config {
     std::string source_file;
     server_config server;
@@ -75,6 +94,8 @@ struct config {
     ussd_config ussd;
     sms_config sms;
     referral_config referrals;
+    privacy_config privacy;
+    console_config console;
     std::string default_region = "KG";
     std::vector<std::string> allowed_regions{"KG", "RU", "KZ"};
     std::string log_level = "info";

@@ -3,7 +3,11 @@
 #include "adapters/africastalking_ussd.hpp"
 #include "adapters/sms_adapters.hpp"
 #include "adapters/webhook.hpp"
+#include "app/data_key.hpp"
+#include "app/operator_api.hpp"
 #include "app/partner_api.hpp"
+#include "app/reply_templates.hpp"
+#include "app/static_files.hpp"
 #include "common/log.hpp"
 #include "common/phone.hpp"
 #include "menu/check.hpp"
@@ -91,16 +95,21 @@ gateway::gateway(const config& c, const clock_source& clock)
         if (d.warning) spdlog::warn("{}", menu::format(d));
     if (menu::has_errors(menus_.diagnostics))
         throw startup_error("the menus have errors:\n" + describe(menus_.diagnostics));
+    std::vector<std::string> languages;
+    for (const auto& l : menus_.source->languages) languages.push_back(l.code);
+    auto templates = load_reply_templates(c.console.reply_templates, languages);
+    if (menu::has_errors(templates.diagnostics))
+        throw startup_error("the reply templates have errors:\n" + describe(templates.diagnostics));
     try {
-        store_ = std::make_unique<store::monitored_store>(store::open_sqlite_store(c.sqlite_path),
-                                                          health_);
-    } catch (const store::store_error& e) {
+        store_ = std::make_unique<store::monitored_store>(
+            store::open_sqlite_store(c.sqlite_path, load_data_sealer(c.privacy)), health_);
+    } catch (const std::exception& e) {
         throw startup_error(e.what());
     }
     ussd_ = std::make_unique<service::ussd_service>(
         menus_.ussd_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
-        service::ussd_settings{c.ussd.idle_timeout, c.ussd.resume_window,
-                               c.ussd.max_input_bytes, c.ussd.session_flush});
+        service::ussd_settings{c.ussd.idle_timeout, c.ussd.resume_window, c.ussd.max_input_bytes,
+                               c.ussd.session_flush});
     auto routing = load_routing(c, menu_topics(*menus_.source));
     for (const auto& d : routing.diagnostics)
         if (d.warning) spdlog::warn("{}", menu::format(d));
@@ -119,10 +128,18 @@ gateway::gateway(const config& c, const clock_source& clock)
             referrals_->route_case(rec);
         } catch (const std::exception& e) {
             // The case is stored; the sweep routes it later.
-            spdlog::error("referral: routing case {} failed, will retry: {}", rec.reference, e.what());
+            spdlog::error("referral: routing case {} failed, will retry: {}", rec.reference,
+                          e.what());
         }
     };
     ussd_->on_case_created(route_new_case);
+    accounts_ = std::make_unique<service::operator_accounts>(
+        *store_, clock_,
+        service::account_settings{c.console.session_ttl.count(), c.console.failures_before_backoff,
+                                  c.console.max_backoff.count()});
+    hotline_ = std::make_unique<service::hotline_service>(
+        *store_, clock_, *referrals_, menus_.source,
+        service::hotline_settings{c.referrals.notify_channel, std::move(templates.value)});
 
     auto at = std::make_unique<adapters::africastalking_ussd>();
     ussd_adapters_.emplace(at->name(), std::move(at));
@@ -148,10 +165,10 @@ gateway::gateway(const config& c, const clock_source& clock)
     for (const auto& ch : c.sms.channels) {
         auto it = available.find(ch.name);
         if (it == available.end()) continue;  // reported by the config check
-        adapters::channel_settings s{ch.name,       ch.auth,         ch.token,
-                                     ch.username,   ch.password,     ch.auth_token,
-                                     ch.public_url, ch.send_url,     ch.send_username,
-                                     ch.send_password, ch.sender,    ch.report_url};
+        adapters::channel_settings s{ch.name,          ch.auth,     ch.token,
+                                     ch.username,      ch.password, ch.auth_token,
+                                     ch.public_url,    ch.send_url, ch.send_username,
+                                     ch.send_password, ch.sender,   ch.report_url};
         sms_channels_[ch.name] = {std::move(it->second), std::move(s)};
     }
 }
@@ -189,6 +206,7 @@ void gateway::start_outbox(service::http_transport& transport) {
         const auto tick = std::min<std::chrono::milliseconds>(config_.referrals.sweep_interval,
                                                               std::chrono::milliseconds(250));
         auto next_sweep = std::chrono::steady_clock::now() + config_.referrals.sweep_interval;
+        auto next_retention = std::chrono::steady_clock::now();
         std::unique_lock lock(sweeper_mutex_);
         while (!sweeper_wakeup_.wait_for(lock, tick, [this] { return sweeper_stopping_; })) {
             lock.unlock();
@@ -201,6 +219,11 @@ void gateway::start_outbox(service::http_transport& transport) {
                         outbox_->wake();
                     }
                     ussd_->expire_idle_sessions();
+                }
+                if (config_.privacy.retention_days > 0 &&
+                    std::chrono::steady_clock::now() >= next_retention) {
+                    next_retention += std::chrono::hours(1);
+                    hotline_->apply_retention(config_.privacy.retention_days);
                 }
             } catch (const std::exception& e) {
                 spdlog::error("background sweep failed, will retry: {}", e.what());
@@ -269,6 +292,13 @@ http::response gateway::handle(const http::request& req) {
     if (req.path == "/metrics") return handle_metrics(req);
     if (req.path.rfind(partner_api_prefix, 0) == 0)
         return handle_partner_api(req, *referrals_, *store_);
+    if (req.path.rfind(operator_api_prefix, 0) == 0) {
+        auto r = handle_operator_api(req, *accounts_, *hotline_);
+        r.headers.emplace_back("Cache-Control", "no-store");  // case files stay out of caches
+        return r;
+    }
+    if (req.path == console_prefix || req.path.rfind(std::string(console_prefix) + "/", 0) == 0)
+        return serve_console_file(config_.console.directory, req);
     const std::string sms_prefix = "/sms/";
     if (req.path.rfind(sms_prefix, 0) == 0) {
         std::string rest = req.path.substr(sms_prefix.size());
@@ -285,13 +315,16 @@ http::response gateway::handle_metrics(const http::request& req) {
     if (req.remote_address != "127.0.0.1" && req.remote_address != "::1")
         return http::error_response(403, "forbidden");
     std::vector<std::pair<std::string, double>> gauges;
-    gauges.emplace_back("gateway_ussd_active_sessions", static_cast<double>(ussd_->active_sessions()));
+    gauges.emplace_back("gateway_ussd_active_sessions",
+                        static_cast<double>(ussd_->active_sessions()));
     for (const auto& [status, n] : store_->outbox_counts())
-        gauges.emplace_back("gateway_outbox_messages{status=\"" + status + "\"}", static_cast<double>(n));
+        gauges.emplace_back("gateway_outbox_messages{status=\"" + status + "\"}",
+                            static_cast<double>(n));
     const auto& c = sms_->counters();
     gauges.emplace_back("gateway_sms_processed_total", static_cast<double>(c.processed.load()));
     gauges.emplace_back("gateway_sms_duplicates_total", static_cast<double>(c.duplicates.load()));
-    gauges.emplace_back("gateway_sms_rate_limited_total", static_cast<double>(c.rate_limited.load()));
+    gauges.emplace_back("gateway_sms_rate_limited_total",
+                        static_cast<double>(c.rate_limited.load()));
     gauges.emplace_back("gateway_sms_ignored_commands_total",
                         static_cast<double>(referrals_->ignored_commands()));
     gauges.emplace_back("gateway_storage_failures_total", static_cast<double>(health_.failures()));

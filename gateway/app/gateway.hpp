@@ -19,6 +19,8 @@
 #include "common/metrics.hpp"
 #include "http/message.hpp"
 #include "menu/engine.hpp"
+#include "service/hotline_service.hpp"
+#include "service/operator_accounts.hpp"
 #include "service/outbox_worker.hpp"
 #include "service/rate_limiter.hpp"
 #include "service/referral_service.hpp"
@@ -87,6 +89,8 @@ public:
     service::sms_service& sms() { return *sms_; }
     service::outbox_worker* outbox() { return outbox_.get(); }
     service::referral_service& referrals() { return *referrals_; }
+    service::operator_accounts& accounts() { return *accounts_; }
+    service::hotline_service& hotline() { return *hotline_; }
     store::store& storage() { return *store_; }
     const store::storage_health& health() const { return health_; }
     const menu_bundle& menus() const { return menus_; }
@@ -114,6 +118,8 @@ private:
     std::map<std::string, sms_channel> sms_channels_;
     std::unique_ptr<service::outbox_worker> outbox_;
     std::unique_ptr<service::referral_service> referrals_;
+    std::unique_ptr<service::operator_accounts> accounts_;
+    std::unique_ptr<service::hotline_service> hotline_;
     std::mutex limits_mutex_;
     service::rate_limiter per_ip_, per_number_;
     std::unique_ptr<adapters::outbound_adapter> webhook_sender_;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/json_http.hpp"
 #include "common/form.hpp"
 #include "common/text.hpp"
 
@@ -10,16 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-http::response json_response(int status, const json& body) {
-    http::response r;
-    r.status = status;
-    r.content_type = "application/json";
-    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-    return r;
-}
-
 http::response error(int status, const std::string& reason) {
-    return json_response(status, {{"error", reason}});
+    return json_error(status, reason);
 }
 
 json to_json(const store::referral_record& r, const store::case_record& c) {
@@ -128,16 +121,21 @@ http::response handle_partner_api(const http::request& req, service::referral_se
         json body = to_json(*r, *c);
         json history = json::array();
         for (const auto& e : store.referral_events(r->id))
-            history.push_back({{"action", e.action}, {"at", e.at}, {"detail", e.detail},
-                               {"by", e.actor.rfind("partner:", 0) == 0 || e.actor.rfind("sms:", 0) == 0
-                                          ? "partner" : "hotline"}});
+            history.push_back(
+                {{"action", e.action},
+                 {"at", e.at},
+                 {"detail", e.detail},
+                 {"by", e.actor.rfind("partner:", 0) == 0 || e.actor.rfind("sms:", 0) == 0
+                            ? "partner"
+                            : "hotline"}});
         body["history"] = history;
         return json_response(200, body);
     }
     if (req.method != "POST") return error(405, "method not allowed");
-    if (!is_valid_utf8(req.body)) return error(400, "body is not UTF-8");
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return error(400, "malformed JSON: expected an object");
+    http::response bad;
+    auto parsed = json_object_body(req, bad);
+    if (!parsed) return bad;
+    json& body = *parsed;
 
     std::variant<store::referral_record, service::action_error> result;
     if (sub == "status") {

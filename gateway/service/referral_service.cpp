@@ -1,8 +1,7 @@
 #include "service/referral_service.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
@@ -38,11 +37,16 @@ std::optional<partner_action> command_of(const std::string& word) {
 
 const char* verb(partner_action a) {
     switch (a) {
-        case partner_action::accept: return "accepted";
-        case partner_action::decline: return "declined";
-        case partner_action::start: return "in_progress";
-        case partner_action::close: return "closed";
-        case partner_action::note: return "noted";
+        case partner_action::accept:
+            return "accepted";
+        case partner_action::decline:
+            return "declined";
+        case partner_action::start:
+            return "in_progress";
+        case partner_action::close:
+            return "closed";
+        case partner_action::note:
+            return "noted";
     }
     return "?";
 }
@@ -83,20 +87,32 @@ store::referral_record referral_service::route(const store::case_record& c,
                                                const std::set<std::string>& excluded,
                                                const std::string& actor) {
     const auto now = clock_.now();
-    const long long now_s = to_unix_seconds(now);
     referral::case_facts facts{c.topic, c.subtopic, c.oblast, c.language, c.target_group, c.urgent};
+    // Partners the supervisors paused take no new referrals for now.
+    std::set<std::string> skip = excluded;
+    for (const auto& p : store_.paused_partners()) skip.insert(p);
     auto decision = referral::route(setup_->rules, setup_->partners, facts, now,
-                                    store_.open_referral_counts(), excluded);
+                                    store_.open_referral_counts(), skip);
+    return hand_over(c, decision.partner, decision.rule, decision.explanation, actor);
+}
+
+store::referral_record referral_service::hand_over(const store::case_record& c,
+                                                   const std::string& partner,
+                                                   const std::string& rule,
+                                                   const std::string& explanation,
+                                                   const std::string& actor) {
+    const auto now = clock_.now();
+    const long long now_s = to_unix_seconds(now);
     store::referral_record r;
     r.case_id = c.id;
     r.case_reference = c.reference;
-    r.partner = decision.partner;
-    r.status = decision.partner.empty() ? "escalated" : "new";
-    r.rule = decision.rule;
-    r.explanation = decision.explanation;
+    r.partner = partner;
+    r.status = partner.empty() ? "escalated" : "new";
+    r.rule = rule;
+    r.explanation = explanation;
     r.created_at = now_s;
     std::vector<store::outbound_message> outbox;
-    if (const referral::partner* p = setup_->partners.find(decision.partner)) {
+    if (const referral::partner* p = setup_->partners.find(partner)) {
         r.due_at = to_unix_seconds(p->hours.add_working_time(now, p->acknowledge_within));
         store::outbound_message m;
         m.next_attempt_at_ms = now_s * 1000;
@@ -106,11 +122,12 @@ store::referral_record referral_service::route(const store::case_record& c,
             m.recipient = p->id;
             m.purpose = "webhook";
             // Minimal on purpose: the partner reads the rest through the API.
-            m.body = nlohmann::json{{"type", "referral.created"},
-                                    {"reference", c.reference},
-                                    {"urgent", c.urgent},
-                                    {"created_at", now_s}}
-                         .dump();
+            m.body = nlohmann::json{
+                {"type", "referral.created"},
+                {"reference", c.reference},
+                {"urgent", c.urgent},
+                {"created_at",
+                 now_s}}.dump();
             outbox.push_back(m);
         }
         if (!p->focal_phone.empty() && !settings_.notify_channel.empty()) {
@@ -169,12 +186,15 @@ std::variant<store::referral_record, action_error> referral_service::act(
             from = {"new", "accepted"};
             reason = text;
             break;
-        case partner_action::start: from = {"accepted"}; break;
+        case partner_action::start:
+            from = {"accepted"};
+            break;
         case partner_action::close:
             from = {"accepted", "in_progress"};
             outcome = text.empty() ? "closed without a note" : text;
             break;
-        case partner_action::note: break;
+        case partner_action::note:
+            break;
     }
     auto moved = store_.transition_referral(r->id, from, to, event, outbox, reason, outcome);
     if (!moved) return action_error{409, "the referral is " + r->status};
@@ -218,6 +238,34 @@ std::optional<std::string> referral_service::handle_sms_command(const std::strin
     auto result = act(p->id, *id, *action, rest, "sms:" + p->id);
     if (auto* e = std::get_if<action_error>(&result)) return ref + ": " + e->reason;
     return ref + ": " + verb(*action);
+}
+
+std::variant<store::referral_record, action_error> referral_service::refer_to(
+    const store::case_record& c, const std::string& partner_id, const std::string& note,
+    const std::string& actor) {
+    std::lock_guard lock(mutex_);
+    if (!setup_->partners.find(partner_id)) return action_error{400, "no such partner"};
+    for (const auto& r : store_.case_referrals(c.id))
+        if (r.partner == partner_id &&
+            (r.status == "new" || r.status == "accepted" || r.status == "in_progress"))
+            return action_error{409, "this partner already has the case"};
+    std::string why = "referred by the hotline (" + actor + ")";
+    if (!trim(note).empty()) why += ": " + std::string(trim(note));
+    return hand_over(c, partner_id, "", why, actor);
+}
+
+std::variant<store::referral_record, action_error> referral_service::revoke(
+    long long referral_id, const std::string& reason, const std::string& actor) {
+    std::lock_guard lock(mutex_);
+    if (trim(reason).empty()) return action_error{400, "revoking needs a reason"};
+    auto r = store_.find_referral(referral_id);
+    if (!r) return action_error{404, "no such referral"};
+    const long long now = to_unix_seconds(clock_.now());
+    auto moved = store_.transition_referral(r->id, {"new", "accepted", "in_progress", "escalated"},
+                                            "revoked", {r->id, actor, "revoked", reason, now}, {},
+                                            reason, "");
+    if (!moved) return action_error{409, "the referral is " + r->status};
+    return *moved;
 }
 
 void referral_service::record_view(long long referral_id, const std::string& actor) {

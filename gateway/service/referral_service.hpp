@@ -43,7 +43,7 @@ struct action_error {
 };
 
 class referral_service {
-public:
+  public:
     referral_service(store::store& store, const clock_source& clock,
                      std::shared_ptr<const routing_setup> setup, referral_settings settings);
 
@@ -51,7 +51,8 @@ public:
     std::shared_ptr<const routing_setup> setup() const;
 
     // Routes a case that has no referral yet; returns the referral created.
-    store::referral_record route_case(const store::case_record& c, const std::string& actor = "system");
+    store::referral_record route_case(const store::case_record& c,
+                                      const std::string& actor = "system");
 
     // A partner acts on one of its referrals. `actor` is recorded in the audit trail.
     std::variant<store::referral_record, action_error> act(const std::string& partner_id,
@@ -63,8 +64,18 @@ public:
     // An SMS from a phone: if it is a referral command (ACCEPT R-..., ...),
     // `handled` is set; the reply is returned (nullopt: say nothing, e.g. the
     // number is not a partner's focal point).
-    std::optional<std::string> handle_sms_command(const std::string& phone,
-                                                  const std::string& text, bool& handled);
+    std::optional<std::string> handle_sms_command(const std::string& phone, const std::string& text,
+                                                  bool& handled);
+
+    // The hotline hands a case to a chosen partner (rules aside).
+    std::variant<store::referral_record, action_error> refer_to(const store::case_record& c,
+                                                                const std::string& partner_id,
+                                                                const std::string& note,
+                                                                const std::string& actor);
+    // The hotline withdraws an open referral (e.g. she changed her mind).
+    std::variant<store::referral_record, action_error> revoke(long long referral_id,
+                                                              const std::string& reason,
+                                                              const std::string& actor);
 
     // Audits that someone looked at a referral.
     void record_view(long long referral_id, const std::string& actor);
@@ -74,10 +85,14 @@ public:
 
     std::size_t ignored_commands() const { return ignored_commands_; }
 
-private:
+  private:
     store::referral_record route(const store::case_record& c, const std::set<std::string>& excluded,
                                  const std::string& actor);
     std::set<std::string> tried_partners(long long case_id);
+    // Creates the referral (partner "" = the operators) and its notifications.
+    store::referral_record hand_over(const store::case_record& c, const std::string& partner,
+                                     const std::string& rule, const std::string& explanation,
+                                     const std::string& actor);
 
     store::store& store_;
     const clock_source& clock_;

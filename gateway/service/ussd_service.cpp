@@ -292,6 +292,7 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     store::new_case c =
         case_from_session(action, s.state, "ussd", s.key + ":" + action.screen_id, s.phone,
                           engine_->layout().source().default_language);
+    c.session_id = s.key;
     try {
         store::case_record rec = store_.create_case(c, to_unix_seconds(clock_.now()));
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",

@@ -59,7 +59,11 @@ PORT=$(free_port)
 sed -e "s|^  port: 8080|  port: $PORT|" -e "s|sqlite_path: ../data/gateway.db|sqlite_path: $WORK/gateway.db|" \
     -e "s|  level: info|  level: warn|" \
     -e "s|directory: ../menus|directory: $PWD/menus|" -e "s|partners_file: partners.yaml|partners_file: $PWD/config/partners.yaml|" \
-    -e "s|rules_directory: ../referral-rules|rules_directory: $PWD/referral-rules|" config/gateway.yaml > "$WORK/gateway.yaml"
+    -e "s|rules_directory: ../referral-rules|rules_directory: $PWD/referral-rules|" \
+    -e "s|data_key_file: ../data/gateway.key|data_key_file: $WORK/gateway.key|" \
+    -e "s|directory: ../gateway/console|directory: $PWD/gateway/console|" \
+    -e "s|reply_templates: reply-templates.yaml|reply_templates: $PWD/config/reply-templates.yaml|" \
+    config/gateway.yaml > "$WORK/gateway.yaml"
 $BUILD/gateway/hotline-gateway serve --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 & GW=$!; PIDS+=($GW)
 wait_port "$PORT"
 GATEWAY=$($LOAD --port "$PORT")

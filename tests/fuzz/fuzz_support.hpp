@@ -41,6 +41,9 @@ inline app::gateway& shared_gateway() {
                    "sms: {per_number_limit: 0, per_channel_limit: 0, channels: {kannel: {auth: none}}}\n"
                    "referrals: {partners_file: " + source("tests/data/referral/partners.yaml") +
                        ", rules_directory: " + source("tests/data/referral/rules") + "}\n"
+                   "privacy: {data_key: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff}\n"
+                   "console: {directory: " + source("gateway/console") +
+                       ", reply_templates: " + source("config/reply-templates.yaml") + "}\n"
                    "log: {level: off}\n");
         auto cfg = app::load_config(path.string());
         spdlog::set_level(spdlog::level::off);

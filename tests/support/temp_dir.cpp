@@ -5,6 +5,8 @@
 #include <fstream>
 #include <random>
 
+#include "support/test_sealer.hpp"
+
 namespace gw::test {
 
 temp_dir::temp_dir() {
@@ -34,13 +36,19 @@ std::string source_path(const std::string& relative) {
 
 std::string write_test_config(const temp_dir& dir, const std::string& extra,
                               const std::string& menus) {
-    std::string yaml = "server:\n  address: 127.0.0.1\n  port: 0\n"
-                       "store:\n  sqlite_path: " +
-                       dir.file("gateway.db") + "\nmenus:\n  directory: " +
-                       (menus.empty() ? source_path("menus") : menus) + "\n" + extra;
+    std::string yaml =
+        "server:\n  address: 127.0.0.1\n  port: 0\n"
+        "store:\n  sqlite_path: " +
+        dir.file("gateway.db") +
+        "\nmenus:\n  directory: " + (menus.empty() ? source_path("menus") : menus) + "\n" + extra;
     if (extra.find("referrals:") == std::string::npos)
         yaml += "referrals:\n  partners_file: " + source_path("config/partners.yaml") +
                 "\n  rules_directory: " + source_path("referral-rules") + "\n";
+    if (extra.find("privacy:") == std::string::npos)
+        yaml += std::string("privacy:\n  data_key: ") + test_data_key + "\n";
+    if (extra.find("console:") == std::string::npos)
+        yaml += "console:\n  directory: " + source_path("gateway/console") +
+                "\n  reply_templates: " + source_path("config/reply-templates.yaml") + "\n";
     return dir.write("gateway.yaml", yaml);
 }
 

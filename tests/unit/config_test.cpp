@@ -21,12 +21,21 @@ TEST(Config, ShippedDefaultLoadsCleanly) {
 
 TEST(Config, WrongTypesAndUnknownKeysAreReportedWithLines) {
     test::temp_dir dir;
-    auto path = dir.write("c.yaml", "server:\n  port: many\n  colour: blue\nussd:\n  idle_timeout_s: 60\n");
+    auto path = dir.write("c.yaml",
+                          "server:\n  port: many\n  colour: blue\nussd:\n  idle_timeout_s: 60\n"
+                          "privacy:\n  data_key_file: key\n");
     auto c = app::load_config(path);
     ASSERT_EQ(c.diagnostics.size(), 2u);
     EXPECT_EQ(menu::format(c.diagnostics[0]), path + ":2: error: server.port: wrong type");
     EXPECT_EQ(menu::format(c.diagnostics[1]), path + ":3: warning: unknown key server.colour");
     EXPECT_EQ(c.value.ussd.idle_timeout.count(), 60);
+}
+
+TEST(Config, WithoutADataKeyTheGatewayDoesNotStart) {
+    test::temp_dir dir;
+    auto c = app::load_config(dir.write("c.yaml", "log:\n  level: info\n"));
+    ASSERT_TRUE(menu::has_errors(c.diagnostics));
+    EXPECT_NE(menu::format(c.diagnostics.back()).find("no data key"), std::string::npos);
 }
 
 TEST(Config, BrokenYaml) {

@@ -1,0 +1,39 @@
+#include "app/json_http.hpp"
+
+#include "common/text.hpp"
+
+namespace gw::app {
+
+using nlohmann::json;
+
+http::response json_response(int status, const json& body) {
+    http::response r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return r;
+}
+
+http::response json_error(int status, const std::string& reason) {
+    return json_response(status, {{"error", reason}});
+}
+
+std::optional<json> json_object_body(const http::request& req, http::response& error) {
+    if (!is_valid_utf8(req.body)) {
+        error = json_error(400, "body is not UTF-8");
+        return std::nullopt;
+    }
+    json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+        error = json_error(400, "malformed JSON: expected an object");
+        return std::nullopt;
+    }
+    return body;
+}
+
+std::string json_string(const json& body, const char* key) {
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace gw::app

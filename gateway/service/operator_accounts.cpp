@@ -1,0 +1,152 @@
+#include "service/operator_accounts.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "common/text.hpp"
+
+namespace gw::service {
+namespace {
+
+bool valid_username(const std::string& u) {
+    return u.size() >= 2 && u.size() <= 32 && std::all_of(u.begin(), u.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-';
+           });
+}
+
+std::optional<action_error> check_password(const std::string& p) {
+    if (p.size() < min_password_length)
+        return action_error{400, "the password must have at least " +
+                                     std::to_string(min_password_length) + " characters"};
+    if (p.size() > 1024) return action_error{400, "the password is too long"};
+    return std::nullopt;
+}
+
+std::optional<action_error> check_display_name(const std::string& n) {
+    if (trim(n).empty() || n.size() > 128 || !is_valid_utf8(n))
+        return action_error{400, "display_name must be 1-128 bytes of UTF-8 text"};
+    return std::nullopt;
+}
+
+}  // namespace
+
+operator_accounts::operator_accounts(store::store& store, const clock_source& clock,
+                                     account_settings settings)
+    : store_(store),
+      clock_(clock),
+      settings_(settings),
+      throttle_(settings.failures_before_backoff, settings.max_backoff_s) {}
+
+std::variant<login_ok, login_refused> operator_accounts::login(const std::string& username,
+                                                               const std::string& password,
+                                                               const std::string& address) {
+    const long long now = to_unix_seconds(clock_.now());
+    const std::string account_key = "account:" + username, address_key = "address:" + address;
+    if (long long wait =
+            std::max(throttle_.wait(account_key, now), throttle_.wait(address_key, now));
+        wait > 0)
+        return login_refused{429, "too many failed log-ins: wait before trying again", wait};
+
+    std::optional<store::operator_account> account;
+    if (valid_username(username) && password.size() <= 1024)
+        account = store_.find_operator(username);
+    bool ok = false;
+    if (account && account->active) {
+        ok = verify_password(account->password_hash, password);
+    } else {
+        // Unknown names cost the same time as known ones.
+        if (dummy_hash_.empty()) dummy_hash_ = hash_password("not a real password");
+        verify_password(dummy_hash_, password);
+    }
+    if (!ok) {
+        throttle_.failed(account_key, now);
+        throttle_.failed(address_key, now);
+        if (account)
+            store_.record_audit(
+                {now, "operator:" + account->username, "login_failed", 0, "from " + address});
+        spdlog::warn("console: failed log-in from {}", address);
+        return login_refused{401, "wrong username or password", 0};
+    }
+    throttle_.succeeded(account_key);
+    throttle_.succeeded(address_key);
+    login_ok out;
+    out.token = new_session_token();
+    out.expires_at = now + settings_.session_ttl_s;
+    out.who = {account->username, account->display_name, account->role};
+    store_.create_operator_session(session_token_hash(out.token), account->id, now, out.expires_at,
+                                   {now, out.who.actor(), "logged_in", 0, "from " + address});
+    return out;
+}
+
+void operator_accounts::logout(const std::string& token, const operator_identity& who) {
+    store_.end_operator_session(session_token_hash(token));
+    store_.record_audit({to_unix_seconds(clock_.now()), who.actor(), "logged_out", 0, ""});
+}
+
+std::optional<operator_identity> operator_accounts::authenticate(const std::string& token) {
+    if (token.size() != 64) return std::nullopt;
+    auto a = store_.operator_for_session(session_token_hash(token), to_unix_seconds(clock_.now()));
+    if (!a) return std::nullopt;
+    return operator_identity{a->username, a->display_name, a->role};
+}
+
+std::variant<store::operator_account, action_error> operator_accounts::add(
+    const std::string& actor, const std::string& username, const std::string& display_name,
+    const std::string& role, const std::string& password) {
+    if (!valid_username(username))
+        return action_error{400, "username: 2-32 characters a-z, 0-9, '.', '_' or '-'"};
+    if (role != "operator" && role != "supervisor")
+        return action_error{400, "role must be operator or supervisor"};
+    if (auto e = check_display_name(display_name)) return *e;
+    if (auto e = check_password(password)) return *e;
+    if (store_.find_operator(username)) return action_error{409, "that username is taken"};
+    const long long now = to_unix_seconds(clock_.now());
+    store::operator_account a;
+    a.username = username;
+    a.display_name = display_name;
+    a.role = role;
+    a.password_hash = hash_password(password);
+    a.created_at = now;
+    a.id = store_.create_operator(a, {now, actor, "operator_added", 0, username + " as " + role});
+    return a;
+}
+
+std::variant<store::operator_account, action_error> operator_accounts::change(
+    const std::string& actor, const std::string& username, const operator_change& change) {
+    auto a = store_.find_operator(username);
+    if (!a) return action_error{404, "no such operator"};
+    std::vector<std::string> what;
+    if (change.display_name) {
+        if (auto e = check_display_name(*change.display_name)) return *e;
+        a->display_name = *change.display_name;
+        what.push_back("display name");
+    }
+    if (change.role) {
+        if (*change.role != "operator" && *change.role != "supervisor")
+            return action_error{400, "role must be operator or supervisor"};
+        a->role = *change.role;
+        what.push_back("role " + *change.role);
+    }
+    if (change.password) {
+        if (auto e = check_password(*change.password)) return *e;
+        a->password_hash = hash_password(*change.password);
+        what.push_back("password");
+    }
+    if (change.active) {
+        a->active = *change.active;
+        what.push_back(*change.active ? "enabled" : "disabled");
+    }
+    if (what.empty()) return action_error{400, "nothing to change"};
+    std::string detail = username + ":";
+    for (const auto& w : what) detail += " " + w;
+    store_.update_operator(*a,
+                           {to_unix_seconds(clock_.now()), actor, "operator_changed", 0, detail});
+    return *a;
+}
+
+std::vector<store::operator_account> operator_accounts::list() {
+    return store_.operators();
+}
+
+}  // namespace gw::service

@@ -1,0 +1,75 @@
+#include "service/operator_auth.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/crypto.hpp"
+
+namespace gw::service {
+namespace {
+void ensure_sodium() {
+    static const bool ready = sodium_init() >= 0;
+    if (!ready) throw std::runtime_error("libsodium could not be initialised");
+}
+}  // namespace
+
+std::string hash_password(std::string_view password) {
+    ensure_sodium();
+    char out[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str_alg(
+            out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        throw std::runtime_error("password hashing ran out of memory");
+    return out;
+}
+
+bool verify_password(const std::string& hash, std::string_view password) {
+    ensure_sodium();
+    return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string new_session_token() {
+    ensure_sodium();
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    char hex[sizeof raw * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    return hex;
+}
+
+std::string session_token_hash(std::string_view token) {
+    return sha256_hex(token);
+}
+
+login_throttle::login_throttle(int free_failures, long long max_wait_s)
+    : free_failures_(std::max(0, free_failures)), max_wait_s_(std::max(1LL, max_wait_s)) {}
+
+long long login_throttle::wait(const std::string& key, long long now) const {
+    std::lock_guard lock(mutex_);
+    auto it = keys_.find(key);
+    if (it == keys_.end() || it->second.blocked_until <= now) return 0;
+    return it->second.blocked_until - now;
+}
+
+void login_throttle::failed(const std::string& key, long long now) {
+    std::lock_guard lock(mutex_);
+    // Forget failures from long ago, and keep the table small.
+    if (keys_.size() > 10000)
+        for (auto it = keys_.begin(); it != keys_.end();)
+            it = now - it->second.last > max_wait_s_ * 2 ? keys_.erase(it) : std::next(it);
+    state& s = keys_[key];
+    if (s.last && now - s.last > max_wait_s_ * 2) s = {};
+    s.last = now;
+    if (++s.failures <= free_failures_) return;
+    const int doublings = std::min(s.failures - free_failures_ - 1, 30);
+    s.blocked_until = now + std::min(max_wait_s_, 1LL << doublings);
+}
+
+void login_throttle::succeeded(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    keys_.erase(key);
+}
+
+}  // namespace gw::service

@@ -1,0 +1,288 @@
+// The hotline console's logic without a server: accounts and log-in
+// back-off, the queue, what operators and supervisors may do, the audit
+// trail, statistics and retention.
+#include "service/hotline_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include "menu/loader.hpp"
+#include "service/operator_accounts.hpp"
+#include "service/session_codec.hpp"
+#include "support/fake_clock.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_sealer.hpp"
+
+using namespace gw;
+
+namespace {
+
+class Hotline : public ::testing::Test {
+  protected:
+    Hotline() {
+        auto partners =
+            referral::load_partners(test::source_path("tests/data/referral/partners.yaml"));
+        auto rules = referral::load_rules(test::source_path("tests/data/referral/rules"));
+        referrals = std::make_unique<service::referral_service>(
+            *db, clock,
+            std::make_shared<service::routing_setup>(
+                service::routing_setup{partners.value, rules.value}),
+            service::referral_settings{"kannel"});
+        accounts = std::make_unique<service::operator_accounts>(
+            *db, clock, service::account_settings{3600, 3, 60});
+        service::reply_template t{
+            "received",
+            {{"ru", "Получено"}, {"ky", "Алынды"}},
+            {{"ru", "Ваше обращение {ref} получено."}, {"ky", "{ref} алынды."}}};
+        auto menu =
+            std::make_shared<const menu::menu>(menu::load_menu(test::source_path("menus")).value);
+        hotline = std::make_unique<service::hotline_service>(
+            *db, clock, *referrals, menu, service::hotline_settings{"kannel", {t}});
+        aida = add("aida", "operator");
+        bermet = add("bermet", "operator");
+        gulnara = add("gulnara", "supervisor");
+    }
+
+    service::operator_identity add(const std::string& name, const std::string& role) {
+        auto a = accounts->add("cli", name, name, role, "correct horse battery");
+        EXPECT_TRUE(std::holds_alternative<store::operator_account>(a));
+        return {name, name, role};
+    }
+
+    store::case_record urgent_case() {
+        store::new_case c;
+        c.origin_key = "t:" + std::to_string(++n);
+        c.phone = "+99655512345" + std::to_string(n % 10);
+        c.channel = "ussd";
+        c.language = "ru";
+        c.topic = "urgent";
+        c.oblast = "osh";
+        c.urgent = true;
+        c.safe_to_call = true;
+        c.session_id = "africastalking:s" + std::to_string(n);
+        service::stored_state st;
+        st.engine.language = "ru";
+        st.engine.screen = "urgent_done";
+        st.engine.history = {
+            {"language", 0}, {"main", 0}, {"urgent_start", 0}, {"urgent_oblast", 0}};
+        st.engine.vars = {{"topic", "urgent"}, {"oblast", "osh"}, {"safe_to_call", "yes"}};
+        const long long now = to_unix_seconds(clock.now());
+        db->save_session(
+            {c.session_id, c.phone, "ussd", service::encode_state(st), "finished", now, now});
+        auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+        referrals->route_case(rec);
+        return rec;
+    }
+
+    template <class T>
+    static int status_of(const service::outcome<T>& o) {
+        auto* e = std::get_if<service::action_error>(&o);
+        return e ? e->status : 200;
+    }
+
+    test::temp_dir dir;
+    test::fake_clock clock;
+    std::unique_ptr<store::store> db =
+        store::open_sqlite_store(dir.file("g.db"), test::test_sealer());
+    std::unique_ptr<service::referral_service> referrals;
+    std::unique_ptr<service::operator_accounts> accounts;
+    std::unique_ptr<service::hotline_service> hotline;
+    service::operator_identity aida, bermet, gulnara;
+    int n = 0;
+};
+
+}  // namespace
+
+TEST_F(Hotline, PasswordsAreArgon2idAndSessionsExpire) {
+    auto a = db->find_operator("aida");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->password_hash.rfind("$argon2id$", 0), 0u) << a->password_hash;
+    EXPECT_EQ(a->password_hash.find("correct horse"), std::string::npos);
+
+    auto ok = accounts->login("aida", "correct horse battery", "10.0.0.5");
+    ASSERT_TRUE(std::holds_alternative<service::login_ok>(ok));
+    const auto token = std::get<service::login_ok>(ok).token;
+    EXPECT_EQ(accounts->authenticate(token)->username, "aida");
+    EXPECT_FALSE(accounts->authenticate(std::string(64, 'a')));
+    clock.t += std::chrono::seconds(3601);
+    EXPECT_FALSE(accounts->authenticate(token)) << "a session lasts session_ttl_s";
+}
+
+TEST_F(Hotline, WrongPasswordsGet401ThenABackOffPerAccountAndAddress) {
+    auto refused = [&](const std::string& user, const std::string& pw, const std::string& ip) {
+        auto r = accounts->login(user, pw, ip);
+        auto* no = std::get_if<service::login_refused>(&r);
+        return no ? *no : service::login_refused{200, "", 0};
+    };
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(refused("aida", "wrong password!", "10.0.0.9").status, 401);
+    auto r = refused("aida", "wrong password!", "10.0.0.9");
+    EXPECT_EQ(r.status, 401);  // the 4th failure starts the wait
+    auto blocked = refused("aida", "correct horse battery", "10.0.0.7");
+    EXPECT_EQ(blocked.status, 429) << "the account waits, whatever the address";
+    EXPECT_GE(blocked.retry_after, 1);
+    EXPECT_EQ(refused("bermet", "correct horse battery", "10.0.0.9").status, 429)
+        << "the address waits, whatever the account";
+    EXPECT_EQ(refused("bermet", "correct horse battery", "10.0.0.8").status, 200);
+    clock.t += std::chrono::seconds(2);
+    EXPECT_EQ(refused("aida", "correct horse battery", "10.0.0.7").status, 200);
+    EXPECT_EQ(refused("nobody", "correct horse battery", "10.0.0.1").status, 401);
+    // Failed log-ins of real accounts are audited.
+    bool seen = false;
+    for (const auto& e : db->audit_trail(0, 100)) seen = seen || e.action == "login_failed";
+    EXPECT_TRUE(seen);
+}
+
+TEST_F(Hotline, DisabledAccountsAreSignedOutAndWeakPasswordsRefused) {
+    auto ok =
+        std::get<service::login_ok>(accounts->login("bermet", "correct horse battery", "1.1.1.1"));
+    service::operator_change off;
+    off.active = false;
+    accounts->change(gulnara.actor(), "bermet", off);
+    EXPECT_FALSE(accounts->authenticate(ok.token));
+    EXPECT_EQ(std::get<service::login_refused>(
+                  accounts->login("bermet", "correct horse battery", "1.1.1.2"))
+                  .status,
+              401);
+    auto weak = accounts->add("cli", "new1", "New", "operator", "short");
+    EXPECT_EQ(std::get<service::action_error>(weak).status, 400);
+    auto taken = accounts->add("cli", "aida", "Aida", "operator", "long enough password");
+    EXPECT_EQ(std::get<service::action_error>(taken).status, 409);
+    auto bad_role = accounts->add("cli", "x1", "X", "root", "long enough password");
+    EXPECT_EQ(std::get<service::action_error>(bad_role).status, 400);
+}
+
+TEST_F(Hotline, UrgentCaseIsFirstInTheQueueWithItsReasons) {
+    store::new_case plain;
+    plain.origin_key = "plain";
+    plain.phone = "+996555000111";
+    plain.channel = "sms";
+    plain.language = "ky";
+    plain.topic = "migration";  // no rule: escalated to operators
+    plain.oblast = "talas";
+    referrals->route_case(db->create_case(plain, to_unix_seconds(clock.now()) - 100));
+    auto c = urgent_case();
+    auto q = hotline->queue(aida, "all");
+    ASSERT_EQ(q.items.size(), 2u);
+    EXPECT_EQ(q.items[0].c.reference, c.reference);
+    EXPECT_EQ(q.items[0].reasons, (std::vector<std::string>{"urgent", "callback"}));
+    EXPECT_EQ(q.items[0].c.phone.find("99655512345"), std::string::npos) << "masked in the list";
+    EXPECT_EQ(q.items[1].reasons, (std::vector<std::string>{"escalated"}));
+    EXPECT_TRUE(hotline->queue(aida, "mine").items.empty());
+}
+
+TEST_F(Hotline, ClaimNoteReplyCloseAreEnforcedAndAudited) {
+    auto c = urgent_case();
+    EXPECT_EQ(status_of(hotline->add_note(aida, c.reference, "x")), 409) << "claim first";
+    EXPECT_EQ(status_of(hotline->claim(aida, c.reference, false)), 200);
+    EXPECT_EQ(status_of(hotline->claim(bermet, c.reference, false)), 409);
+    EXPECT_EQ(status_of(hotline->claim(bermet, c.reference, true)), 409)
+        << "only supervisors take over";
+    EXPECT_EQ(status_of(hotline->add_note(bermet, c.reference, "x")), 409);
+
+    auto view = std::get<service::case_view>(hotline->open_case(aida, c.reference));
+    EXPECT_TRUE(view.phone_visible);
+    EXPECT_EQ(view.c.phone, c.phone);
+    ASSERT_EQ(view.transcript.size(), 5u);
+    EXPECT_EQ(view.transcript[2].screen, "urgent_start");
+    EXPECT_EQ(view.choices.at("safe_to_call"), "yes");
+    ASSERT_FALSE(view.referrals.empty());
+    EXPECT_FALSE(view.referrals[0].r.explanation.empty());
+    ASSERT_EQ(view.templates.size(), 1u);
+    EXPECT_EQ(view.templates[0].text, "Ваше обращение " + c.reference + " получено.");
+    auto other_view = std::get<service::case_view>(hotline->open_case(bermet, c.reference));
+    EXPECT_FALSE(other_view.phone_visible);
+    EXPECT_EQ(other_view.c.phone.find("99655512345"), std::string::npos);
+
+    EXPECT_EQ(
+        status_of(hotline->add_note(aida, c.reference, "<script>alert(1)</script> позвонила")),
+        200);
+    EXPECT_EQ(status_of(hotline->add_note(aida, c.reference, "   ")), 400);
+    EXPECT_EQ(status_of(hotline->reply(aida, c.reference, "nope")), 400);
+    auto sent = hotline->reply(aida, c.reference, "received");
+    ASSERT_EQ(status_of(sent), 200);
+    auto out = db->outbound_to(c.phone);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].body, "Ваше обращение " + c.reference + " получено.");
+    EXPECT_EQ(out[0].purpose, "operator_reply");
+    EXPECT_EQ(out[0].body.find("urgent"), std::string::npos);
+
+    db->set_no_sms(c.phone, true);
+    EXPECT_EQ(status_of(hotline->reply(aida, c.reference, "received")), 409) << "STOP is honoured";
+
+    EXPECT_EQ(status_of(hotline->close(aida, c.reference, "")), 400) << "an outcome is needed";
+    auto closed = hotline->close(aida, c.reference, "Консультация дана");
+    ASSERT_EQ(status_of(closed), 200);
+    EXPECT_EQ(std::get<store::case_record>(closed).status, "closed");
+    EXPECT_TRUE(hotline->queue(aida, "all").items.empty());
+    EXPECT_EQ(status_of(hotline->add_note(aida, c.reference, "late")), 409);
+
+    EXPECT_EQ(status_of(hotline->audit(aida, c.reference, 100)), 403);
+    auto trail =
+        std::get<std::vector<store::audit_record>>(hotline->audit(gulnara, c.reference, 100));
+    std::vector<std::string> steps;
+    for (auto it = trail.rbegin(); it != trail.rend(); ++it)
+        if (it->actor == "operator:aida") steps.push_back(it->action);
+    EXPECT_EQ(steps, (std::vector<std::string>{"claimed", "viewed", "noted", "replied", "closed"}));
+    bool partner_event = false;
+    for (const auto& e : trail) partner_event = partner_event || e.action == "created";
+    EXPECT_TRUE(partner_event) << "referral events are part of the case's audit trail";
+    for (const auto& e : trail) EXPECT_EQ(e.case_reference, c.reference);
+}
+
+TEST_F(Hotline, ReferRevokeAndPausedPartners) {
+    auto c = urgent_case();
+    hotline->claim(aida, c.reference, false);
+    EXPECT_EQ(status_of(hotline->refer(aida, c.reference, "nobody", "")), 400);
+    ASSERT_EQ(status_of(hotline->refer(aida, c.reference, "legal_osh", "she wants a lawyer")), 200);
+    EXPECT_EQ(status_of(hotline->refer(aida, c.reference, "legal_osh", "")), 409);
+    auto refs = db->case_referrals(c.id);
+    ASSERT_EQ(refs.back().partner, "legal_osh");
+    EXPECT_NE(refs.back().explanation.find("operator:aida"), std::string::npos);
+    EXPECT_EQ(status_of(hotline->revoke(aida, refs.back().id, "")), 400);
+    ASSERT_EQ(status_of(hotline->revoke(aida, refs.back().id, "she changed her mind")), 200);
+    EXPECT_EQ(db->find_referral(refs.back().id)->status, "revoked");
+
+    EXPECT_EQ(status_of(hotline->set_paused(aida, "crisis", true)), 403);
+    ASSERT_EQ(status_of(hotline->set_paused(gulnara, "crisis", true)), 200);
+    auto next = urgent_case();  // the urgent rule's partner is paused
+    EXPECT_NE(db->case_referrals(next.id).back().partner, "crisis");
+}
+
+TEST_F(Hotline, StatisticsSuppressSmallCounts) {
+    for (int i = 0; i < 6; ++i) urgent_case();
+    EXPECT_EQ(status_of(hotline->statistics_csv(aida)), 403);
+    auto csv = std::get<std::string>(hotline->statistics_csv(gulnara));
+    EXPECT_EQ(
+        csv.rfind("metric,month,oblast,topic,language,channel,partner,status,count,average_hours\n",
+                  0),
+        0u);
+    EXPECT_NE(csv.find("cases,2027-03,osh,urgent,ru,ussd,,,6,"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("sessions,"), std::string::npos) << csv;
+    EXPECT_EQ(csv.find("+996"), std::string::npos);
+    EXPECT_EQ(service::csv_field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+    EXPECT_EQ(service::csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+}
+
+TEST_F(Hotline, RetentionForgetsPersonalDataButKeepsCounts) {
+    auto c = urgent_case();
+    hotline->claim(aida, c.reference, false);
+    hotline->add_note(aida, c.reference, "private words");
+    hotline->close(aida, c.reference, "done");
+    auto r = hotline->apply_retention(30);
+    EXPECT_EQ(r.cases, 0u) << "closed today: kept";
+    EXPECT_EQ(r.sessions, 0u);
+    clock.t += std::chrono::hours(24 * 31);
+    r = hotline->apply_retention(30);
+    EXPECT_EQ(r.cases, 1u);
+    EXPECT_GE(r.sessions, 1u);
+    auto back = db->find_case(c.reference);
+    EXPECT_EQ(back->phone, "");
+    EXPECT_EQ(back->outcome, "");
+    EXPECT_TRUE(db->case_notes(c.id).empty());
+    EXPECT_FALSE(db->case_session(c.id)->state.size() > 0);
+    EXPECT_EQ(db->count_cases(), 1u) << "the case row (and its counts) stays";
+    auto csv = std::get<std::string>(hotline->statistics_csv(gulnara));
+    EXPECT_NE(csv.find("cases,2027-03,osh,urgent,ru,ussd,,,<5,"), std::string::npos) << csv;
+    // The audit trail itself is never rewritten.
+    EXPECT_FALSE(db->audit_trail(c.id, 100).empty());
+}
