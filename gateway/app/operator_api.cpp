@@ -90,6 +90,15 @@ json to_json(const service::case_view& v) {
     return out;
 }
 
+// After an action the console shows the case again: the whole file,
+// without another "viewed" line in the audit trail (the action has its own).
+json case_file(service::hotline_service& hotline, const service::operator_identity& me,
+               const store::case_record& c) {
+    auto view = hotline.open_case(me, c.reference, false);
+    if (auto* v = std::get_if<service::case_view>(&view)) return to_json(*v);
+    return to_json(c);
+}
+
 template <class T, class F>
 http::response answer(const service::outcome<T>& result, F&& to_body) {
     if (auto* e = std::get_if<action_error>(&result)) return json_error(e->status, e->reason);
@@ -177,11 +186,18 @@ http::response handle_operator_api(const http::request& req, service::operator_a
             return json_error(400, "filter must be all, mine or unclaimed");
         auto view = hotline.queue(me, filter);
         json items = json::array(), messages = json::array();
-        for (const auto& i : view.items) {
-            json item = to_json(i.c);
-            item["reasons"] = i.reasons;
-            items.push_back(std::move(item));
-        }
+        for (const auto& i : view.items)
+            // What a list needs; the case file (audited) has the rest.
+            items.push_back({{"reference", i.c.reference},
+                             {"reasons", i.reasons},
+                             {"urgent", i.c.urgent},
+                             {"topic", i.c.topic},
+                             {"oblast", i.c.oblast},
+                             {"language", i.c.language},
+                             {"channel", i.c.channel},
+                             {"status", i.c.status},
+                             {"assigned_to", i.c.assigned_to},
+                             {"created_at", i.c.created_at}});
         for (const auto& m : view.failed_messages) {
             json j = to_json(m);
             j["updated_at"] = m.created_at;
@@ -201,7 +217,7 @@ http::response handle_operator_api(const http::request& req, service::operator_a
         if (n != 3) return json_error(404, "not found");
         if (!post) return json_error(405, "method not allowed");
         const std::string& verb = parts[2];
-        auto case_body = [](const store::case_record& c) { return to_json(c); };
+        auto case_body = [&](const store::case_record& c) { return case_file(hotline, me, c); };
         if (verb == "claim") {
             bool force = body->contains("force") && (*body)["force"].is_boolean() &&
                          (*body)["force"].get<bool>();
@@ -228,7 +244,7 @@ http::response handle_operator_api(const http::request& req, service::operator_a
         if (!post) return json_error(405, "method not allowed");
         if (!is_number(parts[1])) return json_error(404, "no such referral");
         return answer(hotline.revoke(me, std::stoll(parts[1]), json_string(*body, "reason")),
-                      [](const store::case_record& c) { return to_json(c); });
+                      [&](const store::case_record& c) { return case_file(hotline, me, c); });
     }
     if (first == "messages" && n == 3 && parts[2] == "retry") {
         if (!post) return json_error(405, "method not allowed");

@@ -74,6 +74,8 @@ step engine::go_to(session_state& s, const std::string& screen_id, bool remember
     if (remember && !s.screen.empty()) s.history.emplace_back(s.screen, s.page);
     s.screen = screen_id;
     s.page = 0;
+    // For the operators' transcript; bounded so a looping caller cannot grow the state.
+    if (s.trail.size() < max_trail) s.trail.push_back(screen_id);
     if (target->kind == screen_kind::action)
         return {{}, action_request{target->action, target->id, s.vars}};
     reply r = render(s);

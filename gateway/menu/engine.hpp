@@ -19,9 +19,13 @@ struct session_state {
     std::string screen;
     int page = 0;
     std::vector<std::pair<std::string, int>> history;  // (screen, page) for "back"
+    std::vector<std::string> trail;  // every screen shown, in order (not undone by "back")
     std::map<std::string, std::string> vars;
     bool finished = false;
 };
+
+// Screens kept in session_state::trail at most.
+inline constexpr std::size_t max_trail = 60;
 
 struct reply {
     std::string text;
@@ -42,7 +46,7 @@ struct step {
 };
 
 class engine {
-public:
+  public:
     explicit engine(std::shared_ptr<const laid_out_menu> layout);
 
     const laid_out_menu& layout() const { return *layout_; }
@@ -63,7 +67,7 @@ public:
     // A UI string in the session's language.
     const std::string& ui(const session_state& s, const std::string& key) const;
 
-private:
+  private:
     step go_to(session_state& s, const std::string& screen_id, bool remember) const;
     step choose(session_state& s, const screen& sc, int option) const;
     reply render_with_error(const session_state& s, const std::string& error) const;

@@ -1,6 +1,7 @@
 #include "service/hotline_service.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <sstream>
 
 #include "common/log.hpp"
@@ -94,14 +95,15 @@ std::vector<filled_template> hotline_service::templates_for(const store::case_re
 }
 
 outcome<case_view> hotline_service::open_case(const operator_identity& who,
-                                              const std::string& reference) {
+                                              const std::string& reference, bool audited) {
     auto c = store_.find_case(reference);
     if (!c) return action_error{404, "no such case"};
     const long long now = to_unix_seconds(clock_.now());
     case_view v;
     v.phone_visible = who.supervisor() || c->assigned_to == who.username;
-    store_.record_audit(
-        {now, who.actor(), "viewed", c->id, v.phone_visible ? "with her number" : ""});
+    if (audited)
+        store_.record_audit(
+            {now, who.actor(), "viewed", c->id, v.phone_visible ? "with her number" : ""});
     v.sms_blocked = !c->phone.empty() && store_.no_sms(c->phone);
     if (!c->phone.empty())
         for (auto& m : store_.outbound_to(c->phone))
@@ -112,17 +114,23 @@ outcome<case_view> hotline_service::open_case(const operator_identity& who,
             auto st = decode_state(session->state);
             auto add = [&](const std::string& id) {
                 auto it = menu_->screens.find(id);
-                if (it == menu_->screens.end()) return;
-                v.transcript.push_back({id, localized_text(it->second.text, c->language)});
+                if (it == menu_->screens.end() || it->second.kind == menu::screen_kind::action)
+                    return;
+                std::string text = localized_text(it->second.text, c->language);
+                for (auto p = text.find("{ref}"); p != std::string::npos; p = text.find("{ref}"))
+                    text.replace(p, 5, c->reference);
+                v.transcript.push_back({id, std::move(text)});
             };
-            for (const auto& [screen, page] : st.engine.history) add(screen);
-            add(st.engine.screen);
+            for (const auto& screen : st.engine.trail) add(screen);
             v.choices = st.engine.vars;
         } catch (const std::exception& e) {
             spdlog::warn("console: transcript of case {} unreadable: {}", c->reference, e.what());
         }
     }
+    // Rule explanations name the rules file: operators need its name, not the server's folders.
+    static const std::regex folders("\\((/[^()]*/)([^/()]+:[0-9]+)\\)");
     for (auto& r : store_.case_referrals(c->id)) {
+        r.explanation = std::regex_replace(r.explanation, folders, "($2)");
         referral_view rv{r, store_.referral_events(r.id)};
         v.referrals.push_back(std::move(rv));
     }
@@ -222,6 +230,9 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     if (!store_.update_case(rec.id, u,
                             {now, who.actor(), "replied", rec.id, "template " + template_id}, {m}))
         return action_error{409, "the case changed hands just now"};
+    // The id the outbox gave it, for the console's message list.
+    for (const auto& sent : store_.outbound_to(rec.phone))
+        if (sent.purpose == "operator_reply" && sent.id > m.id) m.id = sent.id;
     m.recipient.clear();
     m.status = "queued";
     return m;

@@ -86,7 +86,10 @@ class hotline_service {
 
     // filter: all, mine, unclaimed.
     queue_view queue(const operator_identity& who, const std::string& filter);
-    outcome<case_view> open_case(const operator_identity& who, const std::string& reference);
+    // `audited`: false only to show the case again right after an action
+    // (the action is audited already).
+    outcome<case_view> open_case(const operator_identity& who, const std::string& reference,
+                                 bool audited = true);
 
     outcome<store::case_record> claim(const operator_identity& who, const std::string& reference,
                                       bool force);

@@ -9,10 +9,9 @@ std::string encode_state(const stored_state& st) {
     const menu::session_state& s = st.engine;
     nlohmann::json history = nlohmann::json::array();
     for (const auto& [screen, page] : s.history) history.push_back({screen, page});
-    nlohmann::json j = {{"language", s.language}, {"screen", s.screen},
-                        {"page", s.page},         {"history", history},
-                        {"vars", s.vars},         {"finished", s.finished},
-                        {"fields", st.fields}};
+    nlohmann::json j = {{"language", s.language}, {"screen", s.screen}, {"page", s.page},
+                        {"history", history},     {"vars", s.vars},     {"finished", s.finished},
+                        {"trail", s.trail},       {"fields", st.fields}};
     // Inputs come from aggregators and may hold invalid UTF-8: replace it
     // rather than refuse to save the session.
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -30,6 +29,7 @@ stored_state decode_state(const std::string& text) {
             s.history.emplace_back(h.at(0).get<std::string>(), h.at(1).get<int>());
         s.vars = j.at("vars").get<std::map<std::string, std::string>>();
         s.finished = j.at("finished").get<bool>();
+        s.trail = j.value("trail", std::vector<std::string>{});
         st.fields = j.value("fields", std::map<std::string, std::string>{});
         return st;
     } catch (const nlohmann::json::exception& e) {

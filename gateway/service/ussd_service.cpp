@@ -11,12 +11,13 @@ struct ussd_service::live_session {
     std::string key;
     std::string phone;  // E.164
     menu::session_state state;
-    std::string last_text;     // cumulative text of the last hop
-    ussd_reply last_reply;     // answered again when a hop is retried
-    std::string resume_from;   // session offered for resuming, while the offer is open
+    std::string last_text;    // cumulative text of the last hop
+    ussd_reply last_reply;    // answered again when a hop is retried
+    std::string resume_from;  // session offered for resuming, while the offer is open
     std::string known_language;
     long long started_at = 0;
     long long updated_at = 0;
+    bool write_now = false;  // a case points at this session: its transcript is needed now
 };
 
 namespace {
@@ -131,8 +132,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
                 s->resume_from = st.fields["resume_from"];
                 s->known_language = st.fields["known_language"];
             } catch (const std::exception& e) {
-                spdlog::warn("ussd: unreadable stored session state, starting over: {}",
-                             e.what());
+                spdlog::warn("ussd: unreadable stored session state, starting over: {}", e.what());
                 store_.set_session_status(key, "abandoned");
                 return {engine_->ui(s->state, "session_expired"), true};
             }
@@ -208,8 +208,8 @@ ussd_reply ussd_service::start(live_session& s, const std::string& first_input) 
             try {
                 menu::session_state st = decode_state(old->state).engine;
                 const menu::screen* sc = m.find(st.screen);
-                bool progressed = sc && sc->kind != menu::screen_kind::action &&
-                                  !st.finished && st.screen != m.start && st.screen != m.home;
+                bool progressed = sc && sc->kind != menu::screen_kind::action && !st.finished &&
+                                  st.screen != m.start && st.screen != m.home;
                 if (progressed) {
                     s.resume_from = old->id;
                     s.state.language = st.language;
@@ -289,10 +289,10 @@ ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
 }
 
 ussd_reply ussd_service::perform(live_session& s, const menu::action_request& action) {
-    store::new_case c =
-        case_from_session(action, s.state, "ussd", s.key + ":" + action.screen_id, s.phone,
-                          engine_->layout().source().default_language);
+    store::new_case c = case_from_session(action, s.state, "ussd", s.key + ":" + action.screen_id,
+                                          s.phone, engine_->layout().source().default_language);
     c.session_id = s.key;
+    s.write_now = true;
     try {
         store::case_record rec = store_.create_case(c, to_unix_seconds(clock_.now()));
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",
@@ -315,18 +315,23 @@ void ussd_service::persist(live_session& s, bool finished) {
                      {"last_end", s.last_reply.end ? "1" : "0"},
                      {"resume_from", s.resume_from},
                      {"known_language", s.known_language}}};
-    store::session_record rec{s.key,          s.phone,        "ussd",
-                              encode_state(st), finished ? "finished" : "active",
-                              s.started_at,   s.updated_at};
+    store::session_record rec{
+        s.key,        s.phone,     "ussd", encode_state(st), finished ? "finished" : "active",
+        s.started_at, s.updated_at};
     try {
         if (settings_.session_flush.count() == 0) {
             store_.save_session(rec);
             return;
         }
         unsaved_[rec.id] = std::move(rec);
-        const long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     clock_.now().time_since_epoch())
-                                     .count();
+        if (s.write_now) {
+            s.write_now = false;
+            flush_locked();
+            return;
+        }
+        const long long now_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+                .count();
         if (now_ms - last_flush_ms_ >= settings_.session_flush.count() || unsaved_.size() >= 1024) {
             last_flush_ms_ = now_ms;
             flush_locked();

@@ -62,8 +62,8 @@ class Hotline : public ::testing::Test {
         service::stored_state st;
         st.engine.language = "ru";
         st.engine.screen = "urgent_done";
-        st.engine.history = {
-            {"language", 0}, {"main", 0}, {"urgent_start", 0}, {"urgent_oblast", 0}};
+        st.engine.trail = {"language",      "main",          "urgent_start",
+                           "urgent_oblast", "urgent_create", "urgent_done"};
         st.engine.vars = {{"topic", "urgent"}, {"oblast", "osh"}, {"safe_to_call", "yes"}};
         const long long now = to_unix_seconds(clock.now());
         db->save_session(
@@ -184,6 +184,9 @@ TEST_F(Hotline, ClaimNoteReplyCloseAreEnforcedAndAudited) {
     EXPECT_EQ(view.c.phone, c.phone);
     ASSERT_EQ(view.transcript.size(), 5u);
     EXPECT_EQ(view.transcript[2].screen, "urgent_start");
+    EXPECT_NE(view.transcript[4].text.find(c.reference), std::string::npos) << "{ref} filled in";
+    EXPECT_EQ(view.referrals[0].r.explanation.find(test::source_path("")), std::string::npos)
+        << "no server paths for operators: " << view.referrals[0].r.explanation;
     EXPECT_EQ(view.choices.at("safe_to_call"), "yes");
     ASSERT_FALSE(view.referrals.empty());
     EXPECT_FALSE(view.referrals[0].r.explanation.empty());
