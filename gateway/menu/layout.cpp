@@ -91,8 +91,9 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
         std::vector<std::string> lines;
         if (!last) lines.push_back(profile_.more_key + " " + m.ui_text("more", lang));
         // An end screen follows an action: nothing to go back or home to,
-        // only its own earlier pages.
-        if (page_no > 0 || (!root && !ends))
+        // only its own earlier pages, and not from its last page, which
+        // ends the session.
+        if ((page_no > 0 && !(ends && last)) || (!root && !ends))
             lines.push_back(profile_.back_key + " " + m.ui_text("back", lang));
         if (!root && !ends) lines.push_back(profile_.home_key + " " + m.ui_text("home", lang));
         return lines;
@@ -127,7 +128,8 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
         for (auto i : opts)
             p.inputs[std::to_string(i + 1)] = {page_input::choose, static_cast<int>(i)};
         if (!last) p.inputs[profile_.more_key] = {page_input::more};
-        if (page_no > 0 || (!root && !ends)) p.inputs[profile_.back_key] = {page_input::back};
+        if ((page_no > 0 && !(ends && last)) || (!root && !ends))
+            p.inputs[profile_.back_key] = {page_input::back};
         if (!root && !ends) p.inputs[profile_.home_key] = {page_input::home};
         out.pages.push_back(std::move(p));
     };

@@ -111,3 +111,17 @@ TEST(Layout, EndScreensHaveNoNavigationOnTheirLastPage) {
     EXPECT_TRUE(done->pages.back().inputs.empty());
     EXPECT_NE(done->pages.back().body.find("{ref}"), std::string::npos);
 }
+
+TEST(Layout, LastPageOfAnEndScreenOffersNoWayBack) {
+    // The last page of an end screen is sent as END: the session is over,
+    // so "0 back" there would be a promise the network cannot keep.
+    auto layout = test::load_layout(test::source_path("menus"));
+    for (const char* lang : {"ky", "ru"}) {
+        const auto* done = layout->find("urgent_done", lang);
+        ASSERT_NE(done, nullptr);
+        ASSERT_GE(done->pages.size(), 2u) << "a long end screen, split over pages";
+        EXPECT_EQ(done->pages.back().inputs.count("0"), 0u) << lang;
+        EXPECT_EQ(done->pages.back().body.find("\n0 "), std::string::npos) << done->pages.back().body;
+        EXPECT_EQ(done->pages.front().inputs.count("98"), 1u);
+    }
+}
