@@ -36,15 +36,16 @@ operator_accounts::operator_accounts(store::store& store, const clock_source& cl
     : store_(store),
       clock_(clock),
       settings_(settings),
-      throttle_(settings.failures_before_backoff, settings.max_backoff_s) {}
+      account_throttle_(settings.failures_before_backoff, settings.max_backoff_s),
+      address_throttle_(settings.failures_before_backoff * 3, settings.max_backoff_s) {}
 
 std::variant<login_ok, login_refused> operator_accounts::login(const std::string& username,
                                                                const std::string& password,
                                                                const std::string& address) {
     const long long now = to_unix_seconds(clock_.now());
     const std::string account_key = "account:" + username, address_key = "address:" + address;
-    if (long long wait =
-            std::max(throttle_.wait(account_key, now), throttle_.wait(address_key, now));
+    if (long long wait = std::max(account_throttle_.wait(account_key, now),
+                                  address_throttle_.wait(address_key, now));
         wait > 0)
         return login_refused{429, "too many failed log-ins: wait before trying again", wait};
 
@@ -60,16 +61,15 @@ std::variant<login_ok, login_refused> operator_accounts::login(const std::string
         verify_password(dummy_hash_, password);
     }
     if (!ok) {
-        throttle_.failed(account_key, now);
-        throttle_.failed(address_key, now);
+        account_throttle_.failed(account_key, now);
+        address_throttle_.failed(address_key, now);
         if (account)
             store_.record_audit(
                 {now, "operator:" + account->username, "login_failed", 0, "from " + address});
         spdlog::warn("console: failed log-in from {}", address);
         return login_refused{401, "wrong username or password", 0};
     }
-    throttle_.succeeded(account_key);
-    throttle_.succeeded(address_key);
+    account_throttle_.succeeded(account_key);
     login_ok out;
     out.token = new_session_token();
     out.expires_at = now + settings_.session_ttl_s;

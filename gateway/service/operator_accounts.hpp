@@ -72,7 +72,10 @@ class operator_accounts {
     store::store& store_;
     const clock_source& clock_;
     account_settings settings_;
-    login_throttle throttle_;
+    login_throttle account_throttle_;
+    // An office shares one address: more free failures, and a colleague's
+    // log-in does not wipe them (or one valid account would reset the count).
+    login_throttle address_throttle_;
     std::string dummy_hash_;  // verified against for unknown names: same timing
 };
 
