@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for N seconds
-# (default 10; six targets, about a minute), starting from the saved
+# (default 10; seven targets, a little over a minute), starting from the saved
 # corpus. Prints executions and crashes per target and in total; a crash
 # fails the run and its input is left in build-fuzz/crashes/<target>/ —
 # copy it into tests/fuzz/corpus/<target>/ so the regression test keeps it.
