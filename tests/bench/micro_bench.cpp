@@ -3,6 +3,8 @@
 // fitting). Run by hand or by tests/bench/run.sh; never a timed test.
 #include <benchmark/benchmark.h>
 
+#include "common/sealing.hpp"
+
 #include "app/gateway.hpp"
 #include "menu/loader.hpp"
 
@@ -43,5 +45,20 @@ void screen_fitting(benchmark::State& state) {
 BENCHMARK(screen_fitting)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// Sealing a typical session state (what every session write now costs),
+// opening it again, and the keyed hash of a number (every look-up).
+static void seal_session_state(benchmark::State& state) {
+    auto sealer = *gw::data_sealer::from_hex(gw::data_sealer::generate_hex_key());
+    const std::string plain(350, 'x');
+    for (auto _ : state) benchmark::DoNotOptimize(sealer.open(sealer.seal(plain)));
+}
+BENCHMARK(seal_session_state);
+
+static void phone_lookup_hash(benchmark::State& state) {
+    auto sealer = *gw::data_sealer::from_hex(gw::data_sealer::generate_hex_key());
+    for (auto _ : state) benchmark::DoNotOptimize(sealer.lookup_hash("+996555123456"));
+}
+BENCHMARK(phone_lookup_hash);
 
 BENCHMARK_MAIN();

@@ -109,4 +109,4 @@ if p:
     print(f"ratio gateway/peer: {g/p:.2f} (target >= 5)")
 PY
 echo "micro-benchmarks:" | tee -a $OUT
-$BUILD/tests/bench/micro-bench --benchmark_min_time=0.2 2>/dev/null | grep -E "^(engine|screen)" | tee -a $OUT
+$BUILD/tests/bench/micro-bench --benchmark_min_time=0.2 2>/dev/null | grep -E "^(engine|screen|seal|phone)" | tee -a $OUT
