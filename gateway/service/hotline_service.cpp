@@ -153,6 +153,18 @@ outcome<store::case_record> hotline_service::acting_case(const operator_identity
     return *c;
 }
 
+outcome<store::case_record> hotline_service::update(
+    const operator_identity& who, const store::case_record& c, store::case_update u,
+    const std::string& action, const std::string& detail,
+    const std::vector<store::outbound_message>& outbox) {
+    // Another operator may have claimed or closed it since it was read.
+    u.expect_assigned = c.assigned_to;
+    auto updated = store_.update_case(
+        c.id, u, {to_unix_seconds(clock_.now()), who.actor(), action, c.id, detail}, outbox);
+    if (!updated) return action_error{409, "the case changed hands just now"};
+    return *updated;
+}
+
 outcome<store::case_record> hotline_service::claim(const operator_identity& who,
                                                    const std::string& reference, bool force) {
     auto c = store_.find_case(reference);
@@ -162,17 +174,10 @@ outcome<store::case_record> hotline_service::claim(const operator_identity& who,
     if (!c->assigned_to.empty() && !(force && who.supervisor()))
         return action_error{409, "the case is claimed by " + c->assigned_to};
     store::case_update u;
-    u.expect_assigned = c->assigned_to;  // someone else may claim it at the same moment
     u.assigned_to = who.username;
     u.status = "claimed";
-    const long long now = to_unix_seconds(clock_.now());
-    auto updated =
-        store_.update_case(c->id, u,
-                           {now, who.actor(), "claimed", c->id,
-                            c->assigned_to.empty() ? "" : "taken over from " + c->assigned_to},
-                           {});
-    if (!updated) return action_error{409, "someone else claimed the case just now"};
-    return *updated;
+    return update(who, *c, u, "claimed",
+                  c->assigned_to.empty() ? "" : "taken over from " + c->assigned_to);
 }
 
 outcome<store::case_record> hotline_service::release(const operator_identity& who,
@@ -181,13 +186,9 @@ outcome<store::case_record> hotline_service::release(const operator_identity& wh
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto& rec = std::get<store::case_record>(c);
     store::case_update u;
-    u.expect_assigned = rec.assigned_to;
     u.assigned_to = "";
     u.status = rec.urgent ? "escalated" : "new";
-    auto updated = store_.update_case(
-        rec.id, u, {to_unix_seconds(clock_.now()), who.actor(), "released", rec.id, ""}, {});
-    if (!updated) return action_error{409, "the case changed hands just now"};
-    return *updated;
+    return update(who, rec, u, "released", "");
 }
 
 outcome<store::case_record> hotline_service::add_note(const operator_identity& who,
@@ -225,14 +226,11 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     m.purpose = "operator_reply";
     m.next_attempt_at_ms = now * 1000;
     m.created_at = now;
-    store::case_update u;
-    u.expect_assigned = rec.assigned_to;
-    if (!store_.update_case(rec.id, u,
-                            {now, who.actor(), "replied", rec.id, "template " + template_id}, {m}))
-        return action_error{409, "the case changed hands just now"};
+    auto sent = update(who, rec, {}, "replied", "template " + template_id, {m});
+    if (auto* e = std::get_if<action_error>(&sent)) return *e;
     // The id the outbox gave it, for the console's message list.
-    for (const auto& sent : store_.outbound_to(rec.phone))
-        if (sent.purpose == "operator_reply" && sent.id > m.id) m.id = sent.id;
+    for (const auto& queued : store_.outbound_to(rec.phone))
+        if (queued.purpose == "operator_reply" && queued.id > m.id) m.id = queued.id;
     m.recipient.clear();
     m.status = "queued";
     return m;
@@ -260,13 +258,9 @@ outcome<store::case_record> hotline_service::close(const operator_identity& who,
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto& rec = std::get<store::case_record>(c);
     store::case_update u;
-    u.expect_assigned = rec.assigned_to;
     u.status = "closed";
     u.outcome = outcome_text;
-    auto updated = store_.update_case(
-        rec.id, u, {to_unix_seconds(clock_.now()), who.actor(), "closed", rec.id, ""}, {});
-    if (!updated) return action_error{409, "the case changed hands just now"};
-    return *updated;
+    return update(who, rec, u, "closed", "");
 }
 
 outcome<store::case_record> hotline_service::revoke(const operator_identity& who,

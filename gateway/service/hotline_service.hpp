@@ -124,6 +124,12 @@ class hotline_service {
   private:
     outcome<store::case_record> acting_case(const operator_identity& who,
                                             const std::string& reference);
+    // Applies `u` with its audit line (and messages) in one transaction;
+    // 409 when the case changed hands since `c` was read.
+    outcome<store::case_record> update(const operator_identity& who, const store::case_record& c,
+                                       store::case_update u, const std::string& action,
+                                       const std::string& detail,
+                                       const std::vector<store::outbound_message>& outbox = {});
     std::vector<filled_template> templates_for(const store::case_record& c) const;
 
     store::store& store_;

@@ -299,9 +299,7 @@ class sqlite_store final : public store {
     }
 
     void set_subscriber_language(const std::string& phone, const std::string& lang) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             reset(put_language_);
             put_language_.bind(1, sealer_.lookup_hash(phone));
             put_language_.bind(2, lang);
@@ -311,9 +309,7 @@ class sqlite_store final : public store {
     }
 
     void save_session(const session_record& s) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             write_session(s);
             tx.commit();
         });
@@ -321,9 +317,7 @@ class sqlite_store final : public store {
 
     void save_sessions(const std::vector<session_record>& sessions) override {
         if (sessions.empty()) return;
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             for (const auto& s : sessions) write_session(s);
             tx.commit();
         });
@@ -353,9 +347,7 @@ class sqlite_store final : public store {
     }
 
     void set_session_status(const std::string& id, const std::string& status) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             reset(set_status_);
             set_status_.bind(1, sealer_.lookup_hash(id));
             set_status_.bind(2, status);
@@ -365,9 +357,7 @@ class sqlite_store final : public store {
     }
 
     std::size_t abandon_idle_sessions(long long before) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             reset(abandon_);
             abandon_.bind(1, static_cast<int64_t>(before));
             std::size_t n = abandon_.exec();
@@ -466,9 +456,7 @@ class sqlite_store final : public store {
     }
 
     void set_no_sms(const std::string& phone, bool value) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             reset(put_no_sms_);
             put_no_sms_.bind(1, sealer_.lookup_hash(phone));
             put_no_sms_.bind(2, value ? 1 : 0);
@@ -494,9 +482,7 @@ class sqlite_store final : public store {
 
     bool commit_inbound(const inbound_record& in, const session_record* session,
                         const std::vector<outbound_message>& outbox) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             reset(put_inbound_);
             put_inbound_.bind(1, in.aggregator);
             put_inbound_.bind(2, in.message_id);
@@ -512,9 +498,7 @@ class sqlite_store final : public store {
     }
 
     long long enqueue_outbound(const outbound_message& m) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             long long id = insert_outbound(m);
             tx.commit();
             return id;
@@ -522,9 +506,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             std::vector<outbound_message> out;
             reset(due_outbox_);
             due_outbox_.bind(1, static_cast<int64_t>(now_ms));
@@ -543,9 +525,7 @@ class sqlite_store final : public store {
     }
 
     void mark_sent(long long id, const std::string& provider_id, long long now) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             reset(set_outbox_sent_);
             set_outbox_sent_.bind(1, static_cast<int64_t>(id));
             set_outbox_sent_.bind(2, provider_id);
@@ -582,9 +562,7 @@ class sqlite_store final : public store {
 
     void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
                     const std::string& error, long long now) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             reset(set_outbox_retry_);
             set_outbox_retry_.bind(1, static_cast<int64_t>(id));
             set_outbox_retry_.bind(2, attempts);
@@ -597,9 +575,7 @@ class sqlite_store final : public store {
     }
 
     void mark_dead(long long id, int attempts, const std::string& error, long long now) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             reset(set_outbox_dead_);
             set_outbox_dead_.bind(1, static_cast<int64_t>(id));
             set_outbox_dead_.bind(2, attempts);
@@ -611,9 +587,7 @@ class sqlite_store final : public store {
     }
 
     std::size_t requeue_unfinished() override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             reset(requeue_);
             std::size_t n = requeue_.exec();
             tx.commit();
@@ -624,9 +598,7 @@ class sqlite_store final : public store {
     bool record_delivery_report(const std::string& channel, const std::string& provider_id,
                                 const std::string& status, const std::string& detail,
                                 long long now) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             reset(outbox_by_provider_);
             outbox_by_provider_.bind(1, channel);
             outbox_by_provider_.bind(2, provider_id);
@@ -724,9 +696,7 @@ class sqlite_store final : public store {
 
     referral_record create_referral(const referral_record& r, const std::string& actor,
                                     const std::vector<outbound_message>& outbox) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             auto& ins = cached(
                 "INSERT INTO referrals (case_id, partner, status, rule, explanation, due_at, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -799,9 +769,7 @@ class sqlite_store final : public store {
         long long id, const std::vector<std::string>& from, const std::string& to,
         const referral_event& event, const std::vector<outbound_message>& outbox,
         const std::string& reason, const std::string& outcome) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<referral_record> {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) -> std::optional<referral_record> {
             auto& get = cached("SELECT " + referral_columns + " WHERE r.id = ?");
             get.bind(1, static_cast<int64_t>(id));
             if (!get.executeStep()) return std::nullopt;
@@ -830,9 +798,7 @@ class sqlite_store final : public store {
     }
 
     void record_referral_event(const referral_event& e) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             insert_event(e);
             tx.commit();
         });
@@ -884,9 +850,7 @@ class sqlite_store final : public store {
     // --- The hotline ---
 
     long long create_operator(const operator_account& a, const audit_entry& audit) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "INSERT INTO operators (username, display_name, role, password_hash, active, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?6)");
@@ -905,9 +869,7 @@ class sqlite_store final : public store {
     }
 
     void update_operator(const operator_account& a, const audit_entry& audit) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "UPDATE operators SET display_name = ?2, role = ?3, password_hash = ?4, active = "
                 "?5, updated_at = ?6 WHERE id = ?1");
@@ -952,9 +914,7 @@ class sqlite_store final : public store {
     void create_operator_session(const std::string& token_hash, long long operator_id,
                                  long long now, long long expires_at,
                                  const audit_entry& audit) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "INSERT INTO operator_sessions (token_hash, operator_id, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?)");
@@ -984,9 +944,7 @@ class sqlite_store final : public store {
     }
 
     void end_operator_session(const std::string& token_hash) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             auto& st = cached("DELETE FROM operator_sessions WHERE token_hash = ?");
             st.bind(1, token_hash);
             st.exec();
@@ -1024,9 +982,7 @@ class sqlite_store final : public store {
     std::optional<case_record> update_case(long long case_id, const case_update& u,
                                            const audit_entry& audit,
                                            const std::vector<outbound_message>& outbox) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<case_record> {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) -> std::optional<case_record> {
             auto& get = cached("SELECT " + case_columns + " FROM cases WHERE id = ?");
             get.bind(1, static_cast<int64_t>(case_id));
             if (!get.executeStep()) return std::nullopt;
@@ -1056,9 +1012,7 @@ class sqlite_store final : public store {
     }
 
     void add_case_note(const case_note& n, const audit_entry& audit) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             auto& st =
                 cached("INSERT INTO case_notes (case_id, author, text, at) VALUES (?, ?, ?, ?)");
             st.bind(1, static_cast<int64_t>(n.case_id));
@@ -1100,9 +1054,7 @@ class sqlite_store final : public store {
     }
 
     void record_audit(const audit_entry& e) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             insert_audit(e);
             tx.commit();
         });
@@ -1152,9 +1104,7 @@ class sqlite_store final : public store {
     }
 
     bool retry_outbound(long long id, long long now, const audit_entry& audit) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        return write([&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at_ms = ?2, "
                 "updated_at = ?3 WHERE id = ?1 AND status = 'dead'");
@@ -1180,9 +1130,7 @@ class sqlite_store final : public store {
 
     void set_partner_paused(const std::string& partner, bool paused,
                             const audit_entry& audit) override {
-        std::lock_guard lock(mutex_);
-        guarded([&] {
-            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        write([&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "INSERT INTO partner_state (partner, paused, updated_at) VALUES (?1, ?2, ?3) ON "
                 "CONFLICT (partner) DO UPDATE SET paused = excluded.paused, updated_at = "
@@ -1301,6 +1249,18 @@ class sqlite_store final : public store {
     }
 
   private:
+    // One unit of work under the single writer: BEGIN IMMEDIATE, then `f`,
+    // which commits what it wants kept (leaving without commit rolls back).
+    // SQLite errors become store_error.
+    template <class F>
+    auto write(F&& f) -> decltype(f(std::declval<SQLite::Transaction&>())) {
+        std::lock_guard lock(mutex_);
+        return guarded([&] {
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            return f(tx);
+        });
+    }
+
     // A prepared statement kept for reuse, reset and ready to bind.
     SQLite::Statement& cached(const std::string& sql) {
         auto it = statements_.find(sql);
