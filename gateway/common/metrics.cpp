@@ -19,6 +19,9 @@ std::string metrics::route_of(const std::string& path) {
         }
     }
     if (path.rfind("/api/partner/", 0) == 0) return "/api/partner";
+    if (path == "/api/operator/v1/login") return "/api/operator/login";
+    if (path.rfind("/api/operator/", 0) == 0) return "/api/operator";
+    if (path == "/console" || path.rfind("/console/", 0) == 0) return "/console";
     return "other";
 }
 
@@ -38,7 +41,8 @@ std::string metrics::render(const std::vector<std::pair<std::string, double>>& g
     std::string out;
     char line[256];
     std::lock_guard lock(mutex_);
-    out += "# HELP gateway_http_requests_total HTTP requests answered, by route and status class.\n";
+    out +=
+        "# HELP gateway_http_requests_total HTTP requests answered, by route and status class.\n";
     out += "# TYPE gateway_http_requests_total counter\n";
     for (const auto& [route, s] : routes_)
         for (const auto& [code, n] : s.by_code) {
@@ -47,20 +51,24 @@ std::string metrics::render(const std::vector<std::pair<std::string, double>>& g
                           route.c_str(), code.c_str(), n);
             out += line;
         }
-    out += "# HELP gateway_http_request_duration_seconds Time from a request read to its response written.\n";
+    out +=
+        "# HELP gateway_http_request_duration_seconds Time from a request read to its response "
+        "written.\n";
     out += "# TYPE gateway_http_request_duration_seconds histogram\n";
     for (const auto& [route, s] : routes_) {
         for (std::size_t i = 0; i < buckets.size(); ++i) {
-            std::snprintf(line, sizeof line,
-                          "gateway_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lld\n",
-                          route.c_str(), buckets[i], s.le[i]);
+            std::snprintf(
+                line, sizeof line,
+                "gateway_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lld\n",
+                route.c_str(), buckets[i], s.le[i]);
             out += line;
         }
-        std::snprintf(line, sizeof line,
-                      "gateway_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lld\n"
-                      "gateway_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
-                      "gateway_http_request_duration_seconds_count{route=\"%s\"} %lld\n",
-                      route.c_str(), s.count, route.c_str(), s.sum, route.c_str(), s.count);
+        std::snprintf(
+            line, sizeof line,
+            "gateway_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lld\n"
+            "gateway_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+            "gateway_http_request_duration_seconds_count{route=\"%s\"} %lld\n",
+            route.c_str(), s.count, route.c_str(), s.sum, route.c_str(), s.count);
         out += line;
     }
     for (const auto& [name, value] : gauges) {

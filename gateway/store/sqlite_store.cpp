@@ -1641,4 +1641,21 @@ int sqlite_schema_version() {
     return static_cast<int>(migrations().size());
 }
 
+void create_legacy_sqlite_store(const std::string& path, int version) {
+    if (version < 1 || version >= 4)
+        throw store_error("a legacy database has schema version 1 to 3");
+    try {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        db.exec("PRAGMA journal_mode = WAL");
+        for (int v = db.execAndGet("PRAGMA user_version").getInt(); v < version; ++v) {
+            SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+            db.exec(migrations()[v]);
+            db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+            tx.commit();
+        }
+    } catch (const SQLite::Exception& e) {
+        throw store_error(e.what());
+    }
+}
+
 }  // namespace gw::store

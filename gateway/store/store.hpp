@@ -318,4 +318,9 @@ std::unique_ptr<store> open_sqlite_store(const std::string& path, const data_sea
 // Schema version the code expects (applied migrations).
 int sqlite_schema_version();
 
+// For tests and tools: creates (or upgrades) a database only up to a
+// schema version before sealing began (3), as an older gateway left it,
+// so that the migrations that follow can be exercised on real rows.
+void create_legacy_sqlite_store(const std::string& path, int version);
+
 }  // namespace gw::store

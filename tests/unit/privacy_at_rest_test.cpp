@@ -1,5 +1,6 @@
 // A woman's number must not be readable from the database file: every
 // place it is stored is sealed, and look-ups go through a keyed hash.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -85,4 +86,49 @@ TEST(PrivacyAtRest, AnotherKeyIsRefused) {
     } catch (const store::store_error& e) {
         EXPECT_NE(std::string(e.what()).find("data key does not match"), std::string::npos);
     }
+}
+
+TEST(PrivacyAtRest, RowsFromBeforeSealingAreSealedByTheMigration) {
+    // A database as the gateway left it before schema 4: numbers in clear.
+    test::temp_dir dir;
+    const std::string path = dir.file("g.db");
+    store::create_legacy_sqlite_store(path, 3);
+    {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE);
+        db.exec(
+            "INSERT INTO subscribers (phone, language, created_at, updated_at, no_sms) VALUES "
+            "('+996555123456', 'ky', 1, 1, 1)");
+        db.exec(
+            "INSERT INTO sessions VALUES ('africastalking:S1', '+996555123456', 'ussd', "
+            "'{\"language\":\"ky\",\"screen\":\"main\",\"page\":0,\"history\":[],\"vars\":{},"
+            "\"finished\":false,\"fields\":{}}', 'active', 1, 2)");
+        db.exec(
+            "INSERT INTO cases (reference, origin_key, phone, channel, language, topic, details, "
+            "consent, urgent, status, created_at) VALUES ('R-0000001', 'o1', '+996555123456', "
+            "'ussd', 'ky', 'legal_aid', 'my words', 0, 0, 'new', 1)");
+        db.exec("INSERT INTO inbound_messages VALUES ('kannel', 'm1', '+996555123456', '', 1)");
+        db.exec(
+            "INSERT INTO outbox (channel, recipient, body, purpose, status, next_attempt_at_ms, "
+            "created_at, updated_at) VALUES ('kannel', '+996555123456', 'hi', 'menu_reply', "
+            "'queued', 0, 1, 1)");
+    }
+    {
+        auto s = store::open_sqlite_store(path, test::test_sealer());
+        EXPECT_EQ(s->subscriber_language("+996555123456").value(), "ky");
+        EXPECT_TRUE(s->no_sms("+996555123456"));
+        auto session = s->find_session("africastalking:S1");
+        ASSERT_TRUE(session);
+        EXPECT_EQ(session->phone, "+996555123456");
+        EXPECT_NE(session->state.find("\"screen\":\"main\""), std::string::npos);
+        EXPECT_EQ(s->find_resumable_session("+996555123456", 0, "x")->id, "africastalking:S1");
+        auto c = s->find_case("R-0000001");
+        ASSERT_TRUE(c);
+        EXPECT_EQ(c->phone, "+996555123456");
+        EXPECT_EQ(c->details, "my words");
+        EXPECT_EQ(s->find_inbound("kannel", "m1")->phone, "+996555123456");
+        ASSERT_EQ(s->outbound_to("+996555123456").size(), 1u);
+    }
+    for (const char* needle : {"996555123456", "my words"})
+        EXPECT_FALSE(any_file_contains(dir, needle))
+            << needle << " left in clear after the migration";
 }
