@@ -1,6 +1,7 @@
 // UI strings of the operator console, Kyrgyz (ky) and Russian (ru).
 // Every key must exist in both languages. Keep labels short.
 // {n}, {name} etc. are filled in by app.js.
+// REVIEW(partners): the Kyrgyz labels should be read by a native speaker who works on the hotline.
 'use strict';
 
 window.HOTLINE_I18N = {
