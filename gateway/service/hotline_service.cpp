@@ -211,7 +211,10 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     auto c = acting_case(who, reference);
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto& rec = std::get<store::case_record>(c);
-    if (settings_.reply_channel.empty()) return action_error{409, "no SMS channel is configured"};
+    // Back the way she wrote in (a number abroad may be reachable only
+    // through that aggregator); USSD cases through the configured channel.
+    const std::string channel = rec.sms_channel.empty() ? settings_.reply_channel : rec.sms_channel;
+    if (channel.empty()) return action_error{409, "no SMS channel is configured"};
     if (rec.phone.empty()) return action_error{409, "her number is no longer kept"};
     if (store_.no_sms(rec.phone)) return action_error{409, "she asked for no SMS (STOP)"};
     std::optional<filled_template> chosen;
@@ -220,7 +223,7 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     if (!chosen) return action_error{400, "no such template"};
     const long long now = to_unix_seconds(clock_.now());
     store::outbound_message m;
-    m.channel = settings_.reply_channel;
+    m.channel = channel;
     m.recipient = rec.phone;
     m.body = chosen->text;
     m.purpose = "operator_reply";

@@ -167,12 +167,14 @@ std::variant<store::referral_record, action_error> referral_service::act(
     std::string to = verb(action), reason, outcome;
     std::vector<store::outbound_message> outbox;
     switch (action) {
-        case partner_action::accept:
+        case partner_action::accept: {
             from = {"new"};
-            if (c->notify_sms && !settings_.notify_channel.empty() && settings_.accepted_text) {
+            const std::string channel =
+                c->sms_channel.empty() ? settings_.notify_channel : c->sms_channel;
+            if (c->notify_sms && !channel.empty() && settings_.accepted_text) {
                 // Discreet: her reference code only, never the topic.
                 store::outbound_message m;
-                m.channel = settings_.notify_channel;
+                m.channel = channel;
                 m.recipient = c->phone;
                 m.purpose = "notification";
                 m.body = fill(settings_.accepted_text(c->language), {{"ref", c->reference}});
@@ -181,6 +183,7 @@ std::variant<store::referral_record, action_error> referral_service::act(
                 outbox.push_back(m);
             }
             break;
+        }
         case partner_action::decline:
             if (trim(text).empty()) return action_error{400, "declining needs a reason"};
             from = {"new", "accepted"};

@@ -156,6 +156,7 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
                                        st.action->screen_id,
                                    phone, engine_->layout().source().default_language);
         c.session_id = key;
+        c.sms_channel = in.channel;
         try {
             auto stored = store_.create_case(c, now);
             spdlog::info("sms/{}: case {} stored (topic {}, urgent {}, phone {})", in.channel,

@@ -200,6 +200,10 @@ const std::vector<const char*>& migrations() {
              NEW.action IS NOT OLD.action OR NEW.at IS NOT OLD.at OR NEW.detail <> ''
         BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;
         )sql",
+        // The SMS channel a case came in on: replies to her go back the same way.
+        R"sql(
+        ALTER TABLE cases ADD COLUMN sms_channel TEXT NOT NULL DEFAULT '';
+        )sql",
     };
     return m;
 }
@@ -234,8 +238,8 @@ class sqlite_store final : public store {
                        "INSERT INTO cases (reference, origin_key, phone, channel, language, "
                        "topic, subtopic, oblast, target_group, details, consent, urgent, "
                        "safe_to_call, status, created_at, notify_sms, phone_sealed, session_id, "
-                       "needs_hotline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                       "?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+                       "needs_hotline, sms_channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                       "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) "
                        "ON CONFLICT (origin_key) DO NOTHING"),
           case_by_origin_(db_, "SELECT " + case_columns + " FROM cases WHERE origin_key = ?"),
           case_by_ref_(db_, "SELECT " + case_columns + " FROM cases WHERE reference = ?"),
@@ -408,6 +412,7 @@ class sqlite_store final : public store {
                     insert_case_.bind(18, c.session_id.empty() ? std::string()
                                                                : sealer_.lookup_hash(c.session_id));
                     insert_case_.bind(19, c.urgent ? 1 : 0);
+                    insert_case_.bind(20, c.sms_channel);
                     insert_case_.exec();
                     reset(case_by_origin_);
                     case_by_origin_.bind(1, c.origin_key);
@@ -970,9 +975,9 @@ class sqlite_store final : public store {
             while (st.executeStep()) {
                 queue_entry e;
                 e.c = read_case(st);
-                if (!st.getColumn(21).isNull())
-                    e.latest_referral_status = st.getColumn(21).getString();
-                e.overdue = st.getColumn(22).getInt() != 0;
+                if (!st.getColumn(22).isNull())
+                    e.latest_referral_status = st.getColumn(22).getString();
+                e.overdue = st.getColumn(23).getInt() != 0;
                 out.push_back(std::move(e));
             }
             return out;
@@ -1377,7 +1382,7 @@ class sqlite_store final : public store {
     static inline const std::string case_columns =
         "id, reference, origin_key, phone_sealed, channel, language, topic, subtopic, oblast, "
         "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms, "
-        "session_id, assigned_to, outcome, closed_at";
+        "session_id, assigned_to, outcome, closed_at, sms_channel";
     static inline const std::string operator_columns =
         "operators.id, username, display_name, role, password_hash, active, "
         "operators.created_at";
@@ -1597,6 +1602,7 @@ class sqlite_store final : public store {
         c.assigned_to = st.getColumn(18).getString();
         c.outcome = unseal(st.getColumn(19));
         c.closed_at = st.getColumn(20).getInt64();
+        c.sms_channel = st.getColumn(21).getString();
         return c;
     }
 

@@ -36,6 +36,7 @@ struct new_case {
     std::optional<bool> safe_to_call;
     bool notify_sms = false;  // she agreed to a discreet SMS when a partner accepts
     std::string session_id;   // the menu session that made it (for the transcript)
+    std::string sms_channel;  // SMS cases: the aggregator she wrote through (replies go back by it)
 };
 
 struct case_record : new_case {

@@ -292,3 +292,21 @@ TEST_F(Hotline, RetentionForgetsPersonalDataButKeepsCounts) {
     // The audit trail itself is never rewritten.
     EXPECT_FALSE(db->audit_trail(c.id, 100).empty());
 }
+
+TEST_F(Hotline, RepliesGoBackThroughTheAggregatorSheWroteThrough) {
+    store::new_case c;
+    c.origin_key = "sms-case";
+    c.phone = "+79161234567";  // working in Russia
+    c.channel = "sms";
+    c.sms_channel = "twilio";
+    c.language = "ru";
+    c.topic = "migration";
+    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    referrals->route_case(rec);
+    EXPECT_EQ(db->find_case(rec.reference)->sms_channel, "twilio");
+    hotline->claim(aida, rec.reference, false);
+    ASSERT_EQ(status_of(hotline->reply(aida, rec.reference, "received")), 200);
+    auto out = db->outbound_to(c.phone);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].channel, "twilio") << "not the default channel (kannel)";
+}

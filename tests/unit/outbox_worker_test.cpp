@@ -154,11 +154,13 @@ TEST_F(OutboxWorker, BackgroundThreadSendsWhenWoken) {
         *db, transport,
         {{"kannel", {kannel.get(), adapters::channel_settings{.send_url = "http://x"}}}}, clock,
         settings);
+    // The answer is ready before the worker runs: it may look at the queue
+    // as soon as it starts (a race that once failed this test under load).
+    transport.answers.push_back({202, "0: Accepted", ""});
     w.start();
     long long id = queue();
-    transport.answers.push_back({202, "0: Accepted", ""});
     w.wake();
-    for (int i = 0; i < 200 && db->find_outbound(id)->status != "sent"; ++i)
+    for (int i = 0; i < 1000 && db->find_outbound(id)->status != "sent"; ++i)
         std::this_thread::sleep_for(10ms);
     w.stop();
     EXPECT_EQ(db->find_outbound(id)->status, "sent");
