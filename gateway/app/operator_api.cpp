@@ -2,6 +2,7 @@
 
 #include "app/json_http.hpp"
 #include "common/form.hpp"
+#include "common/phone.hpp"
 
 namespace gw::app {
 namespace {
@@ -96,7 +97,11 @@ json case_file(service::hotline_service& hotline, const service::operator_identi
                const store::case_record& c) {
     auto view = hotline.open_case(me, c.reference, false);
     if (auto* v = std::get_if<service::case_view>(&view)) return to_json(*v);
-    return to_json(c);
+    store::case_record bare = c;  // not expected; then nothing of hers
+    bare.phone = mask_phone(c.phone);
+    bare.details.clear();
+    bare.outcome.clear();
+    return to_json(bare);
 }
 
 template <class T, class F>

@@ -32,10 +32,15 @@ json to_json(const store::referral_record& r, const store::case_record& c) {
     if (!r.reason.empty()) out["decline_reason"] = r.reason;
     if (!r.outcome.empty()) out["outcome"] = r.outcome;
     // The consent gate: without her yes, the hotline stays the go-between.
-    if (c.consent)
+    // Only while the referral is the partner's to work on: not once it was
+    // declined, closed, revoked or moved on.
+    const bool open = r.status == "new" || r.status == "accepted" || r.status == "in_progress";
+    if (c.consent && open)
         out["contact"] = {{"phone", c.phone}};
     else
-        out["contact"] = {{"via", "hotline"}, {"note", "no consent to share her number"}};
+        out["contact"] = {{"via", "hotline"},
+                          {"note", c.consent ? "the referral is no longer open"
+                                             : "no consent to share her number"}};
     return out;
 }
 
@@ -120,14 +125,16 @@ http::response handle_partner_api(const http::request& req, service::referral_se
         referrals.record_view(r->id, actor);
         json body = to_json(*r, *c);
         json history = json::array();
-        for (const auto& e : store.referral_events(r->id))
-            history.push_back(
-                {{"action", e.action},
-                 {"at", e.at},
-                 {"detail", e.detail},
-                 {"by", e.actor.rfind("partner:", 0) == 0 || e.actor.rfind("sms:", 0) == 0
-                            ? "partner"
-                            : "hotline"}});
+        for (const auto& e : store.referral_events(r->id)) {
+            const bool by_partner =
+                e.actor.rfind("partner:", 0) == 0 || e.actor.rfind("sms:", 0) == 0;
+            // The hotline's own words (why it withdrew a referral) stay with the hotline.
+            const bool by_operator = e.actor.rfind("operator:", 0) == 0;
+            history.push_back({{"action", e.action},
+                               {"at", e.at},
+                               {"detail", by_operator ? std::string() : e.detail},
+                               {"by", by_partner ? "partner" : "hotline"}});
+        }
         body["history"] = history;
         return json_response(200, body);
     }

@@ -248,8 +248,15 @@ outcome<store::case_record> hotline_service::refer(const operator_identity& who,
     auto c = acting_case(who, reference);
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto& rec = std::get<store::case_record>(c);
-    auto r = referrals_.refer_to(rec, partner, note, who.actor());
+    auto r = referrals_.refer_to(rec, partner, who.actor());
     if (auto* e = std::get_if<action_error>(&r)) return *e;
+    if (!trim(note).empty()) {
+        // Her circumstances may be in it: a sealed case note, like any other.
+        const long long now = to_unix_seconds(clock_.now());
+        store_.add_case_note(
+            {0, rec.id, who.username, "→ " + partner + ": " + note, now},
+            {now, who.actor(), "noted", rec.id, "with the referral to " + partner});
+    }
     return rec;
 }
 
@@ -276,7 +283,9 @@ outcome<store::case_record> hotline_service::revoke(const operator_identity& who
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto moved = referrals_.revoke(referral_id, reason, who.actor());
     if (auto* e = std::get_if<action_error>(&moved)) return *e;
-    return std::get<store::case_record>(c);
+    // Withdrawn from the partner, the case is the hotline's again: keep it in the queue.
+    return update(who, std::get<store::case_record>(c), {}, "revoked_referral",
+                  "referral " + std::to_string(referral_id));
 }
 
 outcome<store::outbound_message> hotline_service::retry_message(const operator_identity& who,

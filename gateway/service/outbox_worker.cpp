@@ -14,11 +14,14 @@ outbox_worker::outbox_worker(store::store& store, http_transport& transport,
       clock_(clock),
       settings_(settings) {}
 
-outbox_worker::~outbox_worker() { stop(); }
+outbox_worker::~outbox_worker() {
+    stop();
+}
 
 void outbox_worker::start() {
     std::size_t requeued = store_.requeue_unfinished();
-    if (requeued > 0) spdlog::warn("outbox: {} message(s) interrupted by a stop, queued again", requeued);
+    if (requeued > 0)
+        spdlog::warn("outbox: {} message(s) interrupted by a stop, queued again", requeued);
     thread_ = std::thread([this] {
         for (;;) {
             try {
@@ -63,9 +66,9 @@ std::chrono::milliseconds outbox_worker::backoff(int attempts) {
 }
 
 std::size_t outbox_worker::run_once() {
-    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      clock_.now().time_since_epoch())
-                      .count();
+    auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+            .count();
     auto due = store_.claim_due_outbound(now_ms, settings_.batch);
     for (const auto& m : due) attempt(m);
     return due.size();
@@ -88,9 +91,9 @@ void outbox_worker::attempt(const store::outbound_message& m) {
     transport_result r =
         transport_.send(adapter.build_send(m, ch->second.settings), settings_.request_timeout);
     adapters::send_outcome out =
-        r.status == 0 ? adapters::send_outcome{adapters::send_outcome::retry, "",
-                                               m.channel + ": " + r.error}
-                      : adapter.read_send_response(r.status, r.body, m);
+        r.status == 0
+            ? adapters::send_outcome{adapters::send_outcome::retry, "", m.channel + ": " + r.error}
+            : adapter.read_send_response(r.status, r.body, m);
     switch (out.kind) {
         case adapters::send_outcome::sent:
             store_.mark_sent(m.id, out.provider_id, now);
@@ -107,8 +110,8 @@ void outbox_worker::attempt(const store::outbound_message& m) {
                 store_.mark_retry(m.id, attempts, next, out.error, now);
                 // An aggregator outage fails every message at every attempt:
                 // warn at attempts 1, 2, 4, 8, ... and keep the rest for debug.
-                const auto level = (attempts & (attempts - 1)) == 0 ? spdlog::level::warn
-                                                                     : spdlog::level::debug;
+                const auto level =
+                    (attempts & (attempts - 1)) == 0 ? spdlog::level::warn : spdlog::level::debug;
                 spdlog::log(level, "outbox: message {} attempt {} failed ({}), retry in {} ms",
                             m.id, attempts, out.error, delay.count());
                 return;

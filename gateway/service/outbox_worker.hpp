@@ -29,7 +29,7 @@ struct transport_result {
 
 // Performs one outbound HTTP request. Implemented with Beast in the server module.
 class http_transport {
-public:
+  public:
     virtual ~http_transport() = default;
     virtual transport_result send(const adapters::outbound_request& req,
                                   std::chrono::milliseconds timeout) = 0;
@@ -50,7 +50,7 @@ struct outbox_channel {
 };
 
 class outbox_worker {
-public:
+  public:
     outbox_worker(store::store& store, http_transport& transport,
                   std::map<std::string, outbox_channel> channels, const clock_source& clock,
                   outbox_settings settings);
@@ -65,7 +65,7 @@ public:
     // Delay before attempt number `attempts + 1` (jittered: 50-100% of the backoff).
     std::chrono::milliseconds backoff(int attempts);
 
-private:
+  private:
     void attempt(const store::outbound_message& m);
 
     store::store& store_;

@@ -8,7 +8,7 @@
 namespace gw::service {
 
 class rate_limiter {
-public:
+  public:
     rate_limiter(std::size_t limit, long long window_seconds)
         : limit_(limit), window_(window_seconds) {}
 
@@ -17,7 +17,7 @@ public:
     // Seconds until `key`'s current window ends (for Retry-After).
     long long retry_after(const std::string& key, long long now) const;
 
-private:
+  private:
     struct window {
         long long start = 0;
         std::size_t count = 0;

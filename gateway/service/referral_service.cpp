@@ -244,17 +244,15 @@ std::optional<std::string> referral_service::handle_sms_command(const std::strin
 }
 
 std::variant<store::referral_record, action_error> referral_service::refer_to(
-    const store::case_record& c, const std::string& partner_id, const std::string& note,
-    const std::string& actor) {
+    const store::case_record& c, const std::string& partner_id, const std::string& actor) {
     std::lock_guard lock(mutex_);
     if (!setup_->partners.find(partner_id)) return action_error{400, "no such partner"};
     for (const auto& r : store_.case_referrals(c.id))
         if (r.partner == partner_id &&
             (r.status == "new" || r.status == "accepted" || r.status == "in_progress"))
             return action_error{409, "this partner already has the case"};
-    std::string why = "referred by the hotline (" + actor + ")";
-    if (!trim(note).empty()) why += ": " + std::string(trim(note));
-    return hand_over(c, partner_id, "", why, actor);
+    // The operator's own words go to the sealed case notes, not in here.
+    return hand_over(c, partner_id, "", "referred by the hotline (" + actor + ")", actor);
 }
 
 std::variant<store::referral_record, action_error> referral_service::revoke(

@@ -70,7 +70,6 @@ class referral_service {
     // The hotline hands a case to a chosen partner (rules aside).
     std::variant<store::referral_record, action_error> refer_to(const store::case_record& c,
                                                                 const std::string& partner_id,
-                                                                const std::string& note,
                                                                 const std::string& actor);
     // The hotline withdraws an open referral (e.g. she changed her mind).
     std::variant<store::referral_record, action_error> revoke(long long referral_id,

@@ -18,8 +18,7 @@ bool is_keyword(const std::string& folded, const std::vector<std::string>& words
 }  // namespace
 
 sms_service::sms_service(std::shared_ptr<const menu::engine> engine, store::store& store,
-                         phone_normalizer phones, const clock_source& clock,
-                         sms_settings settings)
+                         phone_normalizer phones, const clock_source& clock, sms_settings settings)
     : engine_(std::move(engine)),
       store_(store),
       phones_(std::move(phones)),
@@ -127,7 +126,8 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
     rec = {key, phone, "sms", "", "active", now, now};
     if (!start_word) {
         if (auto old = store_.find_session(key);
-            old && old->status == "active" && now - old->updated_at <= settings_.idle_timeout.count()) {
+            old && old->status == "active" &&
+            now - old->updated_at <= settings_.idle_timeout.count()) {
             try {
                 state = decode_state(old->state).engine;
                 rec.started_at = old->started_at;
@@ -151,10 +151,10 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
 
     menu::reply out = st.out;
     if (st.action) {
-        auto c = case_from_session(*st.action, state, "sms",
-                                   "sms:" + in.channel + ":" + in.message_id + ":" +
-                                       st.action->screen_id,
-                                   phone, engine_->layout().source().default_language);
+        auto c = case_from_session(
+            *st.action, state, "sms",
+            "sms:" + in.channel + ":" + in.message_id + ":" + st.action->screen_id, phone,
+            engine_->layout().source().default_language);
         c.session_id = key;
         c.sms_channel = in.channel;
         try {

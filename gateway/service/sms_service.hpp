@@ -45,7 +45,7 @@ struct sms_counters {
 };
 
 class sms_service {
-public:
+  public:
     sms_service(std::shared_ptr<const menu::engine> engine, store::store& store,
                 phone_normalizer phones, const clock_source& clock, sms_settings settings);
 
@@ -69,7 +69,7 @@ public:
     void on_queued(std::function<void()> f) { on_queued_ = std::move(f); }
     const sms_counters& counters() const { return counters_; }
 
-private:
+  private:
     std::string respond(const sms_in& in, const std::string& phone, store::session_record& rec);
     std::optional<std::string> finish(const sms_in& in, store::inbound_record& record,
                                       const std::string& phone, const std::string& reply,

@@ -43,7 +43,7 @@ struct ussd_settings {
 };
 
 class ussd_service {
-public:
+  public:
     ussd_service(std::shared_ptr<const menu::engine> engine, store::store& store,
                  phone_normalizer phones, const clock_source& clock, ussd_settings settings);
     ~ussd_service();
@@ -65,7 +65,7 @@ public:
     // Swaps in a new menu (reload); live sessions continue where possible.
     void set_engine(std::shared_ptr<const menu::engine> engine);
 
-private:
+  private:
     struct live_session;
 
     ussd_reply hop(const ussd_request& req);

@@ -875,6 +875,11 @@ class sqlite_store final : public store {
 
     void update_operator(const operator_account& a, const audit_entry& audit) override {
         write([&](SQLite::Transaction& tx) {
+            auto& old = cached("SELECT password_hash FROM operators WHERE id = ?");
+            old.bind(1, static_cast<int64_t>(a.id));
+            const bool new_password =
+                old.executeStep() && old.getColumn(0).getString() != a.password_hash;
+            old.reset();
             auto& st = cached(
                 "UPDATE operators SET display_name = ?2, role = ?3, password_hash = ?4, active = "
                 "?5, updated_at = ?6 WHERE id = ?1");
@@ -885,8 +890,9 @@ class sqlite_store final : public store {
             st.bind(5, a.active ? 1 : 0);
             st.bind(6, static_cast<int64_t>(audit.at));
             st.exec();
-            if (!a.active) {
-                // A disabled account is signed out everywhere at once.
+            if (!a.active || new_password) {
+                // A disabled account, or one whose password was reset (it may
+                // have leaked), is signed out everywhere at once.
                 auto& end = cached("DELETE FROM operator_sessions WHERE operator_id = ?");
                 end.bind(1, static_cast<int64_t>(a.id));
                 end.exec();
@@ -1208,8 +1214,8 @@ class sqlite_store final : public store {
             const char* done_cases =
                 "SELECT id FROM cases WHERE purged_at = 0 AND ((status = 'closed' AND closed_at < "
                 "?1) OR (needs_hotline = 0 AND status <> 'claimed' AND created_at < ?1 AND NOT "
-                "EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id AND r.status IN "
-                "('new', 'accepted', 'in_progress', 'escalated') AND r.updated_at >= ?1)))";
+                "EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id AND (r.status IN "
+                "('new', 'accepted', 'in_progress', 'escalated') OR r.updated_at >= ?1))))";
             run((std::string("DELETE FROM case_notes WHERE case_id IN (") + done_cases + ")")
                     .c_str(),
                 before);

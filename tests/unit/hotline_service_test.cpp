@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "app/partner_api.hpp"
 #include "menu/loader.hpp"
 #include "service/operator_accounts.hpp"
 #include "service/session_codec.hpp"
@@ -309,4 +312,92 @@ TEST_F(Hotline, RepliesGoBackThroughTheAggregatorSheWroteThrough) {
     auto out = db->outbound_to(c.phone);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].channel, "twilio") << "not the default channel (kannel)";
+}
+
+TEST_F(Hotline, WithdrawnReferralsShowThePartnerNeitherHerNumberNorTheHotlinesReason) {
+    store::new_case c;
+    c.origin_key = "consented";
+    c.phone = "+996555777888";
+    c.channel = "ussd";
+    c.language = "ru";
+    c.topic = "legal_aid";
+    c.oblast = "osh";
+    c.consent = true;
+    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    auto r = referrals->route_case(rec);
+    ASSERT_EQ(r.partner, "legal_osh");
+    auto read = [&] {
+        http::request req;
+        req.method = "GET";
+        req.target = "/api/partner/v1/referrals/" + std::to_string(r.id);
+        http::split_target(req);
+        req.headers.emplace_back("Authorization", "Bearer token-legal-osh");
+        return nlohmann::json::parse(app::handle_partner_api(req, *referrals, *db).body);
+    };
+    EXPECT_EQ(read()["contact"]["phone"], c.phone) << "open, with her consent";
+    // A supervisor withdraws it without claiming the case first.
+    ASSERT_EQ(status_of(hotline->revoke(gulnara, r.id, "the partner's staff knows her family")),
+              200);
+    auto after = read();
+    EXPECT_FALSE(after["contact"].contains("phone"));
+    for (const auto& e : after["history"])
+        EXPECT_EQ(e["detail"].get<std::string>().find("family"), std::string::npos);
+    // And the case is back in the hotline's queue.
+    bool queued = false;
+    for (const auto& item : hotline->queue(aida, "all").items)
+        queued = queued || item.c.id == rec.id;
+    EXPECT_TRUE(queued);
+}
+
+TEST_F(Hotline, ANoteWithAReferralIsSealedLikeAnyNote) {
+    auto c = urgent_case();
+    hotline->claim(aida, c.reference, false);
+    ASSERT_EQ(
+        status_of(hotline->refer(aida, c.reference, "legal_osh", "she stays at her sister's")),
+        200);
+    for (const auto& r : db->case_referrals(c.id))
+        EXPECT_EQ(r.explanation.find("sister"), std::string::npos) << "explanations are not sealed";
+    auto notes = db->case_notes(c.id);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].text.find("she stays at her sister's"), std::string::npos);
+}
+
+TEST_F(Hotline, ANewPasswordSignsTheAccountOutEverywhere) {
+    auto ok =
+        std::get<service::login_ok>(accounts->login("aida", "correct horse battery", "1.1.1.1"));
+    ASSERT_TRUE(accounts->authenticate(ok.token));
+    service::operator_change reset;
+    reset.password = "a brand new passphrase";
+    accounts->change(gulnara.actor(), "aida", reset);
+    EXPECT_FALSE(accounts->authenticate(ok.token))
+        << "a stolen token must die with the old password";
+    service::operator_change rename;
+    rename.display_name = "Aida K.";
+    auto again =
+        std::get<service::login_ok>(accounts->login("aida", "a brand new passphrase", "1.1.1.1"));
+    accounts->change(gulnara.actor(), "aida", rename);
+    EXPECT_TRUE(accounts->authenticate(again.token)) << "other changes keep her signed in";
+}
+
+TEST_F(Hotline, RetentionSparesCasesWithOpenOrRecentlyFinishedReferrals) {
+    store::new_case c;
+    c.origin_key = "slow";
+    c.phone = "+996555000999";
+    c.channel = "ussd";
+    c.language = "ru";
+    c.topic = "legal_aid";
+    c.oblast = "osh";
+    c.details = "her words";
+    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    auto r = referrals->route_case(rec);
+    referrals->act("legal_osh", r.id, service::partner_action::accept, "", "partner:legal_osh");
+    clock.t += std::chrono::hours(24 * 400);  // a quiet, still open referral
+    EXPECT_EQ(hotline->apply_retention(365).cases, 0u);
+    EXPECT_EQ(db->find_case(rec.reference)->details, "her words");
+    referrals->act("legal_osh", r.id, service::partner_action::close, "done", "partner:legal_osh");
+    EXPECT_EQ(hotline->apply_retention(365).cases, 0u)
+        << "finished today: kept for the retention period";
+    clock.t += std::chrono::hours(24 * 366);
+    EXPECT_EQ(hotline->apply_retention(365).cases, 1u);
+    EXPECT_EQ(db->find_case(rec.reference)->details, "");
 }
