@@ -1,5 +1,7 @@
 #include "service/case_from_session.hpp"
 
+#include "service/session_codec.hpp"
+
 namespace gw::service {
 namespace {
 std::string var_or(const menu::session_state& s, const std::string& name, std::string fallback) {
@@ -28,6 +30,8 @@ store::new_case case_from_session(const menu::action_request& action,
     if (auto it = state.vars.find("safe_to_call"); it != state.vars.end())
         c.safe_to_call = it->second == "yes";
     c.notify_sms = var_or(state, "notify_sms", "no") == "yes";
+    // For the operators: what she saw and chose, as it was at this moment.
+    c.transcript = encode_state({state, {}});
     return c;
 }
 

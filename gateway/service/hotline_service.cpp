@@ -109,9 +109,13 @@ outcome<case_view> hotline_service::open_case(const operator_identity& who,
         for (auto& m : store_.outbound_to(c->phone))
             if (m.purpose != "partner_notification") v.messages.push_back(std::move(m));
     for (auto& m : v.messages) m.recipient.clear();
-    if (auto session = store_.case_session(c->id); session && !session->state.empty()) {
+    // Kept with the case; older cases only have their session (if still kept).
+    std::string state = c->transcript;
+    if (state.empty())
+        if (auto session = store_.case_session(c->id)) state = session->state;
+    if (!state.empty()) {
         try {
-            auto st = decode_state(session->state);
+            auto st = decode_state(state);
             auto add = [&](const std::string& id) {
                 auto it = menu_->screens.find(id);
                 if (it == menu_->screens.end() || it->second.kind == menu::screen_kind::action)

@@ -204,6 +204,11 @@ const std::vector<const char*>& migrations() {
         R"sql(
         ALTER TABLE cases ADD COLUMN sms_channel TEXT NOT NULL DEFAULT '';
         )sql",
+        // The screens she went through, kept with the case (sealed): an SMS
+        // session row is reused by her next conversation.
+        R"sql(
+        ALTER TABLE cases ADD COLUMN transcript BLOB;
+        )sql",
     };
     return m;
 }
@@ -234,13 +239,14 @@ class sqlite_store final : public store {
           abandon_(db_,
                    "UPDATE sessions SET status = 'abandoned' WHERE status = 'active' AND "
                    "updated_at < ?1"),
-          insert_case_(db_,
-                       "INSERT INTO cases (reference, origin_key, phone, channel, language, "
-                       "topic, subtopic, oblast, target_group, details, consent, urgent, "
-                       "safe_to_call, status, created_at, notify_sms, phone_sealed, session_id, "
-                       "needs_hotline, sms_channel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                       "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) "
-                       "ON CONFLICT (origin_key) DO NOTHING"),
+          insert_case_(
+              db_,
+              "INSERT INTO cases (reference, origin_key, phone, channel, language, "
+              "topic, subtopic, oblast, target_group, details, consent, urgent, "
+              "safe_to_call, status, created_at, notify_sms, phone_sealed, session_id, "
+              "needs_hotline, sms_channel, transcript) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+              "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) "
+              "ON CONFLICT (origin_key) DO NOTHING"),
           case_by_origin_(db_, "SELECT " + case_columns + " FROM cases WHERE origin_key = ?"),
           case_by_ref_(db_, "SELECT " + case_columns + " FROM cases WHERE reference = ?"),
           count_cases_(db_, "SELECT count(*) FROM cases"),
@@ -413,6 +419,7 @@ class sqlite_store final : public store {
                                                                : sealer_.lookup_hash(c.session_id));
                     insert_case_.bind(19, c.urgent ? 1 : 0);
                     insert_case_.bind(20, c.sms_channel);
+                    bind_sealed(insert_case_, 21, c.transcript);
                     insert_case_.exec();
                     reset(case_by_origin_);
                     case_by_origin_.bind(1, c.origin_key);
@@ -981,9 +988,9 @@ class sqlite_store final : public store {
             while (st.executeStep()) {
                 queue_entry e;
                 e.c = read_case(st);
-                if (!st.getColumn(22).isNull())
-                    e.latest_referral_status = st.getColumn(22).getString();
-                e.overdue = st.getColumn(23).getInt() != 0;
+                if (!st.getColumn(23).isNull())
+                    e.latest_referral_status = st.getColumn(23).getString();
+                e.overdue = st.getColumn(24).getInt() != 0;
                 out.push_back(std::move(e));
             }
             return out;
@@ -1228,11 +1235,13 @@ class sqlite_store final : public store {
                  done_cases + "))")
                     .c_str(),
                 before);
-            r.cases = run((std::string("UPDATE cases SET phone = '', phone_sealed = NULL, details "
-                                       "= '', outcome = NULL, purged_at = ?2 WHERE id IN (") +
-                           done_cases + ")")
-                              .c_str(),
-                          before);
+            r.cases =
+                run((std::string(
+                         "UPDATE cases SET phone = '', phone_sealed = NULL, details "
+                         "= '', outcome = NULL, transcript = NULL, purged_at = ?2 WHERE id IN (") +
+                     done_cases + ")")
+                        .c_str(),
+                    before);
             r.inbound =
                 run("UPDATE inbound_messages SET phone = '', reply = '' WHERE received_at < ?1 AND "
                     "(phone <> '' OR reply <> '')",
@@ -1388,7 +1397,7 @@ class sqlite_store final : public store {
     static inline const std::string case_columns =
         "id, reference, origin_key, phone_sealed, channel, language, topic, subtopic, oblast, "
         "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms, "
-        "session_id, assigned_to, outcome, closed_at, sms_channel";
+        "session_id, assigned_to, outcome, closed_at, sms_channel, transcript";
     static inline const std::string operator_columns =
         "operators.id, username, display_name, role, password_hash, active, "
         "operators.created_at";
@@ -1609,6 +1618,7 @@ class sqlite_store final : public store {
         c.outcome = unseal(st.getColumn(19));
         c.closed_at = st.getColumn(20).getInt64();
         c.sms_channel = st.getColumn(21).getString();
+        c.transcript = unseal(st.getColumn(22));
         return c;
     }
 

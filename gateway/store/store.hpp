@@ -37,6 +37,7 @@ struct new_case {
     bool notify_sms = false;  // she agreed to a discreet SMS when a partner accepts
     std::string session_id;   // the menu session that made it (for the transcript)
     std::string sms_channel;  // SMS cases: the aggregator she wrote through (replies go back by it)
+    std::string transcript;   // the session state when the case was made (screens, choices)
 };
 
 struct case_record : new_case {

@@ -401,3 +401,25 @@ TEST_F(Hotline, RetentionSparesCasesWithOpenOrRecentlyFinishedReferrals) {
     EXPECT_EQ(hotline->apply_retention(365).cases, 1u);
     EXPECT_EQ(db->find_case(rec.reference)->details, "");
 }
+
+TEST_F(Hotline, TheTranscriptIsTheOneOfTheCaseNotOfHerNextConversation) {
+    service::stored_state then;
+    then.engine.language = "ru";
+    then.engine.trail = {"language", "main", "legal_aid_menu"};
+    store::new_case c;
+    c.origin_key = "sms-transcript";
+    c.phone = "+79161234500";
+    c.channel = "sms";
+    c.language = "ru";
+    c.topic = "legal_aid";
+    c.session_id = "sms:" + c.phone;
+    c.transcript = service::encode_state(then);
+    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    // She starts over: the same SMS session row now holds another walk.
+    service::stored_state now;
+    now.engine.trail = {"language", "main", "employment_menu"};
+    db->save_session({c.session_id, c.phone, "sms", service::encode_state(now), "active", 1, 1});
+    auto view = std::get<service::case_view>(hotline->open_case(gulnara, rec.reference));
+    ASSERT_EQ(view.transcript.size(), 3u);
+    EXPECT_EQ(view.transcript[2].screen, "legal_aid_menu");
+}
