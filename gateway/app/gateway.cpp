@@ -329,7 +329,7 @@ http::response gateway::handle_metrics(const http::request& req) {
                         static_cast<double>(referrals_->ignored_commands()));
     // Cases waiting for the hotline (urgent and escalated ones included).
     gauges.emplace_back("gateway_hotline_queue_cases",
-                        static_cast<double>(store_->hotline_queue(10000).size()));
+                        static_cast<double>(store_->hotline_queue_length()));
     gauges.emplace_back("gateway_storage_failures_total", static_cast<double>(health_.failures()));
     gauges.emplace_back("gateway_storage_failing", health_.failing() ? 1.0 : 0.0);
     http::response r;

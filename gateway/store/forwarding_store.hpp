@@ -503,6 +503,17 @@ class forwarding_store : public store {
             throw;
         }
     }
+    std::size_t hotline_queue_length() override {
+        on_call("hotline_queue_length");
+        try {
+            auto result = inner_->hotline_queue_length();
+            on_success("hotline_queue_length");
+            return result;
+        } catch (const store_error& e) {
+            on_failure("hotline_queue_length", e);
+            throw;
+        }
+    }
     std::optional<case_record> update_case(long long case_id, const case_update& u,
                                            const audit_entry& audit,
                                            const std::vector<outbound_message>& outbox) override {

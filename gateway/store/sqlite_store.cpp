@@ -299,8 +299,7 @@ class sqlite_store final : public store {
           random_(std::random_device{}()) {}
 
     std::optional<std::string> subscriber_language(const std::string& phone) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<std::string> {
+        return read([&]() -> std::optional<std::string> {
             reset(get_language_);
             get_language_.bind(1, sealer_.lookup_hash(phone));
             if (!get_language_.executeStep() || get_language_.isColumnNull(0)) return std::nullopt;
@@ -334,8 +333,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<session_record> find_session(const std::string& id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<session_record> {
+        return read([&]() -> std::optional<session_record> {
             reset(get_session_);
             get_session_.bind(1, sealer_.lookup_hash(id));
             if (!get_session_.executeStep()) return std::nullopt;
@@ -345,8 +343,7 @@ class sqlite_store final : public store {
 
     std::optional<session_record> find_resumable_session(const std::string& phone, long long since,
                                                          const std::string& except_id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<session_record> {
+        return read([&]() -> std::optional<session_record> {
             reset(resumable_);
             resumable_.bind(1, sealer_.lookup_hash(phone));
             resumable_.bind(2, static_cast<int64_t>(since));
@@ -377,6 +374,7 @@ class sqlite_store final : public store {
     }
 
     case_record create_case(const new_case& c, long long now) override {
+        // A write, but with its own transaction per attempt (see below).
         std::lock_guard lock(mutex_);
         return guarded([&] {
             // A case is what we promise her: fsync the WAL on this commit.
@@ -440,8 +438,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<case_record> find_case(const std::string& reference) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<case_record> {
+        return read([&]() -> std::optional<case_record> {
             reset(case_by_ref_);
             case_by_ref_.bind(1, reference);
             if (!case_by_ref_.executeStep()) return std::nullopt;
@@ -450,8 +447,7 @@ class sqlite_store final : public store {
     }
 
     std::size_t count_cases() override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             reset(count_cases_);
             count_cases_.executeStep();
             return static_cast<std::size_t>(count_cases_.getColumn(0).getInt64());
@@ -459,8 +455,7 @@ class sqlite_store final : public store {
     }
 
     bool no_sms(const std::string& phone) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             reset(get_no_sms_);
             get_no_sms_.bind(1, sealer_.lookup_hash(phone));
             return get_no_sms_.executeStep() && get_no_sms_.getColumn(0).getInt() != 0;
@@ -479,8 +474,7 @@ class sqlite_store final : public store {
 
     std::optional<inbound_record> find_inbound(const std::string& aggregator,
                                                const std::string& message_id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<inbound_record> {
+        return read([&]() -> std::optional<inbound_record> {
             reset(get_inbound_);
             get_inbound_.bind(1, aggregator);
             get_inbound_.bind(2, message_id);
@@ -651,8 +645,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<outbound_message> find_outbound(long long id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<outbound_message> {
+        return read([&]() -> std::optional<outbound_message> {
             reset(outbox_by_id_);
             outbox_by_id_.bind(1, static_cast<int64_t>(id));
             if (!outbox_by_id_.executeStep()) return std::nullopt;
@@ -661,8 +654,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<outbound_message> outbound_to(const std::string& recipient) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             std::vector<outbound_message> out;
             reset(outbox_to_);
             outbox_to_.bind(1, sealer_.lookup_hash(recipient));
@@ -672,8 +664,7 @@ class sqlite_store final : public store {
     }
 
     std::map<std::string, std::size_t> outbox_counts() override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             std::map<std::string, std::size_t> out;
             reset(outbox_counts_);
             while (outbox_counts_.executeStep())
@@ -684,8 +675,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<case_record> find_case_by_id(long long id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<case_record> {
+        return read([&]() -> std::optional<case_record> {
             auto& st = cached("SELECT " + case_columns + " FROM cases WHERE id = ?");
             st.bind(1, static_cast<int64_t>(id));
             if (!st.executeStep()) return std::nullopt;
@@ -694,8 +684,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<case_record> unrouted_cases(std::size_t limit) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached("SELECT " + case_columns +
                               " FROM cases WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE "
                               "r.case_id = cases.id) ORDER BY id LIMIT ?");
@@ -739,8 +728,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<referral_record> find_referral(long long id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<referral_record> {
+        return read([&]() -> std::optional<referral_record> {
             auto& st = cached("SELECT " + referral_columns + " WHERE r.id = ?");
             st.bind(1, static_cast<int64_t>(id));
             if (!st.executeStep()) return std::nullopt;
@@ -751,8 +739,7 @@ class sqlite_store final : public store {
     std::vector<referral_record> partner_referrals(const std::string& partner,
                                                    const std::string& status, std::size_t limit,
                                                    std::size_t offset) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached("SELECT " + referral_columns +
                               " WHERE r.partner = ?1 AND (?2 = '' OR r.status = ?2) ORDER BY "
                               "r.id DESC LIMIT ?3 OFFSET ?4");
@@ -767,8 +754,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<referral_record> case_referrals(long long case_id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached("SELECT " + referral_columns + " WHERE r.case_id = ? ORDER BY r.id");
             st.bind(1, static_cast<int64_t>(case_id));
             std::vector<referral_record> out;
@@ -817,8 +803,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<referral_event> referral_events(long long referral_id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached(
                 "SELECT referral_id, actor, action, detail, at FROM referral_events WHERE "
                 "referral_id = ? ORDER BY id");
@@ -833,8 +818,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<referral_record> overdue_referrals(long long now) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached("SELECT " + referral_columns +
                               " WHERE r.status = 'new' AND r.due_at > 0 AND r.due_at < ? ORDER BY "
                               "r.due_at");
@@ -846,8 +830,7 @@ class sqlite_store final : public store {
     }
 
     std::map<std::string, std::size_t> open_referral_counts() override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached(
                 "SELECT partner, count(*) FROM referrals WHERE status IN ('new', 'accepted', "
                 "'in_progress') AND partner <> '' GROUP BY partner");
@@ -910,8 +893,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<operator_account> find_operator(const std::string& username) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<operator_account> {
+        return read([&]() -> std::optional<operator_account> {
             auto& st = cached("SELECT " + operator_columns + " FROM operators WHERE username = ?");
             st.bind(1, username);
             if (!st.executeStep()) return std::nullopt;
@@ -920,8 +902,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<operator_account> operators() override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached("SELECT " + operator_columns + " FROM operators ORDER BY username");
             std::vector<operator_account> out;
             while (st.executeStep()) out.push_back(read_operator(st));
@@ -948,8 +929,7 @@ class sqlite_store final : public store {
 
     std::optional<operator_account> operator_for_session(const std::string& token_hash,
                                                          long long now) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<operator_account> {
+        return read([&]() -> std::optional<operator_account> {
             auto& st = cached("SELECT " + operator_columns +
                               " FROM operators JOIN operator_sessions s ON s.operator_id = "
                               "operators.id WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND "
@@ -970,19 +950,24 @@ class sqlite_store final : public store {
         });
     }
 
+    std::size_t hotline_queue_length() override {
+        return read([&] {
+            auto& st = cached("SELECT count(*) FROM cases WHERE " + hotline_queue_condition);
+            st.executeStep();
+            return static_cast<std::size_t>(st.getColumn(0).getInt64());
+        });
+    }
+
     std::vector<queue_entry> hotline_queue(std::size_t limit) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             // Recent cases without any referral are listed too: routing
             // failed or has not run yet (the sweep retries), someone must know.
             auto& st = cached(
                 "SELECT " + case_columns +
                 ", (SELECT r.status FROM referrals r WHERE r.case_id = cases.id ORDER BY r.id "
                 "DESC LIMIT 1), EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id AND "
-                "r.status = 'overdue') FROM cases WHERE status <> 'closed' AND (needs_hotline = 1 "
-                "OR (id > (SELECT max(id) - 1000 FROM cases) AND NOT EXISTS (SELECT 1 FROM "
-                "referrals r WHERE r.case_id = cases.id))) ORDER BY urgent DESC, "
-                "created_at, id LIMIT ?");
+                "r.status = 'overdue') FROM cases WHERE " +
+                hotline_queue_condition + " ORDER BY urgent DESC, created_at, id LIMIT ?");
             st.bind(1, static_cast<int64_t>(limit));
             std::vector<queue_entry> out;
             while (st.executeStep()) {
@@ -1044,8 +1029,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<case_note> case_notes(long long case_id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached(
                 "SELECT id, case_id, author, text, at FROM case_notes WHERE case_id = ? ORDER BY "
                 "id");
@@ -1060,8 +1044,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<session_record> case_session(long long case_id) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&]() -> std::optional<session_record> {
+        return read([&]() -> std::optional<session_record> {
             auto& st = cached("SELECT " + session_columns +
                               " FROM sessions WHERE id = (SELECT session_id FROM cases WHERE id "
                               "= ? AND session_id <> '')");
@@ -1079,8 +1062,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<audit_record> audit_trail(long long case_id, std::size_t limit) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached(
                 "SELECT at, actor, action, case_id, detail, reference FROM ("
                 "SELECT a.at, a.actor, a.action, COALESCE(a.case_id, 0) AS case_id, a.detail, "
@@ -1110,8 +1092,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<outbound_message> dead_outbound(std::size_t limit) override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached("SELECT " + outbox_columns +
                               " FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?");
             st.bind(1, static_cast<int64_t>(limit));
@@ -1137,8 +1118,7 @@ class sqlite_store final : public store {
     }
 
     std::set<std::string> paused_partners() override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             auto& st = cached("SELECT partner FROM partner_state WHERE paused = 1");
             std::set<std::string> out;
             while (st.executeStep()) out.insert(st.getColumn(0).getString());
@@ -1163,8 +1143,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<stat_row> statistics() override {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             std::vector<stat_row> out;
             auto& st = cached(
                 "SELECT 'sessions', strftime('%Y-%m', started_at, 'unixepoch'), '', '', '', "
@@ -1269,13 +1248,20 @@ class sqlite_store final : public store {
     }
 
   private:
+    // A read on the one connection (shared with the writer, hence the lock).
+    // SQLite errors become store_error.
+    template <class F>
+    auto read(F&& f) -> decltype(f()) {
+        std::lock_guard lock(mutex_);
+        return guarded(std::forward<F>(f));
+    }
+
     // One unit of work under the single writer: BEGIN IMMEDIATE, then `f`,
     // which commits what it wants kept (leaving without commit rolls back).
     // SQLite errors become store_error.
     template <class F>
     auto write(F&& f) -> decltype(f(std::declval<SQLite::Transaction&>())) {
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return read([&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             return f(tx);
         });
@@ -1398,6 +1384,10 @@ class sqlite_store final : public store {
         "id, reference, origin_key, phone_sealed, channel, language, topic, subtopic, oblast, "
         "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms, "
         "session_id, assigned_to, outcome, closed_at, sms_channel, transcript";
+    // Open cases in the hotline's hands, and recent ones not routed yet.
+    static inline const std::string hotline_queue_condition =
+        "status <> 'closed' AND (needs_hotline = 1 OR (id > (SELECT max(id) - 1000 FROM cases) "
+        "AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id)))";
     static inline const std::string operator_columns =
         "operators.id, username, display_name, role, password_hash, active, "
         "operators.created_at";

@@ -281,6 +281,8 @@ class store {
     // revoked, or claimed) and cases not routed yet; urgent first, then
     // oldest first.
     virtual std::vector<queue_entry> hotline_queue(std::size_t limit) = 0;
+    // How many cases hotline_queue would list (for monitoring).
+    virtual std::size_t hotline_queue_length() = 0;
     // Applies `u` and records `audit` (and queues `outbox`) in one
     // transaction; nullopt, writing nothing, when expect_assigned differs.
     virtual std::optional<case_record> update_case(long long case_id, const case_update& u,

@@ -169,6 +169,7 @@ TEST_F(Hotline, UrgentCaseIsFirstInTheQueueWithItsReasons) {
     auto c = urgent_case();
     auto q = hotline->queue(aida, "all");
     ASSERT_EQ(q.items.size(), 2u);
+    EXPECT_EQ(db->hotline_queue_length(), 2u) << "the /metrics gauge counts the same cases";
     EXPECT_EQ(q.items[0].c.reference, c.reference);
     EXPECT_EQ(q.items[0].reasons, (std::vector<std::string>{"urgent", "callback"}));
     EXPECT_EQ(q.items[0].c.phone.find("99655512345"), std::string::npos) << "masked in the list";
