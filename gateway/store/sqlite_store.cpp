@@ -2,7 +2,12 @@
 // BEGIN IMMEDIATE, prepared statements kept for reuse, migrations
 // versioned with PRAGMA user_version.
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,8 +16,10 @@
 #include <random>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
+#include "store/health.hpp"
 #include "store/store.hpp"
 
 namespace gw::store {
@@ -209,15 +216,23 @@ const std::vector<const char*>& migrations() {
         R"sql(
         ALTER TABLE cases ADD COLUMN transcript BLOB;
         )sql",
+        // Partners' and operators' free text (decline and revocation
+        // reasons, closing notes, event details) is sealed too; the
+        // redact-only trigger is made again once the rows are sealed
+        // (see seal_referral_text).
+        R"sql(
+        DROP TRIGGER referral_events_redact_only;
+        )sql",
     };
     return m;
 }
 
 class sqlite_store final : public store {
   public:
-    sqlite_store(const std::string& path, const data_sealer& sealer)
+    sqlite_store(const std::string& path, const data_sealer& sealer, const sqlite_options& options)
         : sealer_(sealer),
-          db_(open(path, sealer_)),
+          health_(options.health),
+          db_(open(path, sealer_, options)),
           get_language_(db_, "SELECT language FROM subscribers WHERE phone = ?"),
           put_language_(db_,
                         "INSERT INTO subscribers (phone, language, created_at, updated_at) "
@@ -299,7 +314,7 @@ class sqlite_store final : public store {
           random_(std::random_device{}()) {}
 
     std::optional<std::string> subscriber_language(const std::string& phone) override {
-        return read([&]() -> std::optional<std::string> {
+        return read(__func__, [&]() -> std::optional<std::string> {
             reset(get_language_);
             get_language_.bind(1, sealer_.lookup_hash(phone));
             if (!get_language_.executeStep() || get_language_.isColumnNull(0)) return std::nullopt;
@@ -308,7 +323,7 @@ class sqlite_store final : public store {
     }
 
     void set_subscriber_language(const std::string& phone, const std::string& lang) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             reset(put_language_);
             put_language_.bind(1, sealer_.lookup_hash(phone));
             put_language_.bind(2, lang);
@@ -318,7 +333,7 @@ class sqlite_store final : public store {
     }
 
     void save_session(const session_record& s) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             write_session(s);
             tx.commit();
         });
@@ -326,14 +341,14 @@ class sqlite_store final : public store {
 
     void save_sessions(const std::vector<session_record>& sessions) override {
         if (sessions.empty()) return;
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             for (const auto& s : sessions) write_session(s);
             tx.commit();
         });
     }
 
     std::optional<session_record> find_session(const std::string& id) override {
-        return read([&]() -> std::optional<session_record> {
+        return read(__func__, [&]() -> std::optional<session_record> {
             reset(get_session_);
             get_session_.bind(1, sealer_.lookup_hash(id));
             if (!get_session_.executeStep()) return std::nullopt;
@@ -343,7 +358,7 @@ class sqlite_store final : public store {
 
     std::optional<session_record> find_resumable_session(const std::string& phone, long long since,
                                                          const std::string& except_id) override {
-        return read([&]() -> std::optional<session_record> {
+        return read(__func__, [&]() -> std::optional<session_record> {
             reset(resumable_);
             resumable_.bind(1, sealer_.lookup_hash(phone));
             resumable_.bind(2, static_cast<int64_t>(since));
@@ -354,7 +369,7 @@ class sqlite_store final : public store {
     }
 
     void set_session_status(const std::string& id, const std::string& status) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             reset(set_status_);
             set_status_.bind(1, sealer_.lookup_hash(id));
             set_status_.bind(2, status);
@@ -364,7 +379,7 @@ class sqlite_store final : public store {
     }
 
     std::size_t abandon_idle_sessions(long long before) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             reset(abandon_);
             abandon_.bind(1, static_cast<int64_t>(before));
             std::size_t n = abandon_.exec();
@@ -375,8 +390,7 @@ class sqlite_store final : public store {
 
     case_record create_case(const new_case& c, long long now) override {
         // A write, but with its own transaction per attempt (see below).
-        std::lock_guard lock(mutex_);
-        return guarded([&] {
+        return unit(work::write, __func__, [&] {
             // A case is what we promise her: fsync the WAL on this commit.
             db_.exec("PRAGMA synchronous = FULL");
             struct restore {
@@ -438,7 +452,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<case_record> find_case(const std::string& reference) override {
-        return read([&]() -> std::optional<case_record> {
+        return read(__func__, [&]() -> std::optional<case_record> {
             reset(case_by_ref_);
             case_by_ref_.bind(1, reference);
             if (!case_by_ref_.executeStep()) return std::nullopt;
@@ -447,7 +461,7 @@ class sqlite_store final : public store {
     }
 
     std::size_t count_cases() override {
-        return read([&] {
+        return read(__func__, [&] {
             reset(count_cases_);
             count_cases_.executeStep();
             return static_cast<std::size_t>(count_cases_.getColumn(0).getInt64());
@@ -455,7 +469,7 @@ class sqlite_store final : public store {
     }
 
     bool no_sms(const std::string& phone) override {
-        return read([&] {
+        return read(__func__, [&] {
             reset(get_no_sms_);
             get_no_sms_.bind(1, sealer_.lookup_hash(phone));
             return get_no_sms_.executeStep() && get_no_sms_.getColumn(0).getInt() != 0;
@@ -463,7 +477,7 @@ class sqlite_store final : public store {
     }
 
     void set_no_sms(const std::string& phone, bool value) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             reset(put_no_sms_);
             put_no_sms_.bind(1, sealer_.lookup_hash(phone));
             put_no_sms_.bind(2, value ? 1 : 0);
@@ -474,7 +488,7 @@ class sqlite_store final : public store {
 
     std::optional<inbound_record> find_inbound(const std::string& aggregator,
                                                const std::string& message_id) override {
-        return read([&]() -> std::optional<inbound_record> {
+        return read(__func__, [&]() -> std::optional<inbound_record> {
             reset(get_inbound_);
             get_inbound_.bind(1, aggregator);
             get_inbound_.bind(2, message_id);
@@ -488,7 +502,7 @@ class sqlite_store final : public store {
 
     bool commit_inbound(const inbound_record& in, const session_record* session,
                         const std::vector<outbound_message>& outbox) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             reset(put_inbound_);
             put_inbound_.bind(1, in.aggregator);
             put_inbound_.bind(2, in.message_id);
@@ -504,7 +518,7 @@ class sqlite_store final : public store {
     }
 
     long long enqueue_outbound(const outbound_message& m) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             long long id = insert_outbound(m);
             tx.commit();
             return id;
@@ -512,7 +526,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             std::vector<outbound_message> out;
             reset(due_outbox_);
             due_outbox_.bind(1, static_cast<int64_t>(now_ms));
@@ -531,7 +545,7 @@ class sqlite_store final : public store {
     }
 
     void mark_sent(long long id, const std::string& provider_id, long long now) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             reset(set_outbox_sent_);
             set_outbox_sent_.bind(1, static_cast<int64_t>(id));
             set_outbox_sent_.bind(2, provider_id);
@@ -568,7 +582,7 @@ class sqlite_store final : public store {
 
     void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
                     const std::string& error, long long now) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             reset(set_outbox_retry_);
             set_outbox_retry_.bind(1, static_cast<int64_t>(id));
             set_outbox_retry_.bind(2, attempts);
@@ -581,7 +595,7 @@ class sqlite_store final : public store {
     }
 
     void mark_dead(long long id, int attempts, const std::string& error, long long now) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             reset(set_outbox_dead_);
             set_outbox_dead_.bind(1, static_cast<int64_t>(id));
             set_outbox_dead_.bind(2, attempts);
@@ -593,7 +607,7 @@ class sqlite_store final : public store {
     }
 
     std::size_t requeue_unfinished() override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             reset(requeue_);
             std::size_t n = requeue_.exec();
             tx.commit();
@@ -604,7 +618,7 @@ class sqlite_store final : public store {
     bool record_delivery_report(const std::string& channel, const std::string& provider_id,
                                 const std::string& status, const std::string& detail,
                                 long long now) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             reset(outbox_by_provider_);
             outbox_by_provider_.bind(1, channel);
             outbox_by_provider_.bind(2, provider_id);
@@ -645,7 +659,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<outbound_message> find_outbound(long long id) override {
-        return read([&]() -> std::optional<outbound_message> {
+        return read(__func__, [&]() -> std::optional<outbound_message> {
             reset(outbox_by_id_);
             outbox_by_id_.bind(1, static_cast<int64_t>(id));
             if (!outbox_by_id_.executeStep()) return std::nullopt;
@@ -654,7 +668,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<outbound_message> outbound_to(const std::string& recipient) override {
-        return read([&] {
+        return read(__func__, [&] {
             std::vector<outbound_message> out;
             reset(outbox_to_);
             outbox_to_.bind(1, sealer_.lookup_hash(recipient));
@@ -664,7 +678,7 @@ class sqlite_store final : public store {
     }
 
     std::map<std::string, std::size_t> outbox_counts() override {
-        return read([&] {
+        return read(__func__, [&] {
             std::map<std::string, std::size_t> out;
             reset(outbox_counts_);
             while (outbox_counts_.executeStep())
@@ -675,7 +689,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<case_record> find_case_by_id(long long id) override {
-        return read([&]() -> std::optional<case_record> {
+        return read(__func__, [&]() -> std::optional<case_record> {
             auto& st = cached("SELECT " + case_columns + " FROM cases WHERE id = ?");
             st.bind(1, static_cast<int64_t>(id));
             if (!st.executeStep()) return std::nullopt;
@@ -684,7 +698,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<case_record> unrouted_cases(std::size_t limit) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT " + case_columns +
                               " FROM cases WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE "
                               "r.case_id = cases.id) ORDER BY id LIMIT ?");
@@ -697,7 +711,7 @@ class sqlite_store final : public store {
 
     referral_record create_referral(const referral_record& r, const std::string& actor,
                                     const std::vector<outbound_message>& outbox) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             auto& ins = cached(
                 "INSERT INTO referrals (case_id, partner, status, rule, explanation, due_at, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -728,7 +742,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<referral_record> find_referral(long long id) override {
-        return read([&]() -> std::optional<referral_record> {
+        return read(__func__, [&]() -> std::optional<referral_record> {
             auto& st = cached("SELECT " + referral_columns + " WHERE r.id = ?");
             st.bind(1, static_cast<int64_t>(id));
             if (!st.executeStep()) return std::nullopt;
@@ -739,7 +753,7 @@ class sqlite_store final : public store {
     std::vector<referral_record> partner_referrals(const std::string& partner,
                                                    const std::string& status, std::size_t limit,
                                                    std::size_t offset) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT " + referral_columns +
                               " WHERE r.partner = ?1 AND (?2 = '' OR r.status = ?2) ORDER BY "
                               "r.id DESC LIMIT ?3 OFFSET ?4");
@@ -754,7 +768,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<referral_record> case_referrals(long long case_id) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT " + referral_columns + " WHERE r.case_id = ? ORDER BY r.id");
             st.bind(1, static_cast<int64_t>(case_id));
             std::vector<referral_record> out;
@@ -767,7 +781,7 @@ class sqlite_store final : public store {
         long long id, const std::vector<std::string>& from, const std::string& to,
         const referral_event& event, const std::vector<outbound_message>& outbox,
         const std::string& reason, const std::string& outcome) override {
-        return write([&](SQLite::Transaction& tx) -> std::optional<referral_record> {
+        return write(__func__, [&](SQLite::Transaction& tx) -> std::optional<referral_record> {
             auto& get = cached("SELECT " + referral_columns + " WHERE r.id = ?");
             get.bind(1, static_cast<int64_t>(id));
             if (!get.executeStep()) return std::nullopt;
@@ -780,8 +794,8 @@ class sqlite_store final : public store {
                 "id = ?1");
             upd.bind(1, static_cast<int64_t>(id));
             upd.bind(2, to);
-            upd.bind(3, reason);
-            upd.bind(4, outcome);
+            bind_sealed(upd, 3, reason);
+            bind_sealed(upd, 4, outcome);
             upd.bind(5, static_cast<int64_t>(event.at));
             upd.exec();
             insert_event(event);
@@ -796,14 +810,14 @@ class sqlite_store final : public store {
     }
 
     void record_referral_event(const referral_event& e) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             insert_event(e);
             tx.commit();
         });
     }
 
     std::vector<referral_event> referral_events(long long referral_id) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached(
                 "SELECT referral_id, actor, action, detail, at FROM referral_events WHERE "
                 "referral_id = ? ORDER BY id");
@@ -811,14 +825,14 @@ class sqlite_store final : public store {
             std::vector<referral_event> out;
             while (st.executeStep())
                 out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(),
-                               st.getColumn(2).getString(), st.getColumn(3).getString(),
+                               st.getColumn(2).getString(), unseal(st.getColumn(3)),
                                st.getColumn(4).getInt64()});
             return out;
         });
     }
 
     std::vector<referral_record> overdue_referrals(long long now) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT " + referral_columns +
                               " WHERE r.status = 'new' AND r.due_at > 0 AND r.due_at < ? ORDER BY "
                               "r.due_at");
@@ -830,7 +844,7 @@ class sqlite_store final : public store {
     }
 
     std::map<std::string, std::size_t> open_referral_counts() override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached(
                 "SELECT partner, count(*) FROM referrals WHERE status IN ('new', 'accepted', "
                 "'in_progress') AND partner <> '' GROUP BY partner");
@@ -845,7 +859,7 @@ class sqlite_store final : public store {
     // --- The hotline ---
 
     long long create_operator(const operator_account& a, const audit_entry& audit) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "INSERT INTO operators (username, display_name, role, password_hash, active, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?6)");
@@ -864,7 +878,7 @@ class sqlite_store final : public store {
     }
 
     void update_operator(const operator_account& a, const audit_entry& audit) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             auto& old = cached("SELECT password_hash FROM operators WHERE id = ?");
             old.bind(1, static_cast<int64_t>(a.id));
             const bool new_password =
@@ -893,7 +907,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<operator_account> find_operator(const std::string& username) override {
-        return read([&]() -> std::optional<operator_account> {
+        return read(__func__, [&]() -> std::optional<operator_account> {
             auto& st = cached("SELECT " + operator_columns + " FROM operators WHERE username = ?");
             st.bind(1, username);
             if (!st.executeStep()) return std::nullopt;
@@ -902,7 +916,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<operator_account> operators() override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT " + operator_columns + " FROM operators ORDER BY username");
             std::vector<operator_account> out;
             while (st.executeStep()) out.push_back(read_operator(st));
@@ -913,7 +927,7 @@ class sqlite_store final : public store {
     void create_operator_session(const std::string& token_hash, long long operator_id,
                                  long long now, long long expires_at,
                                  const audit_entry& audit) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "INSERT INTO operator_sessions (token_hash, operator_id, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?)");
@@ -929,7 +943,7 @@ class sqlite_store final : public store {
 
     std::optional<operator_account> operator_for_session(const std::string& token_hash,
                                                          long long now) override {
-        return read([&]() -> std::optional<operator_account> {
+        return read(__func__, [&]() -> std::optional<operator_account> {
             auto& st = cached("SELECT " + operator_columns +
                               " FROM operators JOIN operator_sessions s ON s.operator_id = "
                               "operators.id WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND "
@@ -942,7 +956,7 @@ class sqlite_store final : public store {
     }
 
     void end_operator_session(const std::string& token_hash) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             auto& st = cached("DELETE FROM operator_sessions WHERE token_hash = ?");
             st.bind(1, token_hash);
             st.exec();
@@ -951,7 +965,7 @@ class sqlite_store final : public store {
     }
 
     std::size_t hotline_queue_length() override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT count(*) FROM cases WHERE " + hotline_queue_condition);
             st.executeStep();
             return static_cast<std::size_t>(st.getColumn(0).getInt64());
@@ -959,7 +973,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<queue_entry> hotline_queue(std::size_t limit) override {
-        return read([&] {
+        return read(__func__, [&] {
             // Recent cases without any referral are listed too: routing
             // failed or has not run yet (the sweep retries), someone must know.
             auto& st = cached(
@@ -985,7 +999,7 @@ class sqlite_store final : public store {
     std::optional<case_record> update_case(long long case_id, const case_update& u,
                                            const audit_entry& audit,
                                            const std::vector<outbound_message>& outbox) override {
-        return write([&](SQLite::Transaction& tx) -> std::optional<case_record> {
+        return write(__func__, [&](SQLite::Transaction& tx) -> std::optional<case_record> {
             auto& get = cached("SELECT " + case_columns + " FROM cases WHERE id = ?");
             get.bind(1, static_cast<int64_t>(case_id));
             if (!get.executeStep()) return std::nullopt;
@@ -1007,6 +1021,7 @@ class sqlite_store final : public store {
             upd.bind(5, static_cast<int64_t>(c.closed_at));
             upd.bind(6, closed ? 0 : 1);
             upd.exec();
+            if (closed && u.status) close_open_referrals(case_id, audit);
             insert_audit(audit);
             for (const auto& m : outbox) insert_outbound(m);
             tx.commit();
@@ -1015,7 +1030,7 @@ class sqlite_store final : public store {
     }
 
     void add_case_note(const case_note& n, const audit_entry& audit) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             auto& st =
                 cached("INSERT INTO case_notes (case_id, author, text, at) VALUES (?, ?, ?, ?)");
             st.bind(1, static_cast<int64_t>(n.case_id));
@@ -1029,7 +1044,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<case_note> case_notes(long long case_id) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached(
                 "SELECT id, case_id, author, text, at FROM case_notes WHERE case_id = ? ORDER BY "
                 "id");
@@ -1044,7 +1059,7 @@ class sqlite_store final : public store {
     }
 
     std::optional<session_record> case_session(long long case_id) override {
-        return read([&]() -> std::optional<session_record> {
+        return read(__func__, [&]() -> std::optional<session_record> {
             auto& st = cached("SELECT " + session_columns +
                               " FROM sessions WHERE id = (SELECT session_id FROM cases WHERE id "
                               "= ? AND session_id <> '')");
@@ -1055,16 +1070,16 @@ class sqlite_store final : public store {
     }
 
     void record_audit(const audit_entry& e) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             insert_audit(e);
             tx.commit();
         });
     }
 
     std::vector<audit_record> audit_trail(long long case_id, std::size_t limit) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached(
-                "SELECT at, actor, action, case_id, detail, reference FROM ("
+                "SELECT at, actor, action, case_id, detail, reference, k FROM ("
                 "SELECT a.at, a.actor, a.action, COALESCE(a.case_id, 0) AS case_id, a.detail, "
                 "COALESCE(c.reference, '') AS reference, a.id * 2 AS k FROM audit_log a LEFT JOIN "
                 "cases c ON c.id = a.case_id WHERE ?1 = 0 OR a.case_id = ?1 "
@@ -1083,7 +1098,9 @@ class sqlite_store final : public store {
                 a.actor = st.getColumn(1).getString();
                 a.action = st.getColumn(2).getString();
                 a.case_id = st.getColumn(3).getInt64();
-                a.detail = st.getColumn(4).getString();
+                // Odd keys are referral events, whose details are sealed.
+                a.detail = st.getColumn(6).getInt64() % 2 ? unseal(st.getColumn(4))
+                                                          : st.getColumn(4).getString();
                 a.case_reference = st.getColumn(5).getString();
                 out.push_back(std::move(a));
             }
@@ -1092,7 +1109,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<outbound_message> dead_outbound(std::size_t limit) override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT " + outbox_columns +
                               " FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT ?");
             st.bind(1, static_cast<int64_t>(limit));
@@ -1103,7 +1120,7 @@ class sqlite_store final : public store {
     }
 
     bool retry_outbound(long long id, long long now, const audit_entry& audit) override {
-        return write([&](SQLite::Transaction& tx) {
+        return write(__func__, [&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at_ms = ?2, "
                 "updated_at = ?3 WHERE id = ?1 AND status = 'dead'");
@@ -1118,7 +1135,7 @@ class sqlite_store final : public store {
     }
 
     std::set<std::string> paused_partners() override {
-        return read([&] {
+        return read(__func__, [&] {
             auto& st = cached("SELECT partner FROM partner_state WHERE paused = 1");
             std::set<std::string> out;
             while (st.executeStep()) out.insert(st.getColumn(0).getString());
@@ -1128,7 +1145,7 @@ class sqlite_store final : public store {
 
     void set_partner_paused(const std::string& partner, bool paused,
                             const audit_entry& audit) override {
-        write([&](SQLite::Transaction& tx) {
+        write(__func__, [&](SQLite::Transaction& tx) {
             auto& st = cached(
                 "INSERT INTO partner_state (partner, paused, updated_at) VALUES (?1, ?2, ?3) ON "
                 "CONFLICT (partner) DO UPDATE SET paused = excluded.paused, updated_at = "
@@ -1143,7 +1160,7 @@ class sqlite_store final : public store {
     }
 
     std::vector<stat_row> statistics() override {
-        return read([&] {
+        return read(__func__, [&] {
             std::vector<stat_row> out;
             auto& st = cached(
                 "SELECT 'sessions', strftime('%Y-%m', started_at, 'unixepoch'), '', '', '', "
@@ -1178,8 +1195,7 @@ class sqlite_store final : public store {
     }
 
     retention_report purge_personal_data(long long before, long long now) override {
-        std::lock_guard lock(mutex_);
-        retention_report report = guarded([&] {
+        retention_report report = unit(work::write, __func__, [&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             retention_report r;
             auto run = [&](const char* sql, long long value) {
@@ -1236,10 +1252,8 @@ class sqlite_store final : public store {
         });
         // Old page images in the WAL still hold what was just blanked:
         // copy the WAL into the (securely overwritten) database and empty
-        // it. Statements left on a row would hold a read open: reset them.
-        for (sqlite3_stmt* st = sqlite3_next_stmt(db_.getHandle(), nullptr); st;
-             st = sqlite3_next_stmt(db_.getHandle(), st))
-            sqlite3_reset(st);
+        // it (unit() left no statement of ours on a row).
+        std::lock_guard lock(mutex_);
         int log_frames = 0, copied = 0;
         if (sqlite3_wal_checkpoint_v2(db_.getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
                                       &log_frames, &copied) != SQLITE_OK)
@@ -1248,20 +1262,59 @@ class sqlite_store final : public store {
     }
 
   private:
-    // A read on the one connection (shared with the writer, hence the lock).
-    // SQLite errors become store_error.
+    enum class work { read, write };
+
+    // Resets, on every way out of a unit of work, every statement of the
+    // connection that is still on a row, and rolls back a transaction left
+    // open. A statement left on a row holds a read transaction open: no
+    // checkpoint can then pass it (the WAL grows without bound) and, once
+    // another process has written, every write of this connection fails
+    // with "database is locked" (SQLITE_BUSY_SNAPSHOT) until it is reset.
+    struct statement_sweep {
+        SQLite::Database& db;
+        ~statement_sweep() {
+            sqlite3* h = db.getHandle();
+            for (sqlite3_stmt* st = sqlite3_next_stmt(h, nullptr); st;
+                 st = sqlite3_next_stmt(h, st))
+                if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
+            if (!sqlite3_get_autocommit(h)) sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+    };
+
+    // One unit of work on the connection: under the lock, SQLite errors
+    // mapped to store_error, nothing left open afterwards (statement_sweep),
+    // and storage health reported here, where reads and writes are known
+    // apart: any SQLite failure raises the alarm; only a write that went
+    // through clears it (a read proves nothing about writes).
     template <class F>
-    auto read(F&& f) -> decltype(f()) {
+    auto unit(work kind, const char* method, F&& f) -> decltype(f()) {
         std::lock_guard lock(mutex_);
-        return guarded(std::forward<F>(f));
+        statement_sweep sweep{db_};
+        try {
+            if constexpr (std::is_void_v<decltype(f())>) {
+                f();
+                if (kind == work::write && health_) health_->write_succeeded();
+            } else {
+                auto result = f();
+                if (kind == work::write && health_) health_->write_succeeded();
+                return result;
+            }
+        } catch (const SQLite::Exception& e) {
+            if (health_) health_->failed(method, e.what());
+            throw store_error(e.what());
+        }
+    }
+
+    template <class F>
+    auto read(const char* method, F&& f) -> decltype(f()) {
+        return unit(work::read, method, std::forward<F>(f));
     }
 
     // One unit of work under the single writer: BEGIN IMMEDIATE, then `f`,
     // which commits what it wants kept (leaving without commit rolls back).
-    // SQLite errors become store_error.
     template <class F>
-    auto write(F&& f) -> decltype(f(std::declval<SQLite::Transaction&>())) {
-        return read([&] {
+    auto write(const char* method, F&& f) -> decltype(f(std::declval<SQLite::Transaction&>())) {
+        return unit(work::write, method, [&] {
             SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
             return f(tx);
         });
@@ -1276,6 +1329,26 @@ class sqlite_store final : public store {
         return *it->second;
     }
 
+    // The hotline closed the case: referrals still open end with it (they
+    // would go on counting against the partner's capacity), each with an
+    // event in its own trail.
+    void close_open_referrals(long long case_id, const audit_entry& audit) {
+        auto& open = cached(
+            "SELECT id FROM referrals WHERE case_id = ? AND status IN ('new', 'accepted', "
+            "'in_progress', 'overdue', 'escalated')");
+        open.bind(1, static_cast<int64_t>(case_id));
+        std::vector<long long> ids;
+        while (open.executeStep()) ids.push_back(open.getColumn(0).getInt64());
+        open.reset();
+        for (long long id : ids) {
+            auto& upd = cached("UPDATE referrals SET status = 'closed', updated_at = ?2 WHERE id = ?1");
+            upd.bind(1, static_cast<int64_t>(id));
+            upd.bind(2, static_cast<int64_t>(audit.at));
+            upd.exec();
+            insert_event({id, audit.actor, "closed", "the hotline closed the case", audit.at});
+        }
+    }
+
     void insert_event(const referral_event& e) {
         auto& st = cached(
             "INSERT INTO referral_events (referral_id, actor, action, detail, at) VALUES (?, ?, "
@@ -1283,7 +1356,7 @@ class sqlite_store final : public store {
         st.bind(1, static_cast<int64_t>(e.referral_id));
         st.bind(2, e.actor);
         st.bind(3, e.action);
-        st.bind(4, e.detail);
+        bind_sealed(st, 4, e.detail);
         st.bind(5, static_cast<int64_t>(e.at));
         st.exec();
     }
@@ -1314,7 +1387,7 @@ class sqlite_store final : public store {
         return a;
     }
 
-    static referral_record read_referral(SQLite::Statement& st) {
+    referral_record read_referral(SQLite::Statement& st) {
         referral_record r;
         r.id = st.getColumn(0).getInt64();
         r.case_id = st.getColumn(1).getInt64();
@@ -1323,8 +1396,8 @@ class sqlite_store final : public store {
         r.status = st.getColumn(4).getString();
         r.rule = st.getColumn(5).getString();
         r.explanation = st.getColumn(6).getString();
-        r.reason = st.getColumn(7).getString();
-        r.outcome = st.getColumn(8).getString();
+        r.reason = unseal(st.getColumn(7));
+        r.outcome = unseal(st.getColumn(8));
         r.due_at = st.getColumn(9).getInt64();
         r.created_at = st.getColumn(10).getInt64();
         r.updated_at = st.getColumn(11).getInt64();
@@ -1396,21 +1469,47 @@ class sqlite_store final : public store {
         "r.outcome, r.due_at, r.created_at, r.updated_at FROM referrals r JOIN cases c ON "
         "c.id = r.case_id";
 
-    static SQLite::Database open(const std::string& path, const data_sealer& sealer) {
+    static SQLite::Database open(const std::string& path, const data_sealer& sealer,
+                                 const sqlite_options& options) {
         try {
-            auto parent = std::filesystem::path(path).parent_path();
-            if (!parent.empty()) std::filesystem::create_directories(parent);
+            prepare_private_files(path);
             SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-            db.setBusyTimeout(5000);
+            db.setBusyTimeout(static_cast<int>(options.busy_timeout.count()));
             db.exec("PRAGMA journal_mode = WAL");
             db.exec("PRAGMA synchronous = NORMAL");
             db.exec("PRAGMA foreign_keys = ON");
             // Purged and overwritten personal data is zeroed, not left in free pages.
             db.exec("PRAGMA secure_delete = ON");
+            // The log is reset after each full checkpoint; beyond this it is truncated.
+            db.exec("PRAGMA journal_size_limit = " + std::to_string(options.wal_limit_bytes));
             migrate(db, sealer);
             return db;
         } catch (const std::exception& e) {
             throw store_error(std::string("cannot open database: ") + e.what());
+        }
+    }
+
+    // Her data stays with the gateway's own user: a folder made here is
+    // 0700; the database is created 0600 (SQLite gives -wal and -shm the
+    // database's mode), and files an older version left readable by all
+    // are narrowed.
+    static void prepare_private_files(const std::string& path) {
+        namespace fs = std::filesystem;
+        auto parent = fs::path(path).parent_path();
+        if (!parent.empty() && !fs::exists(parent)) {
+            fs::create_directories(parent);
+            fs::permissions(parent, fs::perms::owner_all, fs::perm_options::replace);
+        }
+        if (!fs::exists(path)) {
+            int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+            if (fd < 0) throw store_error("cannot create " + path + ": " + std::strerror(errno));
+            ::close(fd);
+        }
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+            std::error_code ec;
+            if (fs::exists(path + suffix, ec))
+                fs::permissions(path + suffix, fs::perms::owner_read | fs::perms::owner_write,
+                                fs::perm_options::replace, ec);
         }
     }
 
@@ -1424,6 +1523,10 @@ class sqlite_store final : public store {
             SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
             db.exec(all[v]);
             if (v + 1 == sealing_version) sealed_legacy = seal_legacy_rows(db, sealer);
+            if (v + 1 == referral_sealing_version) {
+                sealed_legacy = seal_referral_text(db, sealer) || sealed_legacy;
+                db.exec(redact_only_trigger);
+            }
             db.exec("PRAGMA user_version = " + std::to_string(v + 1));
             tx.commit();
         }
@@ -1437,6 +1540,56 @@ class sqlite_store final : public store {
 
     // The version whose migration starts sealing numbers.
     static constexpr int sealing_version = 4;
+    // The version whose migration seals partners' and operators' free text.
+    static constexpr int referral_sealing_version = 7;
+    static constexpr const char* redact_only_trigger = R"sql(
+        CREATE TRIGGER referral_events_redact_only BEFORE UPDATE ON referral_events
+        WHEN NEW.referral_id IS NOT OLD.referral_id OR NEW.actor IS NOT OLD.actor OR
+             NEW.action IS NOT OLD.action OR NEW.at IS NOT OLD.at OR NEW.detail <> ''
+        BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;
+        )sql";
+
+    // Reasons, notes and event details written before version 7 are in
+    // clear: seal them in the migration's transaction.
+    static bool seal_referral_text(SQLite::Database& db, const data_sealer& sealer) {
+        auto blob = [&](SQLite::Statement& st, int index, const std::string& plain) {
+            std::string b = sealer.seal(plain);
+            if (b.empty())
+                st.bind(index, std::string());
+            else
+                st.bind(index, b.data(), static_cast<int>(b.size()));
+        };
+        std::size_t n = 0;
+        {
+            std::vector<std::tuple<int64_t, std::string, std::string>> rows;
+            SQLite::Statement all(db, "SELECT id, reason, outcome FROM referrals WHERE reason <> '' OR outcome <> ''");
+            while (all.executeStep())
+                rows.emplace_back(all.getColumn(0).getInt64(), all.getColumn(1).getString(),
+                                  all.getColumn(2).getString());
+            SQLite::Statement upd(db, "UPDATE referrals SET reason = ?2, outcome = ?3 WHERE id = ?1");
+            for (const auto& [id, reason, outcome] : rows) {
+                upd.reset();
+                upd.bind(1, id);
+                blob(upd, 2, reason);
+                blob(upd, 3, outcome);
+                n += upd.exec();
+            }
+        }
+        {
+            std::vector<std::pair<int64_t, std::string>> rows;
+            SQLite::Statement all(db, "SELECT id, detail FROM referral_events WHERE detail <> ''");
+            while (all.executeStep())
+                rows.emplace_back(all.getColumn(0).getInt64(), all.getColumn(1).getString());
+            SQLite::Statement upd(db, "UPDATE referral_events SET detail = ?2 WHERE id = ?1");
+            for (const auto& [id, detail] : rows) {
+                upd.reset();
+                upd.bind(1, id);
+                blob(upd, 2, detail);
+                n += upd.exec();
+            }
+        }
+        return n > 0;
+    }
 
     // A database is bound to the key that sealed it: another key would
     // make every number unreadable, so refuse to start instead.
@@ -1556,15 +1709,6 @@ class sqlite_store final : public store {
         st.clearBindings();
     }
 
-    template <class F>
-    auto guarded(F&& f) -> decltype(f()) {
-        try {
-            return f();
-        } catch (const SQLite::Exception& e) {
-            throw store_error(e.what());
-        }
-    }
-
     std::string new_reference() {
         std::uniform_int_distribution<int> digits(0, 9999999);
         char buf[16];
@@ -1631,6 +1775,7 @@ class sqlite_store final : public store {
     }
 
     data_sealer sealer_;
+    storage_health* health_;
     std::mutex mutex_;
     SQLite::Database db_;
     SQLite::Statement get_language_, put_language_, put_session_, get_session_, resumable_,
@@ -1645,8 +1790,9 @@ class sqlite_store final : public store {
 
 }  // namespace
 
-std::unique_ptr<store> open_sqlite_store(const std::string& path, const data_sealer& sealer) {
-    return std::make_unique<sqlite_store>(path, sealer);
+std::unique_ptr<store> open_sqlite_store(const std::string& path, const data_sealer& sealer,
+                                         const sqlite_options& options) {
+    return std::make_unique<sqlite_store>(path, sealer, options);
 }
 
 int sqlite_schema_version() {

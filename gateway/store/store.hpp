@@ -3,6 +3,7 @@
 // (SQLite is the embedded default; a PostgreSQL backend for several nodes
 // is planned). Every method is a complete unit of work: it commits before
 // returning, or throws store_error and leaves nothing half-written.
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -313,11 +314,24 @@ class store {
     virtual retention_report purge_personal_data(long long before, long long now) = 0;
 };
 
+class storage_health;
+
+struct sqlite_options {
+    // Told of every failure and of every write that went through (may be null).
+    storage_health* health = nullptr;
+    // How long a write waits for another process's write lock.
+    std::chrono::milliseconds busy_timeout{5000};
+    // After a checkpoint, a write-ahead log larger than this is truncated.
+    long long wal_limit_bytes = 16LL << 20;
+};
+
 // Opens (creating if needed) a SQLite database and applies pending
 // schema migrations. Numbers and free text are sealed with `sealer`; a
-// database made with another key is refused. Throws store_error when the
-// file cannot be used.
-std::unique_ptr<store> open_sqlite_store(const std::string& path, const data_sealer& sealer);
+// database made with another key is refused. The file, its -wal and -shm
+// are readable by the owner only (0600), a folder it creates 0700. Throws
+// store_error when the file cannot be used.
+std::unique_ptr<store> open_sqlite_store(const std::string& path, const data_sealer& sealer,
+                                         const sqlite_options& options = {});
 
 // Schema version the code expects (applied migrations).
 int sqlite_schema_version();
