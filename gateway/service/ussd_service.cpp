@@ -1,5 +1,7 @@
 #include "service/ussd_service.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "common/text.hpp"
 #include "service/case_from_session.hpp"
@@ -18,6 +20,7 @@ struct ussd_service::live_session {
     long long started_at = 0;
     long long updated_at = 0;
     bool write_now = false;  // a case points at this session: its transcript is needed now
+    bool restored = false;   // read back from the store, which may be hops behind her
 };
 
 namespace {
@@ -77,36 +80,71 @@ ussd_reply ussd_service::handle(const ussd_request& req) {
         spdlog::error("ussd: store failure, answering 'try again later': {}", e.what());
         auto it = sessions_.find(req.aggregator + ":" + req.session_id);
         menu::session_state s;
-        if (it != sessions_.end()) s = it->second->state;
+        if (it != sessions_.end()) {
+            s = it->second->state;
+            sessions_.erase(it);  // she was told the session ended
+        }
         return {engine_->ui(s, "store_error"), true};
     }
 }
 
-ussd_reply ussd_service::bad_number() const {
-    // Her language is unknown: both languages, in the menu's order.
+ussd_reply ussd_service::in_all_languages(const std::string& ui_key) const {
+    // Her language is unknown (or not to be revealed): every language, in the menu's order.
     std::string text;
     for (const auto& lang : engine_->layout().source().languages) {
         menu::session_state s;
         s.language = lang.code;
         if (!text.empty()) text += '\n';
-        text += engine_->ui(s, "bad_number");
+        text += engine_->ui(s, ui_key);
     }
     return {text, true};
+}
+
+ussd_reply ussd_service::bad_number() const {
+    return in_all_languages("bad_number");
+}
+
+static std::vector<std::string> split_inputs(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    for (;;) {
+        std::size_t star = text.find('*', pos);
+        if (star == std::string::npos) {
+            out.push_back(text.substr(pos));
+            return out;
+        }
+        out.push_back(text.substr(pos, star - pos));
+        pos = star + 1;
+    }
 }
 
 ussd_reply ussd_service::hop(const ussd_request& req) {
     const long long now = to_unix_seconds(clock_.now());
     const std::string key = req.aggregator + ":" + req.session_id;
+    // No walk needs this many steps; refusing early keeps a hop's cost
+    // bounded whatever `text` holds.
+    if (static_cast<std::size_t>(std::count(req.text.begin(), req.text.end(), '*')) >=
+        settings_.max_inputs) {
+        spdlog::warn("ussd: session refused, more than {} inputs", settings_.max_inputs);
+        return in_all_languages("session_expired");
+    }
+    const auto phone = phones_.to_e164(req.phone);
 
     auto it = sessions_.find(key);
     if (it == sessions_.end()) {
         // A state still waiting for the write-behind batch is the newest one.
         std::optional<store::session_record> rec;
-        if (auto pending = unsaved_.find(key); pending != unsaved_.end())
+        bool restored = false;
+        if (auto pending = unsaved_.find(key); pending != unsaved_.end()) {
             rec = pending->second;
-        else
+        } else {
             rec = store_.find_session(key);
+            restored = true;
+        }
         if (rec) {
+            // A session belongs to the number that opened it: another number
+            // with its id learns nothing, not even that it exists.
+            if (!phone || *phone != rec->phone) return refuse_foreign_number(req);
             if (rec->status != "active") {
                 menu::session_state s;
                 try {
@@ -124,6 +162,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
             s->phone = rec->phone;
             s->started_at = rec->started_at;
             s->updated_at = rec->updated_at;
+            s->restored = restored;
             try {
                 stored_state st = decode_state(rec->state);
                 s->state = std::move(st.engine);
@@ -138,10 +177,11 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
             }
             it = sessions_.emplace(key, std::move(s)).first;
         }
+    } else if (!phone || *phone != it->second->phone) {
+        return refuse_foreign_number(req);
     }
 
     if (it == sessions_.end()) {
-        auto phone = phones_.to_e164(req.phone);
         if (!phone) {
             spdlog::warn("ussd: unusable phone number {} (session refused)", mask_phone(req.phone));
             return bad_number();
@@ -155,7 +195,11 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         ussd_reply r = start(live, req.text);
         live.last_text = req.text;
         live.last_reply = r;
-        persist(live, r.end);
+        // Written through: from here on the store holds a state and the
+        // inputs that led to it, so any later hop can be replayed onto it
+        // (a restart, another node). If it cannot be stored, she hears so.
+        live.write_now = true;
+        persist(live, r.end, /*must_store=*/true);
         if (r.end) sessions_.erase(key);  // over: the store answers any retry
         return r;
     }
@@ -171,17 +215,33 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
     if (req.text == s.last_text) return s.last_reply;  // the aggregator retried this hop
     if (s.state.finished) return {engine_->ui(s.state, "session_expired"), true};
 
-    std::string input;
+    // The inputs her state has not seen yet. `text` holds every input so
+    // far. A state kept in memory is never behind: the rest is this hop's
+    // one input (free text may hold a '*'). A state read back from the
+    // store may be several hops behind (written behind): each missing input
+    // is then applied in turn, never the joined rest as one input (the
+    // menus are deterministic, so this is the walk she made).
+    auto new_inputs = [&](const std::string& rest) {
+        return s.restored ? split_inputs(rest) : std::vector<std::string>{rest};
+    };
+    std::vector<std::string> inputs;
     if (s.last_text.empty())
-        input = req.text;
+        inputs = new_inputs(req.text);
     else if (starts_with(req.text, s.last_text + "*"))
-        input = req.text.substr(s.last_text.size() + 1);
+        inputs = new_inputs(req.text.substr(s.last_text.size() + 1));
+    else if (starts_with(s.last_text, req.text))
+        return s.last_reply;  // a late retry of an earlier hop: where she is now
     else
-        input = req.text.substr(req.text.rfind('*') + 1);  // npos + 1 == 0: whole text
+        inputs = {req.text.substr(req.text.rfind('*') + 1)};  // npos + 1 == 0: whole text
 
     s.last_text = req.text;
     s.updated_at = now;
-    ussd_reply r = s.resume_from.empty() ? run_input(s, input) : answer_resume_offer(s, input);
+    s.restored = false;
+    ussd_reply r = s.last_reply;
+    for (const auto& input : inputs) {
+        r = s.resume_from.empty() ? run_input(s, input) : answer_resume_offer(s, input);
+        if (r.end) break;
+    }
     s.last_reply = r;
     persist(s, r.end);
     if (r.end) sessions_.erase(key);  // over: the store answers any retry
@@ -190,6 +250,12 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         expire_locked(now);
     }
     return r;
+}
+
+ussd_reply ussd_service::refuse_foreign_number(const ussd_request& req) const {
+    spdlog::warn("ussd: session id reused by another number ({}); refused",
+                 mask_phone(req.phone));
+    return in_all_languages("session_expired");
 }
 
 ussd_reply ussd_service::start(live_session& s, const std::string& first_input) {
@@ -308,7 +374,7 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     }
 }
 
-void ussd_service::persist(live_session& s, bool finished) {
+void ussd_service::persist(live_session& s, bool finished, bool must_store) {
     stored_state st{s.state,
                     {{"last_text", s.last_text},
                      {"last_reply", s.last_reply.text},
@@ -324,20 +390,23 @@ void ussd_service::persist(live_session& s, bool finished) {
             return;
         }
         unsaved_[rec.id] = std::move(rec);
-        if (s.write_now) {
-            s.write_now = false;
-            flush_locked();
-            return;
-        }
         const long long now_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
                 .count();
+        if (s.write_now) {
+            s.write_now = false;
+            last_flush_ms_ = now_ms;
+            flush_locked();
+            return;
+        }
         if (now_ms - last_flush_ms_ >= settings_.session_flush.count() || unsaved_.size() >= 1024) {
             last_flush_ms_ = now_ms;
             flush_locked();
         }
     } catch (const store::store_error& e) {
-        // The session goes on from memory; only resuming elsewhere is lost.
+        if (must_store) throw;
+        // The session goes on from memory; the store keeps an older state
+        // with its inputs, onto which a restart replays the rest.
         spdlog::warn("ussd: session state not saved: {}", e.what());
     }
 }

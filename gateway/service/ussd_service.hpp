@@ -1,9 +1,12 @@
 #pragma once
 // One USSD hop, aggregator-neutral: finds or creates the session, works
-// out the new input from the cumulative `text`, drives the menu engine,
+// out the new inputs from the cumulative `text`, drives the menu engine,
 // performs its actions against the store, and answers with a screen.
-// Sessions live in memory and are written through to the store, so a
-// restart (or another node) can continue them. Thread-safe.
+// Sessions live in memory; the first hop is written through and later
+// ones behind, each record holding a state with the inputs that led to
+// it, so a restart (or another node) replays what the record missed.
+// A session belongs to (aggregator, session id, normalised number).
+// Thread-safe.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -40,6 +43,7 @@ struct ussd_settings {
     // one transaction for all sessions that moved (0: at every hop). A crash
     // loses at most this much session progress, never a case.
     std::chrono::milliseconds session_flush{0};
+    std::size_t max_inputs = 64;  // a session with more inputs than this is refused
 };
 
 class ussd_service {
@@ -74,8 +78,10 @@ class ussd_service {
     ussd_reply run_input(live_session& s, const std::string& input);
     ussd_reply perform(live_session& s, const menu::action_request& action);
     ussd_reply bad_number() const;
+    ussd_reply in_all_languages(const std::string& ui_key) const;
+    ussd_reply refuse_foreign_number(const ussd_request& req) const;
     ussd_reply resume_offer(const live_session& s, const std::string& error) const;
-    void persist(live_session& s, bool finished);
+    void persist(live_session& s, bool finished, bool must_store = false);
     std::size_t expire_locked(long long now);
     void flush_locked();
 

@@ -1,26 +1,33 @@
 // Crash safety: the real gateway is killed with SIGKILL at random moments
 // while USSD sessions register cases and SMS queue replies, 50 times over.
-// Afterwards every case whose END reached the phone is in the store, every
-// SMS the aggregator was told was received got its reply queued once and
-// delivered once when the aggregator came back, and SQLite's integrity
-// check passes.
+// Sessions in flight go on after each restart, as the aggregator would
+// retry them (session state is written behind, so the store may be several
+// hops behind her). Afterwards every case whose END reached the phone is in
+// the store, every stored case holds exactly the answers her presses give
+// (walked again through the same menus in-process), every SMS the
+// aggregator was told was received got its reply queued once and delivered
+// once when the aggregator came back, and SQLite's integrity check passes.
 #include <gtest/gtest.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <random>
 #include <regex>
 #include <set>
 #include <thread>
 
+#include "app/config.hpp"
+#include "app/gateway.hpp"
 #include "integration/fake_aggregator.hpp"
 #include "store/store.hpp"
+#include "support/fake_clock.hpp"
 #include "support/http_client.hpp"
-#include "support/test_sealer.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_sealer.hpp"
 
 using namespace gw;
 using namespace std::chrono_literals;
@@ -29,32 +36,60 @@ namespace {
 
 struct acknowledged {
     std::mutex m;
-    std::set<std::string> cases;     // reference codes shown in an END
-    std::set<std::string> messages;  // inbound SMS ids answered 200
+    std::set<std::string> cases;                  // reference codes shown in an END
+    std::set<std::string> messages;               // inbound SMS ids answered 200
+    std::map<std::string, std::string> walks;     // session id -> every input she pressed
 };
 
-// One USSD session to a registered case; records the reference if the END arrived.
-void ussd_case(unsigned short port, const std::string& session, const std::string& phone,
-               acknowledged& ack) {
+// A legal-aid referral with varied answers: Russian, legal aid, get help,
+// then oblast, situation, consent and SMS drawn at random, then confirm.
+std::vector<std::string> random_walk(std::mt19937& random) {
+    auto pick = [&](int n) { return std::to_string(std::uniform_int_distribution<>(1, n)(random)); };
+    return {"", "2", "3", "4", pick(4), pick(4), pick(2), pick(2), "1"};
+}
+
+std::string joined(const std::vector<std::string>& inputs, std::size_t upto) {
     std::string text;
-    for (const std::string in : {"", "2", "3", "4", "3", "2", "1", "2", "1"}) {
-        text = text.empty() ? in : (in.empty() ? text : text + "*" + in);
+    for (std::size_t i = 1; i <= upto && i < inputs.size(); ++i)
+        text += (text.empty() ? "" : "*") + inputs[i];
+    return text;
+}
+
+// One USSD session to a registered case, hop by hop. A hop that gets no
+// answer (the gateway is down) is sent again, as the aggregator retries,
+// until `stop`; the session then goes on against the next gateway.
+void ussd_case(const std::atomic<unsigned short>& port, const std::atomic<bool>& stop,
+               const std::string& session, const std::string& phone,
+               const std::vector<std::string>& inputs, acknowledged& ack) {
+    {
+        std::lock_guard lock(ack.m);
+        ack.walks[session] = joined(inputs, inputs.size());
+    }
+    for (std::size_t hop = 0; hop < inputs.size() && !stop;) {
         test::http_reply r;
         try {
-            r = test::post_form(port, "/ussd/africastalking",
-                                test::form({{"sessionId", session}, {"phoneNumber", phone}, {"text", text}}));
+            r = test::post_form(port, test::ussd_path,
+                                test::form({{"sessionId", session},
+                                            {"phoneNumber", phone},
+                                            {"text", joined(inputs, hop)}}));
         } catch (const std::exception&) {
-            return;  // killed under us
+            std::this_thread::sleep_for(20ms);  // killed under us: try again
+            continue;
+        }
+        if (r.status == 0 || r.status >= 500) {
+            std::this_thread::sleep_for(20ms);
+            continue;
         }
         if (r.status != 200) return;
-        std::smatch m;
         if (r.body.rfind("END ", 0) == 0) {
+            std::smatch m;
             if (std::regex_search(r.body, m, std::regex("R-[0-9]{7}"))) {
                 std::lock_guard lock(ack.m);
                 ack.cases.insert(m.str());
             }
             return;
         }
+        ++hop;
     }
 }
 
@@ -68,6 +103,29 @@ void sms(unsigned short port, const std::string& id, const std::string& phone, a
         }
     } catch (const std::exception&) {
     }
+}
+
+// What a case made by these presses holds: the same menus, walked
+// in-process on a fresh store, without crashes.
+store::case_record expected_case(const std::string& config, const std::string& text) {
+    test::temp_dir scratch;
+    auto cfg = app::load_config(config).value;
+    cfg.sqlite_path = scratch.file("oracle.db");
+    test::fake_clock clock;
+    app::gateway oracle(cfg, clock);
+    service::ussd_request req{"africastalking", "oracle", "+996555000000", "*384#", "", ""};
+    service::ussd_reply r = oracle.ussd().handle(req);
+    std::size_t pos = 0;
+    while (!r.end && pos <= text.size()) {
+        std::size_t star = text.find('*', pos);
+        req.text = text.substr(0, star);
+        r = oracle.ussd().handle(req);
+        if (star == std::string::npos) break;
+        pos = star + 1;
+    }
+    std::smatch m;
+    if (!std::regex_search(r.text, m, std::regex("R-[0-9]{7}"))) return {};
+    return *oracle.storage().find_case(m.str());
 }
 
 }  // namespace
@@ -85,28 +143,32 @@ TEST(CrashLoop, KillNineFiftyTimesLosesNothing) {
     acknowledged ack;
     std::mt19937 random(20261125);
     const int cycles = 50;
-    int n = 0;
+    std::atomic<unsigned short> port{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> drivers;
+    for (int d = 0; d < 4; ++d) {
+        drivers.emplace_back([&, d, seed = random()] {
+            std::mt19937 own(seed);
+            for (int i = 0; !stop; ++i) {
+                while (port == 0 && !stop) std::this_thread::sleep_for(5ms);
+                const std::string id = "crash-" + std::to_string(d) + "-" + std::to_string(i);
+                std::string phone = "+99655" + std::to_string(5000000 + (d * 100000 + i) % 999999);
+                if (d == 3)
+                    sms(port, id, phone, ack);
+                else
+                    ussd_case(port, stop, id, phone, random_walk(own), ack);
+            }
+        });
+    }
     for (int cycle = 0; cycle < cycles; ++cycle) {
         test::gateway_process gw(config, dir.file("gateway.log"));
-        std::atomic<bool> stop{false};
-        std::vector<std::thread> drivers;
-        for (int d = 0; d < 4; ++d) {
-            drivers.emplace_back([&, d, base = n + d * 100000] {
-                for (int i = 0; !stop; ++i) {
-                    std::string phone = "+99655" + std::to_string(5000000 + (base + i) % 999999);
-                    if (d == 3)
-                        sms(gw.port(), "crash-" + std::to_string(base) + "-" + std::to_string(i), phone, ack);
-                    else
-                        ussd_case(gw.port(), "crash-" + std::to_string(base) + "-" + std::to_string(i), phone, ack);
-                }
-            });
-        }
+        port = gw.port();
         std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<>(30, 250)(random)));
         gw.kill_hard();
-        stop = true;
-        for (auto& t : drivers) t.join();
-        n += 1000;
+        port = 0;
     }
+    stop = true;
+    for (auto& t : drivers) t.join();
     ASSERT_GT(ack.cases.size(), 10u) << "the loop did not get far enough to mean anything";
 
     // Everything acknowledged is in the store, and the file is sound.
@@ -117,6 +179,31 @@ TEST(CrashLoop, KillNineFiftyTimesLosesNothing) {
         auto store = store::open_sqlite_store(dir.file("gateway.db"), gw::test::test_sealer());
         for (const auto& ref : ack.cases)
             if (!store->find_case(ref)) ++lost_cases;
+        // Every stored case holds the answers her presses give, whether or
+        // not its END reached her.
+        std::map<std::string, std::string> walk_of;  // session hash -> inputs
+        const auto sealer = gw::test::test_sealer();
+        for (const auto& [session, text] : ack.walks)
+            walk_of[sealer.lookup_hash("africastalking:" + session)] = text;
+        std::map<std::string, store::case_record> expected;  // by inputs
+        SQLite::Statement all(db, "SELECT reference, session_id FROM cases");
+        std::size_t checked = 0;
+        while (all.executeStep()) {
+            auto c = store->find_case(all.getColumn(0).getString());
+            auto walk = walk_of.find(all.getColumn(1).getString());
+            ASSERT_TRUE(c && walk != walk_of.end()) << "a case no session walked";
+            if (!expected.count(walk->second))
+                expected[walk->second] = expected_case(config, walk->second);
+            const auto& e = expected[walk->second];
+            EXPECT_EQ(std::tie(c->topic, c->subtopic, c->oblast, c->target_group, c->language,
+                               c->consent, c->notify_sms, c->urgent),
+                      std::tie(e.topic, e.subtopic, e.oblast, e.target_group, e.language,
+                               e.consent, e.notify_sms, e.urgent))
+                << c->reference << " stored answers she never gave; she pressed " << walk->second;
+            ++checked;
+        }
+        EXPECT_GT(checked, 10u);
+        std::cout << "crash loop: " << checked << " stored cases match the presses that made them\n";
         for (const auto& id : ack.messages)
             if (!store->find_inbound("africastalking", id)) ++lost_messages;
         // One reply queued per recorded SMS, none twice.

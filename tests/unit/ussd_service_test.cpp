@@ -6,8 +6,8 @@
 #include <regex>
 
 #include "service/ussd_service.hpp"
-#include "store/forwarding_store.hpp"
 #include "store/health.hpp"
+#include "support/store_faults.hpp"
 #include "unit/menu_fixture.hpp"
 
 using namespace gw;
@@ -15,31 +15,21 @@ using namespace std::chrono_literals;
 namespace st = gw::store;
 
 namespace {
-
-// A store whose writes can be made to fail, to test "try again later".
-class failing_store final : public st::forwarding_store {
-public:
-    using forwarding_store::forwarding_store;
-    bool fail_cases = false;
-    bool fail_all = false;
-
-protected:
-    void on_call(const char* method) override {
-        const std::string m = method;
-        if (fail_all && m != "find_case" && m != "count_cases")
-            throw st::store_error("database is locked");
-        if (fail_cases && m == "create_case") throw st::store_error("disk I/O error");
-    }
-};
-
-}  // namespace
-
-namespace {
 class UssdService : public ::testing::Test {
 protected:
     test::temp_dir dir;
     test::fake_clock clock;
-    failing_store db{st::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer())};
+    std::unique_ptr<st::store> store = open(dir.file("g.db"));
+    st::store& db = *store;
+    test::store_faults faults{dir.file("g.db")};
+    // Writes behind another process's lock give up quickly in tests.
+    static std::unique_ptr<st::store> open(const std::string& path,
+                                           st::storage_health* health = nullptr) {
+        st::sqlite_options o;
+        o.health = health;
+        o.busy_timeout = 20ms;
+        return st::open_sqlite_store(path, gw::test::test_sealer(), o);
+    }
     std::shared_ptr<const menu::engine> eng =
         std::make_shared<menu::engine>(test::load_layout(test::small_menu_dir()));
     service::ussd_service svc{eng, db, phone_normalizer("KG", {"KG", "RU", "KZ"}), clock,
@@ -225,7 +215,7 @@ TEST_F(UssdService, CaseThatCannotBeStoredIsNeverAcknowledged) {
     d.first();
     d.send("2");
     d.send("3");
-    db.fail_cases = true;
+    faults.fail_case_inserts();
     auto r = d.send("1");
     EXPECT_TRUE(r.end);
     EXPECT_EQ(r.text, "Ошибка. Повторите позже.");
@@ -233,7 +223,7 @@ TEST_F(UssdService, CaseThatCannotBeStoredIsNeverAcknowledged) {
 }
 
 TEST_F(UssdService, StoreDownGivesPoliteEnd) {
-    db.fail_all = true;
+    faults.hold_write_lock();
     auto d = dial("s1");
     auto r = d.first();
     EXPECT_TRUE(r.end);
@@ -261,21 +251,93 @@ TEST_F(UssdService, SessionStateIsWrittenBehindInBatches) {
               std::string::npos);
 }
 
-TEST(StorageHealth, FailingWritesRaiseTheAlarmUntilAWriteWorksAgain) {
-    test::temp_dir dir;
-    auto failing = std::make_unique<failing_store>(st::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer()));
-    failing_store* fault = failing.get();
+TEST_F(UssdService, StorageHealthFollowsWritesNotReads) {
     st::storage_health health;
-    st::monitored_store monitored(std::move(failing), health);
-    monitored.set_subscriber_language("+996555000001", "ky");
+    test::temp_dir other;
+    auto watched = open(other.file("g.db"), &health);
+    test::store_faults lock{other.file("g.db")};
+    watched->set_subscriber_language("+996555000001", "ky");
     EXPECT_FALSE(health.failing());
-    fault->fail_all = true;
-    EXPECT_THROW(monitored.set_subscriber_language("+996555000001", "ru"), st::store_error);
+    lock.hold_write_lock();
+    EXPECT_THROW(watched->set_subscriber_language("+996555000001", "ru"), st::store_error);
     EXPECT_TRUE(health.failing());
     EXPECT_EQ(health.failures(), 1);
-    fault->fail_all = false;
-    monitored.find_case("R-0000000");  // a read proves nothing
+    // While writes fail, no read of any kind clears the alarm.
+    watched->find_case("R-0000000");
+    watched->count_cases();
+    watched->outbox_counts();
+    watched->hotline_queue_length();
+    watched->hotline_queue(10);
+    watched->operators();
+    watched->find_operator("nobody");
+    watched->open_referral_counts();
+    watched->overdue_referrals(0);
+    watched->partner_referrals("legal_aid_osh", "", 10, 0);
+    watched->audit_trail(0, 10);
+    watched->statistics();
+    watched->paused_partners();
+    watched->dead_outbound(10);
+    watched->unrouted_cases(10);
+    watched->no_sms("+996555000001");
+    watched->subscriber_language("+996555000001");
     EXPECT_TRUE(health.failing());
-    monitored.set_subscriber_language("+996555000001", "ru");
+    lock.release_write_lock();
+    watched->set_subscriber_language("+996555000001", "ru");
     EXPECT_FALSE(health.failing());
+}
+
+// Issue "wrong answers after a restart": the store is hops behind her
+// (written behind) when another service takes the session over.
+TEST_F(UssdService, RestartReplaysTheHopsTheStoreMissed) {
+    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
+                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_request req{"africastalking", "behind", "+996555123456", "*123#", "", ""};
+    batched.handle(req);  // the first hop is written through
+    for (const char* text : {"2", "2*3"}) {
+        req.text = text;
+        batched.handle(req);  // these wait for the batch
+    }
+    // The same presses, uninterrupted, on a fresh number.
+    auto straight = dial("straight", "+996555000777");
+    straight.first();
+    straight.send("2");
+    straight.send("3");
+    auto expected = straight.send("1");
+
+    // "Restart": the batch is lost; a new service reads the first hop's state.
+    service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
+    req.text = "2*3*1";
+    auto r = restarted.handle(req);
+    EXPECT_EQ(r.end, expected.end);
+    ASSERT_FALSE(reference_in(r.text).empty()) << r.text;
+    auto mine = db.find_case(reference_in(r.text));
+    auto theirs = db.find_case(reference_in(expected.text));
+    ASSERT_TRUE(mine && theirs);
+    EXPECT_EQ(mine->language, "ru");
+    EXPECT_EQ(std::tie(mine->topic, mine->oblast, mine->consent),
+              std::tie(theirs->topic, theirs->oblast, theirs->consent));
+}
+
+TEST_F(UssdService, FirstHopThatCannotBeStoredPromisesNothing) {
+    faults.hold_write_lock();
+    auto d = dial("unsaved");
+    auto r = d.first();
+    EXPECT_TRUE(r.end);
+    faults.release_write_lock();
+    // The session is over; the aggregator's next session starts cleanly.
+    auto again = dial("unsaved-2");
+    EXPECT_FALSE(again.first().end);
+}
+
+TEST_F(UssdService, AnotherNumberCannotContinueHerSession) {
+    auto d = dial("bound");
+    d.first();
+    auto mine = d.send("2");
+    auto other = dial("bound", "+996700111222");
+    other.req.text = "2";
+    other.inputs = 1;
+    auto r = other.send("3");
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(r.text, "Сеанс бүттү.\nСеанс завершён.\nSeans tugadi.");
+    EXPECT_EQ(d.send("3").end, false);  // hers goes on
 }
