@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "common/client_address.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -118,6 +120,7 @@ config_result load_config(const std::string& path) {
             s.get("header_limit_bytes", c.server.header_limit);
             s.get("max_connections", c.server.max_connections);
             s.get_duration("drain_timeout_ms", c.server.drain_timeout);
+            s.get("trusted_proxies", c.trusted_proxies);
             s.unknown_keys();
         }
         {
@@ -145,6 +148,8 @@ config_result load_config(const std::string& path) {
             s.get("max_options_per_page", c.ussd.max_options_per_page);
             s.get("max_input_bytes", c.ussd.max_input_bytes);
             s.get_duration("session_flush_ms", c.ussd.session_flush);
+            s.get_secret("token", c.ussd.token);
+            s.get("allowed_sources", c.ussd.allowed_sources);
             s.unknown_keys();
             if (c.ussd.screen_limit_ucs2 < 20 || c.ussd.screen_limit_gsm7 < 20)
                 d.push_back({{path, 0}, "ussd screen limits must be at least 20"});
@@ -264,6 +269,14 @@ config_result load_config(const std::string& path) {
                              "unknown section " + kv.first.as<std::string>(),
                              true});
         }
+        for (const auto* list : {&c.trusted_proxies, &c.ussd.allowed_sources})
+            for (const auto& a : *list)
+                if (!valid_address_pattern(a))
+                    d.push_back({{path, 0},
+                                 "'" + a + "' is not an IP address or IPv4 CIDR block (" +
+                                     (list == &c.trusted_proxies ? "server.trusted_proxies"
+                                                                 : "ussd.allowed_sources") +
+                                     ")"});
         // Relative paths are relative to the config file.
         fs::path base = fs::absolute(path).parent_path();
         auto resolve = [&](std::string& p) {

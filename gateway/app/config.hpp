@@ -29,6 +29,12 @@ struct ussd_config {
     std::size_t max_options_per_page = 5;
     std::size_t max_input_bytes = 480;
     std::chrono::milliseconds session_flush{20};
+    // Callbacks must carry this secret (`?token=` or X-Gateway-Token);
+    // without one configured, every USSD callback is refused with 403.
+    std::string token;
+    // When not empty, only these aggregator addresses (exact, or IPv4
+    // CIDR such as 196.201.214.0/24) may call; others get 403.
+    std::vector<std::string> allowed_sources;
 };
 
 // One SMS aggregator channel. Secrets come from environment variables
@@ -88,6 +94,9 @@ struct console_config {
 struct config {
     std::string source_file;
     server_config server;
+    // Reverse proxies on the way in (server.trusted_proxies): only from
+    // them is X-Forwarded-For believed when telling who the client is.
+    std::vector<std::string> trusted_proxies;
     rate_limit_config limits;
     std::string sqlite_path = "data/gateway.db";
     std::string menu_directory = "menus";

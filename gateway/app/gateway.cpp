@@ -8,6 +8,9 @@
 #include "app/partner_api.hpp"
 #include "app/reply_templates.hpp"
 #include "app/static_files.hpp"
+#include "common/client_address.hpp"
+#include "common/crypto.hpp"
+#include "common/form.hpp"
 #include "common/log.hpp"
 #include "common/phone.hpp"
 #include "menu/check.hpp"
@@ -88,6 +91,7 @@ std::string describe(const std::vector<menu::diagnostic>& ds) {
 gateway::gateway(const config& c, const clock_source& clock)
     : config_(c),
       clock_(clock),
+      phones_(c.default_region, c.allowed_regions),
       per_ip_(c.limits.per_ip_per_minute, 60),
       per_number_(c.limits.ussd_per_number_per_minute, 60) {
     menus_ = load_menus(c);
@@ -101,8 +105,9 @@ gateway::gateway(const config& c, const clock_source& clock)
     if (menu::has_errors(templates.diagnostics))
         throw startup_error("the reply templates have errors:\n" + describe(templates.diagnostics));
     try {
-        store_ = std::make_unique<store::monitored_store>(
-            store::open_sqlite_store(c.sqlite_path, load_data_sealer(c.privacy)), health_);
+        store::sqlite_options options;
+        options.health = &health_;
+        store_ = store::open_sqlite_store(c.sqlite_path, load_data_sealer(c.privacy), options);
     } catch (const std::exception& e) {
         throw startup_error(e.what());
     }
@@ -141,6 +146,10 @@ gateway::gateway(const config& c, const clock_source& clock)
         *store_, clock_, *referrals_, menus_.source,
         service::hotline_settings{c.referrals.notify_channel, std::move(templates.value)});
 
+    if (c.ussd.token.empty())
+        spdlog::error(
+            "ussd: no callback token configured (ussd.token_env): every USSD callback is "
+            "refused with 403");
     auto at = std::make_unique<adapters::africastalking_ussd>();
     ussd_adapters_.emplace(at->name(), std::move(at));
 
@@ -266,7 +275,15 @@ http::response too_many(long long retry_after, const std::string& what) {
 }
 }  // namespace
 
-http::response gateway::handle(const http::request& req) {
+http::response gateway::handle(const http::request& in) {
+    if (config_.trusted_proxies.empty()) return route(in);
+    http::request req = in;
+    req.remote_address =
+        client_address(in.remote_address, in.header("X-Forwarded-For"), config_.trusted_proxies);
+    return route(req);
+}
+
+http::response gateway::route(const http::request& req) {
     if (config_.limits.per_ip_per_minute > 0) {
         std::lock_guard lock(limits_mutex_);
         const long long now = to_unix_seconds(clock_.now());
@@ -290,8 +307,11 @@ http::response gateway::handle(const http::request& req) {
         return handle_ussd(*it->second, req);
     }
     if (req.path == "/metrics") return handle_metrics(req);
-    if (req.path.rfind(partner_api_prefix, 0) == 0)
-        return handle_partner_api(req, *referrals_, *store_);
+    if (req.path.rfind(partner_api_prefix, 0) == 0) {
+        auto r = handle_partner_api(req, *referrals_, *store_);
+        r.headers.emplace_back("Cache-Control", "no-store");  // her number may be in it
+        return r;
+    }
     if (req.path.rfind(operator_api_prefix, 0) == 0) {
         auto r = handle_operator_api(req, *accounts_, *hotline_);
         r.headers.emplace_back("Cache-Control", "no-store");  // case files stay out of caches
@@ -374,19 +394,45 @@ http::response gateway::handle_sms(const std::string& channel, const std::string
     return ch.adapter->inbound_response(in_response ? reply : std::nullopt);
 }
 
+namespace {
+// The callback's secret, from `?token=` or the X-Gateway-Token header.
+bool ussd_token_ok(const http::request& req, const std::string& token) {
+    if (token.empty()) return false;
+    if (const std::string* h = req.header("X-Gateway-Token")) return constant_time_equal(*h, token);
+    auto q = parse_form(req.query);
+    if (!q) return false;
+    const std::string* t = q->find("token");
+    return t && constant_time_equal(*t, token);
+}
+}  // namespace
+
 http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
                                     const http::request& req) {
+    // Whoever calls here drives a woman's session: only the aggregator may.
+    if (!config_.ussd.allowed_sources.empty() &&
+        !address_in(req.remote_address, config_.ussd.allowed_sources)) {
+        spdlog::warn("ussd/{}: callback refused: {} is not an allowed source", adapter.name(),
+                     req.remote_address);
+        return http::error_response(403, "forbidden: not an allowed source address");
+    }
+    if (!ussd_token_ok(req, config_.ussd.token)) {
+        spdlog::warn("ussd/{}: callback refused: bad or missing token (from {})", adapter.name(),
+                     req.remote_address);
+        return http::error_response(403, "forbidden: bad or missing token");
+    }
     auto parsed = adapter.parse(req);
     if (!parsed) {
         spdlog::info("ussd/{}: request refused: {}", adapter.name(), parsed.error());
         return http::error_response(400, parsed.error());
     }
     if (config_.limits.ussd_per_number_per_minute > 0) {
+        // One count per number however it is spelled (996..., 0555..., +996 555 ...).
+        const std::string number = phones_.to_e164(parsed->phone).value_or(parsed->phone);
         std::lock_guard lock(limits_mutex_);
         const long long now = to_unix_seconds(clock_.now());
-        if (!per_number_.allow(parsed->phone, now)) {
-            spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(parsed->phone));
-            return too_many(per_number_.retry_after(parsed->phone, now), "for this number");
+        if (!per_number_.allow(number, now)) {
+            spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(number));
+            return too_many(per_number_.retry_after(number, now), "for this number");
         }
     }
     return adapter.render(ussd_->handle(*parsed));

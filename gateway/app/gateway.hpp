@@ -17,6 +17,7 @@
 #include "app/config.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
+#include "common/phone.hpp"
 #include "http/message.hpp"
 #include "menu/engine.hpp"
 #include "service/hotline_service.hpp"
@@ -96,6 +97,8 @@ public:
     const menu_bundle& menus() const { return menus_; }
 
 private:
+    // handle() once the client's address is known (trusted proxies).
+    http::response route(const http::request& req);
     http::response handle_ussd(const adapters::ussd_adapter& adapter, const http::request& req);
     http::response handle_metrics(const http::request& req);
     http::response handle_sms(const std::string& channel, const std::string& action,
@@ -120,6 +123,7 @@ private:
     std::unique_ptr<service::referral_service> referrals_;
     std::unique_ptr<service::operator_accounts> accounts_;
     std::unique_ptr<service::hotline_service> hotline_;
+    phone_normalizer phones_;  // rate limits count numbers, not spellings
     std::mutex limits_mutex_;
     service::rate_limiter per_ip_, per_number_;
     std::unique_ptr<adapters::outbound_adapter> webhook_sender_;

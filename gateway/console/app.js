@@ -215,7 +215,8 @@
       reportError(err);
       return undefined;
     } finally {
-      if (button) button.disabled = false;
+      // The answer may have closed the form (a closed case): leave it so.
+      if (button) button.disabled = !!(button.form && button.form.dataset.disabled === 'true');
     }
   }
 
@@ -629,6 +630,7 @@
   }
 
   function setFormDisabled(form, disabled) {
+    form.dataset.disabled = disabled ? 'true' : 'false';
     for (const c of form.elements) c.disabled = disabled;
   }
 

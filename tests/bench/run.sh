@@ -64,9 +64,11 @@ sed -e "s|^  port: 8080|  port: $PORT|" -e "s|sqlite_path: ../data/gateway.db|sq
     -e "s|directory: ../gateway/console|directory: $PWD/gateway/console|" \
     -e "s|reply_templates: reply-templates.yaml|reply_templates: $PWD/config/reply-templates.yaml|" \
     config/gateway.yaml > "$WORK/gateway.yaml"
+export GATEWAY_USSD_TOKEN=bench-token   # the callback secret the aggregator would carry
+GW_TARGET="/ussd/africastalking?token=$GATEWAY_USSD_TOKEN"
 $BUILD/gateway/hotline-gateway serve --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 & GW=$!; PIDS+=($GW)
 wait_port "$PORT"
-GATEWAY=$($LOAD --port "$PORT")
+GATEWAY=$($LOAD --port "$PORT" --target "$GW_TARGET")
 echo "gateway: $GATEWAY" | tee -a $OUT
 ACKED=$(echo "$GATEWAY" | field cases)
 STORED=$(sqlite3 "$WORK/gateway.db" "select count(*) from cases")
@@ -77,7 +79,7 @@ if [ "$SOAK" -gt 0 ]; then
   HALF=$(python3 -c "print(int(float('$PEAK')/2))")
   RSS0=$(awk '/VmRSS/{print $2}' /proc/$GW/status)
   echo "soak: $SOAK s at $HALF hops/s (50% of peak), RSS at start ${RSS0} kB" | tee -a $OUT
-  SOAKED=$($BUILD/tests/bench/ussd-load --port "$PORT" --connections "$CONNECTIONS" --seconds "$SOAK" --rate "$HALF")
+  SOAKED=$($BUILD/tests/bench/ussd-load --port "$PORT" --target "$GW_TARGET" --connections "$CONNECTIONS" --seconds "$SOAK" --rate "$HALF")
   RSS1=$(awk '/VmRSS/{print $2}' /proc/$GW/status)
   echo "soak: $SOAKED" | tee -a $OUT
   echo "soak: RSS at end ${RSS1} kB" | tee -a $OUT

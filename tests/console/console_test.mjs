@@ -170,6 +170,7 @@ function writeConfig(tmp, smscPort) {
     'server: {address: 127.0.0.1, port: 0}',
     `store: {sqlite_path: ${JSON.stringify(path.join(tmp, 'gateway.db'))}}`,
     `menus: {directory: ${JSON.stringify(path.join(repo, 'menus'))}}`,
+    'ussd: {token: test-ussd-token}',
     'sms:',
     '  poll_interval_ms: 100',
     '  channels:',
@@ -272,7 +273,7 @@ async function apiCall(method, p, { token, body } = {}) {
 
 async function ussd(sessionId, text) {
   const body = new URLSearchParams({ sessionId, serviceCode: '*123#', phoneNumber: PHONE, text }).toString();
-  const res = await fetch(`${base}/ussd/africastalking`, {
+  const res = await fetch(`${base}/ussd/africastalking?token=test-ussd-token`, {
     method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body,
   });
   const answer = await res.text();
@@ -594,6 +595,9 @@ async function main() {
     const label = (await page.textContent(tid('case-status'))).trim();
     const outcome = (await page.textContent(tid('case-field-outcome'))).trim();
     check('outcome shown', outcome === OUTCOME, `"${outcome}"`);
+    // A closed case cannot be closed again: the button stays disabled.
+    await page.waitForTimeout(100);
+    check('close button disabled after closing', await page.isDisabled(tid('close-submit')), 'enabled');
     return `case-status "${label}"`;
   });
 

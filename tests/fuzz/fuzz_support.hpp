@@ -38,6 +38,7 @@ inline app::gateway& shared_gateway() {
                    "store: {sqlite_path: \":memory:\"}\n"
                    "menus: {directory: " + source("menus") + "}\n"
                    "limits: {ussd_per_number_per_minute: 0}\n"
+                   "ussd: {token: fuzz}\n"
                    "sms: {per_number_limit: 0, per_channel_limit: 0, channels: {kannel: {auth: none}}}\n"
                    "referrals: {partners_file: " + source("tests/data/referral/partners.yaml") +
                        ", rules_directory: " + source("tests/data/referral/rules") + "}\n"

@@ -21,7 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int hop = 0; hop < 12; ++hop) {
         gw::http::request req;
         req.method = "POST";
-        req.target = req.path = "/ussd/africastalking";
+        req.path = "/ussd/africastalking";
+        req.target = req.path + "?token=fuzz";
+        req.query = "token=fuzz";
         req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
         req.body = "sessionId=" + id + "&phoneNumber=" + gw::url_encode_component(phone) +
                    "&text=" + gw::url_encode_component(text);
@@ -36,7 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Raw, possibly malformed bodies: a clear status, never a crash.
     gw::http::request raw;
     raw.method = "POST";
-    raw.target = raw.path = "/ussd/africastalking";
+    raw.path = "/ussd/africastalking";
+    raw.target = raw.path + "?token=fuzz";
+    raw.query = "token=fuzz";
     raw.body = all;
     auto res = gw.handle(raw);
     if (res.status != 200 && res.status != 400) __builtin_trap();

@@ -99,7 +99,7 @@ TEST(Binary, ServeAnswersAndStopsCleanlyOnSigterm) {
     ASSERT_TRUE(m.size() == 2) << log;
     auto port = static_cast<unsigned short>(std::stoi(m[1]));
     EXPECT_EQ(test::get(port, "/healthz").status, 200);
-    auto r = test::post_form(port, "/ussd/africastalking",
+    auto r = test::post_form(port, test::ussd_path,
                              test::form({{"sessionId", "bin-1"},
                                          {"phoneNumber", "+996555123456"},
                                          {"text", ""}}));
@@ -130,7 +130,7 @@ TEST(Binary, MetricsForTheLocalMonitoringAgent) {
     test::temp_dir dir;
     test::gateway_process gw(test::write_test_config(dir), dir.file("gateway.log"));
     test::get(gw.port(), "/healthz");
-    test::post_form(gw.port(), "/ussd/africastalking",
+    test::post_form(gw.port(), test::ussd_path,
                     test::form({{"sessionId", "m1"}, {"phoneNumber", "+996555123456"}, {"text", ""}}));
     auto r = test::get(gw.port(), "/metrics");
     EXPECT_EQ(r.status, 200);

@@ -49,7 +49,7 @@ TEST(Duplicates, UssdCaseHopThreeTimesAtOnceMakesOneCase) {
     Running g;
     std::string text;
     auto hop = [&] {
-        return test::post_form(g.port, "/ussd/africastalking",
+        return test::post_form(g.port, test::ussd_path,
                                test::form({{"sessionId", "dup"}, {"phoneNumber", "+996555123400"}, {"text", text}}));
     };
     for (const std::string in : {"", "2", "3", "4", "3", "2", "1", "2"}) {
@@ -94,7 +94,7 @@ TEST(Limits, UssdHopsPerNumberGet429WithRetryAfter) {
     std::string text;
     test::http_reply last;
     for (int i = 0; i < 7; ++i) {
-        last = test::post_form(g.port, "/ussd/africastalking",
+        last = test::post_form(g.port, test::ussd_path,
                                test::form({{"sessionId", "rl"}, {"phoneNumber", "+996555123403"}, {"text", text}}));
         text = text.empty() ? "2" : text + "*98";
     }
@@ -102,7 +102,7 @@ TEST(Limits, UssdHopsPerNumberGet429WithRetryAfter) {
     EXPECT_NE(last.headers["retry-after"], "");
     EXPECT_LE(std::stoi(last.headers["retry-after"]), 60);
     // Another number is served.
-    EXPECT_EQ(test::post_form(g.port, "/ussd/africastalking",
+    EXPECT_EQ(test::post_form(g.port, test::ussd_path,
                               test::form({{"sessionId", "rl2"}, {"phoneNumber", "+996555123404"}, {"text", ""}}))
                   .status,
               200);

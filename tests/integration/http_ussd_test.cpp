@@ -54,7 +54,7 @@ struct at_session {
     int inputs = 0;
 
     test::http_reply hop() {
-        return test::post_form(port, "/ussd/africastalking",
+        return test::post_form(port, test::ussd_path,
                                test::form({{"sessionId", id},
                                            {"serviceCode", "*384*55#"},
                                            {"phoneNumber", phone},
@@ -185,13 +185,13 @@ TEST(HttpUssd, ResumedSessionOverHttp) {
 
 TEST(HttpUssd, BadRequestsGetClearStatuses) {
     running_gateway g;
-    auto r = test::post_form(g.port, "/ussd/africastalking", "phoneNumber=%2B996555123456");
+    auto r = test::post_form(g.port, test::ussd_path, "phoneNumber=%2B996555123456");
     EXPECT_EQ(r.status, 400);
     EXPECT_NE(r.body.find("sessionId"), std::string::npos);
-    r = test::post_form(g.port, "/ussd/africastalking", "sessionId=%zz");
+    r = test::post_form(g.port, test::ussd_path, "sessionId=%zz");
     EXPECT_EQ(r.status, 400);
     // Unusable phone number: a polite END in both languages, not an HTTP error.
-    r = test::post_form(g.port, "/ussd/africastalking",
+    r = test::post_form(g.port, test::ussd_path,
                         test::form({{"sessionId", "x1"}, {"phoneNumber", "12"}, {"text", ""}}));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body.rfind("END ", 0), 0u);
@@ -205,7 +205,7 @@ TEST(HttpUssd, BadRequestsGetClearStatuses) {
 TEST(HttpUssd, OversizeBodyAndHeadersAreRefused) {
     running_gateway g;
     std::string big(20000, 'a');
-    auto r = test::post_form(g.port, "/ussd/africastalking", "sessionId=1&text=" + big);
+    auto r = test::post_form(g.port, test::ussd_path, "sessionId=1&text=" + big);
     EXPECT_EQ(r.status, 413);
     r = test::send_raw(g.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
                                    std::string(10000, 'b') + "\r\n\r\n");
@@ -293,4 +293,125 @@ TEST(HttpUssd, StopFinishesInFlightRequestsAndClosesIdleConnections) {
     ::close(idle);
     // No longer accepting.
     EXPECT_THROW(test::get(port, "/healthz"), std::runtime_error);
+}
+
+// Issue "anyone can drive her USSD session": the callback carries a secret.
+TEST(HttpUssd, CallbacksWithoutTheTokenAreRefused) {
+    running_gateway g;
+    const std::string body =
+        test::form({{"sessionId", "forged"}, {"phoneNumber", "+996555100200"}, {"text", ""}});
+    auto r = test::post_form(g.port, "/ussd/africastalking", body);
+    EXPECT_EQ(r.status, 403);
+    EXPECT_EQ(r.body.find("CON"), std::string::npos);
+    r = test::post_form(g.port, "/ussd/africastalking?token=test-ussd-tokeN", body);
+    EXPECT_EQ(r.status, 403);
+    EXPECT_FALSE(g.gateway->storage().find_session("africastalking:forged"));
+    r = test::send_raw(g.port, "POST /ussd/africastalking HTTP/1.1\r\nHost: x\r\n"
+                               "X-Gateway-Token: test-ussd-token\r\n"
+                               "Content-Type: application/x-www-form-urlencoded\r\n"
+                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
+}
+
+TEST(HttpUssd, NoTokenConfiguredRefusesEveryCallback) {
+    running_gateway g("ussd:\n  idle_timeout_s: 180\n");
+    auto r = test::post_form(g.port, test::ussd_path,
+                             test::form({{"sessionId", "s"}, {"phoneNumber", "+996555100200"}}));
+    EXPECT_EQ(r.status, 403);
+}
+
+TEST(HttpUssd, ASessionBelongsToTheNumberThatOpenedIt) {
+    running_gateway g;
+    at_session her{g.port, "ATUid_bound", "+996555100200"};
+    her.hop();
+    her.send("2");                        // Русский
+    auto mine = her.send("3").body;       // legal aid
+    // Someone else sends her session id with another number: a neutral END
+    // in both languages, nothing about her screens.
+    at_session other{g.port, "ATUid_bound", "+996700999888"};
+    other.text = "2*3*4*3*2*1*2";
+    other.inputs = 7;
+    auto r = other.send("1");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.rfind("END ", 0), 0u) << r.body;
+    EXPECT_TRUE(reference_in(r.body).empty());
+    EXPECT_EQ(r.body.find("Юрид"), std::string::npos) << r.body;
+    EXPECT_EQ(g.gateway->storage().count_cases(), 0u);
+    // Her session is untouched: her next press goes on from where she was.
+    r = her.hop();
+    EXPECT_EQ(r.body, mine);
+    // The same number spelled differently is still hers.
+    at_session same{g.port, "ATUid_bound", "0555100200"};
+    same.text = her.text;
+    same.inputs = her.inputs;
+    EXPECT_EQ(same.hop().body, mine);
+}
+
+TEST(HttpUssd, OnlyAllowedSourcesBehindATrustedProxy) {
+    running_gateway g(
+        "server:\n  trusted_proxies: [127.0.0.1]\n"
+        "ussd:\n  token: test-ussd-token\n  allowed_sources: [196.201.214.0/24]\n");
+    const std::string body =
+        test::form({{"sessionId", "src"}, {"phoneNumber", "+996555100200"}, {"text", ""}});
+    auto from = [&](const std::string& forwarded) {
+        std::string head = "POST " + std::string(test::ussd_path) + " HTTP/1.1\r\nHost: x\r\n";
+        if (!forwarded.empty()) head += "X-Forwarded-For: " + forwarded + "\r\n";
+        return test::send_raw(g.port, head +
+                                          "Content-Type: application/x-www-form-urlencoded\r\n"
+                                          "Content-Length: " +
+                                          std::to_string(body.size()) + "\r\n\r\n" + body);
+    };
+    EXPECT_EQ(from("").status, 403);                         // the proxy itself is not the aggregator
+    EXPECT_EQ(from("203.0.113.9").status, 403);              // someone else
+    EXPECT_EQ(from("196.201.214.7").status, 200);            // the aggregator, via the proxy
+    EXPECT_EQ(from("196.201.214.7, 203.0.113.9").status, 403);  // the right-most hop counts
+}
+
+TEST(HttpUssd, ForwardedForIsIgnoredFromAnyoneButATrustedProxy) {
+    running_gateway g("ussd:\n  token: test-ussd-token\n  allowed_sources: [196.201.214.0/24]\n");
+    const std::string body =
+        test::form({{"sessionId", "src"}, {"phoneNumber", "+996555100200"}, {"text", ""}});
+    auto r = test::send_raw(g.port, "POST " + std::string(test::ussd_path) +
+                                        " HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 196.201.214.7\r\n"
+                                        "Content-Type: application/x-www-form-urlencoded\r\n"
+                                        "Content-Length: " +
+                                        std::to_string(body.size()) + "\r\n\r\n" + body);
+    EXPECT_EQ(r.status, 403);
+}
+
+TEST(HttpUssd, RateLimitCountsTheNumberNotItsSpelling) {
+    running_gateway g("limits:\n  ussd_per_number_per_minute: 4\n");
+    int refused = 0;
+    const char* spellings[] = {"+996555100200", "996555100200", "0555100200", "00996555100200",
+                               "+996 555 100 200", "+996555100200"};
+    for (int i = 0; i < 6; ++i) {
+        auto r = test::post_form(g.port, test::ussd_path,
+                                 test::form({{"sessionId", "rl" + std::to_string(i)},
+                                             {"phoneNumber", spellings[i]},
+                                             {"text", ""}}));
+        if (r.status == 429) ++refused;
+    }
+    EXPECT_EQ(refused, 2);
+}
+
+TEST(HttpUssd, ThousandsOfStarsCostNothing) {
+    running_gateway g;
+    at_session s{g.port, "ATUid_stars", "+996555100200"};
+    s.hop();
+    // Raw '*' (a form may carry it unescaped): 15,000 of them under the body limit.
+    auto r = test::post_form(g.port, test::ussd_path,
+                             "sessionId=ATUid_stars&phoneNumber=%2B996555100200&text=" +
+                                 std::string(15000, '*'));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.rfind("END ", 0), 0u) << r.body.substr(0, 200);
+    EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
+}
+
+TEST(HttpUssd, MetricsStayLocalBehindATrustedProxy) {
+    running_gateway g("server:\n  trusted_proxies: [127.0.0.1]\n");
+    EXPECT_EQ(test::get(g.port, "/metrics").status, 200);
+    auto r = test::send_raw(g.port,
+                            "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n");
+    EXPECT_EQ(r.status, 403) << "a request the proxy passed on comes from outside";
 }

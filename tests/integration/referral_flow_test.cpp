@@ -86,7 +86,7 @@ protected:
                                std::to_string(help), std::string("3"), std::string("2"),
                                std::string(consent ? "1" : "2"), std::string("1"), std::string("1")}) {
             text = text.empty() ? in : (in.empty() ? text : text + "*" + in);
-            body = test::post_form(port, "/ussd/africastalking",
+            body = test::post_form(port, test::ussd_path,
                                    test::form({{"sessionId", session}, {"phoneNumber", phone}, {"text", text}}))
                        .body;
         }
@@ -125,6 +125,7 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     // In the Osh legal aid queue, through its API.
     auto list = api("GET", "/api/partner/v1/referrals?status=new", "tok-osh");
     ASSERT_EQ(list.status, 200) << list.body;
+    EXPECT_EQ(list.headers["cache-control"], "no-store") << "her number stays out of caches";
     auto j = json::parse(list.body);
     ASSERT_EQ(j["referrals"].size(), 1u);
     EXPECT_EQ(j["referrals"][0]["reference"], ref);

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <random>
+#include <regex>
 
 #include "support/test_sealer.hpp"
 
@@ -36,14 +37,21 @@ std::string source_path(const std::string& relative) {
 
 std::string write_test_config(const temp_dir& dir, const std::string& extra,
                               const std::string& menus) {
+    // A server section in `extra` gets the test's address and port added.
+    const bool own_server = extra.rfind("server:\n", 0) == 0 || extra.find("\nserver:\n") != std::string::npos;
     std::string yaml =
-        "server:\n  address: 127.0.0.1\n  port: 0\n"
+        std::string(own_server ? "" : "server:\n  address: 127.0.0.1\n  port: 0\n") +
         "store:\n  sqlite_path: " +
         dir.file("gateway.db") +
-        "\nmenus:\n  directory: " + (menus.empty() ? source_path("menus") : menus) + "\n" + extra;
+        "\nmenus:\n  directory: " + (menus.empty() ? source_path("menus") : menus) + "\n" +
+        (own_server ? std::regex_replace(extra, std::regex("(^|\n)server:\n"),
+                                         "$1server:\n  address: 127.0.0.1\n  port: 0\n")
+                    : extra);
     if (extra.find("referrals:") == std::string::npos)
         yaml += "referrals:\n  partners_file: " + source_path("config/partners.yaml") +
                 "\n  rules_directory: " + source_path("referral-rules") + "\n";
+    if (extra.find("ussd:") == std::string::npos)
+        yaml += std::string("ussd:\n  token: ") + ussd_token + "\n";
     if (extra.find("privacy:") == std::string::npos)
         yaml += std::string("privacy:\n  data_key: ") + test_data_key + "\n";
     if (extra.find("console:") == std::string::npos)

@@ -24,8 +24,13 @@ private:
 // Path of a file in the source tree (e.g. "menus").
 std::string source_path(const std::string& relative);
 
+// The USSD callback secret in test configs, and the callback path carrying it.
+inline constexpr const char* ussd_token = "test-ussd-token";
+inline constexpr const char* ussd_path = "/ussd/africastalking?token=test-ussd-token";
+
 // A config file for tests: shipped menus (unless `menus` is given), the
-// SQLite file inside `dir`, port 0, and any extra YAML appended.
+// SQLite file inside `dir`, port 0, the USSD token above (unless `extra`
+// has a ussd section), and any extra YAML appended.
 std::string write_test_config(const temp_dir& dir, const std::string& extra = "",
                               const std::string& menus = "");
 

@@ -56,6 +56,21 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         db->commit_inbound({"kannel", "m1", phone, "", 100}, nullptr, {m});
         db->add_case_note({0, rec.id, "aida", "she said 0555123456 is safe", 101},
                           {101, "operator:aida", "noted", rec.id, ""});
+        // Partners' and operators' free text: a revocation reason.
+        store::referral_record ref;
+        ref.case_id = rec.id;
+        ref.partner = "legal_aid_osh";
+        ref.status = "new";
+        ref.created_at = 102;
+        ref = db->create_referral(ref, "system", {});
+        ASSERT_TRUE(db->transition_referral(
+            ref.id, {"new"}, "revoked", {ref.id, "operator:aida", "revoked", "husband reads mail", 103},
+            {}, "husband reads mail", ""));
+        EXPECT_EQ(db->find_referral(ref.id)->reason, "husband reads mail");
+        EXPECT_EQ(db->referral_events(ref.id).back().detail, "husband reads mail");
+        bool in_trail = false;
+        for (const auto& a : db->audit_trail(rec.id, 50)) in_trail = in_trail || a.detail == "husband reads mail";
+        EXPECT_TRUE(in_trail);
 
         // Everything reads back in clear through the store.
         EXPECT_EQ(db->subscriber_language(phone).value(), "ky");
@@ -72,7 +87,8 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         EXPECT_EQ(db->find_inbound("kannel", "m1")->phone, phone);
         EXPECT_EQ(db->case_notes(rec.id).at(0).text, "she said 0555123456 is safe");
     }
-    for (const char* needle : {"996555123456", "555123456", "9161234567", "my words", "she said"})
+    for (const char* needle :
+         {"996555123456", "555123456", "9161234567", "my words", "she said", "husband reads"})
         EXPECT_FALSE(any_file_contains(dir, needle)) << needle << " is readable in the file";
 }
 
@@ -108,6 +124,12 @@ TEST(PrivacyAtRest, RowsFromBeforeSealingAreSealedByTheMigration) {
             "'ussd', 'ky', 'legal_aid', 'my words', 0, 0, 'new', 1)");
         db.exec("INSERT INTO inbound_messages VALUES ('kannel', 'm1', '+996555123456', '', 1)");
         db.exec(
+            "INSERT INTO referrals (case_id, partner, status, reason, outcome, created_at, "
+            "updated_at) VALUES (1, 'legal_aid_osh', 'declined', 'no lawyer free', '', 1, 1)");
+        db.exec(
+            "INSERT INTO referral_events (referral_id, actor, action, detail, at) VALUES (1, "
+            "'partner:legal_aid_osh', 'declined', 'no lawyer free', 1)");
+        db.exec(
             "INSERT INTO outbox (channel, recipient, body, purpose, status, next_attempt_at_ms, "
             "created_at, updated_at) VALUES ('kannel', '+996555123456', 'hi', 'menu_reply', "
             "'queued', 0, 1, 1)");
@@ -127,8 +149,10 @@ TEST(PrivacyAtRest, RowsFromBeforeSealingAreSealedByTheMigration) {
         EXPECT_EQ(c->details, "my words");
         EXPECT_EQ(s->find_inbound("kannel", "m1")->phone, "+996555123456");
         ASSERT_EQ(s->outbound_to("+996555123456").size(), 1u);
+        EXPECT_EQ(s->find_referral(1)->reason, "no lawyer free");
+        EXPECT_EQ(s->referral_events(1).at(0).detail, "no lawyer free");
     }
-    for (const char* needle : {"996555123456", "my words"})
+    for (const char* needle : {"996555123456", "my words", "no lawyer free"})
         EXPECT_FALSE(any_file_contains(dir, needle))
             << needle << " left in clear after the migration";
 }
