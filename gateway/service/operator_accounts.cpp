@@ -36,17 +36,17 @@ operator_accounts::operator_accounts(store::store& store, const clock_source& cl
     : store_(store),
       clock_(clock),
       settings_(settings),
-      account_throttle_(settings.failures_before_backoff, settings.max_backoff_s),
-      address_throttle_(settings.failures_before_backoff * 3, settings.max_backoff_s) {}
+      pair_throttle_(settings.failures_before_backoff, settings.max_backoff_s),
+      account_failures_(1 << 20, settings.max_backoff_s),
+      account_ceiling_(std::max(1, settings.failures_before_backoff) * 5) {}
 
 std::variant<login_ok, login_refused> operator_accounts::login(const std::string& username,
                                                                const std::string& password,
                                                                const std::string& address) {
     const long long now = to_unix_seconds(clock_.now());
-    const std::string account_key = "account:" + username, address_key = "address:" + address;
-    if (long long wait = std::max(account_throttle_.wait(account_key, now),
-                                  address_throttle_.wait(address_key, now));
-        wait > 0)
+    const std::string account_key = "account:" + username;
+    const std::string pair_key = account_key + "|address:" + address;
+    if (long long wait = pair_throttle_.wait(pair_key, now); wait > 0)
         return login_refused{429, "too many failed log-ins: wait before trying again", wait};
 
     std::optional<store::operator_account> account;
@@ -61,15 +61,18 @@ std::variant<login_ok, login_refused> operator_accounts::login(const std::string
         verify_password(dummy_hash_, password);
     }
     if (!ok) {
-        account_throttle_.failed(account_key, now);
-        address_throttle_.failed(address_key, now);
+        account_failures_.failed(account_key, now);
+        if (account_failures_.failures(account_key, now) > account_ceiling_)
+            pair_throttle_.failed_without_grace(pair_key, now);
+        else
+            pair_throttle_.failed(pair_key, now);
         if (account)
             store_.record_audit(
                 {now, "operator:" + account->username, "login_failed", 0, "from " + address});
         spdlog::warn("console: failed log-in from {}", address);
         return login_refused{401, "wrong username or password", 0};
     }
-    account_throttle_.succeeded(account_key);
+    pair_throttle_.succeeded(pair_key);
     login_ok out;
     out.token = new_session_token();
     out.expires_at = now + settings_.session_ttl_s;

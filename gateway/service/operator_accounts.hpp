@@ -1,7 +1,7 @@
 #pragma once
 // Hotline operator accounts and log-in sessions: who may use the console
 // and with which role. Wrong passwords are answered 401 and slow down
-// further attempts per account and per address (429 with a wait).
+// further attempts of that account from that address (429 with a wait).
 // Every log-in and account change is audited.
 #include <optional>
 #include <string>
@@ -72,10 +72,16 @@ class operator_accounts {
     store::store& store_;
     const clock_source& clock_;
     account_settings settings_;
-    login_throttle account_throttle_;
-    // An office shares one address: more free failures, and a colleague's
-    // log-in does not wipe them (or one valid account would reset the count).
-    login_throttle address_throttle_;
+    // Wrong passwords wait per (account, address): an attacker's guesses
+    // never lock the real operator out from her own address, and guesses
+    // sprayed over many names from one address (an office behind one NAT)
+    // never lock out her colleagues there.
+    login_throttle pair_throttle_;
+    // Failures of an account from every address. Past a ceiling the
+    // account is under attack: an address then has no free failures on it
+    // (it only slows; an address that has not failed still gets in).
+    login_throttle account_failures_;
+    int account_ceiling_;
     std::string dummy_hash_;  // verified against for unknown names: same timing
 };
 

@@ -53,7 +53,22 @@ long long login_throttle::wait(const std::string& key, long long now) const {
     return it->second.blocked_until - now;
 }
 
+int login_throttle::failures(const std::string& key, long long now) const {
+    std::lock_guard lock(mutex_);
+    auto it = keys_.find(key);
+    if (it == keys_.end() || now - it->second.last > max_wait_s_ * 2) return 0;
+    return it->second.failures;
+}
+
 void login_throttle::failed(const std::string& key, long long now) {
+    record(key, now, free_failures_);
+}
+
+void login_throttle::failed_without_grace(const std::string& key, long long now) {
+    record(key, now, 0);
+}
+
+void login_throttle::record(const std::string& key, long long now, int free_failures) {
     std::lock_guard lock(mutex_);
     // Forget failures from long ago, and keep the table small.
     if (keys_.size() > 10000)
@@ -62,8 +77,8 @@ void login_throttle::failed(const std::string& key, long long now) {
     state& s = keys_[key];
     if (s.last && now - s.last > max_wait_s_ * 2) s = {};
     s.last = now;
-    if (++s.failures <= free_failures_) return;
-    const int doublings = std::min(s.failures - free_failures_ - 1, 30);
+    if (++s.failures <= free_failures) return;
+    const int doublings = std::min(s.failures - free_failures - 1, 30);
     s.blocked_until = now + std::min(max_wait_s_, 1LL << doublings);
 }
 

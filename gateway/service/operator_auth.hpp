@@ -27,10 +27,15 @@ class login_throttle {
     login_throttle(int free_failures, long long max_wait_s);
     // Seconds to wait before the next attempt; 0 = may try now.
     long long wait(const std::string& key, long long now) const;
+    // Recent failures of a key (0 once forgotten).
+    int failures(const std::string& key, long long now) const;
     void failed(const std::string& key, long long now);
+    // As failed(), with no free failures left (the key is under attack elsewhere).
+    void failed_without_grace(const std::string& key, long long now);
     void succeeded(const std::string& key);
 
   private:
+    void record(const std::string& key, long long now, int free_failures);
     struct state {
         int failures = 0;
         long long blocked_until = 0;
