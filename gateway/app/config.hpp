@@ -23,7 +23,7 @@ struct rate_limit_config {
 
 struct ussd_config {
     std::chrono::seconds idle_timeout{180};
-    std::chrono::seconds resume_window{900};
+    std::chrono::seconds resume_window{300};
     std::size_t screen_limit_ucs2 = 80;
     std::size_t screen_limit_gsm7 = 182;
     std::size_t max_options_per_page = 5;

@@ -38,6 +38,18 @@ public:
             error(meta, "default_language '" + m_.default_language + "' is not in languages");
         reference(m_.start, meta, "start");
         reference(m_.home, meta, "home");
+        reference(m_.sms_home, meta, "sms_home");
+        std::set<std::string> actions_used;
+        for (const auto& [id, s] : m_.screens)
+            if (s.kind == screen_kind::action) actions_used.insert(s.action);
+        for (const auto& action : actions_used)
+            for (const auto& key : ui_keys_for_action(action)) {
+                auto it = m_.ui.find(key);
+                if (it == m_.ui.end())
+                    error(meta, "ui." + key + " is missing (the " + action + " action needs it)");
+                else
+                    translations(it->second, m_.ui_where.at(key), "ui." + key);
+            }
         for (const auto& key : required_ui_keys()) {
             auto it = m_.ui.find(key);
             if (it == m_.ui.end())
@@ -80,7 +92,7 @@ private:
 
     void reachability() {
         std::set<std::string> seen;
-        std::deque<std::string> todo{m_.start, m_.home};
+        std::deque<std::string> todo{m_.start, m_.home, m_.sms_home};
         while (!todo.empty()) {
             std::string id = todo.front();
             todo.pop_front();
@@ -102,8 +114,24 @@ private:
 std::vector<diagnostic> check_menu(const menu& m, const std::vector<const laid_out_menu*>& layouts) {
     std::vector<diagnostic> out;
     checker(m, out).run();
-    for (const auto* l : layouts)
+    for (const auto* l : layouts) {
         out.insert(out.end(), l->diagnostics().begin(), l->diagnostics().end());
+        if (l->profile().name != "ussd" || m.page_limits.empty()) continue;
+        // What she pages through on a USSD phone: at most page_limits pages.
+        for (const auto& [id, s] : m.screens) {
+            auto limit = m.page_limits.find(to_string(s.kind));
+            if (limit == m.page_limits.end()) continue;
+            for (const auto& lang : m.languages) {
+                const laid_out_screen* ls = l->find(id, lang.code);
+                if (ls && ls->pages.size() > limit->second)
+                    out.push_back({s.where, "screen '" + id + "' (" + lang.code + "): " +
+                                                std::to_string(ls->pages.size()) +
+                                                " pages on a USSD phone, at most " +
+                                                std::to_string(limit->second) + " for " +
+                                                to_string(s.kind) + " screens (page_limits)"});
+            }
+        }
+    }
     return out;
 }
 
