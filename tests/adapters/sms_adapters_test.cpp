@@ -39,6 +39,7 @@ struct send_case {
     std::string body;
     send_outcome::kind_t kind;
     std::string provider_id;
+    bool opted_out = false;  // she opted out at the aggregator: no more SMS to her
 };
 
 http::request make(const request_case& c) {
@@ -104,6 +105,7 @@ void run(const sms_adapter& a, const std::vector<send_case>& cases) {
         auto out = a.read_send_response(c.status, c.body, message());
         EXPECT_EQ(out.kind, c.kind) << out.error;
         EXPECT_EQ(out.provider_id, c.provider_id);
+        EXPECT_EQ(out.recipient_opted_out, c.opted_out);
     }
 }
 
@@ -159,6 +161,26 @@ TEST(AfricasTalkingSms, Inbound) {
                 {{"buffered", "POST", "/sms/africastalking/dlr", form_ct, "id=a&status=Buffered"},
                  std::vector<delivery_report>{{"a", "sent", ""}},
                  ""},
+                {{"sent by AT's network", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Sent&phoneNumber=%2B996555123456&networkCode=99999"},
+                 std::vector<delivery_report>{{"ATXid_9", "sent", ""}},
+                 ""},
+                {{"submitted to the telco", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Submitted&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "sent", ""}},
+                 ""},
+                {{"rejected by the telco: final", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Rejected&failureReason=DeliveryFailure&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 ""},
+                {{"expired: final", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Expired&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 ""},
+                {{"absent subscriber: final", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=AbsentSubscriber&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 ""},
                 {{"no status", "POST", "/sms/africastalking/dlr", form_ct, "id=a"}, std::nullopt,
                  "status"},
             });
@@ -172,6 +194,9 @@ TEST(AfricasTalkingSms, Inbound) {
                 {"no balance: later", 201,
                  R"({"SMSMessageData":{"Recipients":[{"statusCode":405,"status":"InsufficientBalance"}]}})",
                  send_outcome::retry, ""},
+                {"she blacklisted our sender", 201,
+                 R"({"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":406,"number":"+996555123456","status":"UserInBlacklist","cost":"0","messageId":"None"}]}})",
+                 send_outcome::reject, "", true},
                 {"server error", 500, "", send_outcome::retry, ""},
                 {"bad credentials", 401, "The supplied authentication is invalid",
                  send_outcome::reject, ""},
@@ -212,11 +237,35 @@ TEST(TwilioSms, InboundReportsAndTwiml) {
                   "MessageSid=SM9&MessageStatus=undelivered&ErrorCode=30003"},
                  std::vector<delivery_report>{{"SM9", "failed", ""}},
                  ""},
+                {{"sent: still on its way", "POST", "/sms/twilio/dlr", form_ct,
+                  "SmsSid=SM9&SmsStatus=sent&MessageStatus=sent&To=%2B996555123456&MessageSid=SM9&AccountSid=AC1&From=%2B15005550006&ApiVersion=2010-04-01"},
+                 std::vector<delivery_report>{{"SM9", "sent", ""}},
+                 ""},
+                {{"accepted by a messaging service", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=accepted"},
+                 std::vector<delivery_report>{{"SM9", "sent", ""}},
+                 ""},
+                {{"canceled: final", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=canceled"},
+                 std::vector<delivery_report>{{"SM9", "failed", ""}},
+                 ""},
+                {{"read implies delivered", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=read"},
+                 std::vector<delivery_report>{{"SM9", "delivered", ""}},
+                 ""},
+                {{"failed", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=failed&ErrorCode=30008"},
+                 std::vector<delivery_report>{{"SM9", "failed", ""}},
+                 ""},
             });
     run(*a, std::vector<send_case>{
                 {"created", 201, R"({"sid":"SMabc","status":"queued"})", send_outcome::sent,
                  "SMabc"},
                 {"bad number", 400, R"({"code":21211})", send_outcome::reject, ""},
+                {"she texted STOP to our Twilio number", 400,
+                 R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400})",
+                 send_outcome::reject, "", true},
+                {"error body not JSON", 400, "Bad Request", send_outcome::reject, ""},
                 {"too many requests", 429, "", send_outcome::retry, ""},
             });
     auto twiml = a->inbound_response(std::string("1 Да & <нет>"));
