@@ -267,6 +267,10 @@ http::response too_many(long long retry_after, const std::string& what) {
 }  // namespace
 
 http::response gateway::handle(const http::request& req) {
+    // Callback URLs are often entered with a trailing slash (/sms/twilio/): one is dropped.
+    if (req.path.size() > 1 && req.path.back() == '/' && req.path[req.path.size() - 2] != '/' &&
+        (req.path.rfind("/sms/", 0) == 0 || req.path.rfind("/ussd/", 0) == 0))
+        return handle([&] { auto r = req; r.path.pop_back(); return r; }());
     if (config_.limits.per_ip_per_minute > 0) {
         std::lock_guard lock(limits_mutex_);
         const long long now = to_unix_seconds(clock_.now());

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "adapters/sms_adapters.hpp"
+#include "common/crypto.hpp"
 #include "support/http_client.hpp"
 
 using namespace gw;
@@ -430,4 +431,41 @@ TEST(KannelSms, Inbound) {
               std::string::npos)
         << req.url;
     EXPECT_EQ(a->inbound_response(std::string("Привет")).body, "Привет");
+}
+
+TEST(TwilioSms, SignatureWithOrWithoutTheDefaultPort) {
+    // Twilio's validators accept a signature over the URL with the scheme's
+    // default port and without it; so do we, in both directions.
+    auto sign = [](const std::string& url) {
+        return base64_encode(hmac_sha1("12345", url + "MessageSid" + "SM1"));
+    };
+    http::request r;
+    r.method = "POST";
+    r.target = "/sms/twilio";
+    http::split_target(r);
+    r.body = "MessageSid=SM1";
+    channel_settings c;
+    c.auth_type = "twilio_signature";
+    c.auth_token = "12345";
+    for (const std::string configured : {"https://hotline.example.org", "https://hotline.example.org:443"}) {
+        c.public_url = configured;
+        for (const std::string signed_over : {"https://hotline.example.org/sms/twilio",
+                                              "https://hotline.example.org:443/sms/twilio"}) {
+            SCOPED_TRACE(configured + " signed over " + signed_over);
+            r.headers = {{"X-Twilio-Signature", sign(signed_over)}};
+            EXPECT_TRUE(authenticate(r, c));
+        }
+        r.headers = {{"X-Twilio-Signature", sign("https://hotline.example.org:8443/sms/twilio")}};
+        EXPECT_FALSE(authenticate(r, c)) << "another port is another URL";
+        r.headers = {{"X-Twilio-Signature", sign("http://hotline.example.org:80/sms/twilio")}};
+        EXPECT_FALSE(authenticate(r, c)) << "another scheme is another URL";
+    }
+    EXPECT_EQ(twilio_url_forms("http://10.0.0.5"),
+              (std::vector<std::string>{"http://10.0.0.5", "http://10.0.0.5:80"}));
+    EXPECT_EQ(twilio_url_forms("HTTP://10.0.0.5:80/hotline"),
+              (std::vector<std::string>{"HTTP://10.0.0.5:80/hotline", "HTTP://10.0.0.5/hotline"}));
+    EXPECT_EQ(twilio_url_forms("https://[2001:db8::1]:8443"),
+              (std::vector<std::string>{"https://[2001:db8::1]:8443"}));
+    EXPECT_EQ(twilio_url_forms("https://[2001:db8::1]"),
+              (std::vector<std::string>{"https://[2001:db8::1]", "https://[2001:db8::1]:443"}));
 }
