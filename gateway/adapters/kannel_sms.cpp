@@ -8,6 +8,13 @@ namespace {
 // carries ours in its dlr-url: "ob-<outbox id>".
 std::string reference_of(const store::outbound_message& m) { return "ob-" + std::to_string(m.id); }
 
+bool has_query_parameter(const std::string& url, const std::string& name) {
+    auto q = url.find('?');
+    if (q == std::string::npos) return false;
+    auto f = parse_form(std::string_view(url).substr(q + 1));
+    return f && f->find(name);
+}
+
 class kannel_sms final : public sms_adapter {
 public:
     std::string name() const override { return "kannel"; }
@@ -54,10 +61,16 @@ public:
                                 const channel_settings& c) const override {
         outbound_request r;
         r.method = "GET";
+        // Kannel calls the dlr-url as given, so it carries the channel's
+        // token (or the report is refused like any unauthenticated callback).
+        // Kannel keeps a '%' followed by a digit as it is: an encoded ASCII
+        // token survives its %-escapes.
         std::string dlr = c.report_url;
         if (!dlr.empty()) {
-            dlr += dlr.find('?') == std::string::npos ? "?" : "&";
-            dlr += "ref=" + reference_of(m) + "&status=%d";
+            auto separator = [&] { return dlr.find('?') == std::string::npos ? "?" : "&"; };
+            if (c.auth_type == "token" && !c.token.empty() && !has_query_parameter(dlr, "token"))
+                dlr += separator() + std::string("token=") + url_encode_component(c.token);
+            dlr += separator() + std::string("ref=") + reference_of(m) + "&status=%d";
         }
         r.url = c.send_url + (c.send_url.find('?') == std::string::npos ? "?" : "&") +
                 "username=" + url_encode_component(c.send_username) +

@@ -81,8 +81,11 @@ public:
         r.headers = {{"Authorization",
                       "Basic " + base64_encode(c.send_username + ":" + c.send_password)},
                      {"Content-Type", "application/x-www-form-urlencoded"}};
-        r.body = "To=" + url_encode_component(m.recipient) + "&From=" +
-                 url_encode_component(c.sender) + "&Body=" + url_encode_component(m.body);
+        // A Messaging Service SID (MG + 32 hex) sends from the service's number pool.
+        const bool service = c.sender.size() == 34 && c.sender.rfind("MG", 0) == 0;
+        r.body = "To=" + url_encode_component(m.recipient) +
+                 (service ? "&MessagingServiceSid=" : "&From=") + url_encode_component(c.sender) +
+                 "&Body=" + url_encode_component(m.body);
         if (!c.report_url.empty()) r.body += "&StatusCallback=" + url_encode_component(c.report_url);
         return r;
     }

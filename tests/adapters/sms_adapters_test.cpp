@@ -7,6 +7,7 @@
 
 #include "adapters/sms_adapters.hpp"
 #include "common/crypto.hpp"
+#include "common/form.hpp"
 #include "support/http_client.hpp"
 
 using namespace gw;
@@ -468,4 +469,49 @@ TEST(TwilioSms, SignatureWithOrWithoutTheDefaultPort) {
               (std::vector<std::string>{"https://[2001:db8::1]:8443"}));
     EXPECT_EQ(twilio_url_forms("https://[2001:db8::1]"),
               (std::vector<std::string>{"https://[2001:db8::1]", "https://[2001:db8::1]:443"}));
+}
+
+TEST(KannelSms, DeliveryReportUrlCarriesTheChannelToken) {
+    auto a = make_kannel_sms();
+    auto s = settings();
+    s.auth_type = "token";
+    s.token = "k+e2e/token";  // characters that must be encoded twice
+    s.report_url = "http://127.0.0.1:9090/sms/kannel/dlr";
+    auto req = a->build_send(message(), s);
+    // The dlr-url Kannel gets (decoded once by Kannel): token, ref, status escape.
+    auto q = parse_form(std::string_view(req.url).substr(req.url.find('?') + 1));
+    ASSERT_TRUE(q);
+    ASSERT_TRUE(q->find("dlr-url"));
+    EXPECT_EQ(*q->find("dlr-url"),
+              "http://127.0.0.1:9090/sms/kannel/dlr?token=k%2Be2e%2Ftoken&ref=ob-42&status=%d");
+    EXPECT_EQ(*q->find("from"), "HOTLINE");
+
+    // A report_url that already carries a token is left alone.
+    s.report_url = "https://kannel-facing.example.org/sms/kannel/dlr?token=other";
+    q = parse_form(std::string_view(a->build_send(message(), s).url).substr(req.url.find('?') + 1));
+    EXPECT_EQ(*q->find("dlr-url"),
+              "https://kannel-facing.example.org/sms/kannel/dlr?token=other&ref=ob-42&status=%d");
+
+    // What Kannel calls back (after replacing %d) passes the channel's check.
+    http::request cb;
+    cb.method = "GET";
+    cb.target = "/sms/kannel/dlr?token=k%2Be2e%2Ftoken&ref=ob-42&status=1";
+    http::split_target(cb);
+    EXPECT_TRUE(authenticate(cb, s));
+    auto reports = a->parse_report(cb);
+    ASSERT_TRUE(reports);
+    EXPECT_EQ((*reports)[0].status, "delivered");
+}
+
+TEST(TwilioSms, SendsFromANumberOrAMessagingService) {
+    auto a = make_twilio_sms();
+    auto s = settings();
+    s.sender = "+15005550006";
+    auto f = parse_form(a->build_send(message(), s).body);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(*f->find("From"), "+15005550006");
+    s.sender = "MG9752274e9e519418a7406176694466fa";
+    f = parse_form(a->build_send(message(), s).body);
+    EXPECT_EQ(f->find("From"), nullptr);
+    EXPECT_EQ(*f->find("MessagingServiceSid"), "MG9752274e9e519418a7406176694466fa");
 }
