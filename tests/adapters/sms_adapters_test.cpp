@@ -471,6 +471,60 @@ TEST(TwilioSms, SignatureWithOrWithoutTheDefaultPort) {
               (std::vector<std::string>{"https://[2001:db8::1]", "https://[2001:db8::1]:443"}));
 }
 
+TEST(KannelSms, InboundInEveryCodingKannelPasses) {
+    // get-url ...&text=%b&coding=%c&charset=%C. Without smsbox's mo-recode a
+    // phone's UCS-2 message arrives as raw UTF-16BE bytes.
+    auto a = make_kannel_sms();
+    run(*a,
+        std::vector<inbound_case>{
+            {{"UCS-2 (ЖАРДАМ) without mo-recode", "GET",
+              "/sms/kannel?from=996555000444&to=1414&text=%04%16%04%10%04+%04%14%04%10%04%1C"
+              "&id=u1&coding=2&charset=UTF-16BE&smsc=FAKE",
+              "", ""},
+             std::vector<inbound_sms>{{"u1", "996555000444", "1414", "ЖАРДАМ"}},
+             ""},
+            {{"UCS-2 Kyrgyz and Latin with spaces", "GET",
+              "/sms/kannel?from=1&text=%04%A3%04%E9%04%AF%00+%002&id=u2&coding=2&charset=UTF-16BE",
+              "", ""},
+             std::vector<inbound_sms>{{"u2", "1", "", "ңөү 2"}},
+             ""},
+            {{"UCS-2 charset without coding", "GET",
+              "/sms/kannel?from=1&text=%04%21%04%22%04%1E%04%1F&id=u3&charset=ucs-2", "", ""},
+             std::vector<inbound_sms>{{"u3", "1", "", "СТОП"}},
+             ""},
+            {{"UTF-16 surrogate pair and a broken one", "GET",
+              "/sms/kannel?from=1&text=%D8%3D%DE%00%D8%3D&id=u4&coding=2&charset=UTF-16BE", "", ""},
+             std::vector<inbound_sms>{{"u4", "1", "", "😀\xEF\xBF\xBD"}},
+             ""},
+            {{"with mo-recode: UTF-8, coding 0", "GET",
+              "/sms/kannel?from=1&text=%D0%9F%D0%9E%D0%9C%D0%9E%D0%A9%D0%AC&id=u5&coding=0&charset=UTF-8",
+              "", ""},
+             std::vector<inbound_sms>{{"u5", "1", "", "ПОМОЩЬ"}},
+             ""},
+            {{"alt-charset WINDOWS-1251", "GET",
+              "/sms/kannel?from=1&text=%CF%CE%CC%CE%D9%DC+%A8&id=u6&coding=0&charset=WINDOWS-1251",
+              "", ""},
+             std::vector<inbound_sms>{{"u6", "1", "", "ПОМОЩЬ Ё"}},
+             ""},
+            {{"ISO-8859-1", "GET", "/sms/kannel?from=1&text=caf%E9&id=u7&coding=0&charset=ISO-8859-1",
+              "", ""},
+             std::vector<inbound_sms>{{"u7", "1", "", "café"}},
+             ""},
+            {{"8-bit data that is not UTF-8 keeps every byte", "GET",
+              "/sms/kannel?from=1&text=%E9t%E9&id=u8&coding=1&charset=8-BIT", "", ""},
+             std::vector<inbound_sms>{{"u8", "1", "", "été"}},
+             ""},
+            {{"old get-url without coding: UTF-16BE recognised", "GET",
+              "/sms/kannel?from=1&text=%04%1F%04%1E%04%1C%04%1E%04%29%04%2C&id=u9", "", ""},
+             std::vector<inbound_sms>{{"u9", "1", "", "ПОМОЩЬ"}},
+             ""},
+            {{"unknown charset, not UTF-8", "GET",
+              "/sms/kannel?from=1&text=%E9&id=u10&coding=0&charset=KOI8-R", "", ""},
+             std::nullopt,
+             "unsupported charset KOI8-R"},
+        });
+}
+
 TEST(KannelSms, DeliveryReportUrlCarriesTheChannelToken) {
     auto a = make_kannel_sms();
     auto s = settings();
