@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "app/commands.hpp"
 #include "app/config.hpp"
 #include "support/temp_dir.hpp"
 
@@ -185,4 +188,32 @@ TEST(Config, DeliveryReportUrlsFollowTheServerAndPublicUrl) {
     c = app::load_config(any_port);
     EXPECT_NE(all(c.diagnostics).find("server.port is 0 (any free port)"), std::string::npos);
     EXPECT_EQ(channel(c.value, "kannel")->report_url, "");
+}
+
+TEST(Config, CheckCommandOnTheShippedFilesAndOnAMisspeltRule) {
+    unset_sms_environment clean;
+    std::ostringstream out;
+    EXPECT_EQ(app::check(test::source_path("config/gateway.yaml"), out), 0) << out.str();
+    const std::string text = out.str();
+    EXPECT_NE(text.find("check ok"), std::string::npos) << text;
+    // One line about the SMS secrets, none per variable.
+    EXPECT_NE(text.find("SMS channels not configured (secrets missing)"), std::string::npos) << text;
+    EXPECT_EQ(text.find("GATEWAY_AT_TOKEN"), std::string::npos) << text;
+    EXPECT_EQ(text.find("warning: rule"), std::string::npos) << "shipped rules are not shadowed\n" << text;
+
+    // The shipped config with a rule on an oblast the menus never set.
+    test::temp_dir dir;
+    dir.write("rules/rules.yaml",
+              "rules:\n  - id: chui\n    when: {topic: legal_aid, oblast: chui}\n"
+              "    route_to: legal_aid_osh\n");
+    auto config = test::write_test_config(
+        dir, "referrals:\n  partners_file: " + test::source_path("config/partners.yaml") +
+                 "\n  rules_directory: " + dir.file("rules") + "\n");
+    std::ostringstream bad;
+    EXPECT_EQ(app::check(config, bad), 1);
+    EXPECT_NE(bad.str().find(dir.file("rules/rules.yaml") +
+                             ":2: error: rule chui can never match: no menu sets oblast chui"),
+              std::string::npos)
+        << bad.str();
+    EXPECT_NE(bad.str().find("check FAILED"), std::string::npos);
 }
