@@ -43,7 +43,11 @@ struct sms_channel_config {
     std::string name;
     std::string auth = "token";  // none, token, basic, twilio_signature
     std::string token, username, password, auth_token, public_url;
-    std::string send_url, send_username, send_password, sender, report_url;
+    std::string send_url, send_username, send_password;
+    std::string sender;  // short code, number or sender ID (`sender` or `sender_env`)
+    // Delivery reports. Default: Kannel http://<server address>:<port>/sms/kannel/dlr,
+    // Twilio <public_url>/sms/twilio/dlr. The channel's token is added when sending.
+    std::string report_url;
 };
 
 struct sms_config {

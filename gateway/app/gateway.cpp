@@ -280,6 +280,14 @@ http::response too_many(long long retry_after, const std::string& what) {
 }  // namespace
 
 http::response gateway::handle(const http::request& in) {
+    // Callback URLs are often entered with a trailing slash (/sms/twilio/): one is dropped.
+    if (in.path.size() > 1 && in.path.back() == '/' && in.path[in.path.size() - 2] != '/' &&
+        (in.path.rfind("/sms/", 0) == 0 || in.path.rfind("/ussd/", 0) == 0))
+        return handle([&] {
+            auto r = in;
+            r.path.pop_back();
+            return r;
+        }());
     if (config_.trusted_proxies.empty()) return route(in);
     http::request req = in;
     req.remote_address =

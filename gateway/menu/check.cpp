@@ -3,6 +3,8 @@
 #include <deque>
 #include <set>
 
+#include "common/text.hpp"
+
 namespace gw::menu {
 namespace {
 
@@ -111,11 +113,51 @@ private:
 
 }  // namespace
 
+namespace {
+
+// Engine strings the USSD service shows alone as a whole END screen, not
+// laid out into pages: a network cuts what does not fit one screen.
+void whole_screen_texts(const menu& m, const laid_out_menu& ussd, std::vector<diagnostic>& out) {
+    auto where = [&](const std::string& key) {
+        auto it = m.ui_where.find(key);
+        return it == m.ui_where.end() ? m.meta_where : it->second;
+    };
+    auto limit = " (limit " + std::to_string(ussd.profile().limit_ucs2) + " UCS-2 / " +
+                 std::to_string(ussd.profile().limit_gsm7) + " GSM-7)";
+    // Her number could not be read, so her language is unknown: every
+    // language on the same screen, in the menu's order.
+    if (m.ui.count("bad_number")) {
+        std::string joined;
+        for (const auto& l : m.languages) {
+            if (!joined.empty()) joined += '\n';
+            joined += m.ui_text("bad_number", l.code);
+        }
+        if (!ussd.fits(joined))
+            out.push_back({where("bad_number"),
+                           "ui.bad_number: all languages together are " +
+                               std::to_string(measure_text(joined).units) +
+                               " characters, over one USSD screen" + limit});
+    }
+    for (const char* key : {"store_error", "session_expired"}) {
+        if (!m.ui.count(key)) continue;
+        for (const auto& l : m.languages) {
+            const std::string& text = m.ui_text(key, l.code);
+            if (!ussd.fits(text))
+                out.push_back({where(key), "ui." + std::string(key) + " '" + l.code + "' is " +
+                                               std::to_string(measure_text(text).units) +
+                                               " characters, over one USSD screen" + limit});
+        }
+    }
+}
+
+}  // namespace
+
 std::vector<diagnostic> check_menu(const menu& m, const std::vector<const laid_out_menu*>& layouts) {
     std::vector<diagnostic> out;
     checker(m, out).run();
     for (const auto* l : layouts) {
         out.insert(out.end(), l->diagnostics().begin(), l->diagnostics().end());
+        if (l->profile().name == "ussd") whole_screen_texts(m, *l, out);
         if (l->profile().name != "ussd" || m.page_limits.empty()) continue;
         // What she pages through on a USSD phone: at most page_limits pages.
         for (const auto& [id, s] : m.screens) {
