@@ -6,9 +6,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <list>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -32,11 +34,36 @@ struct connection {
     bool idle = true;  // waiting for the next request (touched on the strand only)
 };
 
+bool iequals_trimmed(beast::string_view value, beast::string_view word) {
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    return beast::iequals(value, word);
+}
+
+// RFC 9112 §6.1 and §6.3: the one transfer coding accepted is a lone
+// "chunked", never with Content-Length and never in HTTP/1.0. Beast treats
+// any other coding as "no body" and would read the body as the next
+// request; a proxy in front may frame it differently. Such a gap is how
+// requests are smuggled, so these are refused, not guessed at.
+// Returns why the framing is refused, or nullptr when it is sound.
+const char* framing_problem(const bhttp::request_header<>& h) {
+    auto codings = h.equal_range(bhttp::field::transfer_encoding);
+    if (codings.first == codings.second) return nullptr;
+    if (h.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+    if (std::next(codings.first) != codings.second) return "repeated Transfer-Encoding";
+    if (!iequals_trimmed(codings.first->value(), "chunked"))
+        return "unsupported Transfer-Encoding (only chunked)";
+    if (h.count(bhttp::field::content_length)) return "both Transfer-Encoding and Content-Length";
+    return nullptr;
+}
+
 http::request to_plain(bhttp::request<bhttp::string_body>&& r, const std::string& remote) {
     http::request out;
     out.method = std::string(r.method_string());
     out.target = std::string(r.target());
-    for (const auto& f : r) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : r)
+        out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     out.body = std::move(r.body());
     out.remote_address = remote;
     http::split_target(out);
@@ -133,6 +160,37 @@ public:
         if (ec) throw beast::system_error(ec);
     }
 
+    // Refuses a request with `status` and closes the connection. What the
+    // client is still sending is read and dropped for a moment first: closing
+    // with unread data sends a reset, which can destroy the answer before
+    // the client has read it.
+    awaitable<void> refuse_request(connection& c, const bhttp::request_header<>& head, int status,
+                                   const std::string& reason, const std::string& detail) {
+        spdlog::info("http: {} from client: {}", status, detail);
+        co_await write_response(c, head, http::error_response(status, reason), false);
+        beast::error_code ec;
+        c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        c.stream.expires_after(std::chrono::seconds(1));
+        std::array<char, 4096> sink;
+        for (std::size_t dropped = 0; dropped < 256 * 1024;) {
+            dropped += co_await c.stream.async_read_some(asio::buffer(sink),
+                                                         asio::redirect_error(use_awaitable, ec));
+            if (ec) break;
+        }
+    }
+
+    static bool quiet_end(const beast::error_code& ec) {
+        return ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+               ec == beast::error::timeout || ec == asio::error::connection_reset ||
+               ec == asio::error::eof || ec == bhttp::error::partial_message;
+    }
+
+    static std::pair<int, std::string> status_for(const beast::error_code& ec) {
+        if (ec == bhttp::error::body_limit) return {413, "request body too large"};
+        if (ec == bhttp::error::header_limit) return {431, "request header fields too large"};
+        return {400, "malformed HTTP request"};
+    }
+
     awaitable<void> session(std::shared_ptr<connection> c) {
         std::string remote;
         {
@@ -144,33 +202,42 @@ public:
         try {
             for (;;) {
                 if (stopping) break;
-                bhttp::request_parser<bhttp::string_body> parser;
-                parser.body_limit(options.body_limit);
-                parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+                // The header first: the framing is checked before a byte of
+                // the body is read.
+                bhttp::request_parser<bhttp::empty_body> head_parser;
+                head_parser.body_limit(options.body_limit);
+                head_parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
                 beast::error_code ec;
                 c->idle = true;
+                // One deadline for the whole request, header and body.
                 c->stream.expires_after(options.read_timeout);
-                co_await bhttp::async_read(c->stream, buffer, parser,
-                                           asio::redirect_error(use_awaitable, ec));
+                co_await bhttp::async_read_header(c->stream, buffer, head_parser,
+                                                  asio::redirect_error(use_awaitable, ec));
                 c->idle = false;
-                if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-                    ec == beast::error::timeout || ec == asio::error::connection_reset ||
-                    ec == asio::error::eof)
-                    break;
+                if (quiet_end(ec)) break;
                 if (ec) {
-                    int status = 400;
-                    std::string reason = "malformed HTTP request";
-                    if (ec == bhttp::error::body_limit) {
-                        status = 413;
-                        reason = "request body too large";
-                    } else if (ec == bhttp::error::header_limit) {
-                        status = 431;
-                        reason = "request header fields too large";
-                    }
-                    spdlog::info("http: {} from client: {}", status, ec.message());
-                    co_await write_response(*c, parser.get().base(),
-                                            http::error_response(status, reason), false);
+                    auto [status, reason] = status_for(ec);
+                    co_await refuse_request(*c, head_parser.get().base(), status, reason,
+                                            ec.message());
                     break;
+                }
+                const bhttp::request_header<>& header = head_parser.get().base();
+                if (const char* problem = framing_problem(header)) {
+                    co_await refuse_request(*c, header, 400, problem, problem);
+                    break;
+                }
+                bhttp::request_parser<bhttp::string_body> parser(std::move(head_parser));
+                parser.body_limit(options.body_limit);
+                if (!parser.is_done()) {
+                    co_await bhttp::async_read(c->stream, buffer, parser,
+                                               asio::redirect_error(use_awaitable, ec));
+                    if (quiet_end(ec)) break;
+                    if (ec) {
+                        auto [status, reason] = status_for(ec);
+                        co_await refuse_request(*c, parser.get().base(), status, reason,
+                                                ec.message());
+                        break;
+                    }
                 }
                 auto started = std::chrono::steady_clock::now();
                 bhttp::request<bhttp::string_body> req = parser.release();
@@ -192,7 +259,8 @@ public:
                                   std::chrono::steady_clock::now() - started)
                                   .count();
                 if (observer) observer(path, status, micros / 1e6);
-                spdlog::debug("http: {} {} {} {}us", std::string(head.method_string()), path, status, micros);
+                spdlog::debug("http: {} {} {} {}us", std::string(head.method_string()), path,
+                              status, micros);
                 if (!keep_alive) break;
             }
         } catch (const std::exception& e) {
