@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -33,6 +34,12 @@ struct connection {
     beast::tcp_stream stream;
     bool idle = true;  // waiting for the next request (touched on the strand only)
 };
+
+// Whether a path prefix from server.body_limits covers `path`.
+bool prefix_covers(std::string_view prefix, std::string_view path) {
+    if (prefix.empty() || path.substr(0, prefix.size()) != prefix) return false;
+    return path.size() == prefix.size() || prefix.back() == '/' || path[prefix.size()] == '/';
+}
 
 bool iequals_trimmed(beast::string_view value, beast::string_view word) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
@@ -112,6 +119,23 @@ public:
     std::mutex connections_mutex;
     std::list<std::shared_ptr<connection>> connections;
     std::atomic<bool> joined{false};
+
+    // The body limit for a path: the longest server.body_limits prefix
+    // that covers it, else body_limit.
+    std::size_t body_limit_for(std::string_view path) const {
+        std::size_t limit = options.body_limit, matched = 0;
+        for (const auto& [prefix, l] : options.body_limits)
+            if (prefix.size() > matched && prefix_covers(prefix, path)) {
+                matched = prefix.size();
+                limit = l;
+            }
+        return limit;
+    }
+    std::size_t largest_body_limit() const {
+        std::size_t limit = options.body_limit;
+        for (const auto& [prefix, l] : options.body_limits) limit = std::max(limit, l);
+        return limit;
+    }
 
     // One handler call handed to the worker thread. The coroutine waits on
     // `done`, a timer on its own strand that the worker cancels when the
@@ -199,13 +223,14 @@ public:
             if (!ec) remote = ep.address().to_string();
         }
         beast::flat_buffer buffer;
+        const std::size_t largest_limit = largest_body_limit();
         try {
             for (;;) {
                 if (stopping) break;
-                // The header first: the framing is checked before a byte of
-                // the body is read.
+                // The header first: framing and the route's body limit are
+                // decided before a byte of the body is read.
                 bhttp::request_parser<bhttp::empty_body> head_parser;
-                head_parser.body_limit(options.body_limit);
+                head_parser.body_limit(largest_limit);  // the route's limit is checked below
                 head_parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
                 beast::error_code ec;
                 c->idle = true;
@@ -226,8 +251,24 @@ public:
                     co_await refuse_request(*c, header, 400, problem, problem);
                     break;
                 }
+                const std::string_view target(header.target().data(), header.target().size());
+                const std::size_t limit = body_limit_for(target.substr(0, target.find('?')));
+                if (const auto length = head_parser.content_length(); length && *length > limit) {
+                    co_await refuse_request(*c, header, 413, "request body too large",
+                                            "Content-Length over the body limit for the path");
+                    break;
+                }
+                // A client that waits for leave to send the body (curl does
+                // above 1 kB) gets it now rather than after its own timeout.
+                if (!head_parser.is_done() && header.version() >= 11 &&
+                    iequals_trimmed(header[bhttp::field::expect], "100-continue")) {
+                    static const std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+                    co_await asio::async_write(c->stream, asio::buffer(go_on),
+                                               asio::redirect_error(use_awaitable, ec));
+                    if (ec) break;
+                }
                 bhttp::request_parser<bhttp::string_body> parser(std::move(head_parser));
-                parser.body_limit(options.body_limit);
+                parser.body_limit(limit);
                 if (!parser.is_done()) {
                     co_await bhttp::async_read(c->stream, buffer, parser,
                                                asio::redirect_error(use_awaitable, ec));

@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/1.1 server (Boost.Beast over Asio). One coroutine per
-// connection on its own strand; a fresh parser with body and header
-// limits per request; a timeout before every read and write; keep-alive.
+// connection on its own strand; per request the header is read first
+// (framing checked, body limit chosen by path), then the body; a timeout
+// before every request and write; keep-alive.
 // Handlers run on one worker thread (they may block on the store), never
 // on the I/O threads. stop() drains: no new connections, in-flight
 // requests finish, idle keep-alive connections are closed.
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -22,7 +24,12 @@ struct server_options {
     int io_threads = 2;
     std::chrono::milliseconds read_timeout{10000};
     std::chrono::milliseconds write_timeout{10000};
-    std::size_t body_limit = 16 * 1024;
+    std::size_t body_limit = 16 * 1024;  // larger bodies get 413
+    // Body limits by path prefix, instead of body_limit; the longest
+    // matching prefix wins. A prefix matches that path and the paths below
+    // it ("/sms/infobip" matches "/sms/infobip/dlr", not "/sms/infobipx");
+    // one ending in '/' matches whatever starts with it.
+    std::map<std::string, std::size_t> body_limits;
     std::size_t header_limit = 8 * 1024;
     std::size_t max_connections = 1024;
     std::chrono::milliseconds drain_timeout{10000};

@@ -1,5 +1,6 @@
 // The server's protections at the HTTP layer, against the real server on a
-// loopback port: message framing (request smuggling).
+// loopback port: message framing (request smuggling) and per-route body
+// limits.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include "app/gateway.hpp"
+#include "common/crypto.hpp"
 #include "integration/raw_http.hpp"
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
@@ -62,6 +64,31 @@ std::string chunked(const std::string& body) {
     out << std::hex << body.size() << "\r\n" << body << "\r\n0\r\n\r\n";
     return out.str();
 }
+
+// An Infobip delivery-report batch of `count` reports, as Infobip sends them.
+std::string infobip_reports(int count) {
+    std::string out = R"({"results":[)";
+    for (int i = 0; i < count; ++i) {
+        if (i) out += ",";
+        out +=
+            R"({"bulkId":"BULK-ID-123-xyz","messageId":"MSG-)" + std::to_string(100000 + i) +
+            R"(","to":"996555)" + std::to_string(100000 + i) +
+            R"(","sentAt":"2024-05-02T10:15:00.123+0000","doneAt":"2024-05-02T10:15:03.456+0000",)"
+            R"("smsCount":1,"mccMnc":"43701","callbackData":"hotline",)"
+            R"("price":{"pricePerMessage":0.01,"currency":"EUR"},)"
+            R"("status":{"groupId":3,"groupName":"DELIVERED","id":5,"name":"DELIVERED_TO_HANDSET","description":"Message delivered to handset"},)"
+            R"("error":{"groupId":0,"groupName":"OK","id":0,"name":"NO_ERROR","description":"No Error","permanent":false}})";
+    }
+    return out + "]}";
+}
+
+const std::string infobip_channel =
+    "sms:\n"
+    "  channels:\n"
+    "    infobip:\n"
+    "      auth: basic\n"
+    "      username: ib\n"
+    "      password: ib-pass\n";
 
 }  // namespace
 
@@ -130,4 +157,88 @@ TEST(HttpFraming, ChunkedBodiesStillWorkOnKeepAlive) {
     EXPECT_EQ(ex.statuses(), (std::vector<int>{200, 200, 200})) << ex.received;
     EXPECT_NE(ex.received.find("CON "), std::string::npos) << ex.received;
     EXPECT_FALSE(ex.closed);
+}
+
+// --- Body limits per route -------------------------------------------------
+
+TEST(HttpBodyLimits, InfobipReportBatchFitsWhileUssdKeepsItsLimit) {
+    // The config as shipped: no body_limits key, so the built-in route limits apply.
+    configured_gateway g("", infobip_channel);
+    const std::string batch = infobip_reports(100);
+    ASSERT_GT(batch.size(), 40000u);
+    ASSERT_LT(batch.size(), 65536u);
+    const std::string auth = "Authorization: Basic " + base64_encode("ib:ib-pass") + "\r\n";
+    auto post = [&](const std::string& path, const std::string& headers, const std::string& body) {
+        return test::send_raw(g.port, "POST " + path +
+                                          " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                          "Content-Type: application/json\r\n" +
+                                          headers + "Content-Length: " +
+                                          std::to_string(body.size()) + "\r\n\r\n" + body);
+    };
+    auto r = post("/sms/infobip/dlr", auth, batch);
+    EXPECT_EQ(r.status, 200) << r.body;
+    // Without credentials the route refuses it, but not for its size.
+    EXPECT_EQ(post("/sms/infobip/dlr", "", batch).status, 403);
+    // The same size elsewhere is still too large.
+    EXPECT_EQ(post("/ussd/africastalking", "", batch).status, 413);
+    EXPECT_EQ(post("/sms/infobipx/dlr", "", batch).status, 413);
+    EXPECT_EQ(post("/sms/infobip/dlr", auth, infobip_reports(400)).status, 413);
+    EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
+}
+
+TEST(HttpBodyLimits, ConfiguredRouteLimitsReplaceTheDefaults) {
+    configured_gateway g(
+        "  body_limit_bytes: 1000\n"
+        "  body_limits:\n"
+        "    /sms/kannel: 3000\n"
+        "    /ussd/: 2000\n");
+    auto sized = [&](const std::string& path, std::size_t n) {
+        return test::post_form(g.port, path, "sessionId=1&text=" + std::string(n, 'a')).status;
+    };
+    EXPECT_NE(sized("/sms/kannel", 2500), 413);
+    EXPECT_EQ(sized("/sms/kannel", 3500), 413);
+    EXPECT_NE(sized("/ussd/africastalking", 1500), 413);  // a prefix ending in '/'
+    EXPECT_EQ(sized("/ussd/africastalking", 2500), 413);
+    EXPECT_EQ(sized("/healthz", 1500), 413);          // the default
+    EXPECT_EQ(sized("/sms/infobip/dlr", 1500), 413);  // the built-in ones are replaced
+}
+
+TEST(HttpBodyLimits, ChunkedBodyOverTheRouteLimitIs413) {
+    configured_gateway g("  body_limit_bytes: 1000\n");
+    auto ex = talk(g.port, post_head("/ussd/africastalking", "Transfer-Encoding: chunked\r\n") +
+                               chunked("sessionId=1&text=" + std::string(1500, 'a')));
+    EXPECT_EQ(ex.statuses(), std::vector<int>{413}) << ex.received;
+    EXPECT_TRUE(ex.closed);
+}
+
+TEST(HttpBodyLimits, OversizeContentLengthIsRefusedBeforeTheBodyIsSent) {
+    configured_gateway g;
+    int fd = test::connect_loopback(g.port);
+    // Only the header: the answer must not wait for 100 kB that never come.
+    auto started = std::chrono::steady_clock::now();
+    auto ex = talk(fd, post_head("/ussd/africastalking", "Content-Length: 100000\r\n"));
+    ::close(fd);
+    EXPECT_EQ(ex.statuses(), std::vector<int>{413}) << ex.received;
+    EXPECT_TRUE(ex.closed);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+TEST(HttpBodyLimits, ExpectContinueGetsAnInterimResponseOnlyWhenTheBodyFits) {
+    configured_gateway g;
+    const std::string body =
+        test::form({{"sessionId", "expect-1"}, {"phoneNumber", "+996555123456"}, {"text", ""}});
+    int fd = test::connect_loopback(g.port);
+    auto interim =
+        talk(fd,
+             post_head("/ussd/africastalking", "Expect: 100-continue\r\nContent-Length: " +
+                                                   std::to_string(body.size()) + "\r\n"),
+             500ms);
+    EXPECT_EQ(interim.statuses(), std::vector<int>{100}) << interim.received;
+    auto final_answer = talk(fd, body, 1500ms);
+    ::close(fd);
+    EXPECT_EQ(final_answer.statuses(), std::vector<int>{200}) << final_answer.received;
+    // Too large: the final 413 at once, no invitation to send it.
+    auto refused = talk(g.port, post_head("/ussd/africastalking",
+                                          "Expect: 100-continue\r\nContent-Length: 100000\r\n"));
+    EXPECT_EQ(refused.statuses(), std::vector<int>{413}) << refused.received;
 }
