@@ -130,6 +130,7 @@ config_result load_config(const std::string& path) {
             }
             s.get("header_limit_bytes", c.server.header_limit);
             s.get("max_connections", c.server.max_connections);
+            s.get("max_connections_per_address", c.server.max_connections_per_address);
             s.get_duration("drain_timeout_ms", c.server.drain_timeout);
             s.unknown_keys();
         }

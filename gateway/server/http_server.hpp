@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "http/message.hpp"
@@ -31,8 +32,19 @@ struct server_options {
     // one ending in '/' matches whatever starts with it.
     std::map<std::string, std::size_t> body_limits;
     std::size_t header_limit = 8 * 1024;
+    // Connections at once; more get 503 (existing ones keep being served).
+    // start() fits this to RLIMIT_NOFILE: see there.
     std::size_t max_connections = 1024;
+    // Connections at once from one client address (IPv6: one /64);
+    // more get 503. 0: no cap.
+    std::size_t max_connections_per_address = 64;
     std::chrono::milliseconds drain_timeout{10000};
+};
+
+// The open-files limit leaves too few descriptors to serve; the message
+// says what to set.
+struct descriptor_limit_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 using request_handler = std::function<http::response(const http::request&)>;
@@ -46,6 +58,11 @@ public:
 
     // Binds, listens and starts the I/O threads; returns the bound port.
     // Throws std::system_error when the address cannot be bound.
+    // Each connection takes a file descriptor: when RLIMIT_NOFILE is too
+    // low for max_connections plus a reserve for the rest of the process,
+    // the soft limit is raised (up to the hard limit); if that is still too
+    // low, fewer connections are served and the log says what to set, and
+    // when it leaves almost no room start() throws descriptor_limit_error.
     unsigned short start();
     // SIGINT and SIGTERM start a graceful stop.
     void stop_on_signals();

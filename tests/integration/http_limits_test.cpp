@@ -1,6 +1,6 @@
 // The server's protections at the HTTP layer, against the real server on a
-// loopback port: message framing (request smuggling) and per-route body
-// limits.
+// loopback port: message framing (request smuggling), per-route body
+// limits, and connection limits per client address.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,7 +17,9 @@
 
 using namespace gw;
 using namespace std::chrono_literals;
+using test::connect_from;
 using test::talk;
+using test::talk_from;
 
 namespace {
 
@@ -241,4 +243,58 @@ TEST(HttpBodyLimits, ExpectContinueGetsAnInterimResponseOnlyWhenTheBodyFits) {
     auto refused = talk(g.port, post_head("/ussd/africastalking",
                                           "Expect: 100-continue\r\nContent-Length: 100000\r\n"));
     EXPECT_EQ(refused.statuses(), std::vector<int>{413}) << refused.received;
+}
+
+// --- Connections per client address --------------------------------------
+
+TEST(HttpConnectionLimits, OneAddressCannotTakeEverySlot) {
+    configured_gateway g(
+        "  max_connections: 6\n"
+        "  max_connections_per_address: 3\n");
+    std::vector<int> held;
+    for (int i = 0; i < 3; ++i) held.push_back(connect_from("127.0.0.1", g.port));
+    std::this_thread::sleep_for(100ms);  // accepted and counted
+    // A fourth from the same address: 503 with the reason, then closed.
+    auto over = talk_from("127.0.0.1", g.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(over.statuses(), std::vector<int>{503}) << over.received;
+    EXPECT_NE(over.received.find("too many connections from your address"), std::string::npos)
+        << over.received;
+    EXPECT_NE(over.received.find("Retry-After: "), std::string::npos);
+    EXPECT_TRUE(over.closed);
+    // Another client is still served.
+    int other = connect_from("127.0.0.2", g.port);
+    auto served = talk(other, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ::close(other);
+    EXPECT_EQ(served.statuses(), std::vector<int>{200}) << served.received;
+    // The held keep-alive connections keep working.
+    auto kept = talk(held[0], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 500ms);
+    EXPECT_EQ(kept.statuses(), std::vector<int>{200}) << kept.received;
+    EXPECT_FALSE(kept.closed);
+    // A slot given back can be taken again.
+    ::close(held[1]);
+    held.erase(held.begin() + 1);
+    std::this_thread::sleep_for(100ms);
+    int again = connect_from("127.0.0.1", g.port);
+    auto retaken = talk(again, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ::close(again);
+    EXPECT_EQ(retaken.statuses(), std::vector<int>{200}) << retaken.received;
+    for (int fd : held) ::close(fd);
+}
+
+TEST(HttpConnectionLimits, AtTheGlobalLimitNewConnectionsGet503AndHeldOnesWork) {
+    configured_gateway g(
+        "  max_connections: 4\n"
+        "  max_connections_per_address: 0\n");  // 0: no cap per address
+    std::vector<int> held;
+    for (int i = 0; i < 2; ++i) held.push_back(connect_from("127.0.0.1", g.port));
+    for (int i = 0; i < 2; ++i) held.push_back(connect_from("127.0.0.3", g.port));
+    std::this_thread::sleep_for(100ms);
+    auto over = talk_from("127.0.0.2", g.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(over.statuses(), std::vector<int>{503}) << over.received;
+    EXPECT_NE(over.received.find("server busy"), std::string::npos) << over.received;
+    for (int fd : held) {
+        auto kept = talk(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 500ms);
+        EXPECT_EQ(kept.statuses(), std::vector<int>{200}) << kept.received;
+    }
+    for (int fd : held) ::close(fd);
 }
