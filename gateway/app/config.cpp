@@ -222,8 +222,22 @@ config_result load_config(const std::string& path) {
             s.get_duration("read_timeout_ms", c.server.read_timeout);
             s.get_duration("write_timeout_ms", c.server.write_timeout);
             s.get("body_limit_bytes", c.server.body_limit);
+            // Infobip batches up to 100 delivery reports (about 500 bytes
+            // each) in one request. A configured map replaces these.
+            c.server.body_limits = {{"/sms/infobip", 65536}, {"/sms/infobip/dlr", 131072}};
+            s.get("body_limits", c.server.body_limits);
+            for (const auto& [prefix, limit] : c.server.body_limits) {
+                // Only configured entries can be wrong: the key is there.
+                if (prefix.empty() || prefix[0] != '/')
+                    d.push_back({{path, s.node()["body_limits"].Mark().line + 1},
+                                 "server.body_limits: " + prefix + " must be a path starting with /"});
+                if (limit == 0)
+                    d.push_back({{path, s.node()["body_limits"].Mark().line + 1},
+                                 "server.body_limits." + prefix + " must be > 0"});
+            }
             s.get("header_limit_bytes", c.server.header_limit);
             s.get("max_connections", c.server.max_connections);
+            s.get("max_connections_per_address", c.server.max_connections_per_address);
             s.get_duration("drain_timeout_ms", c.server.drain_timeout);
             s.get("trusted_proxies", c.trusted_proxies);
             s.unknown_keys();
