@@ -180,6 +180,7 @@ function writeConfig(tmp, smscPort) {
     `      send_url: http://127.0.0.1:${smscPort}/cgi-bin/sendsms`,
     '      send_username: hotline',
     '      send_password: secret',
+    '      sender: "5555"',
     'referrals:',
     `  partners_file: ${JSON.stringify(path.join(repo, 'config', 'partners.yaml'))}`,
     `  rules_directory: ${JSON.stringify(path.join(repo, 'referral-rules'))}`,

@@ -156,7 +156,7 @@ void release(std::vector<int>& fds) {
 }
 
 test::http_reply ussd_hop(unsigned short port, const std::string& session) {
-    return test::post_form(port, "/ussd/africastalking",
+    return test::post_form(port, test::ussd_path,
                            test::form({{"sessionId", session},
                                        {"phoneNumber", "+996555123456"},
                                        {"text", ""}}));

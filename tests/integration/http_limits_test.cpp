@@ -103,7 +103,7 @@ TEST(HttpFraming, TransferEncodingOtherThanChunkedIsRefusedAndClosed) {
     for (const auto& coding : codings) {
         auto ex = talk(
             g.port,
-            post_head("/ussd/africastalking", "Transfer-Encoding: " + coding + "\r\n") + smuggled);
+            post_head(test::ussd_path, "Transfer-Encoding: " + coding + "\r\n") + smuggled);
         EXPECT_EQ(ex.statuses(), std::vector<int>{400}) << "Transfer-Encoding: " << coding << "\n"
                                                         << ex.received;
         EXPECT_TRUE(ex.closed) << "Transfer-Encoding: " << coding;
@@ -123,7 +123,7 @@ TEST(HttpFraming, TransferEncodingWithContentLengthIsRefusedAndClosed) {
         "Content-Length: " + std::to_string(body.size()) + "\r\nTransfer-Encoding: gzip\r\n",
     };
     for (const auto& framing : framings) {
-        auto ex = talk(g.port, post_head("/ussd/africastalking", framing) + body + smuggled);
+        auto ex = talk(g.port, post_head(test::ussd_path, framing) + body + smuggled);
         EXPECT_EQ(ex.statuses(), std::vector<int>{400}) << framing << "\n" << ex.received;
         EXPECT_TRUE(ex.closed) << framing;
     }
@@ -131,7 +131,7 @@ TEST(HttpFraming, TransferEncodingWithContentLengthIsRefusedAndClosed) {
 
 TEST(HttpFraming, DuplicateChunkedAndHttp10TransferEncodingAreRefused) {
     configured_gateway g;
-    auto twice = talk(g.port, post_head("/ussd/africastalking",
+    auto twice = talk(g.port, post_head(test::ussd_path,
                                         "Transfer-Encoding: chunked\r\n"
                                         "Transfer-Encoding: chunked\r\n") +
                                   chunked("sessionId=s1") + smuggled);
@@ -139,7 +139,7 @@ TEST(HttpFraming, DuplicateChunkedAndHttp10TransferEncodingAreRefused) {
     EXPECT_TRUE(twice.closed);
     // HTTP/1.0 has no transfer codings: the framing cannot be trusted.
     auto old = talk(
-        g.port, post_head("/ussd/africastalking", "Transfer-Encoding: chunked\r\n", "HTTP/1.0") +
+        g.port, post_head(test::ussd_path, "Transfer-Encoding: chunked\r\n", "HTTP/1.0") +
                     chunked("sessionId=s1") + smuggled);
     EXPECT_EQ(old.statuses(), std::vector<int>{400}) << old.received;
     EXPECT_TRUE(old.closed);
@@ -151,9 +151,9 @@ TEST(HttpFraming, ChunkedBodiesStillWorkOnKeepAlive) {
         test::form({{"sessionId", "chunky-1"}, {"phoneNumber", "+996555123456"}, {"text", ""}});
     int fd = test::connect_loopback(g.port);
     // Any case of "chunked", two requests on one connection, then healthz.
-    auto ex = talk(fd, post_head("/ussd/africastalking", "Transfer-Encoding: chunked\r\n") +
+    auto ex = talk(fd, post_head(test::ussd_path, "Transfer-Encoding: chunked\r\n") +
                            chunked(body) +
-                           post_head("/ussd/africastalking", "Transfer-Encoding: Chunked\r\n") +
+                           post_head(test::ussd_path, "Transfer-Encoding: Chunked\r\n") +
                            chunked(body) + smuggled);
     ::close(fd);
     EXPECT_EQ(ex.statuses(), (std::vector<int>{200, 200, 200})) << ex.received;
@@ -182,7 +182,7 @@ TEST(HttpBodyLimits, InfobipReportBatchFitsWhileUssdKeepsItsLimit) {
     // Without credentials the route refuses it, but not for its size.
     EXPECT_EQ(post("/sms/infobip/dlr", "", batch).status, 403);
     // The same size elsewhere is still too large.
-    EXPECT_EQ(post("/ussd/africastalking", "", batch).status, 413);
+    EXPECT_EQ(post(test::ussd_path, "", batch).status, 413);
     EXPECT_EQ(post("/sms/infobipx/dlr", "", batch).status, 413);
     EXPECT_EQ(post("/sms/infobip/dlr", auth, infobip_reports(400)).status, 413);
     EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
@@ -207,7 +207,7 @@ TEST(HttpBodyLimits, ConfiguredRouteLimitsReplaceTheDefaults) {
 
 TEST(HttpBodyLimits, ChunkedBodyOverTheRouteLimitIs413) {
     configured_gateway g("  body_limit_bytes: 1000\n");
-    auto ex = talk(g.port, post_head("/ussd/africastalking", "Transfer-Encoding: chunked\r\n") +
+    auto ex = talk(g.port, post_head(test::ussd_path, "Transfer-Encoding: chunked\r\n") +
                                chunked("sessionId=1&text=" + std::string(1500, 'a')));
     EXPECT_EQ(ex.statuses(), std::vector<int>{413}) << ex.received;
     EXPECT_TRUE(ex.closed);
@@ -218,7 +218,7 @@ TEST(HttpBodyLimits, OversizeContentLengthIsRefusedBeforeTheBodyIsSent) {
     int fd = test::connect_loopback(g.port);
     // Only the header: the answer must not wait for 100 kB that never come.
     auto started = std::chrono::steady_clock::now();
-    auto ex = talk(fd, post_head("/ussd/africastalking", "Content-Length: 100000\r\n"));
+    auto ex = talk(fd, post_head(test::ussd_path, "Content-Length: 100000\r\n"));
     ::close(fd);
     EXPECT_EQ(ex.statuses(), std::vector<int>{413}) << ex.received;
     EXPECT_TRUE(ex.closed);
@@ -232,7 +232,7 @@ TEST(HttpBodyLimits, ExpectContinueGetsAnInterimResponseOnlyWhenTheBodyFits) {
     int fd = test::connect_loopback(g.port);
     auto interim =
         talk(fd,
-             post_head("/ussd/africastalking", "Expect: 100-continue\r\nContent-Length: " +
+             post_head(test::ussd_path, "Expect: 100-continue\r\nContent-Length: " +
                                                    std::to_string(body.size()) + "\r\n"),
              500ms);
     EXPECT_EQ(interim.statuses(), std::vector<int>{100}) << interim.received;
@@ -240,7 +240,7 @@ TEST(HttpBodyLimits, ExpectContinueGetsAnInterimResponseOnlyWhenTheBodyFits) {
     ::close(fd);
     EXPECT_EQ(final_answer.statuses(), std::vector<int>{200}) << final_answer.received;
     // Too large: the final 413 at once, no invitation to send it.
-    auto refused = talk(g.port, post_head("/ussd/africastalking",
+    auto refused = talk(g.port, post_head(test::ussd_path,
                                           "Expect: 100-continue\r\nContent-Length: 100000\r\n"));
     EXPECT_EQ(refused.statuses(), std::vector<int>{413}) << refused.received;
 }

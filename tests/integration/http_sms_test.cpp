@@ -209,7 +209,7 @@ TEST_F(SmsOverHttp, CallbackUrlsWithATrailingSlash) {
     EXPECT_NE(r.body.find("<Message>"), std::string::npos) << r.body;
     // The same for delivery reports and USSD.
     EXPECT_EQ(test::get(port, "/sms/kannel/dlr/?token=k-secret&ref=ob-1&status=1").status, 200);
-    r = post("/ussd/africastalking/", test::form({{"sessionId", "s1"}, {"phoneNumber", "+996555123456"}, {"serviceCode", "*384#"}, {"text", ""}}));
+    r = post("/ussd/africastalking/?token=test-ussd-token", test::form({{"sessionId", "s1"}, {"phoneNumber", "+996555123456"}, {"serviceCode", "*384#"}, {"text", ""}}));
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
     EXPECT_EQ(test::get(port, "/sms/kannel//?token=k-secret&id=x&from=1").status, 404)
