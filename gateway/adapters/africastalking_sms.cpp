@@ -6,6 +6,16 @@
 namespace gw::adapters {
 namespace {
 
+// Sent, Submitted and Buffered are on their way; Success is delivered.
+// Everything else is final and not delivered: Rejected, Failed, Expired,
+// AbsentSubscriber (the telco gave up), and words we do not know yet,
+// which are logged with the report rather than left "sent" for ever.
+std::string status_of(const std::string& s) {
+    if (s == "Success") return "delivered";
+    if (s == "Sent" || s == "Submitted" || s == "Buffered") return "sent";
+    return "failed";
+}
+
 class africastalking_sms final : public sms_adapter {
 public:
     std::string name() const override { return "africastalking"; }
@@ -31,9 +41,7 @@ public:
         const std::string* id = f->find("id");
         const std::string* status = f->find("status");
         if (!id || id->empty() || !status) return failure{"missing field: id or status"};
-        delivery_report r{*id, "sent", *status};
-        if (*status == "Success") r.status = "delivered";
-        if (*status == "Failed" || *status == "Rejected") r.status = "failed";
+        delivery_report r{*id, status_of(*status), *status};
         if (const std::string* reason = f->find("failureReason"); reason && !reason->empty())
             r.detail += " " + *reason;
         return std::vector<delivery_report>{r};
@@ -65,6 +73,8 @@ public:
             std::string err = "Africa's Talking status " + std::to_string(code);
             // Balance and gateway trouble pass; a bad number or blacklist does not.
             if (code == 405 || code >= 500) return {send_outcome::retry, "", err};
+            // 406 UserInBlacklist: she opted out of our sender with the telco.
+            if (code == 406) return {send_outcome::reject, "", err + " (she opted out)", true};
             return {send_outcome::reject, "", err};
         } catch (const nlohmann::json::exception&) {
             return {send_outcome::retry, "", "Africa's Talking answer not understood"};

@@ -37,6 +37,9 @@ struct send_outcome {
     enum kind_t { sent, retry, reject } kind = retry;
     std::string provider_id;
     std::string error;  // short, without secrets
+    // The aggregator refused because she opted out with it (Twilio 21610):
+    // no SMS to her until she writes a start keyword, like our own STOP.
+    bool recipient_opted_out = false;
 };
 
 class outbound_adapter {

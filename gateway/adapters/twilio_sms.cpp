@@ -21,6 +21,18 @@ std::string xml_escape(const std::string& s) {
     return out;
 }
 
+// Twilio's message statuses: queued, accepted, scheduled, sending and sent
+// are on their way; read (a read receipt) implies delivered; canceled (a
+// scheduled message withdrawn) never goes out.
+std::string status_of(const std::string& s) {
+    if (s == "delivered" || s == "read" || s == "partially_delivered") return "delivered";
+    if (s == "undelivered" || s == "failed" || s == "canceled") return "failed";
+    return "sent";
+}
+
+// "Attempt to send to unsubscribed recipient": she texted STOP to our Twilio sender.
+constexpr int opted_out_error = 21610;
+
 class twilio_sms final : public sms_adapter {
 public:
     std::string name() const override { return "twilio"; }
@@ -47,9 +59,7 @@ public:
         const std::string* sid = f->find("MessageSid");
         const std::string* status = f->find("MessageStatus");
         if (!sid || sid->empty() || !status) return failure{"missing field: MessageSid or MessageStatus"};
-        delivery_report r{*sid, "sent", *status};
-        if (*status == "delivered") r.status = "delivered";
-        if (*status == "undelivered" || *status == "failed") r.status = "failed";
+        delivery_report r{*sid, status_of(*status), *status};
         if (const std::string* code = f->find("ErrorCode"); code && !code->empty())
             r.detail += " " + *code;
         return std::vector<delivery_report>{r};
@@ -71,8 +81,11 @@ public:
         r.headers = {{"Authorization",
                       "Basic " + base64_encode(c.send_username + ":" + c.send_password)},
                      {"Content-Type", "application/x-www-form-urlencoded"}};
-        r.body = "To=" + url_encode_component(m.recipient) + "&From=" +
-                 url_encode_component(c.sender) + "&Body=" + url_encode_component(m.body);
+        // A Messaging Service SID (MG + 32 hex) sends from the service's number pool.
+        const bool service = c.sender.size() == 34 && c.sender.rfind("MG", 0) == 0;
+        r.body = "To=" + url_encode_component(m.recipient) +
+                 (service ? "&MessagingServiceSid=" : "&From=") + url_encode_component(c.sender) +
+                 "&Body=" + url_encode_component(m.body);
         if (!c.report_url.empty()) r.body += "&StatusCallback=" + url_encode_component(c.report_url);
         return r;
     }
@@ -80,6 +93,18 @@ public:
     send_outcome read_send_response(int status, const std::string& body,
                                     const store::outbound_message&) const override {
         send_outcome out = outcome_from_status(status, "Twilio");
+        if (out.kind == send_outcome::reject) {
+            // Errors are JSON: {"code": 21610, "message": "...", "status": 400}.
+            auto j = nlohmann::json::parse(body, nullptr, false);
+            if (j.is_object() && j.contains("code") && j["code"].is_number_integer()) {
+                const int code = j["code"].get<int>();
+                out.error = "Twilio error " + std::to_string(code);
+                if (code == opted_out_error) {
+                    out.recipient_opted_out = true;
+                    out.error += ": she opted out (STOP) at Twilio";
+                }
+            }
+        }
         if (out.kind != send_outcome::sent) return out;
         try {
             return {send_outcome::sent, nlohmann::json::parse(body).at("sid").get<std::string>(),

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace gw::app {
@@ -39,14 +40,19 @@ class section_reader {
         into = D(n);
     }
     // A secret: `<key>_env` names an environment variable, `<key>` is inline.
-    void get_secret(const char* key, std::string& into) {
+    // With `missing`, an unset (or empty) variable is collected there (key ->
+    // variable) for one summary instead of a warning each.
+    void get_secret(const char* key, std::string& into,
+                    std::map<std::string, std::string>* missing = nullptr) {
         std::string env_key = std::string(key) + "_env";
         seen_.insert(key);
         seen_.insert(env_key);
         if (const YAML::Node v = node_[env_key]; v) {
             std::string name = v.as<std::string>();
             const char* value = std::getenv(name.c_str());
-            if (!value)
+            if (missing && (!value || !*value))
+                (*missing)[key] = name;
+            else if (!value)
                 out_.push_back(
                     {{file_, v.Mark().line + 1},
                      name_ + "." + env_key + ": environment variable " + name + " is not set",
@@ -75,6 +81,105 @@ class section_reader {
     std::vector<menu::diagnostic>& out_;
     std::set<std::string> seen_;
 };
+
+// A sender a handset can show and answer: a number (short code or E.164),
+// an alphanumeric sender ID (at most 11 characters, not all digits), or a
+// Twilio Messaging Service SID.
+bool plausible_sender(const std::string& s) {
+    const bool service_sid = s.size() == 34 && s.rfind("MG", 0) == 0;
+    std::size_t digits = 0, letters = 0, others = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char ch = s[i];
+        if (ch >= '0' && ch <= '9') ++digits;
+        else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')) ++letters;
+        else if (!(ch == '+' && i == 0) && ch != ' ' && ch != '-' && ch != '.') ++others;
+    }
+    if (service_sid) return true;
+    if (others > 0 || s.empty()) return false;
+    if (letters == 0) return digits >= 3 && digits <= 15;
+    return s.size() <= 11 && s[0] != '+';
+}
+
+// Twilio refuses a message without From (error 21603) and Kannel's sendsms
+// one without `from` (no global-sender); Africa's Talking and Infobip send
+// from a shared default sender ID that she cannot reply to.
+void check_sender(const sms_channel_config& ch, bool configured, const std::string& path,
+                  int line, std::vector<menu::diagnostic>& d) {
+    const std::string name = "sms.channels." + ch.name;
+    if (ch.send_url.empty() || !configured) return;  // unset variables: in the summary
+    if (ch.sender.empty()) {
+        const bool required = ch.name == "twilio" || ch.name == "kannel";
+        d.push_back({{path, line},
+                     name + " sends SMS but has no sender (set sender: or sender_env:): " +
+                         (required ? std::string("every message would be refused")
+                                   : std::string("the aggregator's default sender is used and she "
+                                                 "cannot reply to it")),
+                     !required});
+    } else if (!plausible_sender(ch.sender)) {
+        d.push_back({{path, line},
+                     name + ".sender '" + ch.sender +
+                         "' is neither a number nor an alphanumeric sender ID of at most 11 "
+                         "characters",
+                     true});
+    }
+}
+
+std::string url_host(const std::string& address) {
+    if (address.empty() || address == "0.0.0.0") return "127.0.0.1";  // all addresses: loopback works
+    if (address == "::") return "[::1]";
+    return address.find(':') != std::string::npos ? "[" + address + "]" : address;
+}
+
+// Where an aggregator sends delivery reports, when not configured: Kannel
+// (usually beside the gateway) calls the gateway's own address and port;
+// Twilio calls the public URL its signatures cover. The channel's token is
+// added by the adapter when it sends.
+void default_report_url(sms_channel_config& ch, const server_config& server,
+                        const std::string& path, int line, std::vector<menu::diagnostic>& d) {
+    const std::string name = "sms.channels." + ch.name;
+    if (ch.name == "twilio" && ch.report_url.empty() && !ch.public_url.empty()) {
+        std::string base = ch.public_url;
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        ch.report_url = base + "/sms/twilio/dlr";
+    }
+    if (ch.name != "kannel" || ch.send_url.empty()) return;
+    const std::string self = url_host(server.address);
+    if (ch.report_url.empty()) {
+        if (server.port == 0) {
+            d.push_back({{path, line},
+                         name + ": server.port is 0 (any free port), so Kannel cannot be told "
+                                "where to send delivery reports: set report_url",
+                         true});
+            return;
+        }
+        ch.report_url = "http://" + self + ":" + std::to_string(server.port) + "/sms/kannel/dlr";
+        return;
+    }
+    // A report_url on this host with another port misses the gateway.
+    const auto scheme = ch.report_url.find("://");
+    if (scheme == std::string::npos) {
+        d.push_back({{path, line}, name + ".report_url must be an http:// URL"});
+        return;
+    }
+    const auto host = scheme + 3;
+    auto end = ch.report_url.find_first_of("/?#", host);
+    if (end == std::string::npos) end = ch.report_url.size();
+    const std::string authority = ch.report_url.substr(host, end - host);
+    const auto colon = authority.rfind(':');
+    const auto bracket = authority.rfind(']');
+    const bool has_port =
+        colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+    const std::string h = has_port ? authority.substr(0, colon) : authority;
+    const std::string port = has_port ? authority.substr(colon + 1)
+                             : ch.report_url.rfind("https", 0) == 0 ? "443"
+                                                                     : "80";
+    const bool local = h == "127.0.0.1" || h == "localhost" || h == "[::1]" || h == self;
+    if (local && server.port != 0 && port != std::to_string(server.port))
+        d.push_back({{path, line},
+                     name + ".report_url uses port " + port + " but the gateway listens on " +
+                         std::to_string(server.port) + ": delivery reports would not arrive",
+                     true});
+}
 
 }  // namespace
 
@@ -117,8 +222,22 @@ config_result load_config(const std::string& path) {
             s.get_duration("read_timeout_ms", c.server.read_timeout);
             s.get_duration("write_timeout_ms", c.server.write_timeout);
             s.get("body_limit_bytes", c.server.body_limit);
+            // Infobip batches up to 100 delivery reports (about 500 bytes
+            // each) in one request. A configured map replaces these.
+            c.server.body_limits = {{"/sms/infobip", 65536}, {"/sms/infobip/dlr", 131072}};
+            s.get("body_limits", c.server.body_limits);
+            for (const auto& [prefix, limit] : c.server.body_limits) {
+                // Only configured entries can be wrong: the key is there.
+                if (prefix.empty() || prefix[0] != '/')
+                    d.push_back({{path, s.node()["body_limits"].Mark().line + 1},
+                                 "server.body_limits: " + prefix + " must be a path starting with /"});
+                if (limit == 0)
+                    d.push_back({{path, s.node()["body_limits"].Mark().line + 1},
+                                 "server.body_limits." + prefix + " must be > 0"});
+            }
             s.get("header_limit_bytes", c.server.header_limit);
             s.get("max_connections", c.server.max_connections);
+            s.get("max_connections_per_address", c.server.max_connections_per_address);
             s.get_duration("drain_timeout_ms", c.server.drain_timeout);
             s.get("trusted_proxies", c.trusted_proxies);
             s.unknown_keys();
@@ -176,6 +295,8 @@ config_result load_config(const std::string& path) {
             static const std::set<std::string> auth_types = {"none", "token", "basic",
                                                              "twilio_signature"};
             s.known("channels");
+            std::vector<std::string> unconfigured;  // channels whose secrets are not set
+            bool refusing = false;                  // one of them refuses callbacks
             if (const YAML::Node chans = s.node()["channels"]; chans && chans.IsMap()) {
                 for (const auto& kv : chans) {
                     sms_channel_config ch;
@@ -196,17 +317,30 @@ config_result load_config(const std::string& path) {
                                      "sms.channels." + ch.name +
                                          ".auth must be none, token, basic "
                                          "or twilio_signature"});
-                    cr.get_secret("token", ch.token);
+                    std::map<std::string, std::string> missing;  // key -> unset variable
+                    cr.get_secret("token", ch.token, &missing);
                     cr.get("username", ch.username);
-                    cr.get_secret("password", ch.password);
-                    cr.get_secret("auth_token", ch.auth_token);
+                    cr.get_secret("password", ch.password, &missing);
+                    cr.get_secret("auth_token", ch.auth_token, &missing);
                     cr.get("public_url", ch.public_url);
                     cr.get("send_url", ch.send_url);
                     cr.get("send_username", ch.send_username);
-                    cr.get_secret("send_password", ch.send_password);
-                    cr.get("sender", ch.sender);
+                    cr.get_secret("send_password", ch.send_password, &missing);
+                    cr.get_secret("sender", ch.sender, &missing);
                     cr.get("report_url", ch.report_url);
                     cr.unknown_keys();
+                    const std::string auth_secret = ch.auth == "token"   ? "token"
+                                                    : ch.auth == "basic" ? "password"
+                                                                         : "auth_token";
+                    const bool auth_missing = ch.auth != "none" && missing.count(auth_secret);
+                    const bool send_missing = !ch.send_url.empty() && (missing.count("send_password") ||
+                                                                       missing.count("sender"));
+                    if (auth_missing || send_missing) {
+                        unconfigured.push_back(ch.name + (auth_missing ? "" : " (cannot send)"));
+                        refusing |= auth_missing;
+                    }
+                    check_sender(ch, !missing.count("sender"), path, kv.first.Mark().line + 1, d);
+                    default_report_url(ch, c.server, path, kv.first.Mark().line + 1, d);
                     if (ch.auth == "none")
                         d.push_back(
                             {{path, kv.second.Mark().line + 1},
@@ -214,6 +348,15 @@ config_result load_config(const std::string& path) {
                              true});
                     c.sms.channels.push_back(std::move(ch));
                 }
+            }
+            if (!unconfigured.empty()) {
+                std::string names;
+                for (const auto& n : unconfigured) names += (names.empty() ? "" : ", ") + n;
+                d.push_back({{path, s.node()["channels"].Mark().line + 1},
+                             "SMS channels not configured (secrets missing): " + names +
+                                 (refusing ? " — they refuse callbacks until set"
+                                           : " — they cannot send until set"),
+                             true});
             }
             s.unknown_keys();
         }

@@ -23,7 +23,7 @@ struct rate_limit_config {
 
 struct ussd_config {
     std::chrono::seconds idle_timeout{180};
-    std::chrono::seconds resume_window{900};
+    std::chrono::seconds resume_window{300};
     std::size_t screen_limit_ucs2 = 80;
     std::size_t screen_limit_gsm7 = 182;
     std::size_t max_options_per_page = 5;
@@ -43,7 +43,11 @@ struct sms_channel_config {
     std::string name;
     std::string auth = "token";  // none, token, basic, twilio_signature
     std::string token, username, password, auth_token, public_url;
-    std::string send_url, send_username, send_password, sender, report_url;
+    std::string send_url, send_username, send_password;
+    std::string sender;  // short code, number or sender ID (`sender` or `sender_env`)
+    // Delivery reports. Default: Kannel http://<server address>:<port>/sms/kannel/dlr,
+    // Twilio <public_url>/sms/twilio/dlr. The channel's token is added when sending.
+    std::string report_url;
 };
 
 struct sms_config {

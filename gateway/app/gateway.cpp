@@ -53,7 +53,7 @@ menu_bundle load_menus(const config& c) {
     b.ussd_layout = layout;
     b.ussd_engine = std::make_shared<const menu::engine>(layout);
     b.sms_layout = sms_layout;
-    b.sms_engine = std::make_shared<const menu::engine>(sms_layout);
+    b.sms_engine = std::make_shared<const menu::engine>(sms_layout, /*sms=*/true);
     return b;
 }
 
@@ -111,10 +111,12 @@ gateway::gateway(const config& c, const clock_source& clock)
     } catch (const std::exception& e) {
         throw startup_error(e.what());
     }
+    service::ussd_settings us{c.ussd.idle_timeout, c.ussd.resume_window, c.ussd.max_input_bytes,
+                              c.ussd.session_flush};
+    us.info_sms = {c.referrals.notify_channel, c.sms.max_segments};
     ussd_ = std::make_unique<service::ussd_service>(
         menus_.ussd_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
-        service::ussd_settings{c.ussd.idle_timeout, c.ussd.resume_window, c.ussd.max_input_bytes,
-                               c.ussd.session_flush});
+        us);
     auto routing = load_routing(c, menu_topics(*menus_.source));
     for (const auto& d : routing.diagnostics)
         if (d.warning) spdlog::warn("{}", menu::format(d));
@@ -207,6 +209,7 @@ void gateway::start_outbox(service::http_transport& transport) {
     outbox_ = std::make_unique<service::outbox_worker>(*store_, transport, std::move(channels),
                                                        clock_, o);
     sms_->on_queued([w = outbox_.get()] { w->wake(); });
+    ussd_->on_queued([w = outbox_.get()] { w->wake(); });
     outbox_->start();
     sweeper_ = std::thread([this] {
         // Often: write-behind session state when traffic is too low to
@@ -264,6 +267,7 @@ void gateway::stop_outbox() {
     if (sweeper_.joinable()) sweeper_.join();
     if (!outbox_) return;
     sms_->on_queued(nullptr);
+    ussd_->on_queued(nullptr);
     outbox_->stop();
 }
 
@@ -276,6 +280,14 @@ http::response too_many(long long retry_after, const std::string& what) {
 }  // namespace
 
 http::response gateway::handle(const http::request& in) {
+    // Callback URLs are often entered with a trailing slash (/sms/twilio/): one is dropped.
+    if (in.path.size() > 1 && in.path.back() == '/' && in.path[in.path.size() - 2] != '/' &&
+        (in.path.rfind("/sms/", 0) == 0 || in.path.rfind("/ussd/", 0) == 0))
+        return handle([&] {
+            auto r = in;
+            r.path.pop_back();
+            return r;
+        }());
     if (config_.trusted_proxies.empty()) return route(in);
     http::request req = in;
     req.remote_address =

@@ -19,6 +19,8 @@ json to_json(const store::case_record& c) {
         {"details", c.details},     {"phone", c.phone},        {"created_at", c.created_at},
         {"outcome", c.outcome},     {"closed_at", c.closed_at}};
     out["safe_to_call"] = c.safe_to_call ? json(*c.safe_to_call) : json(nullptr);
+    out["contact"] = c.contact;
+    out["call_time"] = c.call_time;
     return out;
 }
 

@@ -35,8 +35,12 @@ json to_json(const store::referral_record& r, const store::case_record& c) {
     // Only while the referral is the partner's to work on: not once it was
     // declined, closed, revoked or moved on.
     const bool open = r.status == "new" || r.status == "accepted" || r.status == "in_progress";
-    if (c.consent && open)
+    if (c.consent && open) {
         out["contact"] = {{"phone", c.phone}};
+        // How she may be reached, next to her number: a call she ruled out can hurt her.
+        if (!c.contact.empty()) out["contact"]["how"] = c.contact;
+        if (!c.call_time.empty()) out["contact"]["call_time"] = c.call_time;
+    }
     else
         out["contact"] = {{"via", "hotline"},
                           {"note", c.consent ? "the referral is no longer open"

@@ -43,6 +43,9 @@ int serve(const std::string& config_path) {
                                      cfg.value.sqlite_path + ")\n";
             std::fwrite(line.data(), 1, line.size(), stdout);
             std::fflush(stdout);
+        } catch (const server::descriptor_limit_error& e) {
+            spdlog::critical("not starting: {}", e.what());
+            return 2;
         } catch (const std::exception& e) {
             spdlog::critical("cannot listen on {}:{}: {}", s.address, s.port, e.what());
             return 2;

@@ -672,6 +672,11 @@
     field(dl, 'assigned_to', assigned || t('queue.nobody'));
     field(dl, 'urgent', yesNo(!!c.urgent));
     field(dl, 'safe_to_call', yesNo(c.safe_to_call), c.safe_to_call === false ? 'danger' : '');
+    if (c.contact) {
+      const how = valueLabel('contact', c.contact) +
+        (c.call_time ? ', ' + valueLabel('call_time', c.call_time) : '');
+      field(dl, 'contact', how, c.contact === 'none' || c.contact === 'sms_only' ? 'danger' : '');
+    }
     field(dl, 'consent', yesNo(c.consent));
     field(dl, 'notify_sms', yesNo(c.notify_sms));
     field(dl, 'sms_blocked', yesNo(c.sms_blocked), c.sms_blocked === true ? 'danger' : '');

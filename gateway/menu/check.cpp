@@ -3,6 +3,8 @@
 #include <deque>
 #include <set>
 
+#include "common/text.hpp"
+
 namespace gw::menu {
 namespace {
 
@@ -38,6 +40,18 @@ public:
             error(meta, "default_language '" + m_.default_language + "' is not in languages");
         reference(m_.start, meta, "start");
         reference(m_.home, meta, "home");
+        reference(m_.sms_home, meta, "sms_home");
+        std::set<std::string> actions_used;
+        for (const auto& [id, s] : m_.screens)
+            if (s.kind == screen_kind::action) actions_used.insert(s.action);
+        for (const auto& action : actions_used)
+            for (const auto& key : ui_keys_for_action(action)) {
+                auto it = m_.ui.find(key);
+                if (it == m_.ui.end())
+                    error(meta, "ui." + key + " is missing (the " + action + " action needs it)");
+                else
+                    translations(it->second, m_.ui_where.at(key), "ui." + key);
+            }
         for (const auto& key : required_ui_keys()) {
             auto it = m_.ui.find(key);
             if (it == m_.ui.end())
@@ -80,7 +94,7 @@ private:
 
     void reachability() {
         std::set<std::string> seen;
-        std::deque<std::string> todo{m_.start, m_.home};
+        std::deque<std::string> todo{m_.start, m_.home, m_.sms_home};
         while (!todo.empty()) {
             std::string id = todo.front();
             todo.pop_front();
@@ -99,11 +113,67 @@ private:
 
 }  // namespace
 
+namespace {
+
+// Engine strings the USSD service shows alone as a whole END screen, not
+// laid out into pages: a network cuts what does not fit one screen.
+void whole_screen_texts(const menu& m, const laid_out_menu& ussd, std::vector<diagnostic>& out) {
+    auto where = [&](const std::string& key) {
+        auto it = m.ui_where.find(key);
+        return it == m.ui_where.end() ? m.meta_where : it->second;
+    };
+    auto limit = " (limit " + std::to_string(ussd.profile().limit_ucs2) + " UCS-2 / " +
+                 std::to_string(ussd.profile().limit_gsm7) + " GSM-7)";
+    // Her number could not be read, so her language is unknown: every
+    // language on the same screen, in the menu's order.
+    if (m.ui.count("bad_number")) {
+        std::string joined;
+        for (const auto& l : m.languages) {
+            if (!joined.empty()) joined += '\n';
+            joined += m.ui_text("bad_number", l.code);
+        }
+        if (!ussd.fits(joined))
+            out.push_back({where("bad_number"),
+                           "ui.bad_number: all languages together are " +
+                               std::to_string(measure_text(joined).units) +
+                               " characters, over one USSD screen" + limit});
+    }
+    for (const char* key : {"store_error", "session_expired"}) {
+        if (!m.ui.count(key)) continue;
+        for (const auto& l : m.languages) {
+            const std::string& text = m.ui_text(key, l.code);
+            if (!ussd.fits(text))
+                out.push_back({where(key), "ui." + std::string(key) + " '" + l.code + "' is " +
+                                               std::to_string(measure_text(text).units) +
+                                               " characters, over one USSD screen" + limit});
+        }
+    }
+}
+
+}  // namespace
+
 std::vector<diagnostic> check_menu(const menu& m, const std::vector<const laid_out_menu*>& layouts) {
     std::vector<diagnostic> out;
     checker(m, out).run();
-    for (const auto* l : layouts)
+    for (const auto* l : layouts) {
         out.insert(out.end(), l->diagnostics().begin(), l->diagnostics().end());
+        if (l->profile().name == "ussd") whole_screen_texts(m, *l, out);
+        if (l->profile().name != "ussd" || m.page_limits.empty()) continue;
+        // What she pages through on a USSD phone: at most page_limits pages.
+        for (const auto& [id, s] : m.screens) {
+            auto limit = m.page_limits.find(to_string(s.kind));
+            if (limit == m.page_limits.end()) continue;
+            for (const auto& lang : m.languages) {
+                const laid_out_screen* ls = l->find(id, lang.code);
+                if (ls && ls->pages.size() > limit->second)
+                    out.push_back({s.where, "screen '" + id + "' (" + lang.code + "): " +
+                                                std::to_string(ls->pages.size()) +
+                                                " pages on a USSD phone, at most " +
+                                                std::to_string(limit->second) + " for " +
+                                                to_string(s.kind) + " screens (page_limits)"});
+            }
+        }
+    }
     return out;
 }
 

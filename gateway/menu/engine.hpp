@@ -35,9 +35,10 @@ struct reply {
 // An action screen was reached: the caller must perform it and call
 // engine::complete_action (or fail_action).
 struct action_request {
-    std::string kind;       // "create_case" or "escalate"
+    std::string kind;       // one of action_kinds()
     std::string screen_id;  // the action screen
     std::map<std::string, std::string> vars;
+    std::string info_screen;  // the nearest info screen she came through ("" if none)
 };
 
 struct step {
@@ -47,7 +48,8 @@ struct step {
 
 class engine {
   public:
-    explicit engine(std::shared_ptr<const laid_out_menu> layout);
+    // `sms`: sessions start (and "00" leads) at the menu's sms_home when it has one.
+    explicit engine(std::shared_ptr<const laid_out_menu> layout, bool sms = false);
 
     const laid_out_menu& layout() const { return *layout_; }
 
@@ -57,6 +59,10 @@ class engine {
     step input(session_state& s, std::string_view text) const;
     // The action succeeded; `ref` is quoted on the following screen.
     reply complete_action(session_state& s, const std::string& ref) const;
+    // The action found something out: `status` fills {status} on the next screen.
+    reply complete_action_with_status(session_state& s, const std::string& status) const;
+    // A screen's own text in the session's language (e.g. to send it by SMS).
+    std::string text_of(const session_state& s, const std::string& screen_id) const;
     // The action could not be stored: polite END, nothing promised.
     reply fail_action(session_state& s) const;
     // The current page again (e.g. after resuming a session).
@@ -74,7 +80,10 @@ class engine {
     const laid_out_screen* current(const session_state& s) const;
     std::string lang_of(const session_state& s) const;
 
+    const std::string& home() const;
+
     std::shared_ptr<const laid_out_menu> layout_;
+    bool sms_ = false;
 };
 
 }  // namespace gw::menu

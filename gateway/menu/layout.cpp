@@ -19,10 +19,28 @@ std::string join_lines(const std::vector<std::string>& lines) {
 }
 
 std::string with_sample_ref(std::string s) {
-    const std::string ph = ref_placeholder;
-    for (auto pos = s.find(ph); pos != std::string::npos; pos = s.find(ph, pos))
-        s.replace(pos, ph.size(), ref_sample);
+    const std::pair<std::string, std::string> samples[] = {
+        {ref_placeholder, ref_sample},
+        // Cyrillic, so a status counts in UCS-2 units like the ui texts it stands for.
+        {status_placeholder, [] {
+             std::string x;
+             for (std::size_t i = 0; i < status_sample_chars; ++i) x += "ж";
+             return x;
+         }()}};
+    for (const auto& [ph, sample] : samples)
+        for (auto pos = s.find(ph); pos != std::string::npos; pos = s.find(ph, pos + sample.size()))
+            s.replace(pos, ph.size(), sample);
     return s;
+}
+
+bool ends_sentence(const std::string& word) {
+    if (word.empty()) return false;
+    const char c = word.back();
+    return c == '.' || c == '!' || c == '?' || c == ':' || c == ';';
+}
+
+bool has_digit(const std::string& word) {
+    return word.find_first_of("0123456789") != std::string::npos;
 }
 
 std::vector<std::vector<std::string>> paragraphs_of(const std::string& text) {
@@ -64,7 +82,7 @@ const laid_out_screen* laid_out_menu::find(const std::string& screen_id,
 
 void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
     const menu& m = *source_;
-    const bool root = s.id == m.start || s.id == m.home;
+    const bool root = s.id == m.start || s.id == m.home || (!m.sms_home.empty() && s.id == m.sms_home);
     const bool ends = s.kind == screen_kind::end;
 
     auto text_in = [&](const localized& texts) -> std::string {
@@ -74,7 +92,7 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
     };
 
     std::vector<std::string> option_lines;
-    if (s.kind == screen_kind::choice) {
+    if (s.kind == screen_kind::choice || s.kind == screen_kind::info) {
         for (std::size_t i = 0; i < s.options.size(); ++i)
             option_lines.push_back(std::to_string(i + 1) + " " + text_in(s.options[i].label));
     } else if (s.kind == screen_kind::language) {
@@ -120,6 +138,7 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
         std::size_t page_no = out.pages.size();
         page p;
         p.body = compose(text, opts, page_no, last);
+        p.text = text;
         p.choices = compose("", opts, page_no, last);
         std::vector<std::string> option_only;
         for (auto i : opts) option_only.push_back(option_lines[i]);
@@ -146,24 +165,55 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
     if (all.size() <= profile_.max_options_per_page && page_fits(text, all, 0, true)) {
         flush(text, all, true);
     } else {
-        std::string cur;
-        std::vector<std::size_t> opts;
-        for (const auto& para : paragraphs_of(text)) {
-            bool first_word = true;
-            for (const auto& w : para) {
-                std::string cand = cur.empty() ? w : cur + (first_word ? "\n" : " ") + w;
-                first_word = false;
-                if (page_fits(cand, {}, out.pages.size(), false)) {
-                    cur = std::move(cand);
-                } else if (cur.empty()) {
-                    cannot_fit("the word '" + w + "'");
-                    cur = std::move(cand);
-                } else {
-                    flush(cur, {}, false);
-                    cur = w;
+        // Words with the separator before each ("\n" starts a paragraph).
+        std::vector<std::pair<std::string, std::string>> words;
+        for (const auto& para : paragraphs_of(text))
+            for (std::size_t i = 0; i < para.size(); ++i)
+                words.emplace_back(i == 0 ? "\n" : " ", para[i]);
+        auto join = [&](std::size_t from, std::size_t to) {
+            std::string t;
+            for (std::size_t i = from; i < to; ++i)
+                t += (t.empty() ? "" : words[i].first) + words[i].second;
+            return t;
+        };
+        // The text's pages, the last one still open (options may join it).
+        // `prefer`: a page ends after a sentence (or paragraph) in its second
+        // half, else not right after a number or a code ("102ге | чалыңыз"
+        // reads as two messages), else where the words run out.
+        auto paginate = [&](bool prefer, bool report) {
+            std::vector<std::string> pages;
+            std::size_t page_start = 0;
+            for (std::size_t i = 0; i < words.size(); ++i) {
+                if (page_fits(join(page_start, i + 1), {}, pages.size(), false)) continue;
+                if (i == page_start) {
+                    if (report) cannot_fit("the word '" + words[i].second + "'");
+                    continue;
                 }
+                std::size_t cut = i;  // the page holds words [page_start, cut)
+                if (prefer) {
+                    const std::size_t half = page_start + (i - page_start) / 2;
+                    for (std::size_t k = i; k > half; --k)
+                        if (ends_sentence(words[k - 1].second) || words[k].first == "\n") {
+                            cut = k;
+                            break;
+                        }
+                    if (cut == i && has_digit(words[i - 1].second) && i - 1 > page_start)
+                        cut = i - 1;
+                }
+                pages.push_back(join(page_start, cut));
+                page_start = cut;
             }
-        }
+            pages.push_back(join(page_start, words.size()));
+            return pages;
+        };
+        // Reading breaks are worth it only when they cost no extra page.
+        auto text_pages = paginate(true, false);
+        if (auto plain = paginate(false, false); plain.size() < text_pages.size())
+            text_pages = std::move(plain);
+        paginate(false, true);  // reports words that cannot fit at all
+        for (std::size_t k = 0; k + 1 < text_pages.size(); ++k) flush(text_pages[k], {}, false);
+        std::string cur = text_pages.empty() ? std::string() : text_pages.back();
+        std::vector<std::size_t> opts;
         // Options that fit one page together stay together: better the text
         // alone on a page than the choices split over two.
         const bool options_fit_together =

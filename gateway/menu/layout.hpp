@@ -33,6 +33,7 @@ struct page_input {
 
 struct page {
     std::string body;     // full page text (may hold the placeholder {ref})
+    std::string text;     // the screen's own text on this page (no option lines)
     std::string choices;  // option and navigation lines: shown under an error line
     std::string options;  // option lines alone: under an error line when choices do not fit
     std::map<std::string, page_input> inputs;
@@ -47,6 +48,10 @@ struct laid_out_screen {
 // longest text it stands for when measuring.
 inline constexpr const char* ref_placeholder = "{ref}";
 inline constexpr const char* ref_sample = "R-0000000";
+// Placeholder for what an action found out (a status, whether an SMS went),
+// a ui text; measured as this many characters.
+inline constexpr const char* status_placeholder = "{status}";
+inline constexpr std::size_t status_sample_chars = 40;
 
 class laid_out_menu {
 public:

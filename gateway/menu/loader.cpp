@@ -75,6 +75,29 @@ void read_meta(const YAML::Node& root, reader& r, menu& m) {
     m.default_language = r.scalar(root["default_language"], "default_language");
     m.start = r.scalar(root["start"], "start");
     m.home = r.scalar(root["home"], "home");
+    if (root["sms_home"]) m.sms_home = r.scalar(root["sms_home"], "sms_home");
+    if (const auto limits = root["page_limits"]; limits) {
+        if (!limits.IsMap()) {
+            r.error(limits, "page_limits must be a map of screen type -> pages");
+        } else {
+            for (const auto& kv : limits) {
+                const auto kind = kv.first.as<std::string>();
+                bool ok = true;
+                parse_kind(kind, ok);
+                std::size_t pages = 0;
+                try {
+                    pages = kv.second.as<std::size_t>();
+                } catch (const YAML::Exception&) {
+                    ok = false;
+                }
+                if (!ok || pages == 0)
+                    r.error(kv.first, "page_limits." + kind +
+                                          ": expected a screen type and a number of pages >= 1");
+                else
+                    m.page_limits[kind] = pages;
+            }
+        }
+    }
     if (const auto ui = root["ui"]; ui && ui.IsMap()) {
         for (const auto& kv : ui) {
             auto key = kv.first.as<std::string>();
@@ -111,10 +134,21 @@ void read_screen(const std::string& id, const YAML::Node& key, const YAML::Node&
     }
     if (s.kind != screen_kind::action) s.text = r.texts(n["text"], "screen '" + id + "' text");
     if (n["next"]) s.next = r.scalar(n["next"], "next");
+    if (n["sensitive"]) {
+        try {
+            s.sensitive = n["sensitive"].as<bool>();
+        } catch (const YAML::Exception&) {
+            r.error(n["sensitive"], "screen '" + id + "': sensitive must be true or false");
+        }
+    }
     switch (s.kind) {
         case screen_kind::choice:
+        case screen_kind::info:
+            // Info screens may end with options too (the next step).
+            if (s.kind == screen_kind::info && !n["options"]) break;
             if (!n["options"] || !n["options"].IsSequence() || n["options"].size() == 0) {
-                r.error(n, "choice screen '" + id + "' needs a non-empty `options` list");
+                r.error(n, std::string(to_string(s.kind)) + " screen '" + id +
+                               "' needs a non-empty `options` list");
                 break;
             }
             for (const auto& o : n["options"]) {
@@ -143,15 +177,17 @@ void read_screen(const std::string& id, const YAML::Node& key, const YAML::Node&
             break;
         case screen_kind::action:
             s.action = r.scalar(n["action"], "action");
-            if (s.action != "create_case" && s.action != "escalate")
+            if (std::find(action_kinds().begin(), action_kinds().end(), s.action) ==
+                action_kinds().end())
                 r.error(n["action"] ? n["action"] : n,
-                        "action screen '" + id + "': action must be create_case or escalate");
+                        "action screen '" + id +
+                            "': action must be create_case, escalate, lookup_case or "
+                            "send_info_sms");
             if (s.next.empty()) r.error(n, "action screen '" + id + "' needs `next`");
             break;
         case screen_kind::language:
             if (s.next.empty()) r.error(n, "language screen '" + id + "' needs `next`");
             break;
-        case screen_kind::info:
         case screen_kind::end:
             break;
     }

@@ -22,6 +22,27 @@ const std::vector<std::string>& required_ui_keys() {
     return keys;
 }
 
+const std::vector<std::string>& action_kinds() {
+    // create_case: a referral case; escalate: an urgent case for the
+    // operators; lookup_case: her code's status into {status};
+    // send_info_sms: the info text she came from, by SMS, {status} says how.
+    static const std::vector<std::string> kinds = {"create_case", "escalate", "lookup_case",
+                                                   "send_info_sms"};
+    return kinds;
+}
+
+// UI keys a menu needs when it uses an action kind.
+const std::vector<std::string>& ui_keys_for_action(const std::string& kind) {
+    static const std::vector<std::string> none;
+    static const std::vector<std::string> lookup = {"lookup_registered", "lookup_with_partner",
+                                                    "lookup_accepted", "lookup_closed",
+                                                    "lookup_not_found"};
+    static const std::vector<std::string> sms = {"sms_queued", "sms_not_sent"};
+    if (kind == "lookup_case") return lookup;
+    if (kind == "send_info_sms") return sms;
+    return none;
+}
+
 const char* to_string(screen_kind k) {
     switch (k) {
         case screen_kind::language: return "language";

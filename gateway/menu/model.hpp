@@ -36,9 +36,16 @@ struct screen {
     std::size_t min_length = 1;   // input screens, in characters
     std::size_t max_length = 160;
     localized error;     // input screens: error line for a rejected answer
-    std::string action;  // action screens: "create_case" or "escalate"
+    std::string action;  // action screens: one of action_kinds()
+    // Urgent, violence, trafficking: never offered for resuming, never named in an SMS.
+    bool sensitive = false;
     source_location where;
 };
+
+// What an action screen may ask the service to do.
+const std::vector<std::string>& action_kinds();
+// UI keys a menu must define when one of its screens uses that action.
+const std::vector<std::string>& ui_keys_for_action(const std::string& kind);
 
 struct language {
     std::string code;
@@ -50,6 +57,10 @@ struct menu {
     std::string default_language;
     std::string start;  // first screen for a number never seen before
     std::string home;   // where "00" leads and where a known number starts
+    std::string sms_home;  // SMS sessions start here (empty: `home`)
+    // Most pages a screen may take on a USSD phone, by screen type
+    // ("choice", "info", ...): `check` reports screens over it as errors.
+    std::map<std::string, std::size_t> page_limits;
     std::map<std::string, localized> ui;
     std::map<std::string, source_location> ui_where;
     std::map<std::string, screen> screens;

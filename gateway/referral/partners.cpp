@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -46,6 +47,25 @@ bool parse_hhmm(const std::string& s, int& minute) {
     minute = h * 60 + m;
     return minute <= 24 * 60;
 }
+
+// A real calendar date written YYYY-MM-DD (07.01.2027 or 2027-1-7 is not).
+bool iso_date(const std::string& s) {
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (s[i] < '0' || s[i] > '9') return false;
+    const int y = std::stoi(s.substr(0, 4)), m = std::stoi(s.substr(5, 2)),
+              d = std::stoi(s.substr(8, 2));
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1) return false;
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+const std::set<std::string> partner_keys = {
+    "id",       "name",        "oblasts",           "topics",        "languages",
+    "working_hours", "holidays", "capacity",        "acknowledge_within_hours",
+    "api_token", "api_token_env", "api_token_sha256", "webhook_url", "webhook_secret",
+    "webhook_secret_env", "focal_phone"};
 
 }  // namespace
 
@@ -106,7 +126,7 @@ const partner* partner_directory::by_focal_phone(const std::string& e164) const 
     return nullptr;
 }
 
-partners_result load_partners(const std::string& path) {
+partners_result load_partners(const std::string& path, const phone_normalizer& phones) {
     partners_result r;
     auto& d = r.diagnostics;
     auto at = [&](const YAML::Node& n) { return menu::source_location{path, n.Mark().line + 1}; };
@@ -128,7 +148,16 @@ partners_result load_partners(const std::string& path) {
     for (const auto& n : root["partners"]) {
         partner p;
         p.where = at(n);
+        if (!n.IsMap()) {
+            d.push_back({p.where, "each partner must be a map of keys"});
+            continue;
+        }
         try {
+            // A misspelt key (capasity) would silently mean the default (no limit).
+            for (const auto& kv : n)
+                if (!partner_keys.count(kv.first.as<std::string>()))
+                    d.push_back({at(kv.first), "partner " + n["id"].as<std::string>("") +
+                                                   ": unknown key " + kv.first.as<std::string>()});
             p.id = n["id"].as<std::string>("");
             p.name = n["name"].as<std::string>("");
             if (p.id.empty()) d.push_back({p.where, "partner without id"});
@@ -143,7 +172,16 @@ partners_result load_partners(const std::string& path) {
             p.capacity = n["capacity"].as<std::size_t>(0);
             p.acknowledge_within = minutes(
                 static_cast<long long>(n["acknowledge_within_hours"].as<double>(24) * 60));
-            p.focal_phone = n["focal_phone"].as<std::string>("");
+            if (const auto phone = n["focal_phone"]; phone) {
+                // Her SMS commands are matched on E.164: an invalid number
+                // means the focal point's ACCEPT/DECLINE would be ignored.
+                const std::string raw = phone.as<std::string>();
+                if (auto e164 = phones.to_e164(raw); e164)
+                    p.focal_phone = *e164;
+                else if (!raw.empty())
+                    d.push_back({at(phone), "partner " + p.id + ": focal_phone " + raw +
+                                                " is not a valid phone number (write +996...)"});
+            }
             p.webhook_url = n["webhook_url"].as<std::string>("");
             auto secret = [&](const char* key) -> std::string {
                 std::string env = n[std::string(key) + "_env"].as<std::string>("");
@@ -162,6 +200,13 @@ partners_result load_partners(const std::string& path) {
             p.api_token_sha256 = n["api_token_sha256"].as<std::string>("");
             p.webhook_secret = secret("webhook_secret");
             if (const auto hours = n["working_hours"]; hours) {
+                for (const auto& kv : hours) {
+                    const std::string day = kv.first.as<std::string>();
+                    if (std::find(std::begin(weekdays), std::end(weekdays), day) ==
+                        std::end(weekdays))
+                        d.push_back({at(kv.first), "partner " + p.id + ": unknown weekday " + day +
+                                                       " (mon, tue, wed, thu, fri, sat, sun)"});
+                }
                 for (int w = 0; w < 7; ++w) {
                     const auto spans = hours[weekdays[w]];
                     if (!spans) continue;
@@ -180,8 +225,16 @@ partners_result load_partners(const std::string& path) {
                     }
                 }
             }
-            if (const auto hol = n["holidays"]; hol)
-                for (const auto& h : hol) p.hours.holidays.insert(h.as<std::string>());
+            if (const auto hol = n["holidays"]; hol) {
+                for (const auto& h : hol) {
+                    const std::string date = h.as<std::string>();
+                    if (iso_date(date))
+                        p.hours.holidays.insert(date);
+                    else
+                        d.push_back({at(h), "partner " + p.id + ": holiday " + date +
+                                                " must be written YYYY-MM-DD (e.g. 2027-01-07)"});
+                }
+            }
         } catch (const YAML::Exception& e) {
             d.push_back({p.where, "partner " + p.id + ": " + e.msg});
             continue;

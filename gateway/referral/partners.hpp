@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/phone.hpp"
 #include "menu/diagnostic.hpp"
 
 namespace gw::referral {
@@ -60,6 +61,10 @@ struct partners_result {
     std::vector<menu::diagnostic> diagnostics;
 };
 
-partners_result load_partners(const std::string& path);
+// Reports unknown keys, dates that are not YYYY-MM-DD and focal phones that
+// are not valid numbers (each with file:line); a focal phone written in a
+// national form is kept as E.164, as inbound numbers are.
+partners_result load_partners(const std::string& path,
+                              const phone_normalizer& phones = phone_normalizer("KG", {}));
 
 }  // namespace gw::referral

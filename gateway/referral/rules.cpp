@@ -36,6 +36,43 @@ std::string fact(const case_facts& f, const std::string& attribute) {
     return f.target_group;
 }
 
+// Does `a` match every case `b` matches, whenever `b` would route it?
+// Only an unconditional `a` (no only_if, no hours) can take all of them.
+bool covers(const rule& a, const rule& b) {
+    if (a.only_when_open || a.only_with_capacity || a.from_minute >= 0) return false;
+    if (a.urgent && (!b.urgent || *a.urgent != *b.urgent)) return false;
+    for (const auto& [attr, values] : a.match) {
+        auto it = b.match.find(attr);
+        if (it == b.match.end() || it->second.empty()) return false;
+        for (const auto& v : it->second)
+            if (!values.count(v)) return false;
+    }
+    return true;
+}
+
+// A rule placed after a broader one: the first always wins. With another
+// partner it still matches a case the first partner declined (a fallback),
+// which is worth saying too.
+void shadowing(const rule_set& rules, const rule& r, std::vector<menu::diagnostic>& d) {
+    for (const auto& earlier : rules.rules) {
+        if (&earlier == &r) return;
+        if (!covers(earlier, r)) continue;
+        const std::string at = earlier.where.file + ":" + std::to_string(earlier.where.line);
+        if (earlier.partner == r.partner)
+            d.push_back({r.where,
+                         "rule " + r.id + " can never match: the earlier rule " + earlier.id +
+                             " (" + at + ") matches every case it does",
+                         true});
+        else
+            d.push_back({r.where,
+                         "rule " + r.id + " is shadowed by the earlier rule " + earlier.id + " (" +
+                             at + "): it matches only cases " + earlier.partner +
+                             " declined or let run out",
+                         true});
+        return;
+    }
+}
+
 }  // namespace
 
 rules_result load_rules(const std::string& directory) {
@@ -61,7 +98,17 @@ rules_result load_rules(const std::string& directory) {
             for (const auto& n : root["rules"]) {
                 rule ru;
                 ru.where = at(n);
+                if (!n.IsMap()) {
+                    d.push_back({ru.where, "each rule must be a map of keys"});
+                    continue;
+                }
                 ru.id = n["id"].as<std::string>("");
+                for (const auto& kv : n) {
+                    const std::string key = kv.first.as<std::string>();
+                    if (key != "id" && key != "when" && key != "route_to" && key != "only_if")
+                        d.push_back({at(kv.first), "rule " + ru.id + ": unknown key " + key +
+                                                       " (id, when, route_to, only_if)"});
+                }
                 if (ru.id.empty()) d.push_back({ru.where, "rule without id"});
                 if (!ids.insert(ru.id).second) d.push_back({ru.where, "duplicate rule id " + ru.id});
                 ru.partner = n["route_to"].as<std::string>("");
@@ -148,6 +195,7 @@ std::vector<menu::diagnostic> check_rules(const rule_set& rules, const partner_d
                                  true});
         for (const auto& [attr, values] : r.match)
             if (values.empty()) never(attr + " has no values");
+        if (!catch_all_seen) shadowing(rules, r, d);
         if (r.match.empty() && !r.urgent && r.from_minute < 0 && !r.only_when_open &&
             !r.only_with_capacity)
             catch_all_seen = true;
@@ -208,6 +256,25 @@ routing_decision route(const rule_set& rules, const partner_directory& partners,
                     ";" + skipped};
     }
     return {"", "", "no rule routed this case, so it goes to the hotline operators;" + skipped};
+}
+
+}  // namespace gw::referral
+
+namespace gw::referral {
+
+std::vector<menu::diagnostic> check_rule_values(
+    const rule_set& rules, const std::map<std::string, std::set<std::string>>& menu_values) {
+    std::vector<menu::diagnostic> d;
+    for (const auto& r : rules.rules)
+        for (const auto& [attr, values] : r.match) {
+            if (attr == "topic") continue;  // check_rules reports topics
+            auto known = menu_values.find(attr);
+            for (const auto& v : values)
+                if (known == menu_values.end() || !known->second.count(v))
+                    d.push_back({r.where, "rule " + r.id + " can never match: no menu sets " +
+                                              attr + " " + v});
+        }
+    return d;
 }
 
 }  // namespace gw::referral

@@ -49,6 +49,12 @@ rules_result load_rules(const std::string& directory);
 std::vector<menu::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
                                           const std::set<std::string>& menu_topics);
 
+// Checks the values rules match on (oblast, target_group, subtopic,
+// language) against those the menus can set (`language`: the menu's
+// languages). A value no menu sets means the rule never matches.
+std::vector<menu::diagnostic> check_rule_values(
+    const rule_set& rules, const std::map<std::string, std::set<std::string>>& menu_values);
+
 struct routing_decision {
     std::string partner;  // empty: to the hotline operators
     std::string rule;     // matching rule id, empty for the operators fallback

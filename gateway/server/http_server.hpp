@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/1.1 server (Boost.Beast over Asio). One coroutine per
-// connection on its own strand; a fresh parser with body and header
-// limits per request; a timeout before every read and write; keep-alive.
+// connection on its own strand; per request the header is read first
+// (framing checked, body limit chosen by path), then the body; a timeout
+// before every request and write; keep-alive.
 // Handlers run on one worker thread (they may block on the store), never
 // on the I/O threads. stop() drains: no new connections, in-flight
 // requests finish, idle keep-alive connections are closed.
@@ -9,7 +10,9 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "http/message.hpp"
@@ -22,10 +25,26 @@ struct server_options {
     int io_threads = 2;
     std::chrono::milliseconds read_timeout{10000};
     std::chrono::milliseconds write_timeout{10000};
-    std::size_t body_limit = 16 * 1024;
+    std::size_t body_limit = 16 * 1024;  // larger bodies get 413
+    // Body limits by path prefix, instead of body_limit; the longest
+    // matching prefix wins. A prefix matches that path and the paths below
+    // it ("/sms/infobip" matches "/sms/infobip/dlr", not "/sms/infobipx");
+    // one ending in '/' matches whatever starts with it.
+    std::map<std::string, std::size_t> body_limits;
     std::size_t header_limit = 8 * 1024;
+    // Connections at once; more get 503 (existing ones keep being served).
+    // start() fits this to RLIMIT_NOFILE: see there.
     std::size_t max_connections = 1024;
+    // Connections at once from one client address (IPv6: one /64);
+    // more get 503. 0: no cap.
+    std::size_t max_connections_per_address = 64;
     std::chrono::milliseconds drain_timeout{10000};
+};
+
+// The open-files limit leaves too few descriptors to serve; the message
+// says what to set.
+struct descriptor_limit_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 using request_handler = std::function<http::response(const http::request&)>;
@@ -39,6 +58,11 @@ public:
 
     // Binds, listens and starts the I/O threads; returns the bound port.
     // Throws std::system_error when the address cannot be bound.
+    // Each connection takes a file descriptor: when RLIMIT_NOFILE is too
+    // low for max_connections plus a reserve for the rest of the process,
+    // the soft limit is raised (up to the hard limit); if that is still too
+    // low, fewer connections are served and the log says what to set, and
+    // when it leaves almost no room start() throws descriptor_limit_error.
     unsigned short start();
     // SIGINT and SIGTERM start a graceful stop.
     void stop_on_signals();

@@ -27,9 +27,14 @@ store::new_case case_from_session(const menu::action_request& action,
     // Without an explicit yes, partners never see her number.
     c.consent = var_or(state, "consent", "no") == "yes";
     c.urgent = action.kind == "escalate";
+    c.contact = var_or(state, "contact", "");
+    c.call_time = c.contact == "call_time" ? var_or(state, "call_time", "") : "";
     if (auto it = state.vars.find("safe_to_call"); it != state.vars.end())
         c.safe_to_call = it->second == "yes";
-    c.notify_sms = var_or(state, "notify_sms", "no") == "yes";
+    else if (!c.contact.empty())
+        c.safe_to_call = c.contact == "call_any" || c.contact == "call_time";
+    // "SMS only" is her yes to an SMS with the code when a partner accepts.
+    c.notify_sms = var_or(state, "notify_sms", "no") == "yes" || c.contact == "sms_only";
     // For the operators: what she saw and chose, as it was at this moment.
     c.transcript = encode_state({state, {}});
     return c;

@@ -221,6 +221,10 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     if (channel.empty()) return action_error{409, "no SMS channel is configured"};
     if (rec.phone.empty()) return action_error{409, "her number is no longer kept"};
     if (store_.no_sms(rec.phone)) return action_error{409, "she asked for no SMS (STOP)"};
+    // Her safe-contact answer rules SMS out unless she chose it.
+    if (!rec.contact.empty() && rec.contact != "sms_only")
+        return action_error{409, rec.contact == "none" ? "she asked not to be contacted"
+                                                       : "she asked to be called, not texted"};
     std::optional<filled_template> chosen;
     for (auto& t : templates_for(rec))
         if (t.id == template_id) chosen = t;

@@ -118,6 +118,13 @@ void outbox_worker::attempt(const store::outbound_message& m) {
             }
             [[fallthrough]];
         case adapters::send_outcome::reject:
+            if (out.recipient_opted_out) {
+                // As if she had sent STOP to us: nothing more goes to her
+                // (other queued messages die unsent) until she writes again.
+                store_.set_no_sms(m.recipient, true);
+                spdlog::warn("outbox: {} opted out at {}: no more SMS to that number",
+                             mask_phone(m.recipient), m.channel);
+            }
             store_.mark_dead(m.id, attempts, out.error, now);
             spdlog::error("outbox: message {} dead after {} attempt(s): {}", m.id, attempts,
                           out.error);

@@ -135,7 +135,11 @@ store::referral_record referral_service::hand_over(const store::case_record& c,
             m.recipient = p->focal_phone;
             m.purpose = "partner_notification";
             m.body = fill(settings_.focal_new_referral,
-                          {{"ref", c.reference}, {"topic", c.topic}, {"oblast", c.oblast}});
+                          {{"ref", c.reference},
+                           {"topic", c.topic},
+                           {"oblast", c.oblast},
+                           {"contact", c.contact.empty() ? "-" : c.contact +
+                                           (c.call_time.empty() ? "" : " " + c.call_time)}});
             outbox.push_back(m);
         }
     }

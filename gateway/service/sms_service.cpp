@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/text.hpp"
 #include "service/case_from_session.hpp"
+#include "service/menu_actions.hpp"
 #include "service/session_codec.hpp"
 
 namespace gw::service {
@@ -124,9 +125,10 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
     menu::session_state state;
     bool live = false;
     rec = {key, phone, "sms", "", "active", now, now};
+    auto old = store_.find_session(key);
+    const bool first_contact = !old && known_language.empty();
     if (!start_word) {
-        if (auto old = store_.find_session(key);
-            old && old->status == "active" &&
+        if (old && old->status == "active" &&
             now - old->updated_at <= settings_.idle_timeout.count()) {
             try {
                 state = decode_state(old->state).engine;
@@ -150,7 +152,15 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
         store_.set_subscriber_language(phone, state.language);
 
     menu::reply out = st.out;
-    if (st.action) {
+    if (st.action && (st.action->kind == "lookup_case" || st.action->kind == "send_info_sms")) {
+        // In an SMS session "SMS me this" is the reply itself: no channel of its own.
+        try {
+            out = *run_status_action(store_, *engine_, state, *st.action, phone, {}, now, {});
+        } catch (const store::store_error& e) {
+            spdlog::error("sms/{}: {} failed: {}", in.channel, st.action->kind, e.what());
+            out = engine_->fail_action(state);
+        }
+    } else if (st.action) {
         auto c = case_from_session(
             *st.action, state, "sms",
             "sms:" + in.channel + ":" + in.message_id + ":" + st.action->screen_id, phone,
@@ -171,6 +181,11 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
     }
     rec.state = encode_state({state, {}});
     rec.status = out.end ? "finished" : "active";
+    if (first_contact) {
+        // The first SMS to a number says that SMS stay on the phone, and how to stop them.
+        const std::string& notice = engine_->ui(state, "sms_first_notice");
+        if (!notice.empty()) return notice + "\n" + out.text;
+    }
     return out.text;
 }
 

@@ -274,8 +274,13 @@ ussd_reply ussd_service::start(live_session& s, const std::string& first_input) 
             try {
                 menu::session_state st = decode_state(old->state).engine;
                 const menu::screen* sc = m.find(st.screen);
+                // Never back into urgent, violence or trafficking screens:
+                // whoever dials from her phone next may not be her.
+                bool sensitive = sc && sc->sensitive;
+                for (const auto& [id, page] : st.history)
+                    if (const menu::screen* h = m.find(id); h && h->sensitive) sensitive = true;
                 bool progressed = sc && sc->kind != menu::screen_kind::action && !st.finished &&
-                                  st.screen != m.start && st.screen != m.home;
+                                  !sensitive && st.screen != m.start && st.screen != m.home;
                 if (progressed) {
                     s.resume_from = old->id;
                     s.state.language = st.language;
@@ -305,7 +310,8 @@ ussd_reply ussd_service::start(live_session& s, const std::string& first_input) 
 
 ussd_reply ussd_service::resume_offer(const live_session& s, const std::string& error) const {
     const auto& ui = [&](const char* k) -> const std::string& { return engine_->ui(s.state, k); };
-    std::string choices = "1 " + ui("resume_continue") + "\n2 " + ui("resume_restart");
+    // Starting again comes first: the safe answer for whoever holds her phone.
+    std::string choices = "1 " + ui("resume_restart") + "\n2 " + ui("resume_continue");
     std::string head = error.empty() ? ui("resume_prompt") : error + "\n" + ui("resume_prompt");
     std::string text = head + "\n" + choices;
     if (!engine_->layout().fits(text))
@@ -315,7 +321,7 @@ ussd_reply ussd_service::resume_offer(const live_session& s, const std::string& 
 
 ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string& input) {
     std::string in(trim(input));
-    if (in == "1") {
+    if (in == "2") {
         auto old = store_.find_session(s.resume_from);
         store_.set_session_status(s.resume_from, "resumed");
         s.resume_from.clear();
@@ -331,7 +337,7 @@ ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string&
         menu::step first = engine_->start(s.state, s.known_language);
         return {first.out.text, first.out.end};
     }
-    if (in == "2") {
+    if (in == "1") {
         store_.set_session_status(s.resume_from, "closed");
         s.resume_from.clear();
         menu::step first = engine_->start(s.state, s.known_language);
@@ -355,6 +361,16 @@ ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
 }
 
 ussd_reply ussd_service::perform(live_session& s, const menu::action_request& action) {
+    try {
+        if (auto r = run_status_action(store_, *engine_, s.state, action, s.phone,
+                                       settings_.info_sms, to_unix_seconds(clock_.now()),
+                                       on_queued_))
+            return {r->text, r->end};
+    } catch (const store::store_error& e) {
+        spdlog::error("ussd: {} failed, told her to try later: {}", action.kind, e.what());
+        menu::reply r = engine_->fail_action(s.state);
+        return {r.text, r.end};
+    }
     store::new_case c = case_from_session(action, s.state, "ussd", s.key + ":" + action.screen_id,
                                           s.phone, engine_->layout().source().default_language);
     c.session_id = s.key;

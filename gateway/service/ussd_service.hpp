@@ -17,6 +17,7 @@
 #include "common/clock.hpp"
 #include "common/phone.hpp"
 #include "menu/engine.hpp"
+#include "service/menu_actions.hpp"
 #include "store/store.hpp"
 
 namespace gw::service {
@@ -37,13 +38,14 @@ struct ussd_reply {
 
 struct ussd_settings {
     std::chrono::seconds idle_timeout{180};
-    std::chrono::seconds resume_window{900};
+    std::chrono::seconds resume_window{300};
     std::size_t max_input_bytes = 480;  // longer input is refused as invalid
     // Session state is written behind, at most this long after a hop, in
     // one transaction for all sessions that moved (0: at every hop). A crash
     // loses at most this much session progress, never a case.
     std::chrono::milliseconds session_flush{0};
     std::size_t max_inputs = 64;  // a session with more inputs than this is refused
+    info_sms_settings info_sms;   // "SMS me this" from an info screen
 };
 
 class ussd_service {
@@ -59,6 +61,11 @@ class ussd_service {
     // Called with each case stored (for routing); must not throw.
     void on_case_created(std::function<void(const store::case_record&)> f) {
         on_case_created_ = std::move(f);
+    }
+    // Called when an action queued an SMS (wakes the outbox).
+    void on_queued(std::function<void()> f) {
+        std::lock_guard lock(mutex_);
+        on_queued_ = std::move(f);
     }
 
     std::size_t expire_idle_sessions();
@@ -96,6 +103,7 @@ class ussd_service {
     std::map<std::string, store::session_record> unsaved_;  // write-behind, by session id
     long long last_flush_ms_ = 0;
     std::function<void(const store::case_record&)> on_case_created_;
+    std::function<void()> on_queued_;
 };
 
 }  // namespace gw::service

@@ -223,6 +223,11 @@ const std::vector<const char*>& migrations() {
         R"sql(
         DROP TRIGGER referral_events_redact_only;
         )sql",
+        // How she may be reached (safe contact), kept with the case.
+        R"sql(
+        ALTER TABLE cases ADD COLUMN contact TEXT NOT NULL DEFAULT '';
+        ALTER TABLE cases ADD COLUMN call_time TEXT NOT NULL DEFAULT '';
+        )sql",
     };
     return m;
 }
@@ -259,8 +264,9 @@ class sqlite_store final : public store {
               "INSERT INTO cases (reference, origin_key, phone, channel, language, "
               "topic, subtopic, oblast, target_group, details, consent, urgent, "
               "safe_to_call, status, created_at, notify_sms, phone_sealed, session_id, "
-              "needs_hotline, sms_channel, transcript) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-              "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) "
+              "needs_hotline, sms_channel, transcript, contact, call_time) VALUES (?1, ?2, ?3, "
+              "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+              "?21, ?22, ?23) "
               "ON CONFLICT (origin_key) DO NOTHING"),
           case_by_origin_(db_, "SELECT " + case_columns + " FROM cases WHERE origin_key = ?"),
           case_by_ref_(db_, "SELECT " + case_columns + " FROM cases WHERE reference = ?"),
@@ -432,6 +438,8 @@ class sqlite_store final : public store {
                     insert_case_.bind(19, c.urgent ? 1 : 0);
                     insert_case_.bind(20, c.sms_channel);
                     bind_sealed(insert_case_, 21, c.transcript);
+                    insert_case_.bind(22, c.contact);
+                    insert_case_.bind(23, c.call_time);
                     insert_case_.exec();
                     reset(case_by_origin_);
                     case_by_origin_.bind(1, c.origin_key);
@@ -987,9 +995,9 @@ class sqlite_store final : public store {
             while (st.executeStep()) {
                 queue_entry e;
                 e.c = read_case(st);
-                if (!st.getColumn(23).isNull())
-                    e.latest_referral_status = st.getColumn(23).getString();
-                e.overdue = st.getColumn(24).getInt() != 0;
+                if (!st.getColumn(case_column_count).isNull())
+                    e.latest_referral_status = st.getColumn(case_column_count).getString();
+                e.overdue = st.getColumn(case_column_count + 1).getInt() != 0;
                 out.push_back(std::move(e));
             }
             return out;
@@ -1456,7 +1464,8 @@ class sqlite_store final : public store {
     static inline const std::string case_columns =
         "id, reference, origin_key, phone_sealed, channel, language, topic, subtopic, oblast, "
         "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms, "
-        "session_id, assigned_to, outcome, closed_at, sms_channel, transcript";
+        "session_id, assigned_to, outcome, closed_at, sms_channel, transcript, contact, call_time";
+    static constexpr int case_column_count = 25;  // columns read_case reads
     // Open cases in the hotline's hands, and recent ones not routed yet.
     static inline const std::string hotline_queue_condition =
         "status <> 'closed' AND (needs_hotline = 1 OR (id > (SELECT max(id) - 1000 FROM cases) "
@@ -1753,6 +1762,8 @@ class sqlite_store final : public store {
         c.closed_at = st.getColumn(20).getInt64();
         c.sms_channel = st.getColumn(21).getString();
         c.transcript = unseal(st.getColumn(22));
+        c.contact = st.getColumn(23).getString();
+        c.call_time = st.getColumn(24).getString();
         return c;
     }
 

@@ -36,6 +36,11 @@ struct new_case {
     bool urgent = false;
     std::optional<bool> safe_to_call;
     bool notify_sms = false;  // she agreed to a discreet SMS when a partner accepts
+    // How she may be reached: call_any, call_time (at call_time: morning,
+    // afternoon, evening), sms_only (SMS with the code only), none (she
+    // calls back with her code); "" when the menu did not ask.
+    std::string contact;
+    std::string call_time;
     std::string session_id;   // the menu session that made it (for the transcript)
     std::string sms_channel;  // SMS cases: the aggregator she wrote through (replies go back by it)
     std::string transcript;   // the session state when the case was made (screens, choices)

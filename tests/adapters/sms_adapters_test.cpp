@@ -6,6 +6,8 @@
 #include <optional>
 
 #include "adapters/sms_adapters.hpp"
+#include "common/crypto.hpp"
+#include "common/form.hpp"
 #include "support/http_client.hpp"
 
 using namespace gw;
@@ -39,6 +41,7 @@ struct send_case {
     std::string body;
     send_outcome::kind_t kind;
     std::string provider_id;
+    bool opted_out = false;  // she opted out at the aggregator: no more SMS to her
 };
 
 http::request make(const request_case& c) {
@@ -104,6 +107,7 @@ void run(const sms_adapter& a, const std::vector<send_case>& cases) {
         auto out = a.read_send_response(c.status, c.body, message());
         EXPECT_EQ(out.kind, c.kind) << out.error;
         EXPECT_EQ(out.provider_id, c.provider_id);
+        EXPECT_EQ(out.recipient_opted_out, c.opted_out);
     }
 }
 
@@ -159,6 +163,26 @@ TEST(AfricasTalkingSms, Inbound) {
                 {{"buffered", "POST", "/sms/africastalking/dlr", form_ct, "id=a&status=Buffered"},
                  std::vector<delivery_report>{{"a", "sent", ""}},
                  ""},
+                {{"sent by AT's network", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Sent&phoneNumber=%2B996555123456&networkCode=99999"},
+                 std::vector<delivery_report>{{"ATXid_9", "sent", ""}},
+                 ""},
+                {{"submitted to the telco", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Submitted&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "sent", ""}},
+                 ""},
+                {{"rejected by the telco: final", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Rejected&failureReason=DeliveryFailure&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 ""},
+                {{"expired: final", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=Expired&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 ""},
+                {{"absent subscriber: final", "POST", "/sms/africastalking/dlr", form_ct,
+                  "id=ATXid_9&status=AbsentSubscriber&phoneNumber=%2B996555123456"},
+                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 ""},
                 {{"no status", "POST", "/sms/africastalking/dlr", form_ct, "id=a"}, std::nullopt,
                  "status"},
             });
@@ -172,6 +196,9 @@ TEST(AfricasTalkingSms, Inbound) {
                 {"no balance: later", 201,
                  R"({"SMSMessageData":{"Recipients":[{"statusCode":405,"status":"InsufficientBalance"}]}})",
                  send_outcome::retry, ""},
+                {"she blacklisted our sender", 201,
+                 R"({"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":406,"number":"+996555123456","status":"UserInBlacklist","cost":"0","messageId":"None"}]}})",
+                 send_outcome::reject, "", true},
                 {"server error", 500, "", send_outcome::retry, ""},
                 {"bad credentials", 401, "The supplied authentication is invalid",
                  send_outcome::reject, ""},
@@ -212,11 +239,35 @@ TEST(TwilioSms, InboundReportsAndTwiml) {
                   "MessageSid=SM9&MessageStatus=undelivered&ErrorCode=30003"},
                  std::vector<delivery_report>{{"SM9", "failed", ""}},
                  ""},
+                {{"sent: still on its way", "POST", "/sms/twilio/dlr", form_ct,
+                  "SmsSid=SM9&SmsStatus=sent&MessageStatus=sent&To=%2B996555123456&MessageSid=SM9&AccountSid=AC1&From=%2B15005550006&ApiVersion=2010-04-01"},
+                 std::vector<delivery_report>{{"SM9", "sent", ""}},
+                 ""},
+                {{"accepted by a messaging service", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=accepted"},
+                 std::vector<delivery_report>{{"SM9", "sent", ""}},
+                 ""},
+                {{"canceled: final", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=canceled"},
+                 std::vector<delivery_report>{{"SM9", "failed", ""}},
+                 ""},
+                {{"read implies delivered", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=read"},
+                 std::vector<delivery_report>{{"SM9", "delivered", ""}},
+                 ""},
+                {{"failed", "POST", "/sms/twilio/dlr", form_ct,
+                  "MessageSid=SM9&MessageStatus=failed&ErrorCode=30008"},
+                 std::vector<delivery_report>{{"SM9", "failed", ""}},
+                 ""},
             });
     run(*a, std::vector<send_case>{
                 {"created", 201, R"({"sid":"SMabc","status":"queued"})", send_outcome::sent,
                  "SMabc"},
                 {"bad number", 400, R"({"code":21211})", send_outcome::reject, ""},
+                {"she texted STOP to our Twilio number", 400,
+                 R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400})",
+                 send_outcome::reject, "", true},
+                {"error body not JSON", 400, "Bad Request", send_outcome::reject, ""},
                 {"too many requests", 429, "", send_outcome::retry, ""},
             });
     auto twiml = a->inbound_response(std::string("1 Да & <нет>"));
@@ -381,4 +432,140 @@ TEST(KannelSms, Inbound) {
               std::string::npos)
         << req.url;
     EXPECT_EQ(a->inbound_response(std::string("Привет")).body, "Привет");
+}
+
+TEST(TwilioSms, SignatureWithOrWithoutTheDefaultPort) {
+    // Twilio's validators accept a signature over the URL with the scheme's
+    // default port and without it; so do we, in both directions.
+    auto sign = [](const std::string& url) {
+        return base64_encode(hmac_sha1("12345", url + "MessageSid" + "SM1"));
+    };
+    http::request r;
+    r.method = "POST";
+    r.target = "/sms/twilio";
+    http::split_target(r);
+    r.body = "MessageSid=SM1";
+    channel_settings c;
+    c.auth_type = "twilio_signature";
+    c.auth_token = "12345";
+    for (const std::string configured : {"https://hotline.example.org", "https://hotline.example.org:443"}) {
+        c.public_url = configured;
+        for (const std::string signed_over : {"https://hotline.example.org/sms/twilio",
+                                              "https://hotline.example.org:443/sms/twilio"}) {
+            SCOPED_TRACE(configured + " signed over " + signed_over);
+            r.headers = {{"X-Twilio-Signature", sign(signed_over)}};
+            EXPECT_TRUE(authenticate(r, c));
+        }
+        r.headers = {{"X-Twilio-Signature", sign("https://hotline.example.org:8443/sms/twilio")}};
+        EXPECT_FALSE(authenticate(r, c)) << "another port is another URL";
+        r.headers = {{"X-Twilio-Signature", sign("http://hotline.example.org:80/sms/twilio")}};
+        EXPECT_FALSE(authenticate(r, c)) << "another scheme is another URL";
+    }
+    EXPECT_EQ(twilio_url_forms("http://10.0.0.5"),
+              (std::vector<std::string>{"http://10.0.0.5", "http://10.0.0.5:80"}));
+    EXPECT_EQ(twilio_url_forms("HTTP://10.0.0.5:80/hotline"),
+              (std::vector<std::string>{"HTTP://10.0.0.5:80/hotline", "HTTP://10.0.0.5/hotline"}));
+    EXPECT_EQ(twilio_url_forms("https://[2001:db8::1]:8443"),
+              (std::vector<std::string>{"https://[2001:db8::1]:8443"}));
+    EXPECT_EQ(twilio_url_forms("https://[2001:db8::1]"),
+              (std::vector<std::string>{"https://[2001:db8::1]", "https://[2001:db8::1]:443"}));
+}
+
+TEST(KannelSms, InboundInEveryCodingKannelPasses) {
+    // get-url ...&text=%b&coding=%c&charset=%C. Without smsbox's mo-recode a
+    // phone's UCS-2 message arrives as raw UTF-16BE bytes.
+    auto a = make_kannel_sms();
+    run(*a,
+        std::vector<inbound_case>{
+            {{"UCS-2 (ЖАРДАМ) without mo-recode", "GET",
+              "/sms/kannel?from=996555000444&to=1414&text=%04%16%04%10%04+%04%14%04%10%04%1C"
+              "&id=u1&coding=2&charset=UTF-16BE&smsc=FAKE",
+              "", ""},
+             std::vector<inbound_sms>{{"u1", "996555000444", "1414", "ЖАРДАМ"}},
+             ""},
+            {{"UCS-2 Kyrgyz and Latin with spaces", "GET",
+              "/sms/kannel?from=1&text=%04%A3%04%E9%04%AF%00+%002&id=u2&coding=2&charset=UTF-16BE",
+              "", ""},
+             std::vector<inbound_sms>{{"u2", "1", "", "ңөү 2"}},
+             ""},
+            {{"UCS-2 charset without coding", "GET",
+              "/sms/kannel?from=1&text=%04%21%04%22%04%1E%04%1F&id=u3&charset=ucs-2", "", ""},
+             std::vector<inbound_sms>{{"u3", "1", "", "СТОП"}},
+             ""},
+            {{"UTF-16 surrogate pair and a broken one", "GET",
+              "/sms/kannel?from=1&text=%D8%3D%DE%00%D8%3D&id=u4&coding=2&charset=UTF-16BE", "", ""},
+             std::vector<inbound_sms>{{"u4", "1", "", "😀\xEF\xBF\xBD"}},
+             ""},
+            {{"with mo-recode: UTF-8, coding 0", "GET",
+              "/sms/kannel?from=1&text=%D0%9F%D0%9E%D0%9C%D0%9E%D0%A9%D0%AC&id=u5&coding=0&charset=UTF-8",
+              "", ""},
+             std::vector<inbound_sms>{{"u5", "1", "", "ПОМОЩЬ"}},
+             ""},
+            {{"alt-charset WINDOWS-1251", "GET",
+              "/sms/kannel?from=1&text=%CF%CE%CC%CE%D9%DC+%A8&id=u6&coding=0&charset=WINDOWS-1251",
+              "", ""},
+             std::vector<inbound_sms>{{"u6", "1", "", "ПОМОЩЬ Ё"}},
+             ""},
+            {{"ISO-8859-1", "GET", "/sms/kannel?from=1&text=caf%E9&id=u7&coding=0&charset=ISO-8859-1",
+              "", ""},
+             std::vector<inbound_sms>{{"u7", "1", "", "café"}},
+             ""},
+            {{"8-bit data that is not UTF-8 keeps every byte", "GET",
+              "/sms/kannel?from=1&text=%E9t%E9&id=u8&coding=1&charset=8-BIT", "", ""},
+             std::vector<inbound_sms>{{"u8", "1", "", "été"}},
+             ""},
+            {{"old get-url without coding: UTF-16BE recognised", "GET",
+              "/sms/kannel?from=1&text=%04%1F%04%1E%04%1C%04%1E%04%29%04%2C&id=u9", "", ""},
+             std::vector<inbound_sms>{{"u9", "1", "", "ПОМОЩЬ"}},
+             ""},
+            {{"unknown charset, not UTF-8", "GET",
+              "/sms/kannel?from=1&text=%E9&id=u10&coding=0&charset=KOI8-R", "", ""},
+             std::nullopt,
+             "unsupported charset KOI8-R"},
+        });
+}
+
+TEST(KannelSms, DeliveryReportUrlCarriesTheChannelToken) {
+    auto a = make_kannel_sms();
+    auto s = settings();
+    s.auth_type = "token";
+    s.token = "k+e2e/token";  // characters that must be encoded twice
+    s.report_url = "http://127.0.0.1:9090/sms/kannel/dlr";
+    auto req = a->build_send(message(), s);
+    // The dlr-url Kannel gets (decoded once by Kannel): token, ref, status escape.
+    auto q = parse_form(std::string_view(req.url).substr(req.url.find('?') + 1));
+    ASSERT_TRUE(q);
+    ASSERT_TRUE(q->find("dlr-url"));
+    EXPECT_EQ(*q->find("dlr-url"),
+              "http://127.0.0.1:9090/sms/kannel/dlr?token=k%2Be2e%2Ftoken&ref=ob-42&status=%d");
+    EXPECT_EQ(*q->find("from"), "HOTLINE");
+
+    // A report_url that already carries a token is left alone.
+    s.report_url = "https://kannel-facing.example.org/sms/kannel/dlr?token=other";
+    q = parse_form(std::string_view(a->build_send(message(), s).url).substr(req.url.find('?') + 1));
+    EXPECT_EQ(*q->find("dlr-url"),
+              "https://kannel-facing.example.org/sms/kannel/dlr?token=other&ref=ob-42&status=%d");
+
+    // What Kannel calls back (after replacing %d) passes the channel's check.
+    http::request cb;
+    cb.method = "GET";
+    cb.target = "/sms/kannel/dlr?token=k%2Be2e%2Ftoken&ref=ob-42&status=1";
+    http::split_target(cb);
+    EXPECT_TRUE(authenticate(cb, s));
+    auto reports = a->parse_report(cb);
+    ASSERT_TRUE(reports);
+    EXPECT_EQ((*reports)[0].status, "delivered");
+}
+
+TEST(TwilioSms, SendsFromANumberOrAMessagingService) {
+    auto a = make_twilio_sms();
+    auto s = settings();
+    s.sender = "+15005550006";
+    auto f = parse_form(a->build_send(message(), s).body);
+    ASSERT_TRUE(f);
+    EXPECT_EQ(*f->find("From"), "+15005550006");
+    s.sender = "MG9752274e9e519418a7406176694466fa";
+    f = parse_form(a->build_send(message(), s).body);
+    EXPECT_EQ(f->find("From"), nullptr);
+    EXPECT_EQ(*f->find("MessagingServiceSid"), "MG9752274e9e519418a7406176694466fa");
 }

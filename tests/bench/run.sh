@@ -57,7 +57,7 @@ kill "${PIDS[-1]}"
 # 2. Gateway, default config, fresh database.
 PORT=$(free_port)
 sed -e "s|^  port: 8080|  port: $PORT|" -e "s|sqlite_path: ../data/gateway.db|sqlite_path: $WORK/gateway.db|" \
-    -e "s|  level: info|  level: warn|" \
+    -e "s|  level: info|  level: warn|" -e "s|max_connections_per_address: 64|max_connections_per_address: 0|" \
     -e "s|directory: ../menus|directory: $PWD/menus|" -e "s|partners_file: partners.yaml|partners_file: $PWD/config/partners.yaml|" \
     -e "s|rules_directory: ../referral-rules|rules_directory: $PWD/referral-rules|" \
     -e "s|data_key_file: ../data/gateway.key|data_key_file: $WORK/gateway.key|" \

@@ -3,7 +3,11 @@
 // outbox to a stand-in aggregator API (Africa's Talking, Infobip).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <mutex>
+#include <optional>
 #include <regex>
+#include <sstream>
 
 #include "app/gateway.hpp"
 #include "common/crypto.hpp"
@@ -11,6 +15,7 @@
 #include "server/http_server.hpp"
 #include "server/http_transport.hpp"
 #include "support/http_client.hpp"
+#include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -33,6 +38,7 @@ protected:
             "      send_url: " + api + "/version1/messaging\n"
             "      send_username: sandbox\n"
             "      send_password: at-key\n"
+            "      sender: \"5555\"\n"
             "    twilio:\n"
             "      auth: twilio_signature\n"
             "      auth_token: tw-token\n"
@@ -43,6 +49,7 @@ protected:
             "      password: ib-pass\n"
             "      send_url: " + api + "\n"
             "      send_password: ib-key\n"
+            "      sender: HOTLINE\n"
             "    kannel:\n"
             "      auth: token\n"
             "      token: k-secret\n";
@@ -189,4 +196,129 @@ TEST_F(SmsOverHttp, UnknownChannelAndBadBodies) {
     EXPECT_EQ(kannel("k9", "+996555123456", "x", "wrong").status, 403);
     EXPECT_EQ(test::get(port, "/sms/kannel/dlr?token=k-secret").status, 400);
     EXPECT_EQ(test::get(port, "/healthz").status, 200);
+}
+
+TEST_F(SmsOverHttp, CallbackUrlsWithATrailingSlash) {
+    // Twilio signs the URL it calls, slash included.
+    std::string form = test::form({{"MessageSid", "SMs"}, {"From", "+77011234567"}, {"To", "+15005550006"}, {"Body", "help"}});
+    std::string data = "https://hotline.example.org/sms/twilio/" + std::string("Bodyhelp") +
+                       "From+77011234567MessageSidSMsTo+15005550006";
+    auto r = post("/sms/twilio/", form, "application/x-www-form-urlencoded",
+                  "X-Twilio-Signature: " + base64_encode(hmac_sha1("tw-token", data)) + "\r\n");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_NE(r.body.find("<Message>"), std::string::npos) << r.body;
+    // The same for delivery reports and USSD.
+    EXPECT_EQ(test::get(port, "/sms/kannel/dlr/?token=k-secret&ref=ob-1&status=1").status, 200);
+    r = post("/ussd/africastalking/", test::form({{"sessionId", "s1"}, {"phoneNumber", "+996555123456"}, {"serviceCode", "*384#"}, {"text", ""}}));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
+    EXPECT_EQ(test::get(port, "/sms/kannel//?token=k-secret&id=x&from=1").status, 404)
+        << "one slash only";
+}
+
+namespace {
+
+// Kannel's sendsms stand-in: accepts every message and keeps the requests.
+class fake_sendsms {
+public:
+    fake_sendsms() {
+        server_ = std::make_unique<server::http_server>(server::server_options{}, [this](const http::request& r) {
+            std::lock_guard lock(mutex_);
+            received_.push_back(r);
+            http::response res;
+            res.status = 202;
+            res.content_type = "text/plain";
+            res.body = "0: Accepted for delivery";
+            return res;
+        });
+        port_ = server_->start();
+    }
+    ~fake_sendsms() {
+        server_->stop();
+        server_->wait();
+    }
+    unsigned short port() const { return port_; }
+    std::optional<http::request> first(std::chrono::milliseconds timeout = 10s) {
+        for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;
+             std::this_thread::sleep_for(20ms)) {
+            std::lock_guard lock(mutex_);
+            if (!received_.empty()) return received_.front();
+        }
+        return std::nullopt;
+    }
+
+private:
+    std::unique_ptr<server::http_server> server_;
+    unsigned short port_ = 0;
+    std::mutex mutex_;
+    std::vector<http::request> received_;
+};
+
+}  // namespace
+
+TEST(KannelDeliveryReports, TheDlrUrlKannelGetsIsAcceptedByTheGateway) {
+    // As shipped: no report_url. The gateway listens on a port of its own
+    // config; the dlr-url must name that port and carry the channel's token.
+    fake_sendsms sendsms;
+    test::temp_dir dir;
+    const unsigned short gateway_port = test::free_port();
+    std::string path = test::write_test_config(
+        dir, "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n    kannel:\n"
+             "      auth: token\n      token: \"k+dlr/token\"\n"
+             "      send_url: http://127.0.0.1:" + std::to_string(sendsms.port()) + "/cgi-bin/sendsms\n"
+             "      send_username: gw\n      send_password: gwpass\n      sender: \"1414\"\n");
+    {
+        std::ifstream in(path);
+        std::stringstream text;
+        text << in.rdbuf();
+        std::string c = text.str();
+        c.replace(c.find("  port: 0\n"), 10, "  port: " + std::to_string(gateway_port) + "\n");
+        dir.write("gateway.yaml", c);
+    }
+    auto cfg = app::load_config(path);
+    for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
+    system_clock_source clock;
+    auto transport = server::make_beast_transport();
+    app::gateway gateway(cfg.value, clock);
+    gateway.start_outbox(*transport);
+    server::http_server server(cfg.value.server, [&](const http::request& r) { return gateway.handle(r); });
+    ASSERT_EQ(server.start(), gateway_port);
+
+    store::outbound_message m;
+    m.channel = "kannel";
+    m.recipient = "+996555000777";
+    m.body = "Сиздин R-1234567 кайрылууңуз кабыл алынды.";
+    m.purpose = "notification";
+    const long long id = gateway.storage().enqueue_outbound(m);
+    gateway.outbox()->wake();
+    auto sent = sendsms.first();
+    ASSERT_TRUE(sent) << "nothing reached sendsms";
+    auto q = parse_form(sent->query);
+    ASSERT_TRUE(q && q->find("dlr-url"));
+    EXPECT_EQ(*q->find("from"), "1414");
+    std::string dlr = *q->find("dlr-url");
+
+    // What Kannel does with it: %d becomes the report type; other %-escapes stay.
+    const std::string base = "http://127.0.0.1:" + std::to_string(gateway_port);
+    ASSERT_EQ(dlr.rfind(base + "/sms/kannel/dlr?", 0), 0u) << dlr;
+    std::string target = dlr.substr(base.size());
+    auto delivered = target;
+    delivered.replace(delivered.find("%d"), 2, "1");
+    auto smsc_ack = target;
+    smsc_ack.replace(smsc_ack.find("%d"), 2, "8");
+    for (int i = 0; i < 100 && gateway.storage().find_outbound(id)->status != "sent"; ++i)
+        std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(test::get(gateway_port, smsc_ack).status, 200);
+    EXPECT_EQ(gateway.storage().find_outbound(id)->status, "sent");
+    EXPECT_EQ(test::get(gateway_port, delivered).status, 200);
+    EXPECT_EQ(gateway.storage().find_outbound(id)->status, "delivered");
+
+    // Without the token it would have been refused, as before.
+    auto without = delivered;
+    const auto t = without.find("token=");
+    without.erase(t, without.find('&', t) + 1 - t);
+    EXPECT_EQ(test::get(gateway_port, without).status, 403) << without;
+    server.stop();
+    server.wait();
+    gateway.stop_outbox();
 }

@@ -178,7 +178,7 @@ TEST(HttpUssd, ResumedSessionOverHttp) {
     EXPECT_NE(r.body.find("1 "), std::string::npos);
     EXPECT_EQ(r.body.rfind("CON ", 0), 0u);
     auto shown_before = first.hop().body;  // retry of the last hop: same screen
-    r = second.send("1");
+    r = second.send("2");                  // continue (1 is "start again")
     EXPECT_EQ(r.body, shown_before);
 }
 

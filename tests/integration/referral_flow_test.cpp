@@ -46,7 +46,7 @@ protected:
             "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
             "    africastalking:\n      auth: token\n      token: at\n"
             "      send_url: http://127.0.0.1:" + std::to_string(sms_api.port()) + "/version1/messaging\n"
-            "      send_username: sandbox\n      send_password: key\n"
+            "      send_username: sandbox\n      send_password: key\n      sender: HOTLINE\n"
             "    kannel:\n      auth: token\n      token: k\n"
             "referrals:\n  partners_file: " + dir.file("partners.yaml") + "\n"
             "  rules_directory: " + dir.file("rules") + "\n  notify_channel: africastalking\n";

@@ -71,7 +71,10 @@ echo "ports: admin=$ADMIN_PORT bearerbox(smsbox-port)=$BEARERBOX_PORT sendsms=$S
 sed -e "s|@GATEWAY_TOKEN@|demo|g" -e "s|@ADMIN_PORT@|$ADMIN_PORT|g" -e "s|@BEARERBOX_PORT@|$BEARERBOX_PORT|g" \
     -e "s|@SENDSMS_PORT@|$SENDSMS_PORT|g" -e "s|@FAKESMSC_PORT@|$FAKESMSC_PORT|g" \
     -e "s|@GATEWAY_URL@|$GATEWAY_URL|g" -e "s|@STATE_DIR@|$STATE|g" \
+    -e '/^group = smsbox$/a mo-recode = true' \
     "$TEMPLATE" > "$STATE/kannel.conf"
+# mo-recode: this probe's python stand-in echoes the text and does not decode
+# UCS-2 (the gateway does; the template leaves mo-recode off to prove it).
 if grep -q '@[A-Z_]*@' "$STATE/kannel.conf"; then echo "unreplaced placeholder" >&2; exit 2; fi
 
 # ---------------------------------------------------------------- stand-in gateway

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "menu/check.hpp"
 #include "unit/menu_fixture.hpp"
@@ -102,4 +103,41 @@ TEST(Check, MissingUiString) {
                  "home: main\nui:\n  more: {ky: Дагы}\n");
     auto text = all(m.check());
     EXPECT_NE(text.find("ui.invalid_option is missing"), std::string::npos) << text;
+}
+
+namespace {
+// The small menu's menu.yaml with one ui line replaced.
+std::string small_menu_yaml_with(const std::string& key, const std::string& line) {
+    std::ifstream in(test::small_menu_dir() + "/menu.yaml");
+    std::string out, l;
+    while (std::getline(in, l)) out += (l.rfind("  " + key + ":", 0) == 0 ? line : l) + "\n";
+    return out;
+}
+}  // namespace
+
+TEST(Check, BadNumberInAllLanguagesMustFitOneUssdScreen) {
+    // Each text fits alone (30 characters), but she sees all three at once.
+    std::string t;
+    for (int i = 0; i < 30; ++i) t += "ж";  // Cyrillic: UCS-2, 80 a screen
+    BrokenMenu m("menu.yaml",
+                 small_menu_yaml_with("bad_number", "  bad_number: {ky: \"" + t + "\", ru: \"" +
+                                                        t + "\", uz: \"" + t + "\"}"));
+    auto text = all(m.check());
+    EXPECT_NE(text.find("menu.yaml:23: error: ui.bad_number: all languages together are 92 "
+                        "characters, over one USSD screen (limit 80 UCS-2 / 182 GSM-7)"),
+              std::string::npos)
+        << text;
+}
+
+TEST(Check, WholeScreenUiTextOverOneScreen) {
+    std::string t;
+    for (int i = 0; i < 81; ++i) t += "ж";
+    BrokenMenu m("menu.yaml", small_menu_yaml_with("store_error", "  store_error: {ky: \"Ката\", ru: \"" + t +
+                                                                    "\", uz: \"Xato\"}"));
+    auto text = all(m.check());
+    EXPECT_NE(text.find("menu.yaml:22: error: ui.store_error 'ru' is 81 characters, over one "
+                        "USSD screen"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("ui.store_error 'ky'"), std::string::npos) << text;
 }

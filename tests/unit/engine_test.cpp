@@ -88,7 +88,7 @@ TEST_F(Engine, OptionsFromAnotherPageStillWork) {
     EXPECT_EQ(s.screen, "info_long");
     start("ru");
     in("7");  // option 7 is on page 2, she is on page 1
-    EXPECT_EQ(s.screen, "info_short");
+    EXPECT_EQ(s.screen, "info_sensitive");
 }
 
 TEST_F(Engine, InputScreenValidatesLength) {
@@ -134,4 +134,29 @@ TEST_F(Engine, RenderShowsCurrentPage) {
     start("ru");
     in("98");
     EXPECT_NE(eng.render(s).text.find("6 Шестой"), std::string::npos);
+}
+
+// Issue "what she meets on her phone": bad input on an info page keeps
+// the text she was reading (shortened to make room), not only the error.
+TEST_F(Engine, BadInputOnAnInfoPageKeepsItsText) {
+    start("ru");
+    in("1");  // info_long, page 1
+    auto r = in("7");
+    EXPECT_EQ(r.out.text.rfind("Неверно.\nПервое предложение", 0), 0u) << r.out.text;
+    EXPECT_TRUE(eng.layout().fits(r.out.text));
+    EXPECT_NE(r.out.text.find("98 Далее"), std::string::npos) << "navigation stays";
+}
+
+TEST_F(Engine, InfoScreensEndWithTheirNextStep) {
+    start("ru");
+    in("1");
+    for (int page = 0; page < 10 && eng.render(s).text.find("1 SMS") == std::string::npos; ++page)
+        in("98");
+    auto r = in("1");
+    ASSERT_TRUE(r.action);
+    EXPECT_EQ(r.action->kind, "send_info_sms");
+    EXPECT_EQ(r.action->info_screen, "info_long");
+    auto done = eng.complete_action_with_status(s, "SMS отправлено.");
+    EXPECT_TRUE(done.end);
+    EXPECT_EQ(done.text, "SMS отправлено.");
 }

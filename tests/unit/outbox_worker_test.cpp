@@ -175,3 +175,41 @@ TEST_F(OutboxWorker, ADeliveryReportThatOvertakesTheSendAnswerIsKept) {
     worker->run_once();
     EXPECT_EQ(db->find_outbound(id)->status, "delivered");
 }
+
+TEST_F(OutboxWorker, OptedOutAtTheAggregatorStopsAllSmsToHer) {
+    // Twilio's answer when she has texted STOP to our Twilio number.
+    auto twilio = adapters::make_twilio_sms();
+    adapters::channel_settings s;
+    s.send_url = "http://x";
+    s.sender = "+15005550006";
+    service::outbox_worker w(*db, transport, {{"twilio", {twilio.get(), s}}}, clock, settings);
+    long long first = queue("+996555123456", "twilio");
+    long long second = queue("+996555123456", "twilio");
+    transport.answers.push_back(
+        {400,
+         R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400})",
+         ""});
+    EXPECT_EQ(w.run_once(), 2u);
+    auto m = db->find_outbound(first);
+    EXPECT_EQ(m->status, "dead") << "not retried";
+    EXPECT_EQ(m->attempts, 1);
+    EXPECT_NE(m->last_error.find("21610"), std::string::npos) << m->last_error;
+    EXPECT_TRUE(db->no_sms("+996555123456"));
+    EXPECT_EQ(db->find_outbound(second)->status, "dead");
+    EXPECT_EQ(transport.sent.size(), 1u) << "the second message is not even tried";
+    EXPECT_FALSE(db->no_sms("+996555000111")) << "only her";
+}
+
+TEST_F(OutboxWorker, AnOrdinaryRefusalLeavesHerNumberAlone) {
+    auto twilio = adapters::make_twilio_sms();
+    adapters::channel_settings s;
+    s.send_url = "http://x";
+    service::outbox_worker w(*db, transport, {{"twilio", {twilio.get(), s}}}, clock, settings);
+    long long id = queue("+996555123456", "twilio");
+    transport.answers.push_back(
+        {400, R"({"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})", ""});
+    w.run_once();
+    EXPECT_EQ(db->find_outbound(id)->status, "dead");
+    EXPECT_EQ(db->find_outbound(id)->last_error, "Twilio error 21211");
+    EXPECT_FALSE(db->no_sms("+996555123456"));
+}

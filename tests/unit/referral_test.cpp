@@ -170,3 +170,86 @@ TEST(Webhook, SignatureMatchesTheStandardWebhooksExample) {
                                           R"({"test": 2432232315})", *sig, 1614265330));
     EXPECT_FALSE(adapters::sign_webhook("whsec_***", "id", 1, "{}"));
 }
+
+namespace {
+std::string all(const std::vector<menu::diagnostic>& ds) {
+    std::string out;
+    for (const auto& d : ds) out += menu::format(d) + "\n";
+    return out;
+}
+}  // namespace
+
+TEST(Partners, MistakesThatWouldBeSilentAreReportedWithLines) {
+    test::temp_dir dir;
+    auto path = dir.write("partners.yaml",
+                          "partners:\n"
+                          "  - id: a\n"
+                          "    capasity: 5\n"                      // 3: misspelt: no limit
+                          "    holidays: [\"07.01.2027\", \"2027-02-30\", \"2028-02-29\"]\n"  // 4
+                          "    focal_phone: \"+996 12\"\n"          // 5
+                          "    working_hours: {mon: [\"09:00-18:00\"], thurs: [\"09:00-18:00\"]}\n"  // 6
+                          "  - id: b\n"
+                          "    focal_phone: \"0700 000 101\"\n");  // national form: fine
+    auto p = load_partners(path);
+    const std::string text = all(p.diagnostics);
+    EXPECT_NE(text.find(path + ":3: error: partner a: unknown key capasity"), std::string::npos) << text;
+    EXPECT_NE(text.find(path + ":4: error: partner a: holiday 07.01.2027 must be written YYYY-MM-DD (e.g. 2027-01-07)"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find("holiday 2027-02-30 must be written"), std::string::npos) << "no such day\n" << text;
+    EXPECT_EQ(text.find("2028-02-29"), std::string::npos) << "a leap day is a day\n" << text;
+    EXPECT_NE(text.find(path + ":5: error: partner a: focal_phone +996 12 is not a valid phone number"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find(path + ":6: error: partner a: unknown weekday thurs"), std::string::npos) << text;
+    EXPECT_EQ(p.diagnostics.size(), 5u) << text;
+    ASSERT_EQ(p.value.partners.size(), 2u);
+    EXPECT_EQ(p.value.partners[0].hours.holidays, std::set<std::string>{"2028-02-29"});
+    EXPECT_EQ(p.value.partners[1].focal_phone, "+996700000101");
+    EXPECT_EQ(p.value.by_focal_phone("+996700000101")->id, "b");
+}
+
+TEST(Rules, UnknownKeysShadowedRulesAndValuesNoMenuSets) {
+    test::temp_dir dir;
+    dir.write("r/rules.yaml",
+              "rules:\n"
+              "  - id: legal-osh\n"                                     // 2
+              "    when: {topic: [legal_aid, rights], oblast: osh}\n"
+              "    route_to: legal_osh\n"
+              "  - id: legal-osh-rights\n"                              // 5: never reached
+              "    when: {topic: rights, oblast: osh, target_group: abroad}\n"
+              "    route_to: legal_osh\n"
+              "  - id: legal-osh-backup\n"                              // 8: only after a decline
+              "    when: {topic: legal_aid, oblast: osh}\n"
+              "    route_to: legal_backup\n"
+              "  - id: overflow-is-fine\n"                              // 11
+              "    when: {topic: employment}\n"
+              "    route_to: employment\n"
+              "    only_if: [partner_has_capacity]\n"
+              "  - id: overflow\n"                                      // 15
+              "    when: {topic: employment}\n"
+              "    route_to: legal_backup\n"
+              "  - id: typos\n"                                         // 18
+              "    when: {topic: rights, oblast: chui, target_group: migrant}\n"
+              "    routeto: legal_osh\n");                             // 20
+    Fixture f;
+    auto rules = load_rules(dir.file("r"));
+    const std::string file = dir.file("r/rules.yaml");
+    std::string text = all(rules.diagnostics);
+    EXPECT_NE(text.find(file + ":20: error: rule typos: unknown key routeto (id, when, route_to, only_if)"),
+              std::string::npos) << text;
+    text += all(check_rules(rules.value, f.partners.value, {"legal_aid", "rights", "employment"}));
+    EXPECT_NE(text.find(file + ":5: warning: rule legal-osh-rights can never match: the earlier rule "
+                               "legal-osh (" + file + ":2) matches every case it does"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find(file + ":8: warning: rule legal-osh-backup is shadowed by the earlier rule "
+                               "legal-osh (" + file + ":2): it matches only cases legal_osh declined "
+                               "or let run out"),
+              std::string::npos) << text;
+    EXPECT_EQ(text.find("rule overflow "), std::string::npos) << "only_if makes room for it\n" << text;
+    const std::map<std::string, std::set<std::string>> menus = {
+        {"oblast", {"batken", "jalal_abad", "osh", "talas"}},
+        {"target_group", {"potential_migrant", "returning", "abroad", "family"}},
+        {"language", {"ky", "ru"}}};
+    text = all(check_rule_values(rules.value, menus));
+    EXPECT_EQ(text, file + ":18: error: rule typos can never match: no menu sets oblast chui\n" +
+                        file + ":18: error: rule typos can never match: no menu sets target_group migrant\n");
+}

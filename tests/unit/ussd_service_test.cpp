@@ -157,11 +157,12 @@ TEST_F(UssdService, TimedOutSessionCanBeResumed) {
     auto again = dial("s2");
     auto r = again.first();
     EXPECT_NE(r.text.find("Продолжить?"), std::string::npos) << r.text;
-    EXPECT_NE(r.text.find("1 Продолжить"), std::string::npos);
-    EXPECT_NE(r.text.find("2 Сначала"), std::string::npos);
+    // Starting again first: the safe answer for whoever holds her phone.
+    EXPECT_NE(r.text.find("1 Сначала"), std::string::npos) << r.text;
+    EXPECT_NE(r.text.find("2 Продолжить"), std::string::npos);
     r = again.send("x");
     EXPECT_NE(r.text.find("Неверно."), std::string::npos);
-    r = again.send("1");
+    r = again.send("2");
     EXPECT_NE(r.text.find("Согласны?"), std::string::npos) << r.text;
     r = again.send("1");
     ASSERT_TRUE(r.end);
@@ -181,7 +182,7 @@ TEST_F(UssdService, StartAgainDropsTheOldSession) {
     d.send("1");
     auto again = dial("s2");
     again.first();
-    auto r = again.send("2");
+    auto r = again.send("1");
     EXPECT_NE(r.text.find("Главное меню"), std::string::npos) << r.text;
     auto third = dial("s3");
     EXPECT_NE(third.first().text.find("Главное меню"), std::string::npos);
@@ -340,4 +341,81 @@ TEST_F(UssdService, AnotherNumberCannotContinueHerSession) {
     EXPECT_TRUE(r.end);
     EXPECT_EQ(r.text, "Сеанс бүттү.\nСеанс завершён.\nSeans tugadi.");
     EXPECT_EQ(d.send("3").end, false);  // hers goes on
+}
+
+TEST_F(UssdService, NeverOffersToResumeIntoASensitiveScreen) {
+    auto d = dial("sens1");
+    d.first();
+    d.send("2");
+    d.send("7");  // a sensitive info screen
+    clock.t += 200s;
+    svc.expire_idle_sessions();
+    auto again = dial("sens2");
+    EXPECT_NE(again.first().text.find("Главное меню"), std::string::npos)
+        << "whoever dials from her phone next is not shown where she was";
+}
+
+TEST_F(UssdService, HerCodeAnswersOnlyForHerNumber) {
+    auto d = dial("mk");
+    d.first();
+    d.send("2");
+    d.send("3");
+    auto done = d.send("1");
+    const std::string ref = reference_in(done.text);
+    ASSERT_FALSE(ref.empty()) << done.text;
+    auto check = [&](const std::string& session, const std::string& phone,
+                     const std::string& typed) {
+        auto q = dial(session, phone);
+        q.first();
+        q.send("6");
+        return q.send(typed);
+    };
+    // Her number, with or without R-: the status in neutral words.
+    auto r = check("look1", "+996555123456", ref);
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(r.text, "Зарегистрировано.");
+    EXPECT_EQ(check("look2", "+996555123456", ref.substr(2)).text, "Зарегистрировано.");
+    // Another number, or a code that does not exist: the same "not found".
+    db.set_subscriber_language("+996700000001", "ky");
+    EXPECT_EQ(check("look3", "+996700000001", ref).text, "Табылган жок.");
+    EXPECT_EQ(check("look4", "+996555123456", "R-9999999").text, "Не найдено.");
+    EXPECT_EQ(check("look5", "+996555123456", "abc").text, "Не найдено.");
+}
+
+TEST_F(UssdService, SmsMeThisQueuesTheTextOnlyThroughTheOutbox) {
+    service::ussd_settings with_sms{180s, 900s, 480};
+    with_sms.info_sms = {"kannel", 3};
+    service::ussd_service svc2{eng, db, phone_normalizer("KG", {"KG"}), clock, with_sms};
+    service::ussd_request req{"africastalking", "smsme", "+996555123456", "*123#", "", ""};
+    svc2.handle(req);
+    req.text = "2";
+    svc2.handle(req);
+    req.text = "2*1";
+    auto r = svc2.handle(req);
+    for (int page = 0; page < 10 && r.text.find("1 SMS") == std::string::npos; ++page) {
+        req.text += "*98";
+        r = svc2.handle(req);
+    }
+    req.text += "*1";
+    r = svc2.handle(req);
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(r.text, "SMS отправлено.");
+    auto sent = db.outbound_to("+996555123456");
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].purpose, "info_sms");
+    EXPECT_EQ(sent[0].body.rfind("Первое предложение здесь.", 0), 0u) << sent[0].body;
+    EXPECT_EQ(sent[0].body.find("98"), std::string::npos) << "the text only, no menu lines";
+    // STOP is respected.
+    db.set_no_sms("+996555123456", true);
+    req.session_id = "smsme2";
+    req.text = "";
+    svc2.handle(req);
+    req.text = "1";
+    r = svc2.handle(req);
+    for (int page = 0; page < 10 && r.text.find("1 SMS") == std::string::npos; ++page) {
+        req.text += "*98";
+        r = svc2.handle(req);
+    }
+    req.text += "*1";
+    EXPECT_EQ(svc2.handle(req).text, "SMS не отправлено.");
 }
