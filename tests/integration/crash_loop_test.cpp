@@ -41,11 +41,12 @@ struct acknowledged {
     std::map<std::string, std::string> walks;     // session id -> every input she pressed
 };
 
-// A legal-aid referral with varied answers: Russian, legal aid, get help,
-// then oblast, situation, consent and SMS drawn at random, then confirm.
+// A legal-aid referral with varied answers: Russian, lawyer/family, need a
+// lawyer, then oblast and situation drawn at random, call me, consent drawn
+// at random (the consent answer creates the case).
 std::vector<std::string> random_walk(std::mt19937& random) {
     auto pick = [&](int n) { return std::to_string(std::uniform_int_distribution<>(1, n)(random)); };
-    return {"", "2", "3", "4", pick(4), pick(4), pick(2), pick(2), "1"};
+    return {"", "2", "2", "1", pick(5), pick(5), "1", pick(2)};
 }
 
 std::string joined(const std::vector<std::string>& inputs, std::size_t upto) {

@@ -111,19 +111,19 @@ TEST_F(SmsOverHttp, KannelWalksTheMenusWithRepliesInTheBody) {
     auto r = kannel("k1", "+996555123456", "ЖАРДАМ");
     ASSERT_EQ(r.status, 200);
     EXPECT_NE(r.body.find("1 Кыргызча"), std::string::npos) << r.body;
-    r = kannel("k2", "+996555123456", "2");
-    EXPECT_NE(r.body.find("Срочная помощь"), std::string::npos) << r.body;
-    r = kannel("k3", "+996555123456", "1");  // urgent
-    r = kannel("k4", "+996555123456", "1");  // call me back
-    r = kannel("k5", "+996555123456", "3");  // Osh
+    r = kannel("k2", "+996555123456", "2");  // Russian: the SMS menu (sms_home)
+    EXPECT_NE(r.body.find("Перезвоните"), std::string::npos) << r.body;
+    r = kannel("k3", "+996555123456", "1");  // call me back
+    r = kannel("k4", "+996555123456", "1");  // any time
     std::string ref = ref_in(r.body);
     ASSERT_FALSE(ref.empty()) << r.body;
     auto c = gateway->storage().find_case(ref);
     ASSERT_TRUE(c);
-    EXPECT_TRUE(c->urgent);
+    EXPECT_FALSE(c->urgent);
+    EXPECT_EQ(c->oblast, "other");  // abroad: the operators call back
     EXPECT_EQ(c->channel, "sms");
     // The same message again (Kannel retry): same answer, no second case.
-    EXPECT_EQ(kannel("k5", "+996555123456", "3").body, r.body);
+    EXPECT_EQ(kannel("k4", "+996555123456", "1").body, r.body);
     EXPECT_EQ(gateway->storage().count_cases(), 1u);
 }
 
@@ -132,8 +132,8 @@ TEST_F(SmsOverHttp, TwilioWalksTheMenusWithTwiml) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.headers["content-type"], "text/xml; charset=utf-8");
     EXPECT_NE(r.body.find("<Response><Message>"), std::string::npos);
-    r = twilio("SM2", "+77011234567", "1");
-    EXPECT_NE(r.body.find("Шашылыш"), std::string::npos) << r.body;
+    r = twilio("SM2", "+77011234567", "1");  // Kyrgyz: the SMS menu
+    EXPECT_NE(r.body.find("Мага чалыңыз"), std::string::npos) << r.body;
 }
 
 TEST_F(SmsOverHttp, TwilioBadOrMissingSignatureIs403AndNotProcessed) {
@@ -165,11 +165,11 @@ TEST_F(SmsOverHttp, AfricasTalkingRepliesThroughTheOutbox) {
     r = post("/sms/africastalking/dlr?token=at-secret", "id=ATXid_1&status=Success");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(gateway->storage().find_outbound(sent[0].id)->status, "delivered");
-    // She answers: Kyrgyz, then urgent help.
+    // She answers: Kyrgyz, and gets the SMS menu.
     post("/sms/africastalking?token=at-secret",
          test::form({{"from", "+79161234567"}, {"text", "1"}, {"id", "AT2"}}));
     ASSERT_TRUE(aggregator.wait_for(2));
-    EXPECT_NE(aggregator.field(1, "message").find("Шашылыш"), std::string::npos)
+    EXPECT_NE(aggregator.field(1, "message").find("Мага чалыңыз"), std::string::npos)
         << aggregator.field(1, "message");
     // Missing token: 403, and nothing recorded.
     EXPECT_EQ(post("/sms/africastalking", "from=%2B79161234567&id=AT3&text=1").status, 403);
@@ -185,7 +185,7 @@ TEST_F(SmsOverHttp, InfobipBatchWithBasicAuth) {
     ASSERT_TRUE(aggregator.wait_for(2));
     auto second = aggregator.received()[1];
     EXPECT_EQ(second.path, "/sms/2/text/advanced");
-    EXPECT_NE(second.body.find("Срочная помощь"), std::string::npos) << second.body;
+    EXPECT_NE(second.body.find("Перезвоните"), std::string::npos) << second.body;
     EXPECT_EQ(post("/sms/infobip", R"({"results":[)", "application/json", auth).status, 400);
     EXPECT_EQ(post("/sms/infobip", "{}", "application/json").status, 403);
 }

@@ -95,7 +95,7 @@ TEST(HttpUssd, KyrgyzSessionToRegisteredLegalAidCaseInOsh) {
 
     r = s.send("1");  // Кыргызча
     EXPECT_NE(r.body.find("Шашылыш"), std::string::npos) << r.body;
-    r = s.send("3");  // legal aid
+    r = s.send("2");  // lawyer, family
     ASSERT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
     // Find "get help" in the legal aid menu: the option that leads to the referral flow.
     const auto& menus = *g.gateway->menus().source;
@@ -109,9 +109,8 @@ TEST(HttpUssd, KyrgyzSessionToRegisteredLegalAidCaseInOsh) {
     EXPECT_NE(r.body.find("Ош"), std::string::npos) << r.body;
     r = s.send("3");  // Osh
     r = s.send("2");  // returned from abroad
-    r = s.send("1");  // consent: yes
-    r = s.send("2");  // no SMS when accepted
-    r = s.send("1");  // confirm
+    r = s.send("1");  // contact: call me
+    r = s.send("1");  // consent: yes (this creates the case)
     ASSERT_EQ(r.body.rfind("END ", 0) == 0 || r.body.rfind("CON ", 0) == 0, true);
     std::string ref = reference_in(r.body);
     ASSERT_FALSE(ref.empty()) << r.body;
@@ -137,7 +136,7 @@ TEST(HttpUssd, RussianUrgentSessionWithBadInputAlongTheWay) {
     at_session s{g.port, "ATUid_ru_1", "+79161234567"};
     s.hop();
     auto r = s.send("2");  // Русский
-    EXPECT_NE(r.body.find("Срочная помощь"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("Срочно"), std::string::npos) << r.body;
     for (const std::string bad : {"abc", "", "77", "*"}) {
         s.text += "*" + bad;
         ++s.inputs;
@@ -146,13 +145,13 @@ TEST(HttpUssd, RussianUrgentSessionWithBadInputAlongTheWay) {
         const auto& m = *g.gateway->menus().source;
         const std::string error = m.ui_text(bad.empty() ? "empty_input" : "invalid_option", "ru");
         EXPECT_EQ(r.body.rfind("CON " + error + "\n", 0), 0u) << bad << " -> " << r.body;
-        EXPECT_NE(r.body.find("1 Срочная помощь"), std::string::npos) << "same screen again";
+        EXPECT_NE(r.body.find("1 Срочно"), std::string::npos) << "same screen again";
     }
     s.text = "2";
     s.inputs = 1;
     r = s.send("1");  // urgent
-    r = s.send("2");  // do not call me
     r = s.send("4");  // Talas
+    r = s.send("4");  // no contact
     std::string all = r.body;
     while (r.body.rfind("CON ", 0) == 0 && r.body.find("98 ") != std::string::npos) {
         r = s.send("98");
@@ -326,7 +325,7 @@ TEST(HttpUssd, ASessionBelongsToTheNumberThatOpenedIt) {
     at_session her{g.port, "ATUid_bound", "+996555100200"};
     her.hop();
     her.send("2");                        // Русский
-    auto mine = her.send("3").body;       // legal aid
+    auto mine = her.send("2").body;       // lawyer, family
     // Someone else sends her session id with another number: a neutral END
     // in both languages, nothing about her screens.
     at_session other{g.port, "ATUid_bound", "+996700999888"};

@@ -93,9 +93,9 @@ protected:
         };
         std::string screen = hop("");
         screen = hop(pick(screen, "Русский"));
-        screen = hop(pick(screen, "Срочная помощь"));
-        screen = hop(pick(screen, "Перезвоните мне"));
+        screen = hop(pick(screen, "Срочно"));
         screen = hop(pick(screen, "Ош"));
+        screen = hop(pick(screen, "Звоните"));
         std::smatch ref;
         EXPECT_TRUE(std::regex_search(screen, ref, std::regex("R-[0-9]{7}"))) << screen;
         return ref.size() ? ref[0].str() : "";

@@ -73,7 +73,7 @@ protected:
                "  - id: employment\n    when: {topic: employment}\n    route_to: employment_service\n";
     }
 
-    // Language, legal aid, "get help", Osh, returning, consent, SMS, confirm.
+    // Language, lawyer/family, "need a lawyer", Osh, returning, call me, consent.
     std::string legal_aid_case_in_osh(const std::string& session, const std::string& phone,
                                       bool consent) {
         const auto* legal = gateway->menus().source->find("legal_aid_menu");
@@ -82,9 +82,9 @@ protected:
             if (legal->options[i].next == "refer_oblast") help = static_cast<int>(i) + 1;
         std::string text;
         std::string body;
-        for (std::string in : {std::string(""), std::string("2"), std::string("3"),
+        for (std::string in : {std::string(""), std::string("2"), std::string("2"),
                                std::to_string(help), std::string("3"), std::string("2"),
-                               std::string(consent ? "1" : "2"), std::string("1"), std::string("1")}) {
+                               std::string("1"), std::string(consent ? "1" : "2")}) {
             text = text.empty() ? in : (in.empty() ? text : text + "*" + in);
             body = test::post_form(port, test::ussd_path,
                                    test::form({{"sessionId", session}, {"phoneNumber", phone}, {"text", text}}))

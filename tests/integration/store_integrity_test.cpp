@@ -42,13 +42,13 @@ test::http_reply call(unsigned short port, const std::string& method, const std:
     return test::send_raw(port, req + "\r\n" + body);
 }
 
-// Russian, legal aid, get help, Osh, returning, consent yes, no SMS, confirm.
+// Russian, lawyer/family, need a lawyer, Osh, returning, call me, consent yes.
 // A first-time caller each time (a known number would skip the language screen).
 std::string legal_aid_case(unsigned short port, const std::string& session) {
     static int caller = 0;
     const std::string phone = "+99655510" + std::to_string(1000 + ++caller);
     std::string text, last;
-    for (const std::string in : {"", "2", "3", "4", "3", "2", "1", "2", "1"}) {
+    for (const std::string in : {"", "2", "2", "1", "3", "2", "1", "1"}) {
         text = text.empty() ? in : text + "*" + in;
         last = test::post_form(
                    port, test::ussd_path,
