@@ -126,8 +126,8 @@ gateway::gateway(const config& c, const clock_source& clock)
     service::referral_settings rs;
     rs.notify_channel = c.referrals.notify_channel;
     rs.focal_new_referral = c.referrals.focal_new_referral;
-    rs.accepted_text = [source = menus_.source](const std::string& lang) {
-        return source->ui_text("referral_accepted_sms", lang);
+    rs.accepted_text = [this](const std::string& lang) {
+        return menus().source->ui_text("referral_accepted_sms", lang);
     };
     referrals_ = std::make_unique<service::referral_service>(*store_, clock_, routing.setup, rs);
     auto route_new_case = [this](const store::case_record& rec) {
@@ -245,8 +245,26 @@ void gateway::start_outbox(service::http_transport& transport) {
     });
 }
 
+std::string gateway::reload_menus() {
+    menu_bundle fresh = load_menus(config_);
+    if (menu::has_errors(fresh.diagnostics)) {
+        std::string why = describe(fresh.diagnostics);
+        spdlog::error("menu reload refused, the menus in force stay:\n{}", why);
+        return why;
+    }
+    for (const auto& d : fresh.diagnostics)
+        if (d.warning) spdlog::warn("{}", menu::format(d));
+    ussd_->set_engine(fresh.ussd_engine);
+    sms_->set_engine(fresh.sms_engine);
+    hotline_->set_menu(fresh.source);
+    spdlog::info("reload: {} menu screen(s)", fresh.source->screens.size());
+    std::lock_guard lock(menus_mutex_);
+    menus_ = std::move(fresh);
+    return {};
+}
+
 std::string gateway::reload_routing() {
-    auto routing = load_routing(config_, menu_topics(*menus_.source));
+    auto routing = load_routing(config_, menu_topics(*menus().source));
     if (menu::has_errors(routing.diagnostics)) {
         std::string why = describe(routing.diagnostics);
         spdlog::error("reload refused, the old rules stay:\n{}", why);

@@ -80,6 +80,14 @@ public:
     // Re-reads partners and rules. A bad set keeps the old one; the
     // returned text says what was wrong (empty on success).
     std::string reload_routing();
+    // Re-reads the menus (checked like at start). A bad set keeps the menus
+    // in force; live sessions go on where their screen still exists.
+    std::string reload_menus();
+    // SIGHUP: menus, then partners and rules (checked against the menus in force).
+    std::string reload() {
+        std::string why = reload_menus();
+        return why + reload_routing();
+    }
 
     // Called by the server for every response (latency, status) for /metrics.
     void observe(const std::string& path, int status, double seconds) {
@@ -94,7 +102,10 @@ public:
     service::hotline_service& hotline() { return *hotline_; }
     store::store& storage() { return *store_; }
     const store::storage_health& health() const { return health_; }
-    const menu_bundle& menus() const { return menus_; }
+    menu_bundle menus() const {
+        std::lock_guard lock(menus_mutex_);
+        return menus_;
+    }
 
 private:
     // handle() once the client's address is known (trusted proxies).
@@ -111,6 +122,7 @@ private:
 
     config config_;
     const clock_source& clock_;
+    mutable std::mutex menus_mutex_;  // menus_ is replaced by reload_menus()
     menu_bundle menus_;
     store::storage_health health_;
     metrics metrics_;

@@ -51,7 +51,7 @@ int serve(const std::string& config_path) {
             return 2;
         }
         http.stop_on_signals();
-        http.reload_on_sighup([&gw] { gw->reload_routing(); });
+        http.reload_on_sighup([&gw] { gw->reload(); });
         http.wait();
     }
     gw->stop_outbox();

@@ -206,9 +206,15 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
             pages.push_back(join(page_start, words.size()));
             return pages;
         };
-        // Reading breaks are worth it only when they cost no extra page.
+        // Reading breaks are worth it only when they cost no extra page,
+        // counting a page of its own for options that do not fit the last.
+        auto total = [&](const std::vector<std::string>& pages) {
+            const bool options_join = all.size() <= profile_.max_options_per_page &&
+                                      page_fits(pages.back(), all, pages.size() - 1, true);
+            return pages.size() + (all.empty() || options_join ? 0 : 1);
+        };
         auto text_pages = paginate(true, false);
-        if (auto plain = paginate(false, false); plain.size() < text_pages.size())
+        if (auto plain = paginate(false, false); total(plain) < total(text_pages))
             text_pages = std::move(plain);
         paginate(false, true);  // reports words that cannot fit at all
         for (std::size_t k = 0; k + 1 < text_pages.size(); ++k) flush(text_pages[k], {}, false);

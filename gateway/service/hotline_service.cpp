@@ -116,9 +116,10 @@ outcome<case_view> hotline_service::open_case(const operator_identity& who,
     if (!state.empty()) {
         try {
             auto st = decode_state(state);
+            const auto current = menu();
             auto add = [&](const std::string& id) {
-                auto it = menu_->screens.find(id);
-                if (it == menu_->screens.end() || it->second.kind == menu::screen_kind::action)
+                auto it = current->screens.find(id);
+                if (it == current->screens.end() || it->second.kind == menu::screen_kind::action)
                     return;
                 std::string text = localized_text(it->second.text, c->language);
                 for (auto p = text.find("{ref}"); p != std::string::npos; p = text.find("{ref}"))

@@ -8,6 +8,7 @@
 // alone read the audit trail, statistics and manage partners.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -118,6 +119,12 @@ class hotline_service {
     // Anonymous counts as CSV; counts under 5 are shown as "<5".
     outcome<std::string> statistics_csv(const operator_identity& who);
 
+    // The menus changed (reload): transcripts are told with the new texts.
+    void set_menu(std::shared_ptr<const menu::menu> m) {
+        std::lock_guard lock(menu_mutex_);
+        menu_ = std::move(m);
+    }
+
     // Forgets personal data of finished work older than `days` days.
     store::retention_report apply_retention(int days);
 
@@ -135,6 +142,12 @@ class hotline_service {
     store::store& store_;
     const clock_source& clock_;
     referral_service& referrals_;
+    std::shared_ptr<const menu::menu> menu() const {
+        std::lock_guard lock(menu_mutex_);
+        return menu_;
+    }
+
+    mutable std::mutex menu_mutex_;
     std::shared_ptr<const menu::menu> menu_;
     hotline_settings settings_;
 };

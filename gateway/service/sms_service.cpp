@@ -115,6 +115,7 @@ std::optional<std::string> sms_service::finish(const sms_in& in, store::inbound_
 
 std::string sms_service::respond(const sms_in& in, const std::string& phone,
                                  store::session_record& rec) {
+    const auto engine_ = engine();  // one menu for the whole message, even across a reload
     const long long now = to_unix_seconds(clock_.now());
     const std::string key = "sms:" + phone;
     const std::string text(trim(in.text));

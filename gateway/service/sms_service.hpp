@@ -68,6 +68,11 @@ class sms_service {
     // Called after messages were queued (wakes the outbox worker).
     void on_queued(std::function<void()> f) { on_queued_ = std::move(f); }
     const sms_counters& counters() const { return counters_; }
+    // Swaps in a new menu (reload); sessions go on where their screen still exists.
+    void set_engine(std::shared_ptr<const menu::engine> engine) {
+        std::lock_guard lock(engine_mutex_);
+        engine_ = std::move(engine);
+    }
 
   private:
     std::string respond(const sms_in& in, const std::string& phone, store::session_record& rec);
@@ -76,6 +81,12 @@ class sms_service {
                                       const store::session_record* session, bool reply_in_response,
                                       const std::string& purpose);
 
+    std::shared_ptr<const menu::engine> engine() const {
+        std::lock_guard lock(engine_mutex_);
+        return engine_;
+    }
+
+    mutable std::mutex engine_mutex_;
     std::shared_ptr<const menu::engine> engine_;
     store::store& store_;
     phone_normalizer phones_;

@@ -300,7 +300,7 @@ async function walkUrgentUssd() {
   const screens = [];
   let screen = await ussd(sessionId, '');
   screens.push(screen);
-  for (const label of ['Русский', 'Срочная помощь', 'Перезвоните мне', 'Ош']) {
+  for (const label of ['Русский', 'Срочно', 'Ош', 'Только SMS']) {
     for (let page = 0; ; page++) {
       assert(screen.startsWith('CON '), `expected a CON screen before choosing "${label}", got: ${screen}`);
       const opts = optionsOf(screen);
@@ -517,7 +517,9 @@ async function main() {
     }
     if (transcript.some((x) => x.includes('{ref}'))) warn('transcript shows an unfilled {ref}');
     const noCall = await page.isVisible(tid('case-warning-no-call'));
-    check('no "do not call" warning (she asked for a call-back)', !noCall, '', 'warning shown');
+    check('"do not call" warning shown (she chose SMS only)', noCall, '', 'no warning');
+    const how = (await page.textContent(tid('case-field-contact'))).trim();
+    check('her contact answer shown in her operator\'s language', /SMS/.test(how), `"${how}"`);
     const phone = (await page.textContent(tid('case-field-phone'))).trim();
     check('phone masked before claim', !phone.includes('555123456'), `"${phone}"`);
     return `status ${status}`;

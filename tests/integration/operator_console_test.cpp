@@ -95,7 +95,7 @@ protected:
         screen = hop(pick(screen, "Русский"));
         screen = hop(pick(screen, "Срочно"));
         screen = hop(pick(screen, "Ош"));
-        screen = hop(pick(screen, "Звоните"));
+        screen = hop(pick(screen, "Только SMS"));  // so the operator may reply by SMS
         std::smatch ref;
         EXPECT_TRUE(std::regex_search(screen, ref, std::regex("R-[0-9]{7}"))) << screen;
         return ref.size() ? ref[0].str() : "";
@@ -131,7 +131,7 @@ TEST_F(OperatorConsole, UrgentSessionClaimedAnsweredClosedAndAudited) {
     auto queue = json::parse(call("GET", "/api/operator/v1/queue", aida).body);
     ASSERT_FALSE(queue["items"].empty());
     EXPECT_EQ(queue["items"][0]["reference"], ref);
-    EXPECT_EQ(queue["items"][0]["reasons"], json({"urgent", "callback"}));
+    EXPECT_EQ(queue["items"][0]["reasons"], json({"urgent"})) << "she asked for SMS, not a call";
     EXPECT_FALSE(queue["items"][0].contains("phone")) << "the list shows no number";
     EXPECT_FALSE(queue["items"][0].contains("details")) << "nor her words: only the audited case file";
 
@@ -140,7 +140,8 @@ TEST_F(OperatorConsole, UrgentSessionClaimedAnsweredClosedAndAudited) {
     EXPECT_TRUE(json::parse(claimed.body).contains("transcript")) << "actions answer the whole file";
     auto file = json::parse(call("GET", "/api/operator/v1/cases/" + ref, aida).body);
     EXPECT_EQ(file["phone"], her_number) << "her number for the operator who holds the case";
-    EXPECT_EQ(file["safe_to_call"], true);
+    EXPECT_EQ(file["safe_to_call"], false);
+    EXPECT_EQ(file["contact"], "sms_only");
     ASSERT_GE(file["transcript"].size(), 4u);
     EXPECT_EQ(file["transcript"][2]["screen"], "urgent_start");
     EXPECT_FALSE(file["referrals"].empty());

@@ -132,6 +132,7 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     EXPECT_EQ(j["referrals"][0]["topic"], "legal_aid");
     EXPECT_EQ(j["referrals"][0]["oblast"], "osh");
     EXPECT_EQ(j["referrals"][0]["contact"]["phone"], woman);  // she consented
+    EXPECT_EQ(j["referrals"][0]["contact"]["how"], "call_any");  // and how she may be reached
     const long long id = j["referrals"][0]["id"];
 
     // Its webhook, signed.
@@ -167,11 +168,10 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     EXPECT_EQ(r.body, ref + ": accepted");
     EXPECT_EQ(gateway->storage().find_referral(id)->status, "accepted");
 
-    // She asked for an SMS: code only, no topic.
-    ASSERT_TRUE(sms_api.wait_for(2));
-    EXPECT_EQ(sms_api.field(1, "to"), woman);
-    EXPECT_NE(sms_api.field(1, "message").find(ref), std::string::npos);
-    EXPECT_EQ(sms_api.field(1, "message").find("юрид"), std::string::npos);
+    // She asked to be called, not texted: no SMS to her when it is accepted.
+    EXPECT_FALSE(sms_api.wait_for(2, std::chrono::milliseconds(500)));
+    for (std::size_t i = 0; i < sms_api.received().size(); ++i)
+        EXPECT_NE(sms_api.field(i, "to"), woman);
 
     // The partner sees the history; the audit trail has every step.
     auto one = json::parse(api("GET", "/api/partner/v1/referrals/" + ref, "tok-osh").body);

@@ -66,9 +66,9 @@ class Hotline : public ::testing::Test {
         c.session_id = "africastalking:s" + std::to_string(n);
         service::stored_state st;
         st.engine.language = "ru";
-        st.engine.screen = "urgent_done";
-        st.engine.trail = {"language",      "main",          "urgent_start",
-                           "urgent_oblast", "urgent_create", "urgent_done"};
+        st.engine.screen = "urgent_done_call";
+        st.engine.trail = {"language",       "main",               "urgent_start",
+                           "urgent_contact", "urgent_create_call", "urgent_done_call"};
         st.engine.vars = {{"topic", "urgent"}, {"oblast", "osh"}, {"safe_to_call", "yes"}};
         const long long now = to_unix_seconds(clock.now());
         db->save_session(

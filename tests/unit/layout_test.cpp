@@ -114,14 +114,32 @@ TEST(Layout, EndScreensHaveNoNavigationOnTheirLastPage) {
 
 TEST(Layout, LastPageOfAnEndScreenOffersNoWayBack) {
     // The last page of an end screen is sent as END: the session is over,
-    // so "0 back" there would be a promise the network cannot keep.
-    auto layout = test::load_layout(test::source_path("menus"));
+    // so "0 back" there would be a promise the network cannot keep. (The
+    // shipped end screens fit one page; a narrow profile splits one here.)
+    screen_profile narrow;
+    narrow.limit_ucs2 = 18;
+    narrow.limit_gsm7 = 40;
+    auto layout = test::load_layout(test::small_menu_dir(), narrow);
     for (const char* lang : {"ky", "ru"}) {
-        const auto* done = layout->find("urgent_done", lang);
+        const auto* info = layout->find("info_short", lang);
+        ASSERT_NE(info, nullptr);
+        const auto* done = layout->find("done", lang);
         ASSERT_NE(done, nullptr);
         ASSERT_GE(done->pages.size(), 2u) << "a long end screen, split over pages";
         EXPECT_EQ(done->pages.back().inputs.count("0"), 0u) << lang;
         EXPECT_EQ(done->pages.back().body.find("\n0 "), std::string::npos) << done->pages.back().body;
         EXPECT_EQ(done->pages.front().inputs.count("98"), 1u);
+    }
+}
+
+TEST(Layout, ShippedScreensKeepToTheirPageLimits) {
+    auto layout = test::load_layout(test::source_path("menus"));
+    const auto& m = layout->source();
+    ASSERT_FALSE(m.page_limits.empty());
+    for (const auto& [id, s] : m.screens) {
+        auto limit = m.page_limits.find(to_string(s.kind));
+        if (limit == m.page_limits.end()) continue;
+        for (const char* lang : {"ky", "ru"})
+            EXPECT_LE(layout->find(id, lang)->pages.size(), limit->second) << id << " " << lang;
     }
 }
