@@ -1,4 +1,4 @@
-// hotline-gateway: serve | check | simulate | operator add
+// hotline-gateway: serve | check | preview | simulate | operator add
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -14,6 +14,11 @@ int main(int argc, char** argv) {
 
     auto* check = cli.add_subcommand("check", "validate config and menus");
     check->add_option("-c,--config", config_path, "config file")->capture_default_str();
+
+    std::string preview_file = "menu-preview.html";
+    auto* preview = cli.add_subcommand("preview", "write every screen as a phone shows it (HTML)");
+    preview->add_option("-c,--config", config_path, "config file")->capture_default_str();
+    preview->add_option("-o,--output", preview_file, "HTML file to write")->capture_default_str();
 
     gw::app::simulate_options sim;
     auto* simulate = cli.add_subcommand("simulate", "walk the menus in the terminal");
@@ -35,6 +40,7 @@ int main(int argc, char** argv) {
     try {
         if (*serve) return gw::app::serve(config_path);
         if (*check) return gw::app::check(config_path, std::cout);
+        if (*preview) return gw::app::preview(config_path, preview_file, std::cout);
         if (*operators) {
             op.config_path = config_path;
             return gw::app::add_operator(op, std::cin, std::cout);

@@ -20,17 +20,6 @@ bool print_config_problems(const config_result& c, std::ostream& out) {
     return menu::has_errors(c.diagnostics);
 }
 
-// Every value a menu option can set, per session variable, and the
-// languages: what routing rules may match on.
-std::map<std::string, std::set<std::string>> menu_values(const menu::menu& m) {
-    std::map<std::string, std::set<std::string>> out;
-    for (const auto& [id, s] : m.screens)
-        for (const auto& o : s.options)
-            for (const auto& [k, v] : o.set) out[k].insert(v);
-    for (const auto& l : m.languages) out["language"].insert(l.code);
-    return out;
-}
-
 }  // namespace
 
 int check(const std::string& config_path, std::ostream& out) {
@@ -39,9 +28,7 @@ int check(const std::string& config_path, std::ostream& out) {
     menu_bundle menus = load_menus(cfg.value);
     for (const auto& d : menus.diagnostics) out << menu::format(d) << "\n";
     failed = failed || menu::has_errors(menus.diagnostics);
-    auto routing = load_routing(cfg.value, menu_topics(*menus.source));
-    auto values = referral::check_rule_values(routing.setup->rules, menu_values(*menus.source));
-    routing.diagnostics.insert(routing.diagnostics.end(), values.begin(), values.end());
+    auto routing = load_routing(cfg.value, *menus.source);
     for (const auto& d : routing.diagnostics) out << menu::format(d) << "\n";
     failed = failed || menu::has_errors(routing.diagnostics);
     out << "routing: " << routing.setup->partners.partners.size() << " partner(s), "

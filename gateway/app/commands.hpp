@@ -30,6 +30,12 @@ struct add_operator_options {
 // the first line of `in`; it is never taken from the command line.
 int add_operator(const add_operator_options& options, std::istream& in, std::ostream& out);
 
+// `gateway preview`: every screen, page by page, as a phone shows it (USSD
+// and SMS, each language), with ids, page counts and REVIEW notes, written
+// to `output` as one HTML file for reviewers. Non-zero when the menus
+// have errors (the file is still written, to show them).
+int preview(const std::string& config_path, const std::string& output, std::ostream& out);
+
 // `gateway simulate`: walks the menus in a terminal as a phone would.
 int simulate(const simulate_options& options, std::istream& in, std::ostream& out);
 

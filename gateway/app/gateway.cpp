@@ -66,7 +66,17 @@ std::set<std::string> menu_topics(const menu::menu& m) {
     return out;
 }
 
-routing_bundle load_routing(const config& c, const std::set<std::string>& topics) {
+std::map<std::string, std::set<std::string>> menu_values(const menu::menu& m) {
+    std::map<std::string, std::set<std::string>> out;
+    for (const auto& [id, s] : m.screens)
+        for (const auto& o : s.options)
+            for (const auto& [k, v] : o.set) out[k].insert(v);
+    for (const auto& l : m.languages) out["language"].insert(l.code);
+    return out;
+}
+
+routing_bundle load_routing(const config& c, const menu::menu& menus) {
+    const std::set<std::string> topics = menu_topics(menus);
     routing_bundle b;
     auto partners = referral::load_partners(c.referrals.partners_file);
     auto rules = referral::load_rules(c.referrals.rules_directory);
@@ -74,6 +84,8 @@ routing_bundle load_routing(const config& c, const std::set<std::string>& topics
     b.diagnostics.insert(b.diagnostics.end(), rules.diagnostics.begin(), rules.diagnostics.end());
     auto checks = referral::check_rules(rules.value, partners.value, topics);
     b.diagnostics.insert(b.diagnostics.end(), checks.begin(), checks.end());
+    auto values = referral::check_rule_values(rules.value, menu_values(menus));
+    b.diagnostics.insert(b.diagnostics.end(), values.begin(), values.end());
     b.setup = std::make_shared<const service::routing_setup>(
         service::routing_setup{std::move(partners.value), std::move(rules.value)});
     return b;
@@ -117,7 +129,7 @@ gateway::gateway(const config& c, const clock_source& clock)
     ussd_ = std::make_unique<service::ussd_service>(
         menus_.ussd_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
         us);
-    auto routing = load_routing(c, menu_topics(*menus_.source));
+    auto routing = load_routing(c, *menus_.source);
     for (const auto& d : routing.diagnostics)
         if (d.warning) spdlog::warn("{}", menu::format(d));
     if (menu::has_errors(routing.diagnostics))
@@ -264,7 +276,7 @@ std::string gateway::reload_menus() {
 }
 
 std::string gateway::reload_routing() {
-    auto routing = load_routing(config_, menu_topics(*menus().source));
+    auto routing = load_routing(config_, *menus().source);
     if (menu::has_errors(routing.diagnostics)) {
         std::string why = describe(routing.diagnostics);
         spdlog::error("reload refused, the old rules stay:\n{}", why);

@@ -60,8 +60,13 @@ struct routing_bundle {
     std::shared_ptr<const service::routing_setup> setup;
     std::vector<menu::diagnostic> diagnostics;
 };
-// Loads partners and rules and checks them against each other and the menus.
-routing_bundle load_routing(const config& c, const std::set<std::string>& topics);
+// Every value a menu option can set, per session variable, and the
+// languages: what routing rules may match on.
+std::map<std::string, std::set<std::string>> menu_values(const menu::menu& m);
+
+// Loads partners and rules and checks them against each other and the
+// menus (topics without a route, values no menu sets).
+routing_bundle load_routing(const config& c, const menu::menu& menus);
 
 class gateway {
 public:

@@ -279,3 +279,23 @@ TEST(HerPhoneCheck, AScreenOverItsPageLimitFailsTheCheck) {
                                                   "USSD phone, at most 2")))
         << out;
 }
+
+// A partner reads and signs off the whole service at once.
+TEST(HerPhoneCheck, PreviewWritesEveryScreenAsThePhoneShowsIt) {
+    test::temp_dir dir;
+    const std::string out = dir.file("preview.html");
+    const std::string cmd = std::string(GW_GATEWAY_BINARY) + " preview --config " +
+                            test::source_path("config/gateway.yaml") + " --output " + out +
+                            " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    std::ifstream in(out);
+    std::string html((std::istreambuf_iterator<char>(in)), {});
+    for (const char* id : {"id=\"main\"", "id=\"refer_done_call\"", "id=\"sms_home\""})
+        EXPECT_NE(html.find(id), std::string::npos) << id;
+    EXPECT_NE(html.find("REVIEW(partners)"), std::string::npos);
+    EXPECT_NE(html.find("R-0000000") == std::string::npos ? html.find("{ref}") : 0,
+              std::string::npos);
+    EXPECT_NE(html.find("USSD: 1 page"), std::string::npos);
+    EXPECT_NE(html.find("Кыргызча"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+}
