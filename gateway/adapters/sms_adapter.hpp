@@ -28,6 +28,7 @@ struct delivery_report {
     std::string provider_id;
     std::string status;  // delivered, failed, or sent (still on its way)
     std::string detail;  // the aggregator's own status words
+    bool recipient_opted_out = false;  // she opted out with the aggregator (Twilio 21610)
 };
 
 class sms_adapter : public outbound_adapter {

@@ -60,8 +60,10 @@ public:
         const std::string* status = f->find("MessageStatus");
         if (!sid || sid->empty() || !status) return failure{"missing field: MessageSid or MessageStatus"};
         delivery_report r{*sid, status_of(*status), *status};
-        if (const std::string* code = f->find("ErrorCode"); code && !code->empty())
+        if (const std::string* code = f->find("ErrorCode"); code && !code->empty()) {
             r.detail += " " + *code;
+            r.recipient_opted_out = *code == std::to_string(opted_out_error);
+        }
         return std::vector<delivery_report>{r};
     }
 

@@ -416,9 +416,13 @@ http::response gateway::handle_sms(const std::string& channel, const std::string
         auto reports = ch.adapter->parse_report(req);
         if (!reports) return http::error_response(400, reports.error());
         const long long now = to_unix_seconds(clock_.now());
-        for (const auto& r : *reports)
+        for (const auto& r : *reports) {
             if (!store_->record_delivery_report(channel, r.provider_id, r.status, r.detail, now))
                 spdlog::info("sms/{}: delivery report for an unknown message", channel);
+            // She opted out at the aggregator: no SMS from us either, on any channel.
+            if (r.recipient_opted_out && store_->opt_out_recipient_of(channel, r.provider_id))
+                spdlog::info("sms/{}: a recipient opted out with the aggregator", channel);
+        }
         // Degraded: writes fail, so no case can be registered now.
         if (health_.failing()) return http::error_response(503, "degraded: storage failing");
         return http::error_response(200, "ok");

@@ -666,6 +666,22 @@ class sqlite_store final : public store {
         });
     }
 
+    bool opt_out_recipient_of(const std::string& channel,
+                              const std::string& provider_id) override {
+        return write(__func__, [&](SQLite::Transaction& tx) {
+            auto& st = cached(
+                "INSERT INTO subscribers (phone, no_sms, created_at, updated_at) SELECT recipient, "
+                "1, strftime('%s','now'), strftime('%s','now') FROM outbox WHERE channel = ?1 AND "
+                "provider_id = ?2 AND provider_id <> '' AND recipient <> '' LIMIT 1 ON CONFLICT "
+                "(phone) DO UPDATE SET no_sms = 1, updated_at = excluded.updated_at");
+            st.bind(1, channel);
+            st.bind(2, provider_id);
+            const bool found = st.exec() > 0;
+            tx.commit();
+            return found;
+        });
+    }
+
     std::optional<outbound_message> find_outbound(long long id) override {
         return read(__func__, [&]() -> std::optional<outbound_message> {
             reset(outbox_by_id_);

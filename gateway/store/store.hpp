@@ -235,6 +235,10 @@ class store {
     virtual bool record_delivery_report(const std::string& channel, const std::string& provider_id,
                                         const std::string& status, const std::string& detail,
                                         long long now) = 0;
+    // She opted out with the aggregator (a report said so): flags the
+    // recipient of that message "do not SMS". False when no message has it.
+    virtual bool opt_out_recipient_of(const std::string& channel,
+                                      const std::string& provider_id) = 0;
     virtual std::optional<outbound_message> find_outbound(long long id) = 0;
     virtual std::vector<outbound_message> outbound_to(const std::string& recipient) = 0;
     virtual std::map<std::string, std::size_t> outbox_counts() = 0;  // by status

@@ -569,3 +569,21 @@ TEST(TwilioSms, SendsFromANumberOrAMessagingService) {
     EXPECT_EQ(f->find("From"), nullptr);
     EXPECT_EQ(*f->find("MessagingServiceSid"), "MG9752274e9e519418a7406176694466fa");
 }
+
+// Twilio's status callback for a message to someone who opted out with
+// Twilio (error 21610): the report says so, and the gateway stops SMS to her.
+TEST(TwilioSms, OptOutInAStatusCallbackIsReported) {
+    auto a = make_twilio_sms();
+    http::request req;
+    req.method = "POST";
+    req.path = req.target = "/sms/twilio/dlr";
+    req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    req.body = "MessageSid=SM7&MessageStatus=undelivered&ErrorCode=21610";
+    auto reports = a->parse_report(req);
+    ASSERT_TRUE(reports);
+    ASSERT_EQ(reports->size(), 1u);
+    EXPECT_TRUE((*reports)[0].recipient_opted_out);
+    EXPECT_EQ((*reports)[0].status, "failed");
+    req.body = "MessageSid=SM8&MessageStatus=undelivered&ErrorCode=30003";
+    EXPECT_FALSE((*a->parse_report(req))[0].recipient_opted_out);
+}

@@ -126,3 +126,21 @@ TEST(Store, SessionsAndResumeCandidates) {
 TEST(Store, UnopenableFileIsAStoreError) {
     EXPECT_THROW(open_sqlite_store("/proc/definitely/not/here.db", gw::test::test_sealer()), store_error);
 }
+
+TEST(Store, AnOptOutReportedByTheAggregatorStopsSmsToHer) {
+    test::temp_dir dir;
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
+    outbound_message m;
+    m.channel = "twilio";
+    m.recipient = "+79161234567";
+    m.body = "hi";
+    m.purpose = "menu_reply";
+    const long long id = s->enqueue_outbound(m);
+    s->mark_sent(id, "SM7", 100);
+    EXPECT_FALSE(s->opt_out_recipient_of("twilio", "SM-unknown"));
+    EXPECT_FALSE(s->opt_out_recipient_of("kannel", "SM7")) << "ids are per channel";
+    EXPECT_FALSE(s->no_sms("+79161234567"));
+    EXPECT_TRUE(s->opt_out_recipient_of("twilio", "SM7"));
+    EXPECT_TRUE(s->no_sms("+79161234567"));
+    EXPECT_EQ(s->enqueue_outbound(m), 0) << "nothing more is queued to her";
+}
