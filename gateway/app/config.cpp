@@ -365,7 +365,16 @@ config_result load_config(const std::string& path) {
             s.get("partners_file", c.referrals.partners_file);
             s.get("rules_directory", c.referrals.rules_directory);
             s.get("notify_channel", c.referrals.notify_channel);
-            s.get("focal_new_referral", c.referrals.focal_new_referral);
+            // One text, or one per language: {ky: "...", ru: "..."}.
+            if (const auto n = s.node()["focal_new_referral"]; n && n.IsScalar()) {
+                std::string text;
+                s.get("focal_new_referral", text);
+                c.referrals.focal_new_referral = {{"", text}};
+            } else if (n) {
+                s.get("focal_new_referral", c.referrals.focal_new_referral);
+            } else {
+                s.known("focal_new_referral");
+            }
             s.get_duration("sweep_interval_ms", c.referrals.sweep_interval);
             s.unknown_keys();
         }

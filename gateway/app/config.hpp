@@ -3,6 +3,7 @@
 // are resolved against the directory of the file itself. Problems are
 // reported as file:line diagnostics; defaults apply to absent keys.
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -71,8 +72,10 @@ struct referral_config {
     std::string partners_file = "partners.yaml";
     std::string rules_directory = "../referral-rules";
     std::string notify_channel;  // SMS channel for focal points and women; "" = none
-    std::string focal_new_referral =
-        "New referral {ref}: {topic}, {oblast}. Reply ACCEPT {ref} or DECLINE {ref} reason";
+    // By language (a partner's focal_language); one text for all: key "".
+    std::map<std::string, std::string> focal_new_referral = {
+        {"", "New referral {ref}: {topic}, {oblast}, contact: {contact}. Reply ACCEPT {ref} or "
+             "DECLINE {ref} reason"}};
     std::chrono::milliseconds sweep_interval{30000};
 };
 

@@ -138,6 +138,9 @@ gateway::gateway(const config& c, const clock_source& clock)
     service::referral_settings rs;
     rs.notify_channel = c.referrals.notify_channel;
     rs.focal_new_referral = c.referrals.focal_new_referral;
+    rs.label = [this](const std::string& var, const std::string& value, const std::string& lang) {
+        return menus().source->label(var, value, lang);
+    };
     rs.accepted_text = [this](const std::string& lang) {
         return menus().source->ui_text("referral_accepted_sms", lang);
     };

@@ -61,6 +61,7 @@ public:
         }
         for (const auto& [id, s] : m_.screens) screen_checks(s);
         reachability();
+        label_checks();
     }
 
 private:
@@ -92,6 +93,28 @@ private:
         }
     }
 
+    // A value partners and operators read must have words in every language.
+    void label_checks() {
+        if (m_.labels.empty()) return;  // a menu without a labels section shows raw values
+        for (const auto& [id, s] : m_.screens)
+            for (const auto& o : s.options)
+                for (const auto& [var, value] : o.set) {
+                    static const std::set<std::string> read_by_people = {
+                        "topic", "oblast", "target_group", "contact", "call_time"};
+                    if (!read_by_people.count(var)) continue;
+                    auto v = m_.labels.find(var);
+                    if (v == m_.labels.end() || !v->second.count(value)) {
+                        if (reported_.insert(var + "." + value).second)
+                            error(o.where, "labels." + var + "." + value +
+                                               " is missing (partners and operators read it)");
+                        continue;
+                    }
+                    if (reported_.insert(var + "." + value).second)
+                        translations(v->second.at(value), m_.labels_where,
+                                     "labels." + var + "." + value);
+                }
+    }
+
     void reachability() {
         std::set<std::string> seen;
         std::deque<std::string> todo{m_.start, m_.home, m_.sms_home};
@@ -109,6 +132,7 @@ private:
 
     const menu& m_;
     std::vector<diagnostic>& out_;
+    std::set<std::string> reported_;
 };
 
 }  // namespace

@@ -98,6 +98,23 @@ void read_meta(const YAML::Node& root, reader& r, menu& m) {
             }
         }
     }
+    if (const auto labels = root["labels"]; labels) {
+        m.labels_where = r.at(labels);
+        if (!labels.IsMap()) {
+            r.error(labels, "labels must be a map of variable -> value -> texts");
+        } else {
+            for (const auto& var : labels) {
+                const auto name = var.first.as<std::string>();
+                if (!var.second.IsMap()) {
+                    r.error(var.second, "labels." + name + " must be a map of value -> texts");
+                    continue;
+                }
+                for (const auto& value : var.second)
+                    m.labels[name][value.first.as<std::string>()] = r.texts(
+                        value.second, "labels." + name + "." + value.first.as<std::string>());
+            }
+        }
+    }
     if (const auto ui = root["ui"]; ui && ui.IsMap()) {
         for (const auto& kv : ui) {
             auto key = kv.first.as<std::string>();

@@ -13,6 +13,17 @@ const std::string& menu::ui_text(const std::string& key, const std::string& lang
     return empty;
 }
 
+std::string menu::label(const std::string& var, const std::string& value,
+                        const std::string& lang) const {
+    auto v = labels.find(var);
+    if (v == labels.end()) return value;
+    auto l = v->second.find(value);
+    if (l == v->second.end()) return value;
+    if (auto t = l->second.find(lang); t != l->second.end()) return t->second;
+    if (auto t = l->second.find(default_language); t != l->second.end()) return t->second;
+    return value;
+}
+
 const std::vector<std::string>& required_ui_keys() {
     static const std::vector<std::string> keys = {
         "invalid_option", "empty_input",     "more",           "back",

@@ -62,6 +62,11 @@ struct menu {
     // ("choice", "info", ...): `check` reports screens over it as errors.
     std::map<std::string, std::size_t> page_limits;
     std::map<std::string, localized> ui;
+    // Readable words for the values options set (variable -> value -> text
+    // per language), for partners' SMS and the console: `check` wants one
+    // for every value of topic, oblast, target_group, contact and call_time.
+    std::map<std::string, std::map<std::string, localized>> labels;
+    source_location labels_where;
     std::map<std::string, source_location> ui_where;
     std::map<std::string, screen> screens;
     source_location meta_where;
@@ -77,6 +82,9 @@ struct menu {
     }
     // UI string in a language, falling back to the default language.
     const std::string& ui_text(const std::string& key, const std::string& lang) const;
+    // The readable label of a value (falls back to the value itself).
+    std::string label(const std::string& var, const std::string& value,
+                      const std::string& lang) const;
 };
 
 // UI keys every menu must define (see menus/README.md).

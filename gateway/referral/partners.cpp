@@ -65,7 +65,7 @@ const std::set<std::string> partner_keys = {
     "id",       "name",        "oblasts",           "topics",        "languages",
     "working_hours", "holidays", "capacity",        "acknowledge_within_hours",
     "api_token", "api_token_env", "api_token_sha256", "webhook_url", "webhook_secret",
-    "webhook_secret_env", "focal_phone"};
+    "webhook_secret_env", "focal_phone", "focal_language"};
 
 }  // namespace
 
@@ -182,6 +182,7 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
                     d.push_back({at(phone), "partner " + p.id + ": focal_phone " + raw +
                                                 " is not a valid phone number (write +996...)"});
             }
+            p.focal_language = n["focal_language"].as<std::string>("ru");
             p.webhook_url = n["webhook_url"].as<std::string>("");
             auto secret = [&](const char* key) -> std::string {
                 std::string env = n[std::string(key) + "_env"].as<std::string>("");

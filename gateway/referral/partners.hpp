@@ -45,6 +45,7 @@ struct partner {
     std::string webhook_url;
     std::string webhook_secret;  // "whsec_<base64>" (secret)
     std::string focal_phone;     // E.164; may act by SMS
+    std::string focal_language = "ru";  // the language of the SMS to the focal point
     std::chrono::minutes acknowledge_within{24 * 60};  // working time
     menu::source_location where;
 };

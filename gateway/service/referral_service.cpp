@@ -134,12 +134,23 @@ store::referral_record referral_service::hand_over(const store::case_record& c,
             m.channel = settings_.notify_channel;
             m.recipient = p->focal_phone;
             m.purpose = "partner_notification";
-            m.body = fill(settings_.focal_new_referral,
+            const std::string& lang = p->focal_language;
+            auto word = [&](const std::string& var, const std::string& value) {
+                return settings_.label && !value.empty() ? settings_.label(var, value, lang)
+                                                         : value;
+            };
+            auto text = settings_.focal_new_referral.find(lang);
+            if (text == settings_.focal_new_referral.end())
+                text = settings_.focal_new_referral.find("");
+            if (text == settings_.focal_new_referral.end())
+                text = settings_.focal_new_referral.begin();
+            std::string contact = c.contact.empty() ? "-" : word("contact", c.contact);
+            if (!c.call_time.empty()) contact += " (" + word("call_time", c.call_time) + ")";
+            m.body = fill(text == settings_.focal_new_referral.end() ? std::string() : text->second,
                           {{"ref", c.reference},
-                           {"topic", c.topic},
-                           {"oblast", c.oblast},
-                           {"contact", c.contact.empty() ? "-" : c.contact +
-                                           (c.call_time.empty() ? "" : " " + c.call_time)}});
+                           {"topic", word("topic", c.topic)},
+                           {"oblast", word("oblast", c.oblast)},
+                           {"contact", contact}});
             outbox.push_back(m);
         }
     }

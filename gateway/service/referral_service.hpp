@@ -6,6 +6,7 @@
 // left. Every step is audited. Rules and partners can be swapped at run
 // time (reload) without touching live sessions.
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,9 +29,15 @@ struct routing_setup {
 
 struct referral_settings {
     std::string notify_channel;  // SMS channel for focal points and women ("" = none)
-    // SMS to a focal point: {ref}, {topic}, {oblast} are filled in.
-    std::string focal_new_referral =
-        "New referral {ref}: {topic}, {oblast}. Reply ACCEPT {ref} or DECLINE {ref} reason";
+    // SMS to a focal point, by language (the partner's focal_language; ""
+    // for any): {ref}, {topic}, {oblast}, {contact} are filled in, the
+    // values in readable words of that language (`label`).
+    std::map<std::string, std::string> focal_new_referral = {
+        {"", "New referral {ref}: {topic}, {oblast}, contact: {contact}. Reply ACCEPT {ref} or "
+             "DECLINE {ref} reason"}};
+    std::function<std::string(const std::string& var, const std::string& value,
+                              const std::string& language)>
+        label;
     // The discreet SMS to her when a partner accepts, by language; {ref} only.
     std::function<std::string(const std::string& language)> accepted_text;
 };

@@ -151,6 +151,10 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     ASSERT_TRUE(sms_api.wait_for(1));
     EXPECT_EQ(sms_api.field(0, "to"), "+996700000101");
     EXPECT_NE(sms_api.field(0, "message").find(ref), std::string::npos);
+    // In words the focal point reads (her language, ru by default), with her contact answer.
+    for (const char* words : {"юридическая помощь", "Ош", "звонить в любое время"})
+        EXPECT_NE(sms_api.field(0, "message").find(words), std::string::npos)
+            << words << " in " << sms_api.field(0, "message");
 
     // Another partner cannot see it, list it or touch it.
     EXPECT_EQ(api("GET", "/api/partner/v1/referrals/" + std::to_string(id), "tok-ngo").status, 404);

@@ -141,3 +141,18 @@ TEST(Check, WholeScreenUiTextOverOneScreen) {
         << text;
     EXPECT_EQ(text.find("ui.store_error 'ky'"), std::string::npos) << text;
 }
+
+// Partners and operators read values in words: with a labels section, every
+// topic, oblast, ... a menu can set needs a label in every language.
+TEST(Check, ValuesWithoutALabelAreReported) {
+    std::ifstream in(test::small_menu_dir() + "/menu.yaml");
+    std::string meta((std::istreambuf_iterator<char>(in)), {});
+    meta += "labels:\n  topic:\n    rights: {ky: \"укуктар\", ru: \"права\", uz: \"huquq\"}\n"
+            "    legal_aid: {ky: \"юрист\", ru: \"юрист\"}\n";
+    BrokenMenu m("menu.yaml", meta);
+    const std::string out = all(m.check());
+    EXPECT_NE(out.find("labels.topic.employment is missing"), std::string::npos) << out;
+    EXPECT_NE(out.find("labels.topic.legal_aid: missing 'uz' translation"), std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("labels.topic.rights"), std::string::npos) << out;
+}
