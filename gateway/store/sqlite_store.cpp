@@ -1520,6 +1520,8 @@ class sqlite_store final : public store {
     // are narrowed.
     static void prepare_private_files(const std::string& path) {
         namespace fs = std::filesystem;
+        // SQLite's own names for a database without a file.
+        if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
         auto parent = fs::path(path).parent_path();
         if (!parent.empty() && !fs::exists(parent)) {
             fs::create_directories(parent);
@@ -1574,15 +1576,21 @@ class sqlite_store final : public store {
         BEGIN SELECT RAISE(ABORT, 'audit events cannot be changed'); END;
         )sql";
 
+    // A sealed value for a migration ("" stays "": nothing to hide).
+    static void bind_sealed_with(const data_sealer& sealer, SQLite::Statement& st, int index,
+                                 const std::string& plain) {
+        std::string b = sealer.seal(plain);
+        if (b.empty())
+            st.bind(index, std::string());
+        else
+            st.bind(index, b.data(), static_cast<int>(b.size()));
+    }
+
     // Reasons, notes and event details written before version 7 are in
     // clear: seal them in the migration's transaction.
     static bool seal_referral_text(SQLite::Database& db, const data_sealer& sealer) {
         auto blob = [&](SQLite::Statement& st, int index, const std::string& plain) {
-            std::string b = sealer.seal(plain);
-            if (b.empty())
-                st.bind(index, std::string());
-            else
-                st.bind(index, b.data(), static_cast<int>(b.size()));
+            bind_sealed_with(sealer, st, index, plain);
         };
         std::size_t n = 0;
         {
@@ -1636,11 +1644,7 @@ class sqlite_store final : public store {
     // the migration's transaction. Returns whether anything was rewritten.
     static bool seal_legacy_rows(SQLite::Database& db, const data_sealer& sealer) {
         auto blob = [&](SQLite::Statement& st, int index, const std::string& plain) {
-            std::string b = sealer.seal(plain);
-            if (b.empty())
-                st.bind(index, std::string());
-            else
-                st.bind(index, b.data(), static_cast<int>(b.size()));
+            bind_sealed_with(sealer, st, index, plain);
         };
         std::size_t n = 0;
         {

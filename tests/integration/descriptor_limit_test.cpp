@@ -203,6 +203,11 @@ TEST(BinaryFdLimits, UnderALowLimitExtraConnectionsGet503AndServiceResumes) {
 }
 
 TEST(BinaryFdLimits, OutOfDescriptorsWhileRunningBacksOffAndRecovers) {
+#ifdef GW_SANITIZED
+    // UBSan checks a pointer's memory through a pipe: with no descriptor
+    // left it takes every object for invalid and aborts the server.
+    GTEST_SKIP() << "out of descriptors, the sanitizers' own checks fail";
+#endif
     test::temp_dir dir;
     auto cfg = test::config_with_server_keys(dir, "  max_connections_per_address: 0\n");
     limited_gateway gw(cfg, dir.file("gateway.log"), 0, 0);

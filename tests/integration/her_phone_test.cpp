@@ -205,14 +205,20 @@ TEST_F(HerPhone, TheFirstSmsOfANewNumberSaysSmsStayOnThePhone) {
     EXPECT_EQ(r.body.find("STOP"), std::string::npos) << "only the first: " << r.body;
 }
 
-// The real binary: SIGHUP reloads a changed menu; a broken one keeps the old.
-TEST(HerPhoneReload, SighupReloadsMenusAndKeepsThemOnABrokenFile) {
-    test::temp_dir dir;
+// The shipped menus in `dir`/menus, to edit for a test.
+std::filesystem::path copy_of_shipped_menus(const test::temp_dir& dir) {
     const auto menus = dir.path() / "menus";
     std::filesystem::create_directories(menus);
     for (const auto& e : std::filesystem::directory_iterator(test::source_path("menus")))
         if (e.path().extension() == ".yaml")
             std::filesystem::copy_file(e.path(), menus / e.path().filename());
+    return menus;
+}
+
+// The real binary: SIGHUP reloads a changed menu; a broken one keeps the old.
+TEST(HerPhoneReload, SighupReloadsMenusAndKeepsThemOnABrokenFile) {
+    test::temp_dir dir;
+    const auto menus = copy_of_shipped_menus(dir);
     test::gateway_process gw(test::write_test_config(dir, "", menus.string()),
                              dir.file("gateway.log"));
     auto first_screen = [&](const std::string& id) {
@@ -251,11 +257,7 @@ TEST(HerPhoneReload, SighupReloadsMenusAndKeepsThemOnABrokenFile) {
 // `check` fails on a screen over its page limit, with file and line.
 TEST(HerPhoneCheck, AScreenOverItsPageLimitFailsTheCheck) {
     test::temp_dir dir;
-    const auto menus = dir.path() / "menus";
-    std::filesystem::create_directories(menus);
-    for (const auto& e : std::filesystem::directory_iterator(test::source_path("menus")))
-        if (e.path().extension() == ".yaml")
-            std::filesystem::copy_file(e.path(), menus / e.path().filename());
+    const auto menus = copy_of_shipped_menus(dir);
     {
         std::ifstream in(menus / "legal_aid.yaml");
         std::string all((std::istreambuf_iterator<char>(in)), {});
