@@ -17,7 +17,12 @@ data_sealer load_data_sealer(const privacy_config& c) {
         if (c.data_key_file.empty()) throw std::runtime_error("no data key configured");
         namespace fs = std::filesystem;
         if (!fs::exists(c.data_key_file)) {
-            fs::create_directories(fs::path(c.data_key_file).parent_path());
+            // Like the database's folder: the gateway's own user only.
+            if (const auto dir = fs::path(c.data_key_file).parent_path();
+                !dir.empty() && !fs::exists(dir)) {
+                fs::create_directories(dir);
+                fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+            }
             int fd = ::open(c.data_key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
             if (fd < 0)
                 throw std::runtime_error("cannot create the data key file " + c.data_key_file);

@@ -152,6 +152,9 @@ TEST_F(StoreIntegrity, DatabaseFilesAreTheGatewaysOwn) {
         std::string all((std::istreambuf_iterator<char>(in)), {});
         all = std::regex_replace(all, std::regex("sqlite_path: [^\n]*"),
                                  "sqlite_path: " + dir.file("fresh/data/gateway.db"));
+        // The key file in the same new folder, as the shipped config has it.
+        all = std::regex_replace(all, std::regex("privacy:\n  data_key: [^\n]*"),
+                                 "privacy:\n  data_key_file: " + dir.file("fresh/data/gateway.key"));
         dir.write("private.yaml", all);
     }
     test::gateway_process gw(yaml, dir.file("gateway2.log"));
@@ -162,7 +165,7 @@ TEST_F(StoreIntegrity, DatabaseFilesAreTheGatewaysOwn) {
         return st.st_mode & 0777;
     };
     EXPECT_EQ(mode(dir.file("fresh/data")), 0700u);
-    for (const char* f : {"gateway.db", "gateway.db-wal", "gateway.db-shm"})
+    for (const char* f : {"gateway.db", "gateway.db-wal", "gateway.db-shm", "gateway.key"})
         EXPECT_EQ(mode(dir.file(std::string("fresh/data/") + f)), 0600u) << f;
     EXPECT_EQ(gw.terminate(), 0);
 }
