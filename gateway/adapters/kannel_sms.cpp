@@ -8,24 +8,6 @@ namespace {
 // carries ours in its dlr-url: "ob-<outbox id>".
 std::string reference_of(const store::outbound_message& m) { return "ob-" + std::to_string(m.id); }
 
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 // UCS-2 / UTF-16BE as phones send Cyrillic. A broken pair or an odd last
 // byte becomes U+FFFD rather than losing the whole message.
 std::string from_utf16be(const std::string& bytes) {

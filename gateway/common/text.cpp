@@ -105,7 +105,6 @@ std::size_t count_code_points(std::string_view s) {
     return n;
 }
 
-namespace {
 void append_utf8(std::string& out, char32_t cp) {
     if (cp < 0x80) {
         out += static_cast<char>(cp);
@@ -124,6 +123,7 @@ void append_utf8(std::string& out, char32_t cp) {
     }
 }
 
+namespace {
 char32_t lower(char32_t c) {
     if (c >= U'A' && c <= U'Z') return c + 32;
     if (c >= 0x410 && c <= 0x42F) return c + 32;    // А..Я

@@ -9,6 +9,8 @@
 namespace gw {
 
 bool is_valid_utf8(std::string_view s);
+// Appends one code point as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
 
 // True when every character is in the GSM 03.38 default alphabet or its
 // extension table, so the text can travel as 7-bit GSM.
