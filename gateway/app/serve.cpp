@@ -35,6 +35,10 @@ int serve(const std::string& config_path) {
         http.on_response([&gw](const std::string& path, int status, double seconds) {
             gw->observe(path, status, seconds);
         });
+        // Before "listening" is announced: a SIGHUP or SIGTERM sent as soon
+        // as a supervisor (or a test) reads that line must find its handler.
+        http.stop_on_signals();
+        http.reload_on_sighup([&gw] { gw->reload(); });
         try {
             unsigned short port = http.start();
             // One write: tools (and tests) read this line while the log is busy.
@@ -50,8 +54,6 @@ int serve(const std::string& config_path) {
             spdlog::critical("cannot listen on {}:{}: {}", s.address, s.port, e.what());
             return 2;
         }
-        http.stop_on_signals();
-        http.reload_on_sighup([&gw] { gw->reload(); });
         http.wait();
     }
     gw->stop_outbox();

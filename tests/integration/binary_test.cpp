@@ -119,7 +119,8 @@ TEST(Binary, SighupReloadsRulesAndKeepsServing) {
     auto cfg = test::write_test_config(dir);
     test::gateway_process gw(cfg, dir.file("gateway.log"));
     ::kill(gw.pid(), SIGHUP);
-    for (int i = 0; i < 100 && gw.log().find("reload: ") == std::string::npos; ++i)
+    // The menus reload first, then partners and rules: wait for the latter.
+    for (int i = 0; i < 250 && gw.log().find("reload: 8 partner") == std::string::npos; ++i)
         ::usleep(20000);
     EXPECT_NE(gw.log().find("reload: 8 partner(s), 12 rule(s)"), std::string::npos) << gw.log();
     EXPECT_EQ(test::get(gw.port(), "/healthz").status, 200);
