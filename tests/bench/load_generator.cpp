@@ -3,7 +3,7 @@
 // keep-alive connections. Reports hops/s, cases/s and hop latency
 // percentiles. Loopback only: the target must be 127.0.0.1.
 //
-//   ussd-load --port 8080 --connections 64 --seconds 20 [--rate 2000] [--path 2,3,4,3,2,1,2,1]
+//   ussd-load --port 8080 --connections 64 --seconds 20 [--rate 2000] [--path 2,2,1,3,2,1,1]
 //
 // --path lists the inputs after the first (empty) hop; the last hop must
 // answer END with a reference code R-NNNNNNN for the session to count as a
@@ -41,7 +41,8 @@ struct options {
     int connections = 64;
     double seconds = 20;
     double rate = 0;  // hops per second in total, 0 = as fast as possible
-    std::vector<std::string> path = {"2", "3", "4", "3", "2", "1", "2", "1"};
+    // Russian, "Юрист, семья", "Нужен юрист", Osh, returned, call me, consent: a case.
+    std::vector<std::string> path = {"2", "2", "1", "3", "2", "1", "1"};
     bool any_end = false;
     int threads = 1;
     long long phone_base = 0;
