@@ -221,7 +221,9 @@ public:
             } catch (const std::exception& e) {
                 spdlog::error("reload failed: {}", e.what());
             }
-            await_hangup();
+            // A stop that began during the reload already cancelled the
+            // wait: waiting again would keep the I/O threads from ever ending.
+            if (!stopping) await_hangup();
         });
     }
     asio::steady_timer drain_timer;
