@@ -8,35 +8,6 @@ namespace {
 // carries ours in its dlr-url: "ob-<outbox id>".
 std::string reference_of(const store::outbound_message& m) { return "ob-" + std::to_string(m.id); }
 
-// UCS-2 / UTF-16BE as phones send Cyrillic. A broken pair or an odd last
-// byte becomes U+FFFD rather than losing the whole message.
-std::string from_utf16be(const std::string& bytes) {
-    std::string out;
-    auto unit = [&](std::size_t i) {
-        return static_cast<char32_t>((static_cast<unsigned char>(bytes[i]) << 8) |
-                                     static_cast<unsigned char>(bytes[i + 1]));
-    };
-    std::size_t i = 0;
-    for (; i + 1 < bytes.size(); i += 2) {
-        char32_t u = unit(i);
-        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < bytes.size() && unit(i + 2) >= 0xDC00 &&
-            unit(i + 2) <= 0xDFFF) {
-            append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (unit(i + 2) - 0xDC00));
-            i += 2;
-        } else {
-            append_utf8(out, u >= 0xD800 && u <= 0xDFFF ? 0xFFFD : u);
-        }
-    }
-    if (i < bytes.size()) append_utf8(out, 0xFFFD);
-    return out;
-}
-
-std::string from_latin1(const std::string& bytes) {
-    std::string out;
-    for (unsigned char b : bytes) append_utf8(out, b);
-    return out;
-}
-
 std::string from_windows1251(const std::string& bytes) {
     static constexpr char16_t upper[64] = {
         0x0402, 0x0403, 0x201A, 0x0453, 0x201E, 0x2026, 0x2020, 0x2021,

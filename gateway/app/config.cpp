@@ -361,6 +361,129 @@ config_result load_config(const std::string& path) {
             s.unknown_keys();
         }
         {
+            auto s = section("smpp");
+            s.known("operators");
+            std::vector<std::string> unconfigured;
+            if (const YAML::Node ops = s.node()["operators"]; ops && ops.IsMap()) {
+                for (const auto& kv : ops) {
+                    smpp::link_settings l;
+                    l.name = kv.first.as<std::string>();
+                    const std::string name = "smpp.operators." + l.name;
+                    const int line = kv.first.Mark().line + 1;
+                    if (!kv.second.IsMap()) {
+                        d.push_back({{path, line}, name + " must be a map"});
+                        continue;
+                    }
+                    bool name_ok = !l.name.empty() && l.name.size() <= 32;
+                    for (char ch : l.name)
+                        name_ok = name_ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                                              ch == '_' || ch == '-');
+                    if (!name_ok)
+                        d.push_back({{path, line},
+                                     name + ": operator names are lower-case letters, digits, "
+                                            "'-' and '_' (at most 32)"});
+                    section_reader o(kv.second, name, path, d);
+                    std::map<std::string, std::string> missing;
+                    o.get("host", l.host);
+                    int port = l.port;
+                    o.get("port", port);
+                    if (port < 1 || port > 65535) d.push_back({{path, line}, name + ".port out of range"});
+                    l.port = static_cast<std::uint16_t>(port);
+                    o.get("tls", l.tls);
+                    o.get("system_id", l.system_id);
+                    o.get_secret("password", l.password, &missing);
+                    o.get("system_type", l.system_type);
+                    std::string bind = "transceiver";
+                    o.get("bind", bind);
+                    if (bind != "transceiver" && bind != "transmitter_receiver")
+                        d.push_back({{path, line}, name + ".bind must be transceiver or "
+                                                          "transmitter_receiver"});
+                    l.transceiver = bind == "transceiver";
+                    o.get_duration("enquire_link_s", l.enquire_link_interval);
+                    o.get_duration("response_timeout_ms", l.response_timeout);
+                    o.get("window", l.window);
+                    o.get_duration("reconnect_min_ms", l.reconnect_min);
+                    o.get_duration("reconnect_max_ms", l.reconnect_max);
+                    o.get_duration("throttle_pause_ms", l.throttle_pause);
+                    if (l.system_id.empty() || l.system_id.size() > 15)
+                        d.push_back({{path, line}, name + ".system_id: 1 to 15 characters"});
+                    if (l.password.size() > 8)
+                        d.push_back({{path, line}, name + ".password: SMPP allows 8 characters"});
+                    if (l.window < 1) d.push_back({{path, line}, name + ".window must be >= 1"});
+                    if (l.enquire_link_interval.count() < 1 || l.response_timeout.count() < 100 ||
+                        l.reconnect_min.count() < 10 || l.reconnect_max < l.reconnect_min)
+                        d.push_back({{path, line},
+                                     name + ": enquire_link_s >= 1, response_timeout_ms >= 100, "
+                                            "10 <= reconnect_min_ms <= reconnect_max_ms"});
+                    o.known("ussd");
+                    if (const YAML::Node u = kv.second["ussd"]; u && u.IsMap()) {
+                        section_reader ur(u, name + ".ussd", path, d);
+                        ur.get("enabled", l.ussd);
+                        ur.get("code", l.ussd_code);
+                        ur.get("service_type", l.ussd_service_type);
+                        int tag = l.session_tag;
+                        ur.get("session_tag", tag);
+                        l.session_tag = static_cast<std::uint16_t>(tag);
+                        ur.get_duration("reply_deadline_ms", l.ussd_reply_deadline);
+                        ur.known("ops");
+                        if (const YAML::Node ops = u["ops"]; ops && ops.IsMap()) {
+                            section_reader opr(ops, name + ".ussd.ops", path, d);
+                            auto op = [&](const char* key, std::uint8_t& into) {
+                                int v = into;
+                                opr.get(key, v);
+                                if (v < 0 || v > 255)
+                                    d.push_back({{path, line}, name + ".ussd.ops." + key +
+                                                                   " must be 0-255"});
+                                into = static_cast<std::uint8_t>(v);
+                            };
+                            op("begin", l.ops.begin);
+                            op("user_response", l.ops.user_response);
+                            op("next_screen", l.ops.next_screen);
+                            op("last_screen", l.ops.last_screen);
+                            if (ops["release"]) {
+                                std::uint8_t r = 0;
+                                op("release", r);
+                                l.ops.release = r;
+                            }
+                            opr.unknown_keys();
+                        }
+                        ur.unknown_keys();
+                        if (l.ussd && l.ussd_code.empty())
+                            d.push_back({{path, line},
+                                         name + ".ussd.code: the USSD code women dial "
+                                                "(such as \"*1313#\")"});
+                    }
+                    o.known("sms");
+                    if (const YAML::Node sm = kv.second["sms"]; sm && sm.IsMap()) {
+                        section_reader sr(sm, name + ".sms", path, d);
+                        sr.get("enabled", l.sms);
+                        sr.get_secret("sender", l.sender, &missing);
+                        int ton = l.sender_ton, npi = l.sender_npi;
+                        sr.get("sender_ton", ton);
+                        sr.get("sender_npi", npi);
+                        l.sender_ton = static_cast<std::uint8_t>(ton);
+                        l.sender_npi = static_cast<std::uint8_t>(npi);
+                        sr.get("delivery_receipts", l.delivery_receipts);
+                        sr.unknown_keys();
+                    }
+                    o.unknown_keys();
+                    if (missing.count("password")) {
+                        unconfigured.push_back(l.name + " (" + missing["password"] + ")");
+                        continue;
+                    }
+                    c.smpp.operators.push_back(std::move(l));
+                }
+            }
+            if (!unconfigured.empty()) {
+                std::string names;
+                for (const auto& n : unconfigured) names += (names.empty() ? "" : ", ") + n;
+                d.push_back({{path, s.node()["operators"].Mark().line + 1},
+                             "SMPP operators not configured (password variable not set): " + names,
+                             true});
+            }
+            s.unknown_keys();
+        }
+        {
             auto s = section("referrals");
             s.get("partners_file", c.referrals.partners_file);
             s.get("rules_directory", c.referrals.rules_directory);
@@ -413,9 +536,9 @@ config_result load_config(const std::string& path) {
             s.unknown_keys();
         }
         for (const auto& kv : root) {
-            static const std::set<std::string> known = {"server",  "limits", "store",     "menus",
-                                                        "ussd",    "sms",    "referrals", "privacy",
-                                                        "console", "phone",  "log"};
+            static const std::set<std::string> known = {
+                "server",  "limits",  "store",   "menus", "ussd", "sms",
+                "smpp",    "referrals", "privacy", "console", "phone", "log"};
             if (!known.count(kv.first.as<std::string>()))
                 d.push_back({{path, kv.first.Mark().line + 1},
                              "unknown section " + kv.first.as<std::string>(),

@@ -9,6 +9,7 @@
 
 #include "menu/diagnostic.hpp"
 #include "server/http_server.hpp"
+#include "smpp/dialogue.hpp"
 
 namespace gw::app {
 
@@ -98,6 +99,12 @@ struct console_config {
     std::chrono::seconds max_backoff{900};
 };
 
+// Binds to operators' SMSCs and USSD gateways (smpp.operators). An
+// operator whose password variable is not set is left out (check says so).
+struct smpp_config {
+    std::vector<smpp::link_settings> operators;
+};
+
 struct config {
     std::string source_file;
     server_config server;
@@ -109,6 +116,7 @@ struct config {
     std::string menu_directory = "menus";
     ussd_config ussd;
     sms_config sms;
+    smpp_config smpp;
     referral_config referrals;
     privacy_config privacy;
     console_config console;

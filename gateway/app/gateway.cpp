@@ -206,14 +206,20 @@ gateway::~gateway() {
 
 void gateway::start_outbox(service::http_transport& transport) {
     std::map<std::string, service::outbox_channel> channels;
-    for (const auto& [name, ch] : sms_channels_) channels[name] = {ch.adapter.get(), ch.settings};
+    for (const auto& [name, ch] : sms_channels_) channels[name] = {ch.adapter.get(), ch.settings, {}};
+    for (const auto& [name, send] : direct_channels_) {
+        service::outbox_channel ch;
+        ch.settings.name = name;
+        ch.send = send;
+        channels[name] = std::move(ch);
+    }
     for (const auto& p : referrals_->setup()->partners.partners) {
         if (p.webhook_url.empty()) continue;
         adapters::channel_settings s;
         s.name = "webhook:" + p.id;
         s.send_url = p.webhook_url;
         s.send_password = p.webhook_secret;
-        channels[s.name] = {webhook_sender_.get(), s};
+        channels[s.name] = {webhook_sender_.get(), s, {}};
     }
     service::outbox_settings o;
     o.max_attempts = config_.sms.max_attempts;
@@ -342,6 +348,11 @@ http::response gateway::route(const http::request& req) {
             return http::error_response(405, "method not allowed");
         // Degraded: writes fail, so no case can be registered now.
         if (health_.failing()) return http::error_response(503, "degraded: storage failing");
+        // A link down (an operator's bind): that short code reaches no one.
+        if (link_report_)
+            for (const auto& l : link_report_())
+                if (!l.up)
+                    return http::error_response(503, "degraded: " + l.name + ": " + l.detail);
         return http::error_response(200, "ok");
     }
     const std::string ussd_prefix = "/ussd/";
@@ -397,6 +408,13 @@ http::response gateway::handle_metrics(const http::request& req) {
                         static_cast<double>(store_->hotline_queue_length()));
     gauges.emplace_back("gateway_storage_failures_total", static_cast<double>(health_.failures()));
     gauges.emplace_back("gateway_storage_failing", health_.failing() ? 1.0 : 0.0);
+    if (link_report_)
+        for (const auto& l : link_report_()) {
+            const std::string label = "{link=\"" + l.name + "\"}";
+            gauges.emplace_back("gateway_link_up" + label, l.up ? 1.0 : 0.0);
+            for (const auto& [name, value] : l.counters)
+                gauges.emplace_back("gateway_link_" + name + label, value);
+        }
     http::response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_.render(gauges);

@@ -3,6 +3,7 @@
 // wired from a config. The server hands it plain requests; tests can do
 // the same without a socket.
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -68,6 +69,14 @@ std::map<std::string, std::set<std::string>> menu_values(const menu::menu& m);
 // menus (topics without a route, values no menu sets).
 routing_bundle load_routing(const config& c, const menu::menu& menus);
 
+// A channel that is not HTTP (an SMPP bind), as /healthz and /metrics show it.
+struct link_report {
+    std::string name;  // "smpp-megacom"
+    bool up = false;
+    std::string detail;
+    std::vector<std::pair<std::string, double>> counters;  // metric suffix -> value
+};
+
 class gateway {
 public:
     gateway(const config& c, const clock_source& clock);
@@ -80,6 +89,14 @@ public:
     // Starts and stops the background work: the outbox worker (sending
     // through `transport`) and the referral sweep (SLA, unrouted cases).
     void start_outbox(service::http_transport& transport);
+    // A channel that sends without HTTP (SMPP), for the outbox; before start_outbox().
+    void add_direct_channel(const std::string& name, service::direct_sender send) {
+        direct_channels_[name] = std::move(send);
+    }
+    // Links shown by /healthz (any one down: 503) and /metrics; before serving.
+    void on_link_report(std::function<std::vector<link_report>()> f) {
+        link_report_ = std::move(f);
+    }
     void stop_outbox();
 
     // Re-reads partners and rules. A bad set keeps the old one; the
@@ -144,6 +161,8 @@ private:
     std::mutex limits_mutex_;
     service::rate_limiter per_ip_, per_number_;
     std::unique_ptr<adapters::outbound_adapter> webhook_sender_;
+    std::map<std::string, service::direct_sender> direct_channels_;
+    std::function<std::vector<link_report>()> link_report_;
     std::thread sweeper_;
     std::mutex sweeper_mutex_;
     std::condition_variable sweeper_wakeup_;

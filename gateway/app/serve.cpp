@@ -3,6 +3,7 @@
 
 #include "app/commands.hpp"
 #include "app/gateway.hpp"
+#include "app/smpp_links.hpp"
 #include "common/log.hpp"
 #include "server/http_server.hpp"
 #include "server/http_transport.hpp"
@@ -27,7 +28,9 @@ int serve(const std::string& config_path) {
         return 2;
     }
     auto transport = server::make_beast_transport();
+    smpp_links links(cfg.value, *gw, clock);  // before the outbox: it sends through them
     gw->start_outbox(*transport);
+    links.start();
     const server_config& s = cfg.value.server;
     const server::server_options& options = s;
     {
@@ -56,6 +59,7 @@ int serve(const std::string& config_path) {
         }
         http.wait();
     }
+    links.stop();  // unbind: the operators stop sending before the services go
     gw->stop_outbox();
     gw.reset();  // closes the store after the last request has finished
     spdlog::info("stopped cleanly");

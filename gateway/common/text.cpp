@@ -1,6 +1,7 @@
 #include "common/text.hpp"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace gw {
@@ -121,6 +122,100 @@ void append_utf8(std::string& out, char32_t cp) {
         out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
         out += static_cast<char>(0x80 | (cp & 0x3F));
     }
+}
+
+std::string from_utf16be(std::string_view bytes) {
+    std::string out;
+    auto unit = [&](std::size_t i) {
+        return static_cast<char32_t>((static_cast<unsigned char>(bytes[i]) << 8) |
+                                     static_cast<unsigned char>(bytes[i + 1]));
+    };
+    std::size_t i = 0;
+    for (; i + 1 < bytes.size(); i += 2) {
+        char32_t u = unit(i);
+        if (u >= 0xD800 && u <= 0xDBFF && i + 3 < bytes.size() && unit(i + 2) >= 0xDC00 &&
+            unit(i + 2) <= 0xDFFF) {
+            append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (unit(i + 2) - 0xDC00));
+            i += 2;
+        } else {
+            append_utf8(out, u >= 0xD800 && u <= 0xDFFF ? 0xFFFD : u);
+        }
+    }
+    if (i < bytes.size()) append_utf8(out, 0xFFFD);
+    return out;
+}
+
+std::string to_utf16be(std::string_view utf8) {
+    std::string out;
+    out.reserve(utf8.size() * 2);
+    auto put = [&](char32_t u) {
+        out += static_cast<char>(u >> 8);
+        out += static_cast<char>(u & 0xFF);
+    };
+    std::size_t i = 0;
+    char32_t cp;
+    while (i < utf8.size()) {
+        if (!next_code_point(utf8, i, cp)) {
+            ++i;
+            cp = 0xFFFD;
+        }
+        if (cp > 0xFFFF) {
+            cp -= 0x10000;
+            put(0xD800 + (cp >> 10));
+            put(0xDC00 + (cp & 0x3FF));
+        } else {
+            put(cp);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> to_gsm7_unpacked(std::string_view utf8) {
+    std::string out;
+    out.reserve(utf8.size());
+    std::size_t i = 0;
+    char32_t cp;
+    while (i < utf8.size()) {
+        if (!next_code_point(utf8, i, cp)) return std::nullopt;
+        if (auto k = gsm_basic.find(cp); k != std::u32string_view::npos) {
+            out += static_cast<char>(k < 0x1B ? k : k + 1);  // 0x1B is the escape
+        } else if (auto e = gsm_extension.find(cp); e != std::u32string_view::npos) {
+            static constexpr char ext_codes[] = {0x14, 0x28, 0x29, 0x2F, 0x3C,
+                                                 0x3D, 0x3E, 0x40, 0x65, 0x0A};
+            out += '\x1B';
+            out += ext_codes[e];
+        } else {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+std::string from_gsm7_unpacked(std::string_view septets) {
+    std::string out;
+    for (std::size_t i = 0; i < septets.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(septets[i]) & 0x7F;
+        if (c == 0x1B && i + 1 < septets.size()) {
+            static constexpr std::pair<unsigned char, char32_t> ext[] = {
+                {0x14, U'^'}, {0x28, U'{'}, {0x29, U'}'}, {0x2F, U'\\'}, {0x3C, U'['},
+                {0x3D, U'~'}, {0x3E, U']'}, {0x40, U'|'}, {0x65, U'€'},  {0x0A, U'\f'}};
+            unsigned char n = static_cast<unsigned char>(septets[++i]) & 0x7F;
+            char32_t cp = U'?';
+            for (const auto& [code, ch] : ext)
+                if (code == n) cp = ch;
+            append_utf8(out, cp);
+            continue;
+        }
+        // gsm_basic leaves out the escape (0x1B): codes above it sit one lower.
+        append_utf8(out, c < 0x1B ? gsm_basic[c] : c > 0x1B ? gsm_basic[c - 1] : U'?');
+    }
+    return out;
+}
+
+std::string from_latin1(std::string_view bytes) {
+    std::string out;
+    for (unsigned char b : bytes) append_utf8(out, b);
+    return out;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // length of a text in the units a handset counts (GSM-7 septets or UCS-2
 // code units). All functions expect UTF-8 input.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,21 @@ struct sms_size {
 };
 
 sms_size measure_sms(std::string_view s);
+
+// The wire forms SMS and USSD travel in (SMPP short_message, Kannel).
+// UCS-2 / UTF-16BE as phones send Cyrillic: a broken pair or an odd last
+// byte becomes U+FFFD rather than losing the whole message.
+std::string from_utf16be(std::string_view bytes);
+// UTF-16BE of valid UTF-8 (invalid bytes become U+FFFD).
+std::string to_utf16be(std::string_view utf8);
+// GSM 03.38 septets, one per byte (unpacked; extension characters as
+// 0x1B + code), as SMSCs take data_coding 0. Empty optional when a
+// character is outside the alphabet.
+std::optional<std::string> to_gsm7_unpacked(std::string_view utf8);
+// The reverse; a septet with no character becomes '?'.
+std::string from_gsm7_unpacked(std::string_view septets);
+// ISO 8859-1 bytes to UTF-8.
+std::string from_latin1(std::string_view bytes);
 
 // Number of Unicode code points (for free-text length rules).
 std::size_t count_code_points(std::string_view s);

@@ -78,7 +78,7 @@ void outbox_worker::attempt(const store::outbound_message& m) {
     const long long now = to_unix_seconds(clock_.now());
     const int attempts = m.attempts + 1;
     auto ch = channels_.find(m.channel);
-    if (ch == channels_.end() || ch->second.settings.send_url.empty()) {
+    if (ch == channels_.end() || (ch->second.settings.send_url.empty() && !ch->second.send)) {
         store_.mark_dead(m.id, attempts, "no outbound API configured for " + m.channel, now);
         spdlog::error("outbox: message {} dead: channel {} cannot send", m.id, m.channel);
         return;
@@ -87,13 +87,17 @@ void outbox_worker::attempt(const store::outbound_message& m) {
         store_.mark_dead(m.id, m.attempts, "recipient asked for no SMS", now);
         return;
     }
-    const auto& adapter = *ch->second.adapter;
-    transport_result r =
-        transport_.send(adapter.build_send(m, ch->second.settings), settings_.request_timeout);
-    adapters::send_outcome out =
-        r.status == 0
-            ? adapters::send_outcome{adapters::send_outcome::retry, "", m.channel + ": " + r.error}
-            : adapter.read_send_response(r.status, r.body, m);
+    adapters::send_outcome out;
+    if (ch->second.send) {
+        out = ch->second.send(m, settings_.request_timeout);
+    } else {
+        const auto& adapter = *ch->second.adapter;
+        transport_result r =
+            transport_.send(adapter.build_send(m, ch->second.settings), settings_.request_timeout);
+        out = r.status == 0 ? adapters::send_outcome{adapters::send_outcome::retry, "",
+                                                     m.channel + ": " + r.error}
+                            : adapter.read_send_response(r.status, r.body, m);
+    }
     switch (out.kind) {
         case adapters::send_outcome::sent:
             store_.mark_sent(m.id, out.provider_id, now);

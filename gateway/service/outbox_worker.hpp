@@ -8,6 +8,7 @@
 // queued again at start.
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,9 +45,15 @@ struct outbox_settings {
     std::size_t batch = 20;
 };
 
+// A channel that sends without HTTP (an SMPP bind): called on the outbox
+// thread, it returns once the message was accepted, refused or timed out.
+using direct_sender = std::function<adapters::send_outcome(const store::outbound_message&,
+                                                           std::chrono::milliseconds timeout)>;
+
 struct outbox_channel {
-    const adapters::outbound_adapter* adapter;
+    const adapters::outbound_adapter* adapter = nullptr;
     adapters::channel_settings settings;
+    direct_sender send;  // when set, used instead of adapter + transport
 };
 
 class outbox_worker {

@@ -21,6 +21,7 @@ struct ussd_service::live_session {
     long long updated_at = 0;
     bool write_now = false;  // a case points at this session: its transcript is needed now
     bool restored = false;   // read back from the store, which may be hops behind her
+    bool stepwise = false;   // inputs come one at a time (SMPP): written through
 };
 
 namespace {
@@ -181,6 +182,12 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         return refuse_foreign_number(req);
     }
 
+    if (it == sessions_.end() && req.stepwise) {
+        // An answer for a dialogue we do not hold: applying it to a new
+        // session would answer a question she was never asked.
+        spdlog::info("ussd: answer for an unknown dialogue ({}); ended", mask_phone(req.phone));
+        return in_all_languages("session_expired");
+    }
     if (it == sessions_.end()) {
         if (!phone) {
             spdlog::warn("ussd: unusable phone number {} (session refused)", mask_phone(req.phone));
@@ -190,6 +197,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         s->key = key;
         s->phone = *phone;
         s->started_at = s->updated_at = now;
+        s->stepwise = req.stepwise;
         live_session& live = *s;
         sessions_.emplace(key, std::move(s));
         ussd_reply r = start(live, req.text);
@@ -212,8 +220,23 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         store_.set_session_status(key, "abandoned");
         return expired;
     }
-    if (req.text == s.last_text) return s.last_reply;  // the aggregator retried this hop
     if (s.state.finished) return {engine_->ui(s.state, "session_expired"), true};
+    if (req.stepwise) {
+        // One answer, applied as it is ('*' included); the record keeps the
+        // joined inputs so the state and its walk stay together.
+        s.stepwise = true;
+        s.restored = false;
+        s.last_text = s.last_text.empty() ? req.text : s.last_text + "*" + req.text;
+        s.updated_at = now;
+        ussd_reply r =
+            s.resume_from.empty() ? run_input(s, req.text) : answer_resume_offer(s, req.text);
+        s.last_reply = r;
+        s.write_now = true;
+        persist(s, r.end, /*must_store=*/true);
+        if (r.end) sessions_.erase(key);
+        return r;
+    }
+    if (req.text == s.last_text) return s.last_reply;  // the aggregator retried this hop
 
     // The inputs her state has not seen yet. `text` holds every input so
     // far. A state kept in memory is never behind: the rest is this hop's
@@ -425,6 +448,16 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store) {
         // with its inputs, onto which a restart replays the rest.
         spdlog::warn("ussd: session state not saved: {}", e.what());
     }
+}
+
+void ussd_service::release(const std::string& aggregator, const std::string& session_id) {
+    std::lock_guard lock(mutex_);
+    const std::string key = aggregator + ":" + session_id;
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return;
+    sessions_.erase(it);
+    flush_locked();  // a pending write must not revive it
+    store_.set_session_status(key, "abandoned");
 }
 
 std::size_t ussd_service::expire_idle_sessions() {

@@ -28,7 +28,12 @@ struct ussd_request {
     std::string phone;  // as received
     std::string service_code;
     std::string network_code;
-    std::string text;  // all inputs so far joined by '*'
+    std::string text;  // all inputs so far joined by '*' (stepwise: this hop's input)
+    // SMPP gateways send each answer alone, not the inputs so far: `text`
+    // is then this hop's input only (the first hop still carries what was
+    // dialled after the code). Such sessions are written through at every
+    // hop, since no later hop could tell what a restored state missed.
+    bool stepwise = false;
 };
 
 struct ussd_reply {
@@ -69,6 +74,9 @@ class ussd_service {
     }
 
     std::size_t expire_idle_sessions();
+    // The network ended the dialogue (SMPP release): the session is over
+    // for now and stays resumable like one she hung up on.
+    void release(const std::string& aggregator, const std::string& session_id);
     std::size_t active_sessions() const;
     // Writes session state still waiting for the write-behind batch.
     void flush_sessions();

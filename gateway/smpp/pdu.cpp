@@ -1,0 +1,436 @@
+#include "smpp/pdu.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+
+extern "C" {
+// The order matters: params.h needs the structs.
+// clang-format off
+#include <smpp34.h>
+#include <smpp34_structs.h>
+#include <smpp34_params.h>
+// clang-format on
+}
+
+namespace gw::smpp {
+namespace {
+
+// libsmpp34 reports errors through globals (smpp34_errno, smpp34_strerror):
+// one call at a time.
+std::mutex library_mutex;
+
+// Tags libsmpp34 reads as 16-bit integers (host order) in the PDUs used
+// here; every other TLV it keeps as octets. Kept in wire order in `tlv`.
+bool is_u16_tag(std::uint16_t t) {
+    switch (t) {
+        case 0x0204:  // user_message_reference
+        case 0x020A:  // source_port
+        case 0x020B:  // destination_port
+        case tag::sar_msg_ref_num:
+        case tag::its_session_info:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string c_string(const std::uint8_t* field, std::size_t size) {
+    const auto* end = std::find(field, field + size, std::uint8_t{0});
+    return std::string(reinterpret_cast<const char*>(field), reinterpret_cast<const char*>(end));
+}
+
+template <std::size_t N>
+void put(std::uint8_t (&field)[N], const std::string& value, const char* name) {
+    if (value.size() >= N || value.find('\0') != std::string::npos)
+        throw std::invalid_argument(std::string("SMPP field too long: ") + name);
+    std::memcpy(field, value.data(), value.size());
+    field[value.size()] = 0;
+}
+
+std::vector<tlv> read_tlvs(const tlv_t* head) {
+    std::vector<tlv> out;
+    for (const tlv_t* t = head; t != nullptr; t = t->next) {
+        tlv v;
+        v.tag = t->tag;
+        if (t->length == 2 && is_u16_tag(t->tag)) {
+            v.value = {static_cast<char>(t->value.val16 >> 8),
+                       static_cast<char>(t->value.val16 & 0xFF)};
+        } else {
+            const std::size_t n = std::min<std::size_t>(t->length, MAX_TLV_SIZE);
+            v.value.assign(reinterpret_cast<const char*>(t->value.octet), n);
+        }
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+// A TLV list in libsmpp34's form, freed with the holder.
+struct tlv_list {
+    tlv_t* head = nullptr;
+    explicit tlv_list(const std::vector<tlv>& tlvs) {
+        for (const auto& v : tlvs) {
+            if (v.value.size() > MAX_TLV_SIZE) throw std::invalid_argument("SMPP TLV too long");
+            tlv_t t{};
+            t.tag = v.tag;
+            t.length = static_cast<std::uint16_t>(v.value.size());
+            if (v.value.size() == 2 && is_u16_tag(v.tag))
+                t.value.val16 =
+                    static_cast<std::uint16_t>((static_cast<unsigned char>(v.value[0]) << 8) |
+                                               static_cast<unsigned char>(v.value[1]));
+            else
+                std::memcpy(t.value.octet, v.value.data(), v.value.size());
+            build_tlv(&head, &t);
+        }
+    }
+    ~tlv_list() { destroy_tlv(head); }
+    tlv_list(const tlv_list&) = delete;
+    tlv_list& operator=(const tlv_list&) = delete;
+};
+
+template <class S>
+void read_sm(const S& s, pdu& p) {
+    p.service_type = c_string(s.service_type, sizeof s.service_type);
+    p.source_ton = s.source_addr_ton;
+    p.source_npi = s.source_addr_npi;
+    p.source_addr = c_string(s.source_addr, sizeof s.source_addr);
+    p.dest_ton = s.dest_addr_ton;
+    p.dest_npi = s.dest_addr_npi;
+    p.destination_addr = c_string(s.destination_addr, sizeof s.destination_addr);
+    p.esm_class = s.esm_class;
+    p.protocol_id = s.protocol_id;
+    p.priority_flag = s.priority_flag;
+    p.registered_delivery = s.registered_delivery;
+    p.data_coding = s.data_coding;
+    const std::size_t n = std::min<std::size_t>(s.sm_length, sizeof s.short_message);
+    p.short_message.assign(reinterpret_cast<const char*>(s.short_message), n);
+    p.tlvs = read_tlvs(s.tlv);
+}
+
+template <class S>
+void write_sm(S& s, const pdu& p) {
+    put(s.service_type, p.service_type, "service_type");
+    s.source_addr_ton = p.source_ton;
+    s.source_addr_npi = p.source_npi;
+    put(s.source_addr, p.source_addr, "source_addr");
+    s.dest_addr_ton = p.dest_ton;
+    s.dest_addr_npi = p.dest_npi;
+    put(s.destination_addr, p.destination_addr, "destination_addr");
+    s.esm_class = p.esm_class;
+    s.protocol_id = p.protocol_id;
+    s.priority_flag = p.priority_flag;
+    s.registered_delivery = p.registered_delivery;
+    s.data_coding = p.data_coding;
+    if (p.short_message.size() > sizeof s.short_message)
+        throw std::invalid_argument("SMPP short_message longer than 254 bytes");
+    s.sm_length = static_cast<std::uint8_t>(p.short_message.size());
+    std::memcpy(s.short_message, p.short_message.data(), p.short_message.size());
+}
+
+template <class S>
+void read_bind(const S& s, pdu& p) {
+    p.system_id = c_string(s.system_id, sizeof s.system_id);
+    p.password = c_string(s.password, sizeof s.password);
+    p.system_type = c_string(s.system_type, sizeof s.system_type);
+    p.interface_version = s.interface_version;
+}
+
+template <class S>
+void write_bind(S& s, const pdu& p) {
+    put(s.system_id, p.system_id, "system_id");
+    put(s.password, p.password, "password");
+    put(s.system_type, p.system_type, "system_type");
+    s.interface_version = p.interface_version;
+}
+
+template <class S>
+void write_header(S& s, const pdu& p) {
+    s.command_length = 0;  // libsmpp34 fills it in
+    s.command_id = p.command_id;
+    s.command_status = p.command_status;
+    s.sequence_number = p.sequence;
+}
+
+template <class S>
+void read_header(const S& s, pdu& p) {
+    p.command_id = s.command_id;
+    p.command_status = s.command_status;
+    p.sequence = s.sequence_number;
+}
+
+std::uint32_t be32(const unsigned char* b) {
+    return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
+           b[3];
+}
+
+// Unpacks into S (zeroed), frees its TLV list on every path.
+template <class S, class F>
+result<pdu> unpack(std::uint32_t id, std::string_view bytes, F&& fill) {
+    S s{};
+    std::lock_guard lock(library_mutex);
+    const int rc = smpp34_unpack(id, &s, reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                 static_cast<int>(bytes.size()));
+    struct freer {
+        S& s;
+        ~freer() {
+            if constexpr (requires { s.tlv; }) destroy_tlv(s.tlv);
+        }
+    } free_tlvs{s};
+    if (rc != 0) return failure{"malformed " + command_name(id)};
+    pdu p;
+    read_header(s, p);
+    fill(s, p);
+    return p;
+}
+
+template <class S, class F>
+std::string pack(const pdu& p, F&& fill) {
+    S s{};
+    write_header(s, p);
+    fill(s);
+    std::string out(max_pdu_size, '\0');
+    int len = 0;
+    std::lock_guard lock(library_mutex);
+    if (smpp34_pack(p.command_id, reinterpret_cast<std::uint8_t*>(out.data()),
+                    static_cast<int>(out.size()), &len, &s) != 0)
+        throw std::invalid_argument("cannot encode " + command_name(p.command_id) + ": " +
+                                    smpp34_strerror);
+    out.resize(static_cast<std::size_t>(len));
+    return out;
+}
+
+result<pdu> decode_known(std::uint32_t id, std::string_view bytes);
+
+}  // namespace
+
+const tlv* pdu::find(std::uint16_t t) const {
+    for (const auto& v : tlvs)
+        if (v.tag == t) return &v;
+    return nullptr;
+}
+
+std::optional<std::uint8_t> pdu::octet(std::uint16_t t) const {
+    const tlv* v = find(t);
+    if (!v || v->value.empty()) return std::nullopt;
+    return static_cast<std::uint8_t>(v->value.back());  // a 2-octet form keeps it last
+}
+
+void pdu::set(std::uint16_t t, std::string value) {
+    for (auto& v : tlvs)
+        if (v.tag == t) {
+            v.value = std::move(value);
+            return;
+        }
+    tlvs.push_back({t, std::move(value)});
+}
+
+std::uint32_t peek_length(const unsigned char* header) {
+    return be32(header);
+}
+
+result<pdu> decode(std::string_view bytes) {
+    if (bytes.size() < header_size) return failure{"PDU shorter than its header"};
+    const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+    const std::uint32_t length = be32(b);
+    if (length != bytes.size()) return failure{"command_length does not match the PDU"};
+    if (length > max_pdu_size) return failure{"PDU too large"};
+    const std::uint32_t id = be32(b + 4);
+    auto header = [&] {
+        pdu p;
+        p.command_id = id;
+        p.command_status = be32(b + 8);
+        p.sequence = be32(b + 12);
+        return p;
+    };
+    // A refused bind or submit comes back with its header alone (5.2.x),
+    // or, from some SMSCs, with an empty body that libsmpp34 then refuses:
+    // the status is what matters.
+    if (cmd::is_response(id) && (length == header_size || be32(b + 8) != status::ok)) {
+        if (auto full = decode_known(id, bytes)) return full;
+        return header();
+    }
+    return decode_known(id, bytes);
+}
+
+namespace {
+result<pdu> decode_known(std::uint32_t id, std::string_view bytes) {
+    const auto* b = reinterpret_cast<const unsigned char*>(bytes.data());
+    auto sm = [](const auto& s, pdu& p) { read_sm(s, p); };
+    auto bind = [](const auto& s, pdu& p) { read_bind(s, p); };
+    auto bind_resp = [](const auto& s, pdu& p) {
+        p.system_id = c_string(s.system_id, sizeof s.system_id);
+        p.tlvs = read_tlvs(s.tlv);
+    };
+    auto header_only = [](const auto&, pdu&) {};
+    auto header = [&] {
+        pdu p;
+        p.command_id = id;
+        p.command_status = be32(b + 8);
+        p.sequence = be32(b + 12);
+        return p;
+    };
+    if (bytes.size() == header_size && cmd::is_response(id)) return header();
+    switch (id) {
+        case cmd::deliver_sm:
+            return unpack<deliver_sm_t>(id, bytes, sm);
+        case cmd::submit_sm:
+            return unpack<submit_sm_t>(id, bytes, sm);
+        case cmd::submit_sm_resp:
+            return unpack<submit_sm_resp_t>(id, bytes, [](const auto& s, pdu& p) {
+                p.message_id = c_string(s.message_id, sizeof s.message_id);
+            });
+        case cmd::deliver_sm_resp:
+            return unpack<deliver_sm_resp_t>(id, bytes, header_only);
+        case cmd::bind_transceiver:
+            return unpack<bind_transceiver_t>(id, bytes, bind);
+        case cmd::bind_transmitter:
+            return unpack<bind_transmitter_t>(id, bytes, bind);
+        case cmd::bind_receiver:
+            return unpack<bind_receiver_t>(id, bytes, bind);
+        case cmd::bind_transceiver_resp:
+        case cmd::bind_transmitter_resp:
+        case cmd::bind_receiver_resp:
+            if (id == cmd::bind_transceiver_resp)
+                return unpack<bind_transceiver_resp_t>(id, bytes, bind_resp);
+            if (id == cmd::bind_transmitter_resp)
+                return unpack<bind_transmitter_resp_t>(id, bytes, bind_resp);
+            return unpack<bind_receiver_resp_t>(id, bytes, bind_resp);
+        case cmd::unbind:
+            return unpack<unbind_t>(id, bytes, header_only);
+        case cmd::unbind_resp:
+            return unpack<unbind_resp_t>(id, bytes, header_only);
+        case cmd::enquire_link:
+            return unpack<enquire_link_t>(id, bytes, header_only);
+        case cmd::enquire_link_resp:
+            return unpack<enquire_link_resp_t>(id, bytes, header_only);
+        case cmd::generic_nack:
+            return unpack<generic_nack_t>(id, bytes, header_only);
+        default:
+            return header();  // not ours to read: the header is enough to answer it
+    }
+}
+}  // namespace
+
+std::string encode(const pdu& p) {
+    auto with_tlvs = [&]<class S>(S*) {
+        tlv_list list(p.tlvs);
+        return pack<S>(p, [&](S& s) {
+            write_sm(s, p);
+            s.tlv = list.head;
+        });
+    };
+    switch (p.command_id) {
+        case cmd::submit_sm:
+            return with_tlvs(static_cast<submit_sm_t*>(nullptr));
+        case cmd::deliver_sm:
+            return with_tlvs(static_cast<deliver_sm_t*>(nullptr));
+        case cmd::submit_sm_resp:
+            return pack<submit_sm_resp_t>(
+                p, [&](submit_sm_resp_t& s) { put(s.message_id, p.message_id, "message_id"); });
+        case cmd::deliver_sm_resp:
+            return pack<deliver_sm_resp_t>(p, [](deliver_sm_resp_t&) {});
+        case cmd::bind_transceiver:
+            return pack<bind_transceiver_t>(p, [&](bind_transceiver_t& s) { write_bind(s, p); });
+        case cmd::bind_transmitter:
+            return pack<bind_transmitter_t>(p, [&](bind_transmitter_t& s) { write_bind(s, p); });
+        case cmd::bind_receiver:
+            return pack<bind_receiver_t>(p, [&](bind_receiver_t& s) { write_bind(s, p); });
+        case cmd::bind_transceiver_resp:
+            return pack<bind_transceiver_resp_t>(
+                p, [&](bind_transceiver_resp_t& s) { put(s.system_id, p.system_id, "system_id"); });
+        case cmd::bind_transmitter_resp:
+            return pack<bind_transmitter_resp_t>(
+                p, [&](bind_transmitter_resp_t& s) { put(s.system_id, p.system_id, "system_id"); });
+        case cmd::bind_receiver_resp:
+            return pack<bind_receiver_resp_t>(
+                p, [&](bind_receiver_resp_t& s) { put(s.system_id, p.system_id, "system_id"); });
+        case cmd::unbind:
+            return pack<unbind_t>(p, [](unbind_t&) {});
+        case cmd::unbind_resp:
+            return pack<unbind_resp_t>(p, [](unbind_resp_t&) {});
+        case cmd::enquire_link:
+            return pack<enquire_link_t>(p, [](enquire_link_t&) {});
+        case cmd::enquire_link_resp:
+            return pack<enquire_link_resp_t>(p, [](enquire_link_resp_t&) {});
+        case cmd::generic_nack:
+            return pack<generic_nack_t>(p, [](generic_nack_t&) {});
+        default:
+            throw std::invalid_argument("cannot encode " + command_name(p.command_id));
+    }
+}
+
+std::string command_name(std::uint32_t id) {
+    switch (id) {
+        case cmd::generic_nack:
+            return "generic_nack";
+        case cmd::bind_receiver:
+            return "bind_receiver";
+        case cmd::bind_receiver_resp:
+            return "bind_receiver_resp";
+        case cmd::bind_transmitter:
+            return "bind_transmitter";
+        case cmd::bind_transmitter_resp:
+            return "bind_transmitter_resp";
+        case cmd::submit_sm:
+            return "submit_sm";
+        case cmd::submit_sm_resp:
+            return "submit_sm_resp";
+        case cmd::deliver_sm:
+            return "deliver_sm";
+        case cmd::deliver_sm_resp:
+            return "deliver_sm_resp";
+        case cmd::unbind:
+            return "unbind";
+        case cmd::unbind_resp:
+            return "unbind_resp";
+        case cmd::bind_transceiver:
+            return "bind_transceiver";
+        case cmd::bind_transceiver_resp:
+            return "bind_transceiver_resp";
+        case cmd::enquire_link:
+            return "enquire_link";
+        case cmd::enquire_link_resp:
+            return "enquire_link_resp";
+        default: {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "0x%08x", id);
+            return buf;
+        }
+    }
+}
+
+std::string status_name(std::uint32_t s) {
+    switch (s) {
+        case status::ok:
+            return "ESME_ROK";
+        case status::invalid_command_length:
+            return "ESME_RINVCMDLEN";
+        case status::invalid_command_id:
+            return "ESME_RINVCMDID";
+        case status::incorrect_bind_status:
+            return "ESME_RINVBNDSTS";
+        case status::system_error:
+            return "ESME_RSYSERR";
+        case status::bind_failed:
+            return "ESME_RBINDFAIL";
+        case status::invalid_password:
+            return "ESME_RINVPASWD";
+        case status::invalid_system_id:
+            return "ESME_RINVSYSID";
+        case status::message_queue_full:
+            return "ESME_RMSGQFUL";
+        case status::throttled:
+            return "ESME_RTHROTTLED";
+        case status::temporary_app_error:
+            return "ESME_RX_T_APPN";
+        default: {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "0x%08x", s);
+            return buf;
+        }
+    }
+}
+
+}  // namespace gw::smpp
