@@ -419,3 +419,52 @@ TEST_F(UssdService, SmsMeThisQueuesTheTextOnlyThroughTheOutbox) {
     req.text += "*1";
     EXPECT_EQ(svc2.handle(req).text, "SMS не отправлено.");
 }
+
+// SMPP gateways send each answer alone (with '*' inside it when she typed one).
+TEST_F(UssdService, StepwiseAnswersWalkTheSameMenuAndSurviveARestart) {
+    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
+                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_request req{"smpp-op", "2a:996555123456", "+996555123456", "*1313#", "", ""};
+    batched.handle(req);
+    req.stepwise = true;
+    for (const char* answer : {"2", "3"}) {
+        req.text = answer;
+        EXPECT_FALSE(batched.handle(req).end);
+    }
+    // Written through whatever the batch setting: a restart loses nothing.
+    service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
+    req.text = "1";
+    auto r = restarted.handle(req);
+    ASSERT_TRUE(r.end) << r.text;
+    auto c = db.find_case(reference_in(r.text));
+    ASSERT_TRUE(c) << r.text;
+    EXPECT_EQ(c->topic, "employment");
+    EXPECT_EQ(c->oblast, "osh");
+    EXPECT_EQ(c->language, "ru");
+}
+
+TEST_F(UssdService, AStepwiseAnswerForAnUnknownDialogueAnswersNothingShe) {
+    service::ussd_request req{"smpp-op", "77:996555123456", "+996555123456", "*1313#", "1", ""};
+    req.stepwise = true;
+    auto r = svc.handle(req);
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(db.find_session("smpp-op:77:996555123456"), std::nullopt)
+        << "no session was opened with her answer as its first input";
+}
+
+TEST_F(UssdService, AReleasedDialogueIsOverAndCanBeResumed) {
+    service::ussd_request req{"smpp-op", "2b:996555123456", "+996555123456", "*1313#", "", ""};
+    svc.handle(req);
+    req.stepwise = true;
+    req.text = "2";
+    svc.handle(req);
+    req.text = "3";
+    svc.handle(req);
+    svc.release("smpp-op", "2b:996555123456");
+    EXPECT_EQ(svc.active_sessions(), 0u);
+    EXPECT_EQ(db.find_session("smpp-op:2b:996555123456")->status, "abandoned");
+    service::ussd_request again{"smpp-op", "2c:996555123456", "+996555123456", "*1313#", "", ""};
+    auto offer = svc.handle(again);
+    EXPECT_FALSE(offer.end);
+    EXPECT_NE(offer.text.find("\n2 "), std::string::npos) << "offered to go on: " << offer.text;
+}
