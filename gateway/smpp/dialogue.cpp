@@ -57,6 +57,10 @@ inbound classify(const pdu& p, const link_settings& s) {
         ussd_step step;
         const tlv* session = p.find(s.session_tag);
         if (!session || session->value.empty()) return ignored{"USSD without a session tag"};
+        if (s.session_tag == tag::its_session_info && session->value.size() != 2)
+            return ignored{"its_session_info is two octets"};
+        if (const tlv* o = p.find(tag::ussd_service_op); o && o->value.size() != 1)
+            return ignored{"ussd_service_op is one octet"};
         step.session_value = session->value;
         // its_session_info: octet 1 is the session, octet 2 its sequence
         // and (bit 0) the end of the session.

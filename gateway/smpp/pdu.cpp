@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 extern "C" {
@@ -12,6 +14,7 @@ extern "C" {
 #include <smpp34.h>
 #include <smpp34_structs.h>
 #include <smpp34_params.h>
+#include <smpp34_heap.h>
 // clang-format on
 }
 
@@ -165,20 +168,64 @@ std::uint32_t be32(const unsigned char* b) {
            b[3];
 }
 
-// Unpacks into S (zeroed), frees its TLV list on every path.
+// libsmpp34 leaks the TLV node it was filling when a PDU turns out
+// malformed (found by fuzzing: 1 KB per bad PDU, which a faulty SMSC could
+// send forever). Its allocations go through these functions; while an
+// unpack runs (under library_mutex) they are recorded, and a failed
+// unpack frees all of them.
+std::vector<void*>* unpack_allocations = nullptr;
+
+void* tracked_malloc(std::size_t n) {
+    void* p = std::malloc(n);
+    if (p && unpack_allocations) unpack_allocations->push_back(p);
+    return p;
+}
+void* tracked_realloc(void* old, std::size_t n) {
+    void* p = std::realloc(old, n);
+    if (p && unpack_allocations) {
+        auto& v = *unpack_allocations;
+        v.erase(std::remove(v.begin(), v.end(), old), v.end());
+        v.push_back(p);
+    }
+    return p;
+}
+void tracked_free(void* p) {
+    if (p && unpack_allocations) {
+        auto& v = *unpack_allocations;
+        v.erase(std::remove(v.begin(), v.end(), p), v.end());
+    }
+    std::free(p);
+}
+void install_allocator() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        static const smpp34_memory_functions functions{tracked_malloc, tracked_realloc,
+                                                       tracked_free};
+        smpp34_set_memory_functions(&functions);
+    });
+}
+
+// Unpacks into S (zeroed); frees what it allocated on every path.
 template <class S, class F>
 result<pdu> unpack(std::uint32_t id, std::string_view bytes, F&& fill) {
+    install_allocator();
     S s{};
     std::lock_guard lock(library_mutex);
+    std::vector<void*> allocations;
+    unpack_allocations = &allocations;
     const int rc = smpp34_unpack(id, &s, reinterpret_cast<const std::uint8_t*>(bytes.data()),
                                  static_cast<int>(bytes.size()));
+    unpack_allocations = nullptr;
+    if (rc != 0) {
+        for (void* p : allocations) std::free(p);  // reachable or not: none survives
+        return failure{"malformed " + command_name(id)};
+    }
     struct freer {
         S& s;
         ~freer() {
             if constexpr (requires { s.tlv; }) destroy_tlv(s.tlv);
         }
     } free_tlvs{s};
-    if (rc != 0) return failure{"malformed " + command_name(id)};
     pdu p;
     read_header(s, p);
     fill(s, p);
@@ -202,6 +249,58 @@ std::string pack(const pdu& p, F&& fill) {
 }
 
 result<pdu> decode_known(std::uint32_t id, std::string_view bytes);
+
+// libsmpp34 describes every field it reads in a 2 KB global buffer without
+// checking the space left: about 570 bytes for the mandatory fields and 55
+// per TLV, so some 27 TLVs overflow it (found by fuzzing: a crash). No
+// SMSC sends more than a handful; more than this is refused unread.
+constexpr std::size_t max_tlvs = 16;
+
+// Where the TLVs of a PDU start, skipping its mandatory fields the way
+// SMPP 3.4 lays them out, and how many there are: only to keep libsmpp34
+// within its limits. nullopt when the shape is broken.
+std::optional<std::size_t> tlv_count(std::uint32_t id, std::string_view body) {
+    std::size_t at = 0;
+    auto c_string = [&](std::size_t max) {
+        const std::size_t end = body.find('\0', at);
+        if (end == std::string_view::npos || end - at >= max) return false;
+        at = end + 1;
+        return true;
+    };
+    auto skip = [&](std::size_t n) {
+        if (at + n > body.size()) return false;
+        at += n;
+        return true;
+    };
+    switch (id) {
+        case cmd::deliver_sm:
+        case cmd::submit_sm: {
+            if (!c_string(6) || !skip(2) || !c_string(21) || !skip(2) || !c_string(21) ||
+                !skip(3) || !c_string(17) || !c_string(17) || !skip(4) || !skip(1))
+                return std::nullopt;
+            const std::size_t sm_length = static_cast<unsigned char>(body[at - 1]);
+            if (!skip(sm_length)) return std::nullopt;
+            break;
+        }
+        case cmd::bind_transceiver_resp:
+        case cmd::bind_transmitter_resp:
+        case cmd::bind_receiver_resp:
+            if (!c_string(16)) return std::nullopt;
+            break;
+        default:
+            return 0;  // no TLVs in the PDUs libsmpp34 reads for us otherwise
+    }
+    std::size_t n = 0;
+    while (at < body.size()) {
+        if (at + 4 > body.size()) return std::nullopt;
+        const std::size_t length = (static_cast<unsigned char>(body[at + 2]) << 8) |
+                                   static_cast<unsigned char>(body[at + 3]);
+        at += 4;
+        if (!skip(length)) return std::nullopt;
+        ++n;
+    }
+    return n;
+}
 
 }  // namespace
 
@@ -272,6 +371,9 @@ result<pdu> decode_known(std::uint32_t id, std::string_view bytes) {
         return p;
     };
     if (bytes.size() == header_size && cmd::is_response(id)) return header();
+    const auto tlvs = tlv_count(id, bytes.substr(header_size));
+    if (!tlvs) return failure{"malformed " + command_name(id)};
+    if (*tlvs > max_tlvs) return failure{command_name(id) + " with too many optional parameters"};
     switch (id) {
         case cmd::deliver_sm:
             return unpack<deliver_sm_t>(id, bytes, sm);
@@ -314,6 +416,8 @@ result<pdu> decode_known(std::uint32_t id, std::string_view bytes) {
 }  // namespace
 
 std::string encode(const pdu& p) {
+    // Packing describes every field in the same unbounded buffer as unpacking.
+    if (p.tlvs.size() > max_tlvs) throw std::invalid_argument("SMPP PDU with too many TLVs");
     auto with_tlvs = [&]<class S>(S*) {
         tlv_list list(p.tlvs);
         return pack<S>(p, [&](S& s) {

@@ -154,6 +154,27 @@ TEST(SmppPdu, BadInputIsRefusedWithAReason) {
     }
 }
 
+TEST(SmppPdu, PdusLibsmpp34CannotDescribeAreRefusedUnread) {
+    // libsmpp34 writes a description of every field into a 2 KB buffer
+    // without bounds: about 27 TLVs overflowed it (a crash found by fuzzing).
+    pdu many = deliver("996555123456", "x");
+    for (int i = 0; i < 16; ++i) many.tlvs.push_back({static_cast<std::uint16_t>(0x1400 + i), ""});
+    many.sequence = 1;
+    std::string wire = encode(many);
+    EXPECT_TRUE(decode(wire)) << "a generous handful passes";
+    for (int i = 0; i < 24; ++i) wire += bytes({0x14, 0x40, 0, 0});  // 24 more, empty
+    wire[2] = static_cast<char>(wire.size() >> 8);
+    wire[3] = static_cast<char>(wire.size() & 0xFF);
+    auto d = decode(wire);
+    ASSERT_FALSE(d);
+    EXPECT_NE(d.error().find("too many optional parameters"), std::string::npos) << d.error();
+    many.tlvs.resize(40);
+    EXPECT_THROW(encode(many), std::invalid_argument) << "nor are they written";
+    // A USSD session tag of the wrong size cannot be echoed back: ignored.
+    pdu odd = ussd(0x12, "1", std::string(5, 'x'));
+    EXPECT_TRUE(std::holds_alternative<ignored>(classify(odd, operator_settings())));
+}
+
 TEST(SmppPdu, ARefusalKeepsItsStatusWhateverItsBody) {
     // Net::SMPP (and some SMSCs) send a message_id with a refused
     // submit_sm_resp; libsmpp34 reads only a bare header then.
