@@ -206,8 +206,8 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         // Written through: from here on the store holds a state and the
         // inputs that led to it, so any later hop can be replayed onto it
         // (a restart, another node). If it cannot be stored, she hears so.
-        live.write_now = true;
-        persist(live, r.end, /*must_store=*/true);
+        live.write_now = !req.caller_flushes;
+        persist(live, r.end, /*must_store=*/true, req.caller_flushes);
         if (r.end) sessions_.erase(key);  // over: the store answers any retry
         return r;
     }
@@ -231,8 +231,8 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         ussd_reply r =
             s.resume_from.empty() ? run_input(s, req.text) : answer_resume_offer(s, req.text);
         s.last_reply = r;
-        s.write_now = true;
-        persist(s, r.end, /*must_store=*/true);
+        s.write_now = !req.caller_flushes;
+        persist(s, r.end, /*must_store=*/true, req.caller_flushes);
         if (r.end) sessions_.erase(key);
         return r;
     }
@@ -276,8 +276,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
 }
 
 ussd_reply ussd_service::refuse_foreign_number(const ussd_request& req) const {
-    spdlog::warn("ussd: session id reused by another number ({}); refused",
-                 mask_phone(req.phone));
+    spdlog::warn("ussd: session id reused by another number ({}); refused", mask_phone(req.phone));
     return in_all_languages("session_expired");
 }
 
@@ -385,9 +384,9 @@ ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
 
 ussd_reply ussd_service::perform(live_session& s, const menu::action_request& action) {
     try {
-        if (auto r = run_status_action(store_, *engine_, s.state, action, s.phone,
-                                       settings_.info_sms, to_unix_seconds(clock_.now()),
-                                       on_queued_))
+        if (auto r =
+                run_status_action(store_, *engine_, s.state, action, s.phone, settings_.info_sms,
+                                  to_unix_seconds(clock_.now()), on_queued_))
             return {r->text, r->end};
     } catch (const store::store_error& e) {
         spdlog::error("ussd: {} failed, told her to try later: {}", action.kind, e.what());
@@ -413,7 +412,7 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     }
 }
 
-void ussd_service::persist(live_session& s, bool finished, bool must_store) {
+void ussd_service::persist(live_session& s, bool finished, bool must_store, bool deferred) {
     stored_state st{s.state,
                     {{"last_text", s.last_text},
                      {"last_reply", s.last_reply.text},
@@ -423,6 +422,10 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store) {
     store::session_record rec{
         s.key,        s.phone,     "ussd", encode_state(st), finished ? "finished" : "active",
         s.started_at, s.updated_at};
+    if (deferred) {
+        unsaved_[rec.id] = std::move(rec);  // the caller flushes before answering
+        return;
+    }
     try {
         if (settings_.session_flush.count() == 0) {
             store_.save_session(rec);
@@ -448,6 +451,19 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store) {
         // with its inputs, onto which a restart replays the rest.
         spdlog::warn("ussd: session state not saved: {}", e.what());
     }
+}
+
+ussd_reply ussd_service::store_failure_reply(const std::string& aggregator,
+                                             const std::string& session_id) {
+    std::lock_guard lock(mutex_);
+    const std::string key = aggregator + ":" + session_id;
+    menu::session_state s;
+    if (auto it = sessions_.find(key); it != sessions_.end()) {
+        s = it->second->state;
+        sessions_.erase(it);  // she is told the session ended
+    }
+    unsaved_.erase(key);
+    return {engine_->ui(s, "store_error"), true};
 }
 
 void ussd_service::release(const std::string& aggregator, const std::string& session_id) {

@@ -34,6 +34,11 @@ struct ussd_request {
     // dialled after the code). Such sessions are written through at every
     // hop, since no later hop could tell what a restored state missed.
     bool stepwise = false;
+    // The caller makes the state durable (flush_sessions()) before it
+    // answers her, for a whole batch of hops at once: nothing is written
+    // here, whatever the hop. A failed flush is answered with
+    // store_failure_reply() for each hop of the batch.
+    bool caller_flushes = false;
 };
 
 struct ussd_reply {
@@ -80,6 +85,9 @@ class ussd_service {
     std::size_t active_sessions() const;
     // Writes session state still waiting for the write-behind batch.
     void flush_sessions();
+    // After a failed flush_sessions() for hops with caller_flushes: the
+    // session is dropped and she is told to try later, in her language.
+    ussd_reply store_failure_reply(const std::string& aggregator, const std::string& session_id);
 
     // Swaps in a new menu (reload); live sessions continue where possible.
     void set_engine(std::shared_ptr<const menu::engine> engine);
@@ -96,7 +104,7 @@ class ussd_service {
     ussd_reply in_all_languages(const std::string& ui_key) const;
     ussd_reply refuse_foreign_number(const ussd_request& req) const;
     ussd_reply resume_offer(const live_session& s, const std::string& error) const;
-    void persist(live_session& s, bool finished, bool must_store = false);
+    void persist(live_session& s, bool finished, bool must_store = false, bool deferred = false);
     std::size_t expire_locked(long long now);
     void flush_locked();
 

@@ -75,33 +75,88 @@ std::uint32_t operator_channel::on_deliver(const pdu& p) {
     return status::ok;
 }
 
-std::uint32_t operator_channel::on_ussd(const ussd_step& step) {
-    const std::string session = session_id_of(step);
-    if (step.kind == ussd_step::release) {
-        ussd_.release(channel_, session);
-        spdlog::info("smpp/{}: dialogue released by the network ({})", settings_.name,
-                     mask_phone(step.phone));
-        return status::ok;
+operator_channel::~operator_channel() {
+    stop();
+}
+
+void operator_channel::start() {
+    if (!ussd_thread_.joinable()) ussd_thread_ = std::thread([this] { answer_steps(); });
+    esme_.start();
+}
+
+void operator_channel::stop() {
+    {
+        std::lock_guard lock(steps_mutex_);
+        if (stopping_) return;
+        stopping_ = true;
     }
-    service::ussd_request req;
-    req.aggregator = channel_;
-    req.session_id = session;
-    req.phone = step.phone;
-    req.service_code = step.service_code;
-    req.network_code = settings_.name;
-    req.text = step.text;
-    req.stepwise = step.kind == ussd_step::answer;
-    const auto started = std::chrono::steady_clock::now();
-    service::ussd_reply reply = ussd_.handle(req);
-    pdu out = ussd_reply_pdu(step, reply.text, reply.end, settings_);
-    const auto deadline = started + settings_.ussd_reply_deadline;
-    esme_.submit(std::move(out), deadline,
-                 [name = settings_.name, phone = mask_phone(step.phone)](const submit_result& r) {
-                     if (!r.ok())
-                         spdlog::warn("smpp/{}: screen for {} not delivered: {}", name, phone,
-                                      r.error.empty() ? status_name(r.status) : r.error);
-                 });
+    steps_ready_.notify_all();
+    if (ussd_thread_.joinable()) ussd_thread_.join();
+    esme_.stop();
+}
+
+std::uint32_t operator_channel::on_ussd(const ussd_step& step) {
+    {
+        std::lock_guard lock(steps_mutex_);
+        steps_.emplace_back(step, std::chrono::steady_clock::now());
+    }
+    steps_ready_.notify_one();
     return status::ok;
+}
+
+void operator_channel::answer_steps() {
+    for (;;) {
+        std::deque<std::pair<ussd_step, std::chrono::steady_clock::time_point>> batch;
+        {
+            std::unique_lock lock(steps_mutex_);
+            steps_ready_.wait(lock, [this] { return stopping_ || !steps_.empty(); });
+            if (steps_.empty()) return;  // stopping, and nothing left to answer
+            batch.swap(steps_);
+        }
+        struct answer {
+            const ussd_step* step;
+            std::string session;
+            service::ussd_reply reply;
+            std::chrono::steady_clock::time_point received;
+        };
+        std::vector<answer> answers;
+        for (const auto& [step, received] : batch) {
+            const std::string session = session_id_of(step);
+            if (step.kind == ussd_step::release) {
+                ussd_.release(channel_, session);
+                spdlog::info("smpp/{}: dialogue released by the network ({})", settings_.name,
+                             mask_phone(step.phone));
+                continue;
+            }
+            service::ussd_request req;
+            req.aggregator = channel_;
+            req.session_id = session;
+            req.phone = step.phone;
+            req.service_code = step.service_code;
+            req.network_code = settings_.name;
+            req.text = step.text;
+            req.stepwise = step.kind == ussd_step::answer;
+            req.caller_flushes = true;
+            answers.push_back({&step, session, ussd_.handle(req), received});
+        }
+        try {
+            ussd_.flush_sessions();  // one transaction for the whole batch
+        } catch (const std::exception& e) {
+            spdlog::error("smpp/{}: {} session state(s) not stored, told to try later: {}",
+                          settings_.name, answers.size(), e.what());
+            for (auto& a : answers) a.reply = ussd_.store_failure_reply(channel_, a.session);
+        }
+        for (auto& a : answers) {
+            esme_.submit(
+                ussd_reply_pdu(*a.step, a.reply.text, a.reply.end, settings_),
+                a.received + settings_.ussd_reply_deadline,
+                [name = settings_.name, phone = mask_phone(a.step->phone)](const submit_result& r) {
+                    if (!r.ok())
+                        spdlog::warn("smpp/{}: screen for {} not delivered: {}", name, phone,
+                                     r.error.empty() ? status_name(r.status) : r.error);
+                });
+        }
+    }
 }
 
 std::uint32_t operator_channel::on_sms(const pdu& p, sms_in_part part) {

@@ -3,11 +3,22 @@
 // USSD dialogues go into the same USSD service as the HTTP aggregators,
 // MO SMS (parts put together) into the SMS service, delivery receipts into
 // the outbox records; MT SMS leave through the outbox, which calls send().
-// A deliver_sm is acknowledged only after what it carried is stored.
+// An SMS or receipt is acknowledged (deliver_sm_resp) only once stored.
+//
+// USSD steps are answered on the channel's own thread, in batches: every
+// step that arrived while the previous batch was being written is taken
+// together, their session states are written in one transaction, and only
+// then do their screens leave. No screen goes out before the state that
+// answers her next input is in the store (another node or a restart reads
+// it), and one fsync serves the whole batch.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "adapters/outbound_adapter.hpp"
 #include "common/clock.hpp"
@@ -30,8 +41,10 @@ class operator_channel {
         return "smpp-" + operator_name;
     }
     const std::string& channel() const { return channel_; }
-    void start() { esme_.start(); }
-    void stop() { esme_.stop(); }
+    ~operator_channel();
+    void start();
+    // Answers the steps already received, then unbinds.
+    void stop();
     link_state state() const { return esme_.state(); }
 
     // The outbox's sender (its own thread): every part submitted, waits
@@ -42,6 +55,7 @@ class operator_channel {
   private:
     std::uint32_t on_deliver(const pdu& p);
     std::uint32_t on_ussd(const ussd_step& step);
+    void answer_steps();  // the USSD thread
     std::uint32_t on_sms(const pdu& p, sms_in_part part);
 
     std::string channel_;
@@ -53,6 +67,11 @@ class operator_channel {
     reassembler parts_;       // SMPP thread only
     std::string bind_nonce_;  // keeps message ids of different runs apart
     std::atomic<unsigned> next_reference_{0};
+    std::mutex steps_mutex_;
+    std::condition_variable steps_ready_;
+    std::deque<std::pair<ussd_step, std::chrono::steady_clock::time_point>> steps_;
+    bool stopping_ = false;
+    std::thread ussd_thread_;
     esme esme_;  // last: its handler uses the members above
 };
 

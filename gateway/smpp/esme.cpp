@@ -396,6 +396,8 @@ struct esme::impl : std::enable_shared_from_this<esme::impl> {
                          ec.message());
             co_return "cannot connect: " + ec.message();
         }
+        // Screens are small PDUs the operator's timer waits for: no Nagle delay.
+        c.stream->next_layer().set_option(tcp::no_delay(true), ec);
         c.open = true;
         ++c.generation;
         c.next_sequence = 1;

@@ -1,13 +1,13 @@
-#include <gtest/gtest.h>
+#include "service/ussd_service.hpp"
 
-#include "support/fake_clock.hpp"
-#include "support/test_sealer.hpp"
+#include <gtest/gtest.h>
 
 #include <regex>
 
-#include "service/ussd_service.hpp"
 #include "store/health.hpp"
+#include "support/fake_clock.hpp"
 #include "support/store_faults.hpp"
+#include "support/test_sealer.hpp"
 #include "unit/menu_fixture.hpp"
 
 using namespace gw;
@@ -16,7 +16,7 @@ namespace st = gw::store;
 
 namespace {
 class UssdService : public ::testing::Test {
-protected:
+  protected:
     test::temp_dir dir;
     test::fake_clock clock;
     std::unique_ptr<st::store> store = open(dir.file("g.db"));
@@ -103,11 +103,12 @@ TEST_F(UssdService, InvalidInputNeverEndsTheSession) {
     auto d = dial("s1");
     d.first();
     d.send("2");
-    for (const std::string& bad : std::vector<std::string>{"abc", "", "99", std::string(600, '1'), "\xFF\xFE"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"abc", "", "99", std::string(600, '1'), "\xFF\xFE"}) {
         auto r = d.send(bad);
         EXPECT_FALSE(r.end) << bad;
         EXPECT_NE(r.text.find("Неверно.") == std::string::npos &&
-                          r.text.find("Пусто.") == std::string::npos,
+                      r.text.find("Пусто.") == std::string::npos,
                   true)
             << r.text;
     }
@@ -467,4 +468,24 @@ TEST_F(UssdService, AReleasedDialogueIsOverAndCanBeResumed) {
     auto offer = svc.handle(again);
     EXPECT_FALSE(offer.end);
     EXPECT_NE(offer.text.find("\n2 "), std::string::npos) << "offered to go on: " << offer.text;
+}
+
+// The SMPP channel answers a batch of hops after one write for all of them.
+TEST_F(UssdService, HopsWhoseCallerFlushesAreWrittenOnlyWhenItFlushes) {
+    service::ussd_request req{"smpp-op", "2d:996555123456", "+996555123456", "*1313#", "", ""};
+    req.caller_flushes = true;
+    EXPECT_FALSE(svc.handle(req).end);
+    EXPECT_EQ(db.find_session("smpp-op:2d:996555123456"), std::nullopt) << "not yet";
+    svc.flush_sessions();
+    ASSERT_TRUE(db.find_session("smpp-op:2d:996555123456"));
+
+    req.stepwise = true;
+    req.text = "2";
+    svc.handle(req);
+    faults.hold_write_lock();
+    EXPECT_THROW(svc.flush_sessions(), st::store_error);
+    // The screen she was about to get is replaced: nothing unstored is answered.
+    auto r = svc.store_failure_reply("smpp-op", "2d:996555123456");
+    EXPECT_TRUE(r.end);
+    EXPECT_EQ(svc.active_sessions(), 0u);
 }
