@@ -3,7 +3,9 @@
 # count for all three:
 #   1. ceiling: a minimal Beast server answering a constant "END ok";
 #   2. the gateway on its default config (embedded SQLite, every case
-#      fsynced before its END), with a fresh database;
+#      fsynced before its END), with a fresh database: first over SMPP (the
+#      operator's USSD gateway played by smpp-load, the same path and as
+#      many dialogues as connections), then over HTTP;
 #   3. peer: the same path with the npm package ussd-menu-builder on Express.
 # Prints each run and the ratios gateway/ceiling and gateway/peer, and
 # checks that every case acknowledged is in SQLite. Not a test: numbers
@@ -29,7 +31,7 @@ done
 
 BUILD=build-bench
 cmake -S . -B $BUILD -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON >/dev/null
-cmake --build $BUILD --target hotline-gateway ussd-load ussd-ceiling micro-bench >/dev/null
+cmake --build $BUILD --target hotline-gateway ussd-load smpp-load ussd-ceiling micro-bench >/dev/null
 LOAD="$BUILD/tests/bench/ussd-load --connections $CONNECTIONS --seconds $SECONDS_PER_RUN"
 WORK=$(mktemp -d)
 PIDS=()
@@ -54,9 +56,13 @@ CEILING=$($LOAD --port "$PORT" --any-end)
 echo "ceiling: $CEILING" | tee -a $OUT
 kill "${PIDS[-1]}"
 
-# 2. Gateway, default config, fresh database.
+# 2. Gateway, default config, fresh database; SMPP first, then HTTP.
 PORT=$(free_port)
-sed -e "s|^  port: 8080|  port: $PORT|" -e "s|sqlite_path: ../data/gateway.db|sqlite_path: $WORK/gateway.db|" \
+SMPP_PORT=$(free_port)
+$BUILD/tests/bench/smpp-load --port "$SMPP_PORT" --dialogues "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
+  > "$WORK/smpp.out" 2> "$WORK/smpp.err" & SMPP_LOAD=$!; PIDS+=($SMPP_LOAD)
+export GATEWAY_SMPP_PASSWORD=bench
+sed -e "s|^  port: 8080|  port: $PORT|" -e "s|^      port: 2775|      port: $SMPP_PORT|" -e "s|sqlite_path: ../data/gateway.db|sqlite_path: $WORK/gateway.db|" \
     -e "s|  level: info|  level: warn|" -e "s|max_connections_per_address: 64|max_connections_per_address: 0|" \
     -e "s|directory: ../menus|directory: $PWD/menus|" -e "s|partners_file: partners.yaml|partners_file: $PWD/config/partners.yaml|" \
     -e "s|rules_directory: ../referral-rules|rules_directory: $PWD/referral-rules|" \
@@ -68,11 +74,14 @@ export GATEWAY_USSD_TOKEN=bench-token   # the callback secret the aggregator wou
 GW_TARGET="/ussd/africastalking?token=$GATEWAY_USSD_TOKEN"
 $BUILD/gateway/hotline-gateway serve --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 & GW=$!; PIDS+=($GW)
 wait_port "$PORT"
+wait $SMPP_LOAD || true
+SMPP=$(cat "$WORK/smpp.out")
+echo "gateway over SMPP: $SMPP" | tee -a $OUT
 GATEWAY=$($LOAD --port "$PORT" --target "$GW_TARGET")
-echo "gateway: $GATEWAY" | tee -a $OUT
-ACKED=$(echo "$GATEWAY" | field cases)
+echo "gateway over HTTP: $GATEWAY" | tee -a $OUT
+ACKED=$(( $(echo "$GATEWAY" | field cases) + $(echo "$SMPP" | field cases) ))
 STORED=$(sqlite3 "$WORK/gateway.db" "select count(*) from cases")
-echo "gateway: cases acknowledged $ACKED, cases in SQLite $STORED, lost $((ACKED - STORED > 0 ? ACKED - STORED : 0))" | tee -a $OUT
+echo "gateway: cases acknowledged $ACKED (both channels), cases in SQLite $STORED, lost $((ACKED - STORED > 0 ? ACKED - STORED : 0))" | tee -a $OUT
 
 if [ "$SOAK" -gt 0 ]; then
   PEAK=$(echo "$GATEWAY" | field hops_per_s)
@@ -100,15 +109,17 @@ else
   echo "peer: skipped (npm not installed)" | tee -a $OUT
 fi
 
-python3 - "$CEILING" "$GATEWAY" "$PEER" <<'PY' | tee -a $OUT
+python3 - "$CEILING" "$GATEWAY" "$PEER" "$SMPP" <<'PY' | tee -a $OUT
 import re, sys
 def hops(line):
     m = re.search(r"hops_per_s=([0-9.]+)", line)
     return float(m.group(1)) if m else None
-c, g, p = (hops(x) for x in sys.argv[1:4])
+c, g, p, s = (hops(x) for x in sys.argv[1:5])
 print(f"ratio gateway/ceiling: {g/c:.2f} (target >= 0.5)")
 if p:
     print(f"ratio gateway/peer: {g/p:.2f} (target >= 5)")
+if s:
+    print(f"ratio SMPP/HTTP (gateway): {s/g:.2f}")
 PY
 echo "micro-benchmarks:" | tee -a $OUT
 $BUILD/tests/bench/micro-bench --benchmark_min_time=0.2 2>/dev/null | grep -E "^(engine|screen|seal|phone)" | tee -a $OUT
