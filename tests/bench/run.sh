@@ -45,7 +45,7 @@ OUT=$BUILD/results.txt
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo none)"
-  echo "load: $CONNECTIONS connections, $SECONDS_PER_RUN s per run, Africa's Talking format, 9 hops to a case"
+  echo "load: $CONNECTIONS connections, $SECONDS_PER_RUN s per run, Africa's Talking format (SMPP: deliver_sm/submit_sm), 8 hops to a case"
 } | tee $OUT
 
 # 1. Ceiling.

@@ -1,5 +1,6 @@
-// The benchmark's peer: the same walk to a registered case (language,
-// topic, "get help", oblast, group, consent, SMS, confirm) with the npm
+// The benchmark's peer: the same walk to a registered case as the load
+// path (language, legal aid, "need a lawyer", oblast, group, how to
+// contact her, consent) with the npm
 // package ussd-menu-builder on Express, following its README's pattern.
 // Cases are kept in memory only (the gateway's are fsynced to SQLite).
 const express = require('express');
@@ -14,13 +15,12 @@ const menu = new UssdMenu();
 const choice = (text, next) => ({ run: () => menu.con(text), next });
 
 menu.startState(choice('Тилди тандаңыз / Выберите язык\n1 Кыргызча\n2 Русский', { '*[1-2]': 'main' }));
-menu.state('main', choice('Какая помощь нужна?\n1 Срочная\n2 Права\n3 Юрпомощь', { '3': 'legal' }));
-menu.state('legal', choice('Юрпомощь\n1 Что это\n2 Как получить\n3 Доказательства\n4 Получить помощь', { '4': 'oblast' }));
-menu.state('oblast', choice('Область?\n1 Баткен\n2 Джалал-Абад\n3 Ош\n4 Талас', { '*[1-4]': 'group' }));
-menu.state('group', choice('Ваша ситуация:\n1 Уезжаю\n2 Вернулась', { '*[1-2]': 'consent' }));
-menu.state('consent', choice('Передать ваш номер партнёрам?\n1 Да\n2 Нет', { '*[1-2]': 'sms' }));
-menu.state('sms', choice('Сообщить по SMS?\n1 Да\n2 Нет', { '*[1-2]': 'confirm' }));
-menu.state('confirm', choice('Отправить?\n1 Да\n2 Нет', { '1': 'done' }));
+menu.state('main', choice('Меню\n1 Срочно\n2 Юрист, семья\n3 Работа, выезд\n4 Моё обращение\n5 Тил/Язык', { '2': 'legal' }));
+menu.state('legal', choice('Юрист, семья\n1 Нужен юрист\n2 Что бесплатно\n3 Документы\n0 Назад', { '1': 'oblast' }));
+menu.state('oblast', choice('Область?\n1 Баткен\n2 Джалал-Абад\n3 Ош\n4 Талас\n5 Другая', { '*[1-5]': 'group' }));
+menu.state('group', choice('Вы:\n1 Уезжаю\n2 Вернулась\n3 Семья мигранта', { '*[1-3]': 'contact' }));
+menu.state('contact', choice('Как связаться?\n1 Звоните\n2 В удобное время\n3 Только SMS\n4 Без связи', { '1': 'consent' }));
+menu.state('consent', choice('Передать номер партнёру?\n1 Да\n2 Нет', { '1': 'done' }));
 menu.state('done', {
   run: () => {
     cases += 1;
