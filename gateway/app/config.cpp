@@ -1,13 +1,13 @@
 #include "app/config.hpp"
 
-#include "common/client_address.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
+
+#include "common/client_address.hpp"
 
 namespace gw::app {
 namespace {
@@ -90,9 +90,12 @@ bool plausible_sender(const std::string& s) {
     std::size_t digits = 0, letters = 0, others = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char ch = s[i];
-        if (ch >= '0' && ch <= '9') ++digits;
-        else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')) ++letters;
-        else if (!(ch == '+' && i == 0) && ch != ' ' && ch != '-' && ch != '.') ++others;
+        if (ch >= '0' && ch <= '9')
+            ++digits;
+        else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'))
+            ++letters;
+        else if (!(ch == '+' && i == 0) && ch != ' ' && ch != '-' && ch != '.')
+            ++others;
     }
     if (service_sid) return true;
     if (others > 0 || s.empty()) return false;
@@ -103,8 +106,8 @@ bool plausible_sender(const std::string& s) {
 // Twilio refuses a message without From (error 21603) and Kannel's sendsms
 // one without `from` (no global-sender); Africa's Talking and Infobip send
 // from a shared default sender ID that she cannot reply to.
-void check_sender(const sms_channel_config& ch, bool configured, const std::string& path,
-                  int line, std::vector<menu::diagnostic>& d) {
+void check_sender(const sms_channel_config& ch, bool configured, const std::string& path, int line,
+                  std::vector<menu::diagnostic>& d) {
     const std::string name = "sms.channels." + ch.name;
     if (ch.send_url.empty() || !configured) return;  // unset variables: in the summary
     if (ch.sender.empty()) {
@@ -125,7 +128,8 @@ void check_sender(const sms_channel_config& ch, bool configured, const std::stri
 }
 
 std::string url_host(const std::string& address) {
-    if (address.empty() || address == "0.0.0.0") return "127.0.0.1";  // all addresses: loopback works
+    if (address.empty() || address == "0.0.0.0")
+        return "127.0.0.1";  // all addresses: loopback works
     if (address == "::") return "[::1]";
     return address.find(':') != std::string::npos ? "[" + address + "]" : address;
 }
@@ -170,9 +174,9 @@ void default_report_url(sms_channel_config& ch, const server_config& server,
     const bool has_port =
         colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
     const std::string h = has_port ? authority.substr(0, colon) : authority;
-    const std::string port = has_port ? authority.substr(colon + 1)
+    const std::string port = has_port                               ? authority.substr(colon + 1)
                              : ch.report_url.rfind("https", 0) == 0 ? "443"
-                                                                     : "80";
+                                                                    : "80";
     const bool local = h == "127.0.0.1" || h == "localhost" || h == "[::1]" || h == self;
     if (local && server.port != 0 && port != std::to_string(server.port))
         d.push_back({{path, line},
@@ -229,8 +233,9 @@ config_result load_config(const std::string& path) {
             for (const auto& [prefix, limit] : c.server.body_limits) {
                 // Only configured entries can be wrong: the key is there.
                 if (prefix.empty() || prefix[0] != '/')
-                    d.push_back({{path, s.node()["body_limits"].Mark().line + 1},
-                                 "server.body_limits: " + prefix + " must be a path starting with /"});
+                    d.push_back(
+                        {{path, s.node()["body_limits"].Mark().line + 1},
+                         "server.body_limits: " + prefix + " must be a path starting with /"});
                 if (limit == 0)
                     d.push_back({{path, s.node()["body_limits"].Mark().line + 1},
                                  "server.body_limits." + prefix + " must be > 0"});
@@ -333,8 +338,9 @@ config_result load_config(const std::string& path) {
                                                     : ch.auth == "basic" ? "password"
                                                                          : "auth_token";
                     const bool auth_missing = ch.auth != "none" && missing.count(auth_secret);
-                    const bool send_missing = !ch.send_url.empty() && (missing.count("send_password") ||
-                                                                       missing.count("sender"));
+                    const bool send_missing =
+                        !ch.send_url.empty() &&
+                        (missing.count("send_password") || missing.count("sender"));
                     if (auth_missing || send_missing) {
                         unconfigured.push_back(ch.name + (auth_missing ? "" : " (cannot send)"));
                         refusing |= auth_missing;
@@ -376,8 +382,8 @@ config_result load_config(const std::string& path) {
                     }
                     bool name_ok = !l.name.empty() && l.name.size() <= 32;
                     for (char ch : l.name)
-                        name_ok = name_ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                                              ch == '_' || ch == '-');
+                        name_ok = name_ok && ((ch >= 'a' && ch <= 'z') ||
+                                              (ch >= '0' && ch <= '9') || ch == '_' || ch == '-');
                     if (!name_ok)
                         d.push_back({{path, line},
                                      name + ": operator names are lower-case letters, digits, "
@@ -387,17 +393,20 @@ config_result load_config(const std::string& path) {
                     o.get("host", l.host);
                     int port = l.port;
                     o.get("port", port);
-                    if (port < 1 || port > 65535) d.push_back({{path, line}, name + ".port out of range"});
+                    if (port < 1 || port > 65535)
+                        d.push_back({{path, line}, name + ".port out of range"});
                     l.port = static_cast<std::uint16_t>(port);
                     o.get("tls", l.tls);
+                    o.get("tls_ca_file", l.tls_ca_file);
                     o.get("system_id", l.system_id);
                     o.get_secret("password", l.password, &missing);
                     o.get("system_type", l.system_type);
                     std::string bind = "transceiver";
                     o.get("bind", bind);
                     if (bind != "transceiver" && bind != "transmitter_receiver")
-                        d.push_back({{path, line}, name + ".bind must be transceiver or "
-                                                          "transmitter_receiver"});
+                        d.push_back({{path, line},
+                                     name + ".bind must be transceiver or "
+                                            "transmitter_receiver"});
                     l.transceiver = bind == "transceiver";
                     o.get_duration("enquire_link_s", l.enquire_link_interval);
                     o.get_duration("response_timeout_ms", l.response_timeout);
@@ -432,8 +441,8 @@ config_result load_config(const std::string& path) {
                                 int v = into;
                                 opr.get(key, v);
                                 if (v < 0 || v > 255)
-                                    d.push_back({{path, line}, name + ".ussd.ops." + key +
-                                                                   " must be 0-255"});
+                                    d.push_back({{path, line},
+                                                 name + ".ussd.ops." + key + " must be 0-255"});
                                 into = static_cast<std::uint8_t>(v);
                             };
                             op("begin", l.ops.begin);
@@ -536,9 +545,9 @@ config_result load_config(const std::string& path) {
             s.unknown_keys();
         }
         for (const auto& kv : root) {
-            static const std::set<std::string> known = {
-                "server",  "limits",  "store",   "menus", "ussd", "sms",
-                "smpp",    "referrals", "privacy", "console", "phone", "log"};
+            static const std::set<std::string> known = {"server",  "limits",  "store", "menus",
+                                                        "ussd",    "sms",     "smpp",  "referrals",
+                                                        "privacy", "console", "phone", "log"};
             if (!known.count(kv.first.as<std::string>()))
                 d.push_back({{path, kv.first.Mark().line + 1},
                              "unknown section " + kv.first.as<std::string>(),
@@ -565,6 +574,13 @@ config_result load_config(const std::string& path) {
         resolve(c.privacy.data_key_file);
         resolve(c.console.directory);
         resolve(c.console.reply_templates);
+        for (auto& op : c.smpp.operators) {
+            resolve(op.tls_ca_file);
+            if (!op.tls_ca_file.empty() && !fs::exists(op.tls_ca_file))
+                d.push_back({{path, 0},
+                             "smpp.operators." + op.name + ".tls_ca_file: " + op.tls_ca_file +
+                                 " does not exist"});
+        }
     } catch (const YAML::Exception& e) {
         // A shape the readers did not expect (a list where a map belongs, ...).
         d.push_back({{path, e.mark.line + 1}, e.msg});

@@ -33,6 +33,7 @@ struct link_settings {
     std::string host = "127.0.0.1";
     std::uint16_t port = 2775;
     bool tls = false;
+    std::string tls_ca_file;  // the operator's CA (PEM) when not a public one
     std::string system_id, password, system_type;
     // transceiver, or transmitter + receiver on two connections.
     bool transceiver = true;

@@ -91,7 +91,16 @@ struct esme::impl : std::enable_shared_from_this<esme::impl> {
 
     impl(asio::io_context& i, link_settings s, deliver_handler h)
         : io(i), settings(std::move(s)), handler(std::move(h)), sweep_timer(i), throttle_timer(i) {
+        // The operator's certificate is checked (chain and host name): a
+        // private CA is given by file, else the system's trusted ones.
         tls.set_default_verify_paths();
+        if (!settings.tls_ca_file.empty()) {
+            error_code ec;
+            tls.load_verify_file(settings.tls_ca_file, ec);
+            if (ec)  // every handshake then fails, and says so
+                spdlog::error("smpp/{}: cannot read tls_ca_file {}: {}", settings.name,
+                              settings.tls_ca_file, ec.message());
+        }
         tls.set_verify_mode(ssl::verify_peer);
         if (settings.transceiver) {
             connections.push_back(std::make_unique<connection>());

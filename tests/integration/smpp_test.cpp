@@ -3,9 +3,15 @@
 // libnet-smpp-perl, tests/smpp/operator_smsc.pl), started and stopped here.
 // The gateway runs in-process with its real SMPP links, outbox and store.
 #include <gtest/gtest.h>
+
+#include "common/asio_fwd.hpp"
+// (asio_fwd first)
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -58,6 +64,79 @@ class log_capture {
     std::shared_ptr<spdlog::logger> previous_;
 };
 
+namespace asio = boost::asio;
+
+// TLS in front of the operator's SMSC, as an operator offering TLS has it:
+// a certificate for 127.0.0.1 from a private CA (self-signed here), bytes
+// passed through to the Net::SMPP SMSC behind it.
+class tls_front {
+  public:
+    tls_front(const std::string& cert, const std::string& key, unsigned short backend)
+        : context_(asio::ssl::context::tls_server),
+          acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}),
+          backend_(backend) {
+        context_.use_certificate_chain_file(cert);
+        context_.use_private_key_file(key, asio::ssl::context::pem);
+        accept();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~tls_front() {
+        io_.stop();
+        thread_.join();
+    }
+    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+  private:
+    using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
+    struct pair {
+        explicit pair(asio::io_context& io, asio::ssl::context& c) : front(io, c), back(io) {}
+        tls_stream front;
+        asio::ip::tcp::socket back;
+        std::array<char, 4096> up{}, down{};
+    };
+    void accept() {
+        acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket s) {
+            if (ec) return;
+            auto p = std::make_shared<pair>(io_, context_);
+            p->front.next_layer() = std::move(s);
+            p->front.async_handshake(
+                asio::ssl::stream_base::server, [this, p](boost::system::error_code e) {
+                    if (e) return;
+                    p->back.connect({asio::ip::make_address("127.0.0.1"), backend_}, e);
+                    if (e) return;
+                    pump_up(p);
+                    pump_down(p);
+                });
+            accept();
+        });
+    }
+    static void pump_up(std::shared_ptr<pair> p) {
+        p->front.async_read_some(
+            asio::buffer(p->up), [p](boost::system::error_code e, std::size_t n) {
+                if (e) return p->back.close();
+                asio::async_write(p->back, asio::buffer(p->up, n),
+                                  [p](boost::system::error_code e2, std::size_t) {
+                                      if (!e2) pump_up(p);
+                                  });
+            });
+    }
+    static void pump_down(std::shared_ptr<pair> p) {
+        p->back.async_read_some(
+            asio::buffer(p->down), [p](boost::system::error_code e, std::size_t n) {
+                if (e) return p->front.next_layer().close();
+                asio::async_write(p->front, asio::buffer(p->down, n),
+                                  [p](boost::system::error_code e2, std::size_t) {
+                                      if (!e2) pump_down(p);
+                                  });
+            });
+    }
+    asio::io_context io_;
+    asio::ssl::context context_;
+    asio::ip::tcp::acceptor acceptor_;
+    unsigned short backend_;
+    std::thread thread_;
+};
+
 class Smpp : public ::testing::Test {
   protected:
     Smpp() {
@@ -68,13 +147,14 @@ class Smpp : public ::testing::Test {
     }
     ~Smpp() override { stop_gateway(); }
 
-    void start_gateway(const std::string& password = "secret") {
+    void start_gateway(const std::string& password = "secret", const std::string& tls = "",
+                       int port = 0) {
         auto cfg = app::load_config(test::write_test_config(
             dir,
             "sms:\n  poll_interval_ms: 50\n  base_delay_ms: 100\n"
-            "smpp:\n  operators:\n    testop:\n"
-            "      host: 127.0.0.1\n      port: " +
-                std::to_string(smsc_port) +
+            "smpp:\n  operators:\n    testop:\n" +
+                tls +
+                "      host: 127.0.0.1\n      port: " + std::to_string(port ? port : smsc_port) +
                 "\n      system_id: hotline\n      password: " + password +
                 "\n      enquire_link_s: 1\n      response_timeout_ms: 2000\n"
                 "      reconnect_min_ms: 50\n      reconnect_max_ms: 200\n"
@@ -309,4 +389,32 @@ TEST_F(Smpp, StoppingUnbinds) {
         std::this_thread::sleep_for(10ms);
     stop_gateway();
     smsc->expect("unbind", 3s);
+}
+
+TEST_F(Smpp, TlsWhereTheOperatorOffersItAndOnlyWithTheirCertificate) {
+    const std::string cert = dir.file("smsc-cert.pem"), key = dir.file("smsc-key.pem");
+    const std::string make_cert =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+        key + " -out " + cert + " 2>/dev/null";
+    ASSERT_EQ(std::system(make_cert.c_str()), 0);
+    tls_front front(cert, key, static_cast<unsigned short>(smsc_port));
+    {
+        // Not trusting the operator's CA: no bind, and /healthz says why.
+        start_gateway("secret", "      tls: true\n", front.port());
+        for (int i = 0; i < 200 && get("/healthz").body.find("cannot connect") == std::string::npos;
+             ++i)
+            std::this_thread::sleep_for(10ms);
+        EXPECT_NE(get("/healthz").body.find("certificate verify failed"), std::string::npos)
+            << get("/healthz").body;
+        EXPECT_FALSE(smsc->next(100ms)) << "nothing reached the SMSC";
+        stop_gateway();
+        links.reset();
+        gateway.reset();
+    }
+    start_gateway("secret", "      tls: true\n      tls_ca_file: " + cert + "\n", front.port());
+    EXPECT_EQ(smsc->expect("bind "), "bind bind_transceiver hotline ok");
+    dialogue d{*this, "996555400010", 30};
+    d.dial();
+    EXPECT_NE(d.text().find("Кыргызча"), std::string::npos) << d.text();
 }
