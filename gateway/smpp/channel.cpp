@@ -181,6 +181,10 @@ std::uint32_t operator_channel::on_sms(const pdu& p, sms_in_part part) {
 adapters::send_outcome operator_channel::send(const store::outbound_message& m,
                                               std::chrono::milliseconds timeout) {
     using adapters::send_outcome;
+    // The outbox has one thread for every channel: a link that is down must
+    // not hold the others up for a whole timeout per message.
+    if (const link_state st = esme_.state(); !st.bound)
+        return {send_outcome::retry, "", channel_ + ": not bound (" + st.detail + ")"};
     const auto parts =
         split_sms(m.body, static_cast<std::uint8_t>(next_reference_.fetch_add(1) & 0xFF));
     const auto deadline = std::chrono::steady_clock::now() + timeout;
