@@ -12,7 +12,17 @@ outbox_worker::outbox_worker(store::store& store, http_transport& transport,
       transport_(transport),
       channels_(std::move(channels)),
       clock_(clock),
-      settings_(settings) {}
+      settings_(settings) {
+    // One lane per SMS channel; webhooks (and channels no longer
+    // configured, whose messages die there) share the last one.
+    store::store::channel_filter rest;
+    for (const auto& [name, ch] : channels_) {
+        if (name.rfind("webhook:", 0) == 0) continue;
+        lanes_.push_back({{name}, {}});
+        rest.except.push_back(name);
+    }
+    lanes_.push_back(std::move(rest));
+}
 
 outbox_worker::~outbox_worker() {
     stop();
@@ -22,22 +32,27 @@ void outbox_worker::start() {
     std::size_t requeued = store_.requeue_unfinished();
     if (requeued > 0)
         spdlog::warn("outbox: {} message(s) interrupted by a stop, queued again", requeued);
-    thread_ = std::thread([this] {
-        for (;;) {
-            try {
-                while (run_once() > 0) {
-                    std::lock_guard lock(mutex_);
-                    if (stopping_) break;
+    woken_.assign(lanes_.size(), 0);
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        threads_.emplace_back([this, i] {
+            const auto& lane = lanes_[i];
+            for (;;) {
+                try {
+                    while (run_lane(lane) > 0) {
+                        std::lock_guard lock(mutex_);
+                        if (stopping_) break;
+                    }
+                } catch (const std::exception& e) {
+                    spdlog::error("outbox: pass failed, will retry: {}", e.what());
                 }
-            } catch (const std::exception& e) {
-                spdlog::error("outbox: pass failed, will retry: {}", e.what());
+                std::unique_lock lock(mutex_);
+                wakeup_.wait_for(lock, settings_.poll_interval,
+                                 [this, i] { return stopping_ || woken_[i]; });
+                woken_[i] = 0;
+                if (stopping_) return;
             }
-            std::unique_lock lock(mutex_);
-            wakeup_.wait_for(lock, settings_.poll_interval, [this] { return stopping_ || woken_; });
-            woken_ = false;
-            if (stopping_) return;
-        }
-    });
+        });
+    }
 }
 
 void outbox_worker::stop() {
@@ -46,18 +61,21 @@ void outbox_worker::stop() {
         stopping_ = true;
     }
     wakeup_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+    threads_.clear();
 }
 
 void outbox_worker::wake() {
     {
         std::lock_guard lock(mutex_);
-        woken_ = true;
+        for (auto& w : woken_) w = 1;
     }
     wakeup_.notify_all();
 }
 
 std::chrono::milliseconds outbox_worker::backoff(int attempts) {
+    std::lock_guard lock(random_mutex_);  // lanes share the generator
     double delay = static_cast<double>(settings_.base_delay.count());
     for (int i = 1; i < attempts && delay < settings_.max_delay.count(); ++i) delay *= 2;
     delay = std::min(delay, static_cast<double>(settings_.max_delay.count()));
@@ -66,10 +84,14 @@ std::chrono::milliseconds outbox_worker::backoff(int attempts) {
 }
 
 std::size_t outbox_worker::run_once() {
+    return run_lane({});
+}
+
+std::size_t outbox_worker::run_lane(const store::store::channel_filter& lane) {
     auto now_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
             .count();
-    auto due = store_.claim_due_outbound(now_ms, settings_.batch);
+    auto due = store_.claim_due_outbound(now_ms, settings_.batch, lane);
     for (const auto& m : due) attempt(m);
     return due.size();
 }

@@ -1,8 +1,10 @@
 #pragma once
-// Sends what the outbox holds. A background thread claims due messages,
-// hands each to its channel's adapter to build the aggregator request,
-// sends it through an http_transport, and records the outcome: sent (with
-// the aggregator's id, for delivery reports), retried later with
+// Sends what the outbox holds, in lanes: one thread per SMS channel and
+// one for the partners' webhooks (and any channel no longer configured),
+// so a slow partner or an aggregator outage never holds up another
+// channel's messages. Each lane claims its own due messages, hands each to
+// its channel's adapter (or direct sender) and records the outcome: sent
+// (with the aggregator's id, for delivery reports), retried later with
 // exponential backoff and jitter, or dead after too many attempts or a
 // refusal (visible to operators). Messages left "sending" by a crash are
 // queued again at start.
@@ -15,6 +17,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "adapters/outbound_adapter.hpp"
 #include "common/clock.hpp"
@@ -67,25 +70,31 @@ class outbox_worker {
     void stop();
     // Something was queued: look now rather than at the next poll.
     void wake();
-    // One pass over due messages; returns how many were attempted.
+    // One pass over the due messages of every channel, on the caller's
+    // thread; returns how many were attempted.
     std::size_t run_once();
+    // The lanes start() runs: which channels each one claims.
+    const std::vector<store::store::channel_filter>& lanes() const { return lanes_; }
     // Delay before attempt number `attempts + 1` (jittered: 50-100% of the backoff).
     std::chrono::milliseconds backoff(int attempts);
 
   private:
     void attempt(const store::outbound_message& m);
+    std::size_t run_lane(const store::store::channel_filter& lane);
 
     store::store& store_;
     http_transport& transport_;
     std::map<std::string, outbox_channel> channels_;
     const clock_source& clock_;
     outbox_settings settings_;
+    std::vector<store::store::channel_filter> lanes_;
+    std::mutex random_mutex_;
     std::mt19937 random_{std::random_device{}()};
     std::mutex mutex_;
     std::condition_variable wakeup_;
     bool stopping_ = false;
-    bool woken_ = false;
-    std::thread thread_;
+    std::vector<int> woken_;  // per lane
+    std::vector<std::thread> threads_;
 };
 
 }  // namespace gw::service

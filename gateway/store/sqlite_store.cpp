@@ -533,14 +533,36 @@ class sqlite_store final : public store {
         });
     }
 
-    std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit) override {
+    std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit,
+                                                     const channel_filter& lane) override {
         return write(__func__, [&](SQLite::Transaction& tx) {
             std::vector<outbound_message> out;
-            reset(due_outbox_);
-            due_outbox_.bind(1, static_cast<int64_t>(now_ms));
-            due_outbox_.bind(2, static_cast<int64_t>(limit));
-            while (due_outbox_.executeStep()) out.push_back(read_outbound(due_outbox_));
-            reset(due_outbox_);
+            // A lane's statement: one per shape of filter, cached.
+            auto placeholders = [](std::size_t from, std::size_t n) {
+                std::string p;
+                for (std::size_t i = 0; i < n; ++i)
+                    p += (i ? ", ?" : "?") + std::to_string(from + i);
+                return p;
+            };
+            SQLite::Statement* due = &due_outbox_;
+            if (!lane.only.empty() || !lane.except.empty()) {
+                std::string sql = "SELECT " + outbox_columns +
+                                  " FROM outbox WHERE status = 'queued' AND next_attempt_at_ms <= ?1";
+                if (!lane.only.empty())
+                    sql += " AND channel IN (" + placeholders(3, lane.only.size()) + ")";
+                if (!lane.except.empty())
+                    sql += " AND channel NOT IN (" +
+                           placeholders(3 + lane.only.size(), lane.except.size()) + ")";
+                due = &cached(sql + " ORDER BY next_attempt_at_ms, id LIMIT ?2");
+            }
+            reset(*due);
+            due->bind(1, static_cast<int64_t>(now_ms));
+            due->bind(2, static_cast<int64_t>(limit));
+            int n = 3;
+            for (const auto& c : lane.only) due->bind(n++, c);
+            for (const auto& c : lane.except) due->bind(n++, c);
+            while (due->executeStep()) out.push_back(read_outbound(*due));
+            reset(*due);
             for (auto& m : out) {
                 reset(set_outbox_sending_);
                 set_outbox_sending_.bind(1, static_cast<int64_t>(m.id));

@@ -219,9 +219,17 @@ class store {
                                 const std::vector<outbound_message>& outbox) = 0;
     // Queues one message; returns its id, or 0 when the number is flagged "do not SMS".
     virtual long long enqueue_outbound(const outbound_message& m) = 0;
+    // Which channels' messages a claim takes (an outbox lane): only those
+    // in `only` when it is not empty, and none of those in `except`.
+    struct channel_filter {
+        std::vector<std::string> only, except;
+    };
     // Due queued messages, oldest first, now marked "sending".
-    virtual std::vector<outbound_message> claim_due_outbound(long long now_ms,
-                                                             std::size_t limit) = 0;
+    virtual std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit,
+                                                             const channel_filter& lane) = 0;
+    std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit) {
+        return claim_due_outbound(now_ms, limit, channel_filter{});
+    }
     virtual void mark_sent(long long id, const std::string& provider_id, long long now) = 0;
     virtual void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
                             const std::string& error, long long now) = 0;

@@ -1,13 +1,16 @@
+#include "service/outbox_worker.hpp"
+
 #include <gtest/gtest.h>
 
-#include "support/fake_clock.hpp"
-#include "support/test_sealer.hpp"
-
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 
 #include "adapters/sms_adapters.hpp"
-#include "service/outbox_worker.hpp"
+#include "adapters/webhook.hpp"
+#include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_sealer.hpp"
 
 using namespace gw;
 using namespace std::chrono_literals;
@@ -16,7 +19,7 @@ namespace {
 
 // Answers with scripted results and remembers what was sent.
 class scripted_transport final : public service::http_transport {
-public:
+  public:
     service::transport_result send(const adapters::outbound_request& r,
                                    std::chrono::milliseconds) override {
         sent.push_back(r);
@@ -30,7 +33,7 @@ public:
 };
 
 class OutboxWorker : public ::testing::Test {
-protected:
+  protected:
     OutboxWorker() {
         adapters::channel_settings s;
         s.send_url = "http://127.0.0.1:9/cgi-bin/sendsms";
@@ -43,7 +46,8 @@ protected:
             settings);
     }
 
-    long long queue(const std::string& to = "+996555123456", const std::string& channel = "kannel") {
+    long long queue(const std::string& to = "+996555123456",
+                    const std::string& channel = "kannel") {
         store::outbound_message m;
         m.channel = channel;
         m.recipient = to;
@@ -56,7 +60,8 @@ protected:
 
     test::temp_dir dir;
     test::fake_clock clock;
-    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
+    std::unique_ptr<store::store> db =
+        store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     std::unique_ptr<adapters::sms_adapter> kannel = adapters::make_kannel_sms();
     scripted_transport transport;
     service::outbox_settings settings;
@@ -207,9 +212,61 @@ TEST_F(OutboxWorker, AnOrdinaryRefusalLeavesHerNumberAlone) {
     service::outbox_worker w(*db, transport, {{"twilio", {twilio.get(), s}}}, clock, settings);
     long long id = queue("+996555123456", "twilio");
     transport.answers.push_back(
-        {400, R"({"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})", ""});
+        {400,
+         R"({"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})",
+         ""});
     w.run_once();
     EXPECT_EQ(db->find_outbound(id)->status, "dead");
     EXPECT_EQ(db->find_outbound(id)->last_error, "Twilio error 21211");
     EXPECT_FALSE(db->no_sms("+996555123456"));
+}
+
+namespace {
+// Requests to the slow partner hang until released; the others answer at once.
+class gated_transport final : public service::http_transport {
+  public:
+    service::transport_result send(const adapters::outbound_request& r,
+                                   std::chrono::milliseconds) override {
+        std::unique_lock lock(mutex);
+        if (r.url.find("slow-partner") != std::string::npos) {
+            released.wait(lock, [this] { return open; });
+            return {200, "{}", ""};
+        }
+        fast.push_back(r.url);
+        arrived.notify_all();
+        return {202, "0: Accepted for delivery", ""};
+    }
+    std::mutex mutex;
+    std::condition_variable released, arrived;
+    bool open = false;
+    std::vector<std::string> fast;
+};
+}  // namespace
+
+TEST_F(OutboxWorker, ASlowPartnerWebhookNeverHoldsUpAnSmsReply) {
+    gated_transport gated;
+    auto webhook = adapters::make_webhook_sender();
+    adapters::channel_settings sms;
+    sms.send_url = "http://127.0.0.1:9/cgi-bin/sendsms";
+    adapters::channel_settings hook;
+    hook.name = "webhook:legal";
+    hook.send_url = "http://slow-partner.example/referrals";
+    hook.send_password = "secret";
+    service::outbox_worker lanes(
+        *db, gated,
+        {{"kannel", {kannel.get(), sms, {}}}, {"webhook:legal", {webhook.get(), hook, {}}}}, clock,
+        settings);
+    EXPECT_EQ(lanes.lanes().size(), 2u) << "the SMS channel, and webhooks with the rest";
+    queue("+996555123456", "webhook:legal");  // first in the queue, and it hangs
+    const long long reply = queue("+996555123457", "kannel");
+    lanes.start();
+    {
+        std::unique_lock lock(gated.mutex);
+        EXPECT_TRUE(gated.arrived.wait_for(lock, 5s, [&] { return !gated.fast.empty(); }))
+            << "the SMS reply waited for the partner";
+        gated.open = true;
+    }
+    gated.released.notify_all();
+    lanes.stop();
+    EXPECT_EQ(db->find_outbound(reply)->status, "sent");
 }
