@@ -222,6 +222,9 @@ config_result load_config(const std::string& path) {
             if (port < 0 || port > 65535) d.push_back({{path, 0}, "server.port out of range"});
             c.server.port = static_cast<unsigned short>(port);
             s.get("io_threads", c.server.io_threads);
+            s.get("handler_threads", c.server.handler_threads);
+            if (c.server.handler_threads < 0)
+                d.push_back({{path, 0}, "server.handler_threads must be >= 0"});
             if (c.server.io_threads < 1) d.push_back({{path, 0}, "server.io_threads must be >= 1"});
             s.get_duration("read_timeout_ms", c.server.read_timeout);
             s.get_duration("write_timeout_ms", c.server.write_timeout);

@@ -39,6 +39,11 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+std::size_t handler_thread_count(int configured) {
+    if (configured > 0) return static_cast<std::size_t>(configured);
+    return std::max<std::size_t>(2, std::thread::hardware_concurrency());
+}
+
 // Descriptors kept for the rest of the process besides the connections:
 // the store, outbound HTTP, files served, sockets being refused, the log.
 constexpr std::size_t descriptor_reserve = 64;
@@ -71,7 +76,7 @@ std::string address_key(const asio::ip::address& a) {
 // A warning that can repeat many times a second (accept failures, refusals):
 // written at most once per period, with how many were held back.
 class log_throttle {
-public:
+  public:
     explicit log_throttle(clock::duration period) : period_(period) {}
     // True when a line may be written now; `held_back` gets the number of
     // occurrences since the last line that were not written.
@@ -88,7 +93,7 @@ public:
         return true;
     }
 
-private:
+  private:
     clock::duration period_;
     clock::time_point last_{};
     bool written_ = false;
@@ -177,12 +182,12 @@ http::request to_plain(bhttp::request<bhttp::string_body>&& r, const std::string
 }  // namespace
 
 class http_server::impl {
-public:
+  public:
     impl(server_options o, request_handler h)
         : options(std::move(o)),
           handler(std::move(h)),
           ioc(options.io_threads),
-          workers(1),
+          workers(handler_thread_count(options.handler_threads)),
           accept_strand(asio::make_strand(ioc)),
           acceptor(accept_strand),
           accept_pause(accept_strand),
@@ -196,7 +201,7 @@ public:
     server_options options;
     request_handler handler;
     asio::io_context ioc;
-    asio::thread_pool workers;  // one thread: the store has one writer
+    asio::thread_pool workers;  // handlers: never on the I/O threads
     asio::strand<asio::io_context::executor_type> accept_strand;  // acceptor and its timer
     tcp::acceptor acceptor;
     asio::steady_timer accept_pause;  // backing off while descriptors are short
@@ -294,7 +299,7 @@ public:
         return limit;
     }
 
-    // One handler call handed to the worker thread. The coroutine waits on
+    // One handler call handed to a worker thread. The coroutine waits on
     // `done`, a timer on its own strand that the worker cancels when the
     // response is ready (Boost 1.74 has no channels or as_tuple).
     struct handler_call {
@@ -307,7 +312,7 @@ public:
         std::exception_ptr error;
     };
 
-    // Runs the handler on the worker thread and resumes on the connection's strand.
+    // Runs the handler on a worker thread and resumes on the connection's strand.
     awaitable<http::response> run_handler(http::request req) {
         auto call = std::make_shared<handler_call>(co_await asio::this_coro::executor);
         call->request = std::move(req);

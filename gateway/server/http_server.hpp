@@ -3,9 +3,12 @@
 // connection on its own strand; per request the header is read first
 // (framing checked, body limit chosen by path), then the body; a timeout
 // before every request and write; keep-alive.
-// Handlers run on one worker thread (they may block on the store), never
-// on the I/O threads. stop() drains: no new connections, in-flight
-// requests finish, idle keep-alive connections are closed.
+// Handlers run on a pool of worker threads (they may block on the store
+// or on a password hash), never on the I/O threads: a slow request (an
+// operator's log-in, about 100 ms of Argon2id) never holds up a USSD hop
+// on another worker. The handler must be thread-safe. stop() drains: no
+// new connections, in-flight requests finish, idle keep-alive connections
+// are closed.
 // No Beast or Asio type appears in this header.
 #include <chrono>
 #include <cstddef>
@@ -23,6 +26,8 @@ struct server_options {
     std::string address = "127.0.0.1";
     unsigned short port = 0;  // 0: any free port
     int io_threads = 2;
+    // Threads that run handlers; 0: as many as the machine has cores, at least 2.
+    int handler_threads = 0;
     std::chrono::milliseconds read_timeout{10000};
     std::chrono::milliseconds write_timeout{10000};
     std::size_t body_limit = 16 * 1024;  // larger bodies get 413
@@ -50,7 +55,7 @@ struct descriptor_limit_error : std::runtime_error {
 using request_handler = std::function<http::response(const http::request&)>;
 
 class http_server {
-public:
+  public:
     http_server(server_options options, request_handler handler);
     ~http_server();
     http_server(const http_server&) = delete;
@@ -76,7 +81,7 @@ public:
     // Blocks until the server has stopped and all threads are joined.
     void wait();
 
-private:
+  private:
     class impl;
     std::unique_ptr<impl> impl_;
 };

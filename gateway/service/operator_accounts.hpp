@@ -3,6 +3,7 @@
 // and with which role. Wrong passwords are answered 401 and slow down
 // further attempts of that account from that address (429 with a wait).
 // Every log-in and account change is audited.
+#include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
@@ -82,7 +83,10 @@ class operator_accounts {
     // (it only slows; an address that has not failed still gets in).
     login_throttle account_failures_;
     int account_ceiling_;
-    std::string dummy_hash_;  // verified against for unknown names: same timing
+    // Verified against for unknown names (same timing); made once, by
+    // whichever log-in needs it first (log-ins run on several threads).
+    std::once_flag dummy_once_;
+    std::string dummy_hash_;
 };
 
 }  // namespace gw::service

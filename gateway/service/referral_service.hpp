@@ -5,6 +5,7 @@
 // referrals, and escalates to the hotline operators when no partner is
 // left. Every step is audited. Rules and partners can be swapped at run
 // time (reload) without touching live sessions.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,8 +34,9 @@ struct referral_settings {
     // for any): {ref}, {topic}, {oblast}, {contact} are filled in, the
     // values in readable words of that language (`label`).
     std::map<std::string, std::string> focal_new_referral = {
-        {"", "New referral {ref}: {topic}, {oblast}, contact: {contact}. Reply ACCEPT {ref} or "
-             "DECLINE {ref} reason"}};
+        {"",
+         "New referral {ref}: {topic}, {oblast}, contact: {contact}. Reply ACCEPT {ref} or "
+         "DECLINE {ref} reason"}};
     std::function<std::string(const std::string& var, const std::string& value,
                               const std::string& language)>
         label;
@@ -105,7 +107,7 @@ class referral_service {
     referral_settings settings_;
     mutable std::mutex mutex_;
     std::shared_ptr<const routing_setup> setup_;
-    std::size_t ignored_commands_ = 0;
+    std::atomic<std::size_t> ignored_commands_{0};  // read by /metrics on another thread
 };
 
 }  // namespace gw::service

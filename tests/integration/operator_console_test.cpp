@@ -6,10 +6,9 @@
 // and the console's files and headers.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -30,15 +29,21 @@ namespace {
 const std::string her_number = "+996555123456";
 
 class OperatorConsole : public ::testing::Test {
-protected:
+  protected:
     OperatorConsole() {
         std::string yaml =
             "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
             "    africastalking:\n      auth: token\n      token: at\n"
-            "      send_url: http://127.0.0.1:" + std::to_string(sms_api.port()) + "/version1/messaging\n"
+            "      send_url: http://127.0.0.1:" +
+            std::to_string(sms_api.port()) +
+            "/version1/messaging\n"
             "      send_username: sandbox\n      send_password: key\n"
-            "referrals:\n  partners_file: " + test::source_path("config/partners.yaml") + "\n"
-            "  rules_directory: " + test::source_path("referral-rules") + "\n"
+            "referrals:\n  partners_file: " +
+            test::source_path("config/partners.yaml") +
+            "\n"
+            "  rules_directory: " +
+            test::source_path("referral-rules") +
+            "\n"
             "  notify_channel: africastalking\n";
         auto cfg = app::load_config(test::write_test_config(dir, yaml));
         for (const auto& d : cfg.diagnostics)
@@ -46,7 +51,8 @@ protected:
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         gateway->start_outbox(*transport);
         server = std::make_unique<server::http_server>(
-            server::server_options{}, [this](const http::request& r) { return gateway->handle(r); });
+            server::server_options{},
+            [this](const http::request& r) { return gateway->handle(r); });
         port = server->start();
         for (auto [name, role] : {std::pair{"aida", "operator"}, {"gulnara", "supervisor"}})
             EXPECT_TRUE(std::holds_alternative<store::operator_account>(
@@ -60,10 +66,13 @@ protected:
 
     test::http_reply call(const std::string& method, const std::string& path,
                           const std::string& token = "", const std::string& body = "") {
-        std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+        std::string req =
+            method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
         if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
         if (!body.empty() || method == "POST" || method == "PATCH")
-            req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+            req +=
+                "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\n";
         return test::send_raw(port, req + "\r\n" + body);
     }
 
@@ -78,10 +87,13 @@ protected:
     std::string urgent_ussd_session() {
         std::string text;
         auto hop = [&](const std::string& input) {
-            text = text.empty() && input != "" ? input : (input.empty() ? text : text + "*" + input);
+            text =
+                text.empty() && input != "" ? input : (input.empty() ? text : text + "*" + input);
             auto r = test::post_form(port, test::ussd_path,
-                                     test::form({{"sessionId", "S-urgent"}, {"serviceCode", "*123#"},
-                                                 {"phoneNumber", her_number}, {"text", text}}));
+                                     test::form({{"sessionId", "S-urgent"},
+                                                 {"serviceCode", "*123#"},
+                                                 {"phoneNumber", her_number},
+                                                 {"text", text}}));
             EXPECT_EQ(r.status, 200);
             return r.body;
         };
@@ -133,11 +145,13 @@ TEST_F(OperatorConsole, UrgentSessionClaimedAnsweredClosedAndAudited) {
     EXPECT_EQ(queue["items"][0]["reference"], ref);
     EXPECT_EQ(queue["items"][0]["reasons"], json({"urgent"})) << "she asked for SMS, not a call";
     EXPECT_FALSE(queue["items"][0].contains("phone")) << "the list shows no number";
-    EXPECT_FALSE(queue["items"][0].contains("details")) << "nor her words: only the audited case file";
+    EXPECT_FALSE(queue["items"][0].contains("details"))
+        << "nor her words: only the audited case file";
 
     auto claimed = call("POST", "/api/operator/v1/cases/" + ref + "/claim", aida, "{}");
     ASSERT_EQ(claimed.status, 200) << claimed.body;
-    EXPECT_TRUE(json::parse(claimed.body).contains("transcript")) << "actions answer the whole file";
+    EXPECT_TRUE(json::parse(claimed.body).contains("transcript"))
+        << "actions answer the whole file";
     auto file = json::parse(call("GET", "/api/operator/v1/cases/" + ref, aida).body);
     EXPECT_EQ(file["phone"], her_number) << "her number for the operator who holds the case";
     EXPECT_EQ(file["safe_to_call"], false);
@@ -152,7 +166,9 @@ TEST_F(OperatorConsole, UrgentSessionClaimedAnsweredClosedAndAudited) {
     EXPECT_NE(template_text.find(ref), std::string::npos);
 
     EXPECT_EQ(call("POST", "/api/operator/v1/cases/" + ref + "/notes", aida,
-                   json{{"text", "<script>alert(1)</script>Позвонила"}}.dump()).status, 200);
+                   json{{"text", "<script>alert(1)</script>Позвонила"}}.dump())
+                  .status,
+              200);
     auto replied = call("POST", "/api/operator/v1/cases/" + ref + "/reply", aida,
                         json{{"template", template_id}}.dump());
     ASSERT_EQ(replied.status, 200) << replied.body;
@@ -182,7 +198,8 @@ TEST_F(OperatorConsole, UrgentSessionClaimedAnsweredClosedAndAudited) {
     for (const auto& item : queue["items"]) EXPECT_NE(item["reference"], ref);
 
     EXPECT_EQ(call("GET", "/api/operator/v1/audit?case=" + ref, aida).status, 403);
-    auto audit = json::parse(call("GET", "/api/operator/v1/audit?case=" + ref, login("gulnara")).body);
+    auto audit =
+        json::parse(call("GET", "/api/operator/v1/audit?case=" + ref, login("gulnara")).body);
     std::vector<std::string> steps;
     for (auto it = audit["events"].rbegin(); it != audit["events"].rend(); ++it)
         if ((*it)["actor"] == "operator:aida") steps.push_back((*it)["action"]);
@@ -206,21 +223,38 @@ TEST_F(OperatorConsole, WhoMayCallWhat) {
     const std::string ref = urgent_ussd_session();
     const std::string p = "/api/operator/v1/";
     // Without a valid token: 401 everywhere but log-in.
-    for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "me"}, {"GET", "queue"}, {"GET", "cases/" + ref}, {"POST", "cases/" + ref + "/claim"},
-             {"POST", "cases/" + ref + "/notes"}, {"POST", "cases/" + ref + "/reply"},
-             {"POST", "cases/" + ref + "/refer"}, {"POST", "cases/" + ref + "/close"},
-             {"POST", "cases/" + ref + "/release"}, {"POST", "referrals/1/revoke"},
-             {"POST", "messages/1/retry"}, {"GET", "partners"}, {"POST", "partners/crisis_centres/pause"},
-             {"GET", "operators"}, {"POST", "operators"}, {"PATCH", "operators/aida"},
-             {"GET", "audit"}, {"GET", "stats.csv"}, {"POST", "logout"}}) {
+    for (auto [method, path] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", "me"},
+                                                          {"GET", "queue"},
+                                                          {"GET", "cases/" + ref},
+                                                          {"POST", "cases/" + ref + "/claim"},
+                                                          {"POST", "cases/" + ref + "/notes"},
+                                                          {"POST", "cases/" + ref + "/reply"},
+                                                          {"POST", "cases/" + ref + "/refer"},
+                                                          {"POST", "cases/" + ref + "/close"},
+                                                          {"POST", "cases/" + ref + "/release"},
+                                                          {"POST", "referrals/1/revoke"},
+                                                          {"POST", "messages/1/retry"},
+                                                          {"GET", "partners"},
+                                                          {"POST", "partners/crisis_centres/pause"},
+                                                          {"GET", "operators"},
+                                                          {"POST", "operators"},
+                                                          {"PATCH", "operators/aida"},
+                                                          {"GET", "audit"},
+                                                          {"GET", "stats.csv"},
+                                                          {"POST", "logout"}}) {
         EXPECT_EQ(call(method, p + path).status, 401) << method << " " << path;
-        EXPECT_EQ(call(method, p + path, std::string(64, 'f')).status, 401) << method << " " << path;
+        EXPECT_EQ(call(method, p + path, std::string(64, 'f')).status, 401)
+            << method << " " << path;
     }
     // Operators: no supervisor work.
     for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "operators"}, {"POST", "operators"}, {"PATCH", "operators/gulnara"},
-             {"GET", "audit"}, {"GET", "stats.csv"}, {"POST", "partners/crisis_centres/pause"}})
+             {"GET", "operators"},
+             {"POST", "operators"},
+             {"PATCH", "operators/gulnara"},
+             {"GET", "audit"},
+             {"GET", "stats.csv"},
+             {"POST", "partners/crisis_centres/pause"}})
         EXPECT_EQ(call(method, p + path, aida, method == "GET" ? "" : "{}").status, 403)
             << method << " " << path;
     // Supervisors may.
@@ -229,8 +263,11 @@ TEST_F(OperatorConsole, WhoMayCallWhat) {
     EXPECT_EQ(csv.status, 200);
     EXPECT_EQ(csv.headers["content-type"].rfind("text/csv", 0), 0u);
     auto added = call("POST", p + "operators", gulnara,
-                      json{{"username", "bermet"}, {"display_name", "Бермет"}, {"role", "operator"},
-                           {"password", "another good password"}}.dump());
+                      json{{"username", "bermet"},
+                           {"display_name", "Бермет"},
+                           {"role", "operator"},
+                           {"password", "another good password"}}
+                          .dump());
     EXPECT_EQ(added.status, 200) << added.body;
     EXPECT_EQ(call("PATCH", p + "operators/gulnara", gulnara, R"({"active": false})").status, 409);
     // Bad input: clear answers, never internals.
@@ -280,4 +317,34 @@ TEST_F(OperatorConsole, ConsoleFilesComeWithAStrictPolicy) {
     for (const char* bad : {"/console/../config/gateway.yaml", "/console/%2e%2e/README.md",
                             "/console/.hidden.js", "/console/nope.js", "/console/app.exe"})
         EXPECT_EQ(test::get(port, bad).status, 404) << bad;
+}
+
+// Handlers run on several threads: an operator's log-in (Argon2id, about
+// 100 ms) runs beside her hop instead of in front of it (issue #13).
+TEST_F(OperatorConsole, ALogInDoesNotHoldUpAUssdHop) {
+    using clock_type = std::chrono::steady_clock;
+    // How long a log-in takes here, alone.
+    auto t0 = clock_type::now();
+    login("aida");
+    const auto alone = clock_type::now() - t0;
+    std::chrono::steady_clock::duration hop{};
+    for (int round = 0; round < 3; ++round) {
+        std::thread in_the_console([this] { login("gulnara"); });
+        std::this_thread::sleep_for(alone / 10);  // the log-in is hashing now
+        const auto start = clock_type::now();
+        auto r = test::post_form(port, test::ussd_path,
+                                 test::form({{"sessionId", "S-beside-" + std::to_string(round)},
+                                             {"serviceCode", "*123#"},
+                                             {"phoneNumber", "+996555300777"},
+                                             {"text", ""}}));
+        hop = clock_type::now() - start;
+        in_the_console.join();
+        EXPECT_EQ(r.status, 200);
+        if (hop < alone / 3) break;  // a busy machine may stall one round
+    }
+    // Queued behind the log-in, the hop would take most of a log-in.
+    EXPECT_LT(hop, alone / 3)
+        << "hop " << std::chrono::duration_cast<std::chrono::milliseconds>(hop).count()
+        << " ms, log-in alone "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(alone).count() << " ms";
 }
