@@ -247,6 +247,7 @@ config_result load_config(const std::string& path) {
             s.get("max_connections", c.server.max_connections);
             s.get("max_connections_per_address", c.server.max_connections_per_address);
             s.get_duration("drain_timeout_ms", c.server.drain_timeout);
+            s.get_duration("request_deadline_ms", c.server.request_deadline);
             s.get("trusted_proxies", c.trusted_proxies);
             s.unknown_keys();
         }

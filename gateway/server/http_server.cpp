@@ -301,20 +301,26 @@ class http_server::impl {
 
     // One handler call handed to a worker thread. The coroutine waits on
     // `done`, a timer on its own strand that the worker cancels when the
-    // response is ready (Boost 1.74 has no channels or as_tuple).
+    // response is ready (Boost 1.74 has no channels or as_tuple); the timer
+    // expiring instead is the request's deadline. `finished` says which
+    // (the worker sets it before the cancel it posts).
     struct handler_call {
-        explicit handler_call(asio::any_io_executor ex) : done(ex) {
-            done.expires_at(asio::steady_timer::time_point::max());
-        }
+        explicit handler_call(asio::any_io_executor ex) : done(ex) {}
         asio::steady_timer done;
         http::request request;
         http::response response;
         std::exception_ptr error;
+        std::atomic<bool> finished{false};
     };
 
-    // Runs the handler on a worker thread and resumes on the connection's strand.
+    // Runs the handler on a worker thread and resumes on the connection's
+    // strand; past the deadline, answers 503 and leaves the handler to finish.
     awaitable<http::response> run_handler(http::request req) {
         auto call = std::make_shared<handler_call>(co_await asio::this_coro::executor);
+        if (options.request_deadline.count() > 0)
+            call->done.expires_after(options.request_deadline);
+        else
+            call->done.expires_at(asio::steady_timer::time_point::max());
         call->request = std::move(req);
         asio::post(workers, [this, call] {
             try {
@@ -322,10 +328,20 @@ class http_server::impl {
             } catch (...) {
                 call->error = std::current_exception();
             }
+            call->finished = true;
             asio::post(call->done.get_executor(), [call] { call->done.cancel(); });
         });
         beast::error_code ec;
         co_await call->done.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (!call->finished) {
+            // The workers are all busy, or this handler is stuck (the store
+            // held by another process, say): answer now, keep serving.
+            spdlog::warn("http: {} {} not answered within {} ms: 503", call->request.method,
+                         call->request.path, options.request_deadline.count());
+            auto busy = http::error_response(503, "busy: try again shortly");
+            busy.headers.emplace_back("Retry-After", "1");
+            co_return busy;
+        }
         if (call->error) std::rethrow_exception(call->error);
         co_return std::move(call->response);
     }

@@ -44,6 +44,10 @@ struct server_options {
     // more get 503. 0: no cap.
     std::size_t max_connections_per_address = 64;
     std::chrono::milliseconds drain_timeout{10000};
+    // A request whose handler has not answered within this (waiting for a
+    // worker included) is answered 503 with Retry-After; the handler still
+    // finishes (what it stored stays stored). 0: no deadline.
+    std::chrono::milliseconds request_deadline{8000};
 };
 
 // The open-files limit leaves too few descriptors to serve; the message

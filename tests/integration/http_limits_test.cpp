@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -26,7 +27,7 @@ namespace {
 // The gateway behind the real server, with the server settings as the
 // config file gives them (only address and port are the test's).
 class configured_gateway {
-public:
+  public:
     explicit configured_gateway(const std::string& server_keys = "",
                                 const std::string& extra = "") {
         auto cfg = app::load_config(test::config_with_server_keys(dir, server_keys, extra));
@@ -102,8 +103,7 @@ TEST(HttpFraming, TransferEncodingOtherThanChunkedIsRefusedAndClosed) {
         "identity", "gzip", "chunked, identity", "xchunked", "gzip, chunked, identity", ""};
     for (const auto& coding : codings) {
         auto ex = talk(
-            g.port,
-            post_head(test::ussd_path, "Transfer-Encoding: " + coding + "\r\n") + smuggled);
+            g.port, post_head(test::ussd_path, "Transfer-Encoding: " + coding + "\r\n") + smuggled);
         EXPECT_EQ(ex.statuses(), std::vector<int>{400}) << "Transfer-Encoding: " << coding << "\n"
                                                         << ex.received;
         EXPECT_TRUE(ex.closed) << "Transfer-Encoding: " << coding;
@@ -138,9 +138,9 @@ TEST(HttpFraming, DuplicateChunkedAndHttp10TransferEncodingAreRefused) {
     EXPECT_EQ(twice.statuses(), std::vector<int>{400}) << twice.received;
     EXPECT_TRUE(twice.closed);
     // HTTP/1.0 has no transfer codings: the framing cannot be trusted.
-    auto old = talk(
-        g.port, post_head(test::ussd_path, "Transfer-Encoding: chunked\r\n", "HTTP/1.0") +
-                    chunked("sessionId=s1") + smuggled);
+    auto old =
+        talk(g.port, post_head(test::ussd_path, "Transfer-Encoding: chunked\r\n", "HTTP/1.0") +
+                         chunked("sessionId=s1") + smuggled);
     EXPECT_EQ(old.statuses(), std::vector<int>{400}) << old.received;
     EXPECT_TRUE(old.closed);
 }
@@ -151,10 +151,10 @@ TEST(HttpFraming, ChunkedBodiesStillWorkOnKeepAlive) {
         test::form({{"sessionId", "chunky-1"}, {"phoneNumber", "+996555123456"}, {"text", ""}});
     int fd = test::connect_loopback(g.port);
     // Any case of "chunked", two requests on one connection, then healthz.
-    auto ex = talk(fd, post_head(test::ussd_path, "Transfer-Encoding: chunked\r\n") +
-                           chunked(body) +
-                           post_head(test::ussd_path, "Transfer-Encoding: Chunked\r\n") +
-                           chunked(body) + smuggled);
+    auto ex =
+        talk(fd, post_head(test::ussd_path, "Transfer-Encoding: chunked\r\n") + chunked(body) +
+                     post_head(test::ussd_path, "Transfer-Encoding: Chunked\r\n") + chunked(body) +
+                     smuggled);
     ::close(fd);
     EXPECT_EQ(ex.statuses(), (std::vector<int>{200, 200, 200})) << ex.received;
     EXPECT_NE(ex.received.find("CON "), std::string::npos) << ex.received;
@@ -230,18 +230,17 @@ TEST(HttpBodyLimits, ExpectContinueGetsAnInterimResponseOnlyWhenTheBodyFits) {
     const std::string body =
         test::form({{"sessionId", "expect-1"}, {"phoneNumber", "+996555123456"}, {"text", ""}});
     int fd = test::connect_loopback(g.port);
-    auto interim =
-        talk(fd,
-             post_head(test::ussd_path, "Expect: 100-continue\r\nContent-Length: " +
-                                                   std::to_string(body.size()) + "\r\n"),
-             500ms);
+    auto interim = talk(fd,
+                        post_head(test::ussd_path, "Expect: 100-continue\r\nContent-Length: " +
+                                                       std::to_string(body.size()) + "\r\n"),
+                        500ms);
     EXPECT_EQ(interim.statuses(), std::vector<int>{100}) << interim.received;
     auto final_answer = talk(fd, body, 1500ms);
     ::close(fd);
     EXPECT_EQ(final_answer.statuses(), std::vector<int>{200}) << final_answer.received;
     // Too large: the final 413 at once, no invitation to send it.
-    auto refused = talk(g.port, post_head(test::ussd_path,
-                                          "Expect: 100-continue\r\nContent-Length: 100000\r\n"));
+    auto refused = talk(
+        g.port, post_head(test::ussd_path, "Expect: 100-continue\r\nContent-Length: 100000\r\n"));
     EXPECT_EQ(refused.statuses(), std::vector<int>{413}) << refused.received;
 }
 
@@ -297,4 +296,33 @@ TEST(HttpConnectionLimits, AtTheGlobalLimitNewConnectionsGet503AndHeldOnesWork) 
         EXPECT_EQ(kept.statuses(), std::vector<int>{200}) << kept.received;
     }
     for (int fd : held) ::close(fd);
+}
+
+// A request that outlives its deadline is answered 503 (Retry-After), and
+// the server goes on answering others meanwhile (issue #13).
+TEST(HttpDeadlines, ARequestPastItsDeadlineGets503AndTheServerKeepsServing) {
+    std::atomic<bool> release{false};
+    server::server_options o;
+    o.request_deadline = std::chrono::milliseconds(150);
+    o.handler_threads = 2;
+    server::http_server s(o, [&](const http::request& r) {
+        if (r.path == "/stuck")
+            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        http::response ok;
+        ok.body = "ok " + r.path;
+        return ok;
+    });
+    const unsigned short port = s.start();
+    const auto started = std::chrono::steady_clock::now();
+    auto stuck = test::get(port, "/stuck");
+    const auto waited = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(stuck.status, 503);
+    EXPECT_EQ(stuck.headers["retry-after"], "1");
+    EXPECT_LT(waited, std::chrono::seconds(3)) << "answered at the deadline, not when done";
+    auto other = test::get(port, "/other");  // the stuck handler still holds one worker
+    EXPECT_EQ(other.status, 200);
+    EXPECT_EQ(other.body, "ok /other");
+    release = true;
+    s.stop();
+    s.wait();
 }
