@@ -21,16 +21,6 @@ result<form_fields> request_fields(const http::request& req) {
 
 namespace {
 
-bool token_ok(const http::request& req, const channel_settings& c) {
-    if (c.token.empty()) return false;
-    if (const std::string* h = req.header("X-Gateway-Token"))
-        return constant_time_equal(*h, c.token);
-    auto q = parse_form(req.query);
-    if (!q) return false;
-    const std::string* t = q->find("token");
-    return t && constant_time_equal(*t, c.token);
-}
-
 bool basic_ok(const http::request& req, const channel_settings& c) {
     const std::string* h = req.header("Authorization");
     if (!h || c.username.empty()) return false;
@@ -83,16 +73,25 @@ bool twilio_ok(const http::request& req, const channel_settings& c) {
     }
     bool ok = false;
     for (const auto& url : twilio_url_forms(c.public_url))
-        ok |= constant_time_equal(*sig,
-                                  base64_encode(hmac_sha1(c.auth_token, url + req.target + params)));
+        ok |= constant_time_equal(
+            *sig, base64_encode(hmac_sha1(c.auth_token, url + req.target + params)));
     return ok;
 }
 
 }  // namespace
 
+bool request_token_ok(const http::request& req, const std::string& token) {
+    if (token.empty()) return false;
+    if (const std::string* h = req.header("X-Gateway-Token")) return constant_time_equal(*h, token);
+    auto q = parse_form(req.query);
+    if (!q) return false;
+    const std::string* t = q->find("token");
+    return t && constant_time_equal(*t, token);
+}
+
 bool authenticate(const http::request& req, const channel_settings& c) {
     if (c.auth_type == "none") return true;
-    if (c.auth_type == "token") return token_ok(req, c);
+    if (c.auth_type == "token") return request_token_ok(req, c.token);
     if (c.auth_type == "basic") return basic_ok(req, c);
     if (c.auth_type == "twilio_signature") return twilio_ok(req, c);
     return false;

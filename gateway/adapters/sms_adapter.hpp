@@ -26,13 +26,13 @@ struct inbound_sms {
 
 struct delivery_report {
     std::string provider_id;
-    std::string status;  // delivered, failed, or sent (still on its way)
-    std::string detail;  // the aggregator's own status words
+    std::string status;                // delivered, failed, or sent (still on its way)
+    std::string detail;                // the aggregator's own status words
     bool recipient_opted_out = false;  // she opted out with the aggregator (Twilio 21610)
 };
 
 class sms_adapter : public outbound_adapter {
-public:
+  public:
     // True when the menu reply travels in the HTTP response (TwiML, Kannel)
     // instead of through the outbox.
     virtual bool reply_in_response() const { return false; }
@@ -40,6 +40,11 @@ public:
     virtual result<std::vector<delivery_report>> parse_report(const http::request& req) const = 0;
     virtual http::response inbound_response(const std::optional<std::string>& reply) const;
 };
+
+// The callback's secret, from the X-Gateway-Token header or `?token=`,
+// compared in constant time; false when no token is configured. Used by
+// the SMS channels with auth "token" and by every USSD callback.
+bool request_token_ok(const http::request& req, const std::string& token);
 
 // Checks a callback against the channel's auth settings (constant time).
 bool authenticate(const http::request& req, const channel_settings& c);

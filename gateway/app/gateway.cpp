@@ -461,17 +461,6 @@ http::response gateway::handle_sms(const std::string& channel, const std::string
     return ch.adapter->inbound_response(in_response ? reply : std::nullopt);
 }
 
-namespace {
-// The callback's secret, from `?token=` or the X-Gateway-Token header.
-bool ussd_token_ok(const http::request& req, const std::string& token) {
-    if (token.empty()) return false;
-    if (const std::string* h = req.header("X-Gateway-Token")) return constant_time_equal(*h, token);
-    auto q = parse_form(req.query);
-    if (!q) return false;
-    const std::string* t = q->find("token");
-    return t && constant_time_equal(*t, token);
-}
-}  // namespace
 
 http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
                                     const http::request& req) {
@@ -482,7 +471,7 @@ http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
                      req.remote_address);
         return http::error_response(403, "forbidden: not an allowed source address");
     }
-    if (!ussd_token_ok(req, config_.ussd.token)) {
+    if (!adapters::request_token_ok(req, config_.ussd.token)) {
         spdlog::warn("ussd/{}: callback refused: bad or missing token (from {})", adapter.name(),
                      req.remote_address);
         return http::error_response(403, "forbidden: bad or missing token");
