@@ -160,13 +160,8 @@ struct esme::impl : std::enable_shared_from_this<esme::impl> {
         while (!c.writes.empty() && c.open && c.generation == generation) {
             std::string bytes = std::move(c.writes.front());
             c.writes.pop_front();
-            error_code ec;
-            if (settings.tls)
-                co_await asio::async_write(*c.stream, asio::buffer(bytes),
-                                           asio::redirect_error(use_awaitable, ec));
-            else
-                co_await asio::async_write(c.stream->next_layer(), asio::buffer(bytes),
-                                           asio::redirect_error(use_awaitable, ec));
+            const error_code ec =
+                co_await transfer(c, asio::const_buffer(bytes.data(), bytes.size()));
             if (ec) {
                 if (c.generation == generation) close(c, "write failed: " + ec.message());
                 break;
@@ -215,19 +210,34 @@ struct esme::impl : std::enable_shared_from_this<esme::impl> {
         publish();
     }
 
+    // Reads the whole buffer, or writes the whole of it, over TLS or plain
+    // TCP as the link is configured.
+    awaitable<error_code> transfer(connection& c, asio::mutable_buffer into) {
+        error_code ec;
+        if (settings.tls)
+            co_await asio::async_read(*c.stream, into, asio::redirect_error(use_awaitable, ec));
+        else
+            co_await asio::async_read(c.stream->next_layer(), into,
+                                      asio::redirect_error(use_awaitable, ec));
+        co_return ec;
+    }
+    awaitable<error_code> transfer(connection& c, asio::const_buffer from) {
+        error_code ec;
+        if (settings.tls)
+            co_await asio::async_write(*c.stream, from, asio::redirect_error(use_awaitable, ec));
+        else
+            co_await asio::async_write(c.stream->next_layer(), from,
+                                       asio::redirect_error(use_awaitable, ec));
+        co_return ec;
+    }
+
     // ---- reading
     awaitable<void> read_loop(connection& c, std::uint64_t generation) {
         auto self = shared_from_this();
         std::array<unsigned char, header_size> header{};
         std::string body;
         while (c.open && c.generation == generation) {
-            error_code ec;
-            if (settings.tls)
-                co_await asio::async_read(*c.stream, asio::buffer(header),
-                                          asio::redirect_error(use_awaitable, ec));
-            else
-                co_await asio::async_read(c.stream->next_layer(), asio::buffer(header),
-                                          asio::redirect_error(use_awaitable, ec));
+            error_code ec = co_await transfer(c, asio::buffer(header));
             if (ec || c.generation != generation) {
                 if (c.generation == generation) close(c, ec ? ec.message() : "closed");
                 co_return;
@@ -243,13 +253,8 @@ struct esme::impl : std::enable_shared_from_this<esme::impl> {
             body.assign(reinterpret_cast<const char*>(header.data()), header.size());
             body.resize(length);
             if (length > header_size) {
-                auto rest = asio::buffer(body.data() + header_size, length - header_size);
-                if (settings.tls)
-                    co_await asio::async_read(*c.stream, rest,
-                                              asio::redirect_error(use_awaitable, ec));
-                else
-                    co_await asio::async_read(c.stream->next_layer(), rest,
-                                              asio::redirect_error(use_awaitable, ec));
+                ec = co_await transfer(
+                    c, asio::buffer(body.data() + header_size, length - header_size));
                 if (ec || c.generation != generation) {
                     if (c.generation == generation) close(c, ec ? ec.message() : "closed");
                     co_return;

@@ -465,6 +465,15 @@ std::string encode(const pdu& p) {
     }
 }
 
+namespace {
+// A value without a name, as SMPP documents write it: 0x00000103.
+std::string hex32(std::uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", v);
+    return buf;
+}
+}  // namespace
+
 std::string command_name(std::uint32_t id) {
     switch (id) {
         case cmd::generic_nack:
@@ -497,11 +506,8 @@ std::string command_name(std::uint32_t id) {
             return "enquire_link";
         case cmd::enquire_link_resp:
             return "enquire_link_resp";
-        default: {
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "0x%08x", id);
-            return buf;
-        }
+        default:
+            return hex32(id);
     }
 }
 
@@ -529,11 +535,8 @@ std::string status_name(std::uint32_t s) {
             return "ESME_RTHROTTLED";
         case status::temporary_app_error:
             return "ESME_RX_T_APPN";
-        default: {
-            char buf[16];
-            std::snprintf(buf, sizeof buf, "0x%08x", s);
-            return buf;
-        }
+        default:
+            return hex32(s);
     }
 }
 
