@@ -10,8 +10,13 @@
 namespace gw::service {
 
 struct ussd_service::live_session {
+    std::mutex mutex;     // one hop at a time
+    bool loaded = false;  // false: just added, not read from the store nor started
+    bool gone = false;    // dropped from memory: a hop that waited for it looks again
+    engine_ptr engine;    // the engine of the hop in progress
     std::string key;
-    std::string phone;  // E.164
+    std::string raw_phone;  // as the aggregator sent it: skips normalising it again
+    std::string phone;      // E.164
     menu::session_state state;
     std::string last_text;    // cumulative text of the last hop
     ussd_reply last_reply;    // answered again when a hop is retried
@@ -35,11 +40,11 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 ussd_service::ussd_service(std::shared_ptr<const menu::engine> engine, store::store& store,
                            phone_normalizer phones, const clock_source& clock,
                            ussd_settings settings)
-    : engine_(std::move(engine)),
-      store_(store),
+    : store_(store),
       phones_(std::move(phones)),
       clock_(clock),
-      settings_(settings) {}
+      settings_(settings),
+      engine_(std::move(engine)) {}
 
 ussd_service::~ussd_service() {
     try {
@@ -50,59 +55,111 @@ ussd_service::~ussd_service() {
 }
 
 void ussd_service::flush_sessions() {
-    std::lock_guard lock(mutex_);
-    flush_locked();
-}
-
-void ussd_service::flush_locked() {
-    if (unsaved_.empty()) return;
+    std::lock_guard flushing(flush_mutex_);
     std::vector<store::session_record> batch;
-    batch.reserve(unsaved_.size());
-    for (auto& [id, rec] : unsaved_) batch.push_back(std::move(rec));
-    unsaved_.clear();
+    {
+        std::lock_guard lock(unsaved_mutex_);
+        if (unsaved_.empty()) return;
+        batch.reserve(unsaved_.size());
+        for (auto& [id, rec] : unsaved_) batch.push_back(std::move(rec));
+        unsaved_.clear();
+    }
+    // Written outside unsaved_mutex_ (hops go on queueing) but inside
+    // flush_mutex_: the next batch, with any newer state, waits for this one.
     store_.save_sessions(batch);
 }
 
+bool ussd_service::has_unsaved_for(const std::string& phone) {
+    std::lock_guard lock(unsaved_mutex_);
+    for (const auto& [id, rec] : unsaved_)
+        if (rec.phone == phone) return true;
+    return false;
+}
+
 void ussd_service::set_engine(std::shared_ptr<const menu::engine> engine) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(engine_mutex_);
     engine_ = std::move(engine);
 }
 
+ussd_service::engine_ptr ussd_service::current_engine() const {
+    std::lock_guard lock(engine_mutex_);
+    return engine_;
+}
+
 std::size_t ussd_service::active_sessions() const {
-    std::lock_guard lock(mutex_);
-    return sessions_.size();
+    std::size_t n = 0;
+    for (auto& sh : const_cast<std::array<shard, shard_count>&>(shards_)) {
+        std::lock_guard lock(sh.mutex);
+        n += sh.sessions.size();
+    }
+    return n;
+}
+
+ussd_service::shard& ussd_service::shard_of(const std::string& key) {
+    return shards_[std::hash<std::string>{}(key) % shard_count];
+}
+
+std::shared_ptr<ussd_service::live_session> ussd_service::hold(const std::string& key) {
+    shard& sh = shard_of(key);
+    std::lock_guard lock(sh.mutex);
+    auto& slot = sh.sessions[key];
+    if (!slot) {
+        slot = std::make_shared<live_session>();
+        slot->key = key;
+    }
+    return slot;
+}
+
+std::shared_ptr<ussd_service::live_session> ussd_service::find_live(const std::string& key) {
+    shard& sh = shard_of(key);
+    std::lock_guard lock(sh.mutex);
+    auto it = sh.sessions.find(key);
+    return it == sh.sessions.end() ? nullptr : it->second;
+}
+
+void ussd_service::forget(live_session& s) {
+    shard& sh = shard_of(s.key);
+    std::lock_guard lock(sh.mutex);
+    if (auto it = sh.sessions.find(s.key); it != sh.sessions.end() && it->second.get() == &s)
+        sh.sessions.erase(it);
+    s.gone = true;
 }
 
 ussd_reply ussd_service::handle(const ussd_request& req) {
-    std::lock_guard lock(mutex_);
-    try {
-        return hop(req);
-    } catch (const store::store_error& e) {
-        spdlog::error("ussd: store failure, answering 'try again later': {}", e.what());
-        auto it = sessions_.find(req.aggregator + ":" + req.session_id);
-        menu::session_state s;
-        if (it != sessions_.end()) {
-            s = it->second->state;
-            sessions_.erase(it);  // she was told the session ended
+    const std::string key = req.aggregator + ":" + req.session_id;
+    for (;;) {
+        std::shared_ptr<live_session> s = hold(key);
+        std::lock_guard session_lock(s->mutex);
+        if (s->gone) continue;  // dropped while this hop waited: look again
+        s->engine = current_engine();
+        try {
+            ussd_reply r = hop(req, *s);
+            if (!s->loaded && !s->gone) forget(*s);  // answered without a session
+            return r;
+        } catch (const store::store_error& e) {
+            spdlog::error("ussd: store failure, answering 'try again later': {}", e.what());
+            menu::session_state state = s->loaded ? s->state : menu::session_state{};
+            if (!s->gone) forget(*s);  // she was told the session ended
+            return {s->engine->ui(state, "store_error"), true};
         }
-        return {engine_->ui(s, "store_error"), true};
     }
 }
 
-ussd_reply ussd_service::in_all_languages(const std::string& ui_key) const {
+ussd_reply ussd_service::in_all_languages(const menu::engine& engine,
+                                          const std::string& ui_key) const {
     // Her language is unknown (or not to be revealed): every language, in the menu's order.
     std::string text;
-    for (const auto& lang : engine_->layout().source().languages) {
+    for (const auto& lang : engine.layout().source().languages) {
         menu::session_state s;
         s.language = lang.code;
         if (!text.empty()) text += '\n';
-        text += engine_->ui(s, ui_key);
+        text += engine.ui(s, ui_key);
     }
     return {text, true};
 }
 
-ussd_reply ussd_service::bad_number() const {
-    return in_all_languages("bad_number");
+ussd_reply ussd_service::bad_number(const menu::engine& engine) const {
+    return in_all_languages(engine, "bad_number");
 }
 
 static std::vector<std::string> split_inputs(const std::string& text) {
@@ -119,108 +176,106 @@ static std::vector<std::string> split_inputs(const std::string& text) {
     }
 }
 
-ussd_reply ussd_service::hop(const ussd_request& req) {
+ussd_reply ussd_service::hop(const ussd_request& req, live_session& s) {
+    const menu::engine& engine = *s.engine;
     const long long now = to_unix_seconds(clock_.now());
-    const std::string key = req.aggregator + ":" + req.session_id;
     // No walk needs this many steps; refusing early keeps a hop's cost
     // bounded whatever `text` holds.
     if (static_cast<std::size_t>(std::count(req.text.begin(), req.text.end(), '*')) >=
         settings_.max_inputs) {
         spdlog::warn("ussd: session refused, more than {} inputs", settings_.max_inputs);
-        return in_all_languages("session_expired");
+        return in_all_languages(engine, "session_expired");
     }
-    const auto phone = phones_.to_e164(req.phone);
+    // The same number as the last hop needs no second parse.
+    const auto phone = s.loaded && req.phone == s.raw_phone ? std::optional<std::string>(s.phone)
+                                                            : phones_.to_e164(req.phone);
 
-    auto it = sessions_.find(key);
-    if (it == sessions_.end()) {
+    if (!s.loaded) {
         // A state still waiting for the write-behind batch is the newest one.
         std::optional<store::session_record> rec;
         bool restored = false;
-        if (auto pending = unsaved_.find(key); pending != unsaved_.end()) {
-            rec = pending->second;
-        } else {
-            rec = store_.find_session(key);
+        {
+            std::lock_guard lock(unsaved_mutex_);
+            if (auto pending = unsaved_.find(s.key); pending != unsaved_.end())
+                rec = pending->second;
+        }
+        if (!rec) {
+            rec = store_.find_session(s.key);
             restored = true;
         }
         if (rec) {
             // A session belongs to the number that opened it: another number
             // with its id learns nothing, not even that it exists.
-            if (!phone || *phone != rec->phone) return refuse_foreign_number(req);
+            if (!phone || *phone != rec->phone) return refuse_foreign_number(engine, req);
             if (rec->status != "active") {
-                menu::session_state s;
+                menu::session_state st_engine;
                 try {
                     stored_state st = decode_state(rec->state);
                     // The aggregator retried the final hop: the same END again.
                     if (rec->status == "finished" && st.fields["last_text"] == req.text)
                         return {st.fields["last_reply"], true};
-                    s = st.engine;
+                    st_engine = st.engine;
                 } catch (const std::exception&) {
                 }
-                return {engine_->ui(s, "session_expired"), true};
+                return {engine.ui(st_engine, "session_expired"), true};
             }
-            auto s = std::make_unique<live_session>();
-            s->key = key;
-            s->phone = rec->phone;
-            s->started_at = rec->started_at;
-            s->updated_at = rec->updated_at;
-            s->restored = restored;
+            s.phone = rec->phone;
+            s.raw_phone = req.phone;
+            s.started_at = rec->started_at;
+            s.updated_at = rec->updated_at;
+            s.restored = restored;
             try {
                 stored_state st = decode_state(rec->state);
-                s->state = std::move(st.engine);
-                s->last_text = st.fields["last_text"];
-                s->last_reply = {st.fields["last_reply"], st.fields["last_end"] == "1"};
-                s->resume_from = st.fields["resume_from"];
-                s->known_language = st.fields["known_language"];
+                s.state = std::move(st.engine);
+                s.last_text = st.fields["last_text"];
+                s.last_reply = {st.fields["last_reply"], st.fields["last_end"] == "1"};
+                s.resume_from = st.fields["resume_from"];
+                s.known_language = st.fields["known_language"];
             } catch (const std::exception& e) {
                 spdlog::warn("ussd: unreadable stored session state, starting over: {}", e.what());
-                store_.set_session_status(key, "abandoned");
-                return {engine_->ui(s->state, "session_expired"), true};
+                store_.set_session_status(s.key, "abandoned");
+                return {engine.ui(menu::session_state{}, "session_expired"), true};
             }
-            it = sessions_.emplace(key, std::move(s)).first;
+            s.loaded = true;
+        } else if (req.stepwise) {
+            // An answer for a dialogue we do not hold: applying it to a new
+            // session would answer a question she was never asked.
+            spdlog::info("ussd: answer for an unknown dialogue ({}); ended", mask_phone(req.phone));
+            return in_all_languages(engine, "session_expired");
+        } else {
+            if (!phone) {
+                spdlog::warn("ussd: unusable phone number {} (session refused)",
+                             mask_phone(req.phone));
+                return bad_number(engine);
+            }
+            s.phone = *phone;
+            s.raw_phone = req.phone;
+            s.started_at = s.updated_at = now;
+            s.stepwise = req.stepwise;
+            s.loaded = true;
+            ussd_reply r = start(s, req.text);
+            s.last_text = req.text;
+            s.last_reply = r;
+            // Written through: from here on the store holds a state and the
+            // inputs that led to it, so any later hop can be replayed onto it
+            // (a restart, another node). If it cannot be stored, she hears so.
+            s.write_now = !req.caller_flushes;
+            persist(s, r.end, /*must_store=*/true, req.caller_flushes);
+            if (r.end) forget(s);  // over: the store answers any retry
+            return r;
         }
-    } else if (!phone || *phone != it->second->phone) {
-        return refuse_foreign_number(req);
+    } else if (!phone || *phone != s.phone) {
+        return refuse_foreign_number(engine, req);
     }
 
-    if (it == sessions_.end() && req.stepwise) {
-        // An answer for a dialogue we do not hold: applying it to a new
-        // session would answer a question she was never asked.
-        spdlog::info("ussd: answer for an unknown dialogue ({}); ended", mask_phone(req.phone));
-        return in_all_languages("session_expired");
-    }
-    if (it == sessions_.end()) {
-        if (!phone) {
-            spdlog::warn("ussd: unusable phone number {} (session refused)", mask_phone(req.phone));
-            return bad_number();
-        }
-        auto s = std::make_unique<live_session>();
-        s->key = key;
-        s->phone = *phone;
-        s->started_at = s->updated_at = now;
-        s->stepwise = req.stepwise;
-        live_session& live = *s;
-        sessions_.emplace(key, std::move(s));
-        ussd_reply r = start(live, req.text);
-        live.last_text = req.text;
-        live.last_reply = r;
-        // Written through: from here on the store holds a state and the
-        // inputs that led to it, so any later hop can be replayed onto it
-        // (a restart, another node). If it cannot be stored, she hears so.
-        live.write_now = !req.caller_flushes;
-        persist(live, r.end, /*must_store=*/true, req.caller_flushes);
-        if (r.end) sessions_.erase(key);  // over: the store answers any retry
-        return r;
-    }
-
-    live_session& s = *it->second;
     if (now - s.updated_at > settings_.idle_timeout.count()) {
-        ussd_reply expired{engine_->ui(s.state, "session_expired"), true};
-        sessions_.erase(it);
-        flush_locked();  // a pending write must not revive it
-        store_.set_session_status(key, "abandoned");
+        ussd_reply expired{engine.ui(s.state, "session_expired"), true};
+        forget(s);
+        flush_sessions();  // a pending write must not revive it
+        store_.set_session_status(s.key, "abandoned");
         return expired;
     }
-    if (s.state.finished) return {engine_->ui(s.state, "session_expired"), true};
+    if (s.state.finished) return {engine.ui(s.state, "session_expired"), true};
     if (req.stepwise) {
         // One answer, applied as it is ('*' included); the record keeps the
         // joined inputs so the state and its walk stay together.
@@ -233,7 +288,7 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
         s.last_reply = r;
         s.write_now = !req.caller_flushes;
         persist(s, r.end, /*must_store=*/true, req.caller_flushes);
-        if (r.end) sessions_.erase(key);
+        if (r.end) forget(s);
         return r;
     }
     if (req.text == s.last_text) return s.last_reply;  // the aggregator retried this hop
@@ -267,30 +322,25 @@ ussd_reply ussd_service::hop(const ussd_request& req) {
     }
     s.last_reply = r;
     persist(s, r.end);
-    if (r.end) sessions_.erase(key);  // over: the store answers any retry
-    if (now - last_sweep_ >= 10) {
-        last_sweep_ = now;
-        expire_locked(now);
-    }
+    if (r.end) forget(s);  // over: the store answers any retry
+    long long last = last_sweep_.load();
+    if (now - last >= 10 && last_sweep_.compare_exchange_strong(last, now)) expire(now);
     return r;
 }
 
-ussd_reply ussd_service::refuse_foreign_number(const ussd_request& req) const {
+ussd_reply ussd_service::refuse_foreign_number(const menu::engine& engine,
+                                               const ussd_request& req) const {
     spdlog::warn("ussd: session id reused by another number ({}); refused", mask_phone(req.phone));
-    return in_all_languages("session_expired");
+    return in_all_languages(engine, "session_expired");
 }
 
 ussd_reply ussd_service::start(live_session& s, const std::string& first_input) {
     s.known_language = store_.subscriber_language(s.phone).value_or("");
-    const menu::menu& m = engine_->layout().source();
+    const menu::menu& m = s.engine->layout().source();
 
     if (first_input.empty()) {
         // Her previous session may still wait in the write-behind batch.
-        for (const auto& [id, rec] : unsaved_)
-            if (rec.phone == s.phone) {
-                flush_locked();
-                break;
-            }
+        if (has_unsaved_for(s.phone)) flush_sessions();
         const long long since = s.started_at - settings_.resume_window.count();
         if (auto old = store_.find_resumable_session(s.phone, since, s.key)) {
             try {
@@ -314,7 +364,7 @@ ussd_reply ussd_service::start(live_session& s, const std::string& first_input) 
         }
     }
 
-    menu::step first = engine_->start(s.state, s.known_language);
+    menu::step first = s.engine->start(s.state, s.known_language);
     if (first.action) return perform(s, *first.action);
     ussd_reply r{first.out.text, first.out.end};
     // Digits dialled with the code (*123*1*2#) arrive as inputs already.
@@ -331,12 +381,12 @@ ussd_reply ussd_service::start(live_session& s, const std::string& first_input) 
 }
 
 ussd_reply ussd_service::resume_offer(const live_session& s, const std::string& error) const {
-    const auto& ui = [&](const char* k) -> const std::string& { return engine_->ui(s.state, k); };
+    const auto& ui = [&](const char* k) -> const std::string& { return s.engine->ui(s.state, k); };
     // Starting again comes first: the safe answer for whoever holds her phone.
     std::string choices = "1 " + ui("resume_restart") + "\n2 " + ui("resume_continue");
     std::string head = error.empty() ? ui("resume_prompt") : error + "\n" + ui("resume_prompt");
     std::string text = head + "\n" + choices;
-    if (!engine_->layout().fits(text))
+    if (!s.engine->layout().fits(text))
         text = (error.empty() ? std::string{} : error + "\n") + choices;
     return {text, false};
 }
@@ -351,29 +401,29 @@ ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string&
             try {
                 stored_state st = decode_state(old->state);
                 s.state = std::move(st.engine);
-                menu::reply r = engine_->render(s.state);
+                menu::reply r = s.engine->render(s.state);
                 return {r.text, r.end};
             } catch (const std::exception&) {
             }
         }
-        menu::step first = engine_->start(s.state, s.known_language);
+        menu::step first = s.engine->start(s.state, s.known_language);
         return {first.out.text, first.out.end};
     }
     if (in == "1") {
         store_.set_session_status(s.resume_from, "closed");
         s.resume_from.clear();
-        menu::step first = engine_->start(s.state, s.known_language);
+        menu::step first = s.engine->start(s.state, s.known_language);
         return {first.out.text, first.out.end};
     }
-    return resume_offer(s, engine_->ui(s.state, in.empty() ? "empty_input" : "invalid_option"));
+    return resume_offer(s, s.engine->ui(s.state, in.empty() ? "empty_input" : "invalid_option"));
 }
 
 ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
     menu::step st;
     if (input.size() > settings_.max_input_bytes || !is_valid_utf8(input))
-        st.out = engine_->reject(s.state, "invalid_option");
+        st.out = s.engine->reject(s.state, "invalid_option");
     else
-        st = engine_->input(s.state, input);
+        st = s.engine->input(s.state, input);
     if (!s.state.language.empty() && s.state.language != s.known_language) {
         store_.set_subscriber_language(s.phone, s.state.language);
         s.known_language = s.state.language;
@@ -384,17 +434,16 @@ ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
 
 ussd_reply ussd_service::perform(live_session& s, const menu::action_request& action) {
     try {
-        if (auto r =
-                run_status_action(store_, *engine_, s.state, action, s.phone, settings_.info_sms,
-                                  to_unix_seconds(clock_.now()), on_queued_))
+        if (auto r = run_status_action(store_, *s.engine, s.state, action, s.phone,
+                                       settings_.info_sms, to_unix_seconds(clock_.now()), queued()))
             return {r->text, r->end};
     } catch (const store::store_error& e) {
         spdlog::error("ussd: {} failed, told her to try later: {}", action.kind, e.what());
-        menu::reply r = engine_->fail_action(s.state);
+        menu::reply r = s.engine->fail_action(s.state);
         return {r.text, r.end};
     }
     store::new_case c = case_from_session(action, s.state, "ussd", s.key + ":" + action.screen_id,
-                                          s.phone, engine_->layout().source().default_language);
+                                          s.phone, s.engine->layout().source().default_language);
     c.session_id = s.key;
     s.write_now = true;
     try {
@@ -403,11 +452,11 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
                      rec.reference, rec.topic, rec.oblast.empty() ? "-" : rec.oblast, rec.urgent,
                      mask_phone(s.phone));
         if (on_case_created_) on_case_created_(rec);
-        menu::reply r = engine_->complete_action(s.state, rec.reference);
+        menu::reply r = s.engine->complete_action(s.state, rec.reference);
         return {r.text, r.end};
     } catch (const store::store_error& e) {
         spdlog::error("ussd: case NOT stored, told her to try later: {}", e.what());
-        menu::reply r = engine_->fail_action(s.state);
+        menu::reply r = s.engine->fail_action(s.state);
         return {r.text, r.end};
     }
 }
@@ -423,6 +472,7 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
         s.key,        s.phone,     "ussd", encode_state(st), finished ? "finished" : "active",
         s.started_at, s.updated_at};
     if (deferred) {
+        std::lock_guard lock(unsaved_mutex_);
         unsaved_[rec.id] = std::move(rec);  // the caller flushes before answering
         return;
     }
@@ -431,19 +481,24 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
             store_.save_session(rec);
             return;
         }
-        unsaved_[rec.id] = std::move(rec);
+        std::size_t waiting = 0;
+        {
+            std::lock_guard lock(unsaved_mutex_);
+            unsaved_[rec.id] = std::move(rec);
+            waiting = unsaved_.size();
+        }
         const long long now_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
                 .count();
         if (s.write_now) {
             s.write_now = false;
             last_flush_ms_ = now_ms;
-            flush_locked();
+            flush_sessions();
             return;
         }
-        if (now_ms - last_flush_ms_ >= settings_.session_flush.count() || unsaved_.size() >= 1024) {
+        if (now_ms - last_flush_ms_.load() >= settings_.session_flush.count() || waiting >= 1024) {
             last_flush_ms_ = now_ms;
-            flush_locked();
+            flush_sessions();
         }
     } catch (const store::store_error& e) {
         if (must_store) throw;
@@ -455,48 +510,65 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
 
 ussd_reply ussd_service::store_failure_reply(const std::string& aggregator,
                                              const std::string& session_id) {
-    std::lock_guard lock(mutex_);
     const std::string key = aggregator + ":" + session_id;
-    menu::session_state s;
-    if (auto it = sessions_.find(key); it != sessions_.end()) {
-        s = it->second->state;
-        sessions_.erase(it);  // she is told the session ended
+    menu::session_state state;
+    if (auto s = find_live(key)) {
+        std::lock_guard session_lock(s->mutex);
+        if (!s->gone) {
+            state = s->state;
+            forget(*s);  // she is told the session ended
+        }
     }
-    unsaved_.erase(key);
-    return {engine_->ui(s, "store_error"), true};
+    {
+        std::lock_guard lock(unsaved_mutex_);
+        unsaved_.erase(key);
+    }
+    return {current_engine()->ui(state, "store_error"), true};
 }
 
 void ussd_service::release(const std::string& aggregator, const std::string& session_id) {
-    std::lock_guard lock(mutex_);
     const std::string key = aggregator + ":" + session_id;
-    auto it = sessions_.find(key);
-    if (it == sessions_.end()) return;
-    sessions_.erase(it);
-    flush_locked();  // a pending write must not revive it
+    auto s = find_live(key);
+    if (!s) return;
+    std::lock_guard session_lock(s->mutex);
+    if (s->gone) return;
+    forget(*s);
+    flush_sessions();  // a pending write must not revive it
     store_.set_session_status(key, "abandoned");
 }
 
 std::size_t ussd_service::expire_idle_sessions() {
-    std::lock_guard lock(mutex_);
-    return expire_locked(to_unix_seconds(clock_.now()));
+    return expire(to_unix_seconds(clock_.now()));
 }
 
-std::size_t ussd_service::expire_locked(long long now) {
+std::size_t ussd_service::expire(long long now) {
     const long long cutoff = now - settings_.idle_timeout.count();
     std::size_t n = 0;
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-        if (it->second->updated_at < cutoff) {
-            it = sessions_.erase(it);
-            ++n;
-        } else {
-            ++it;
+    for (shard& sh : shards_) {
+        std::lock_guard lock(sh.mutex);
+        for (auto it = sh.sessions.begin(); it != sh.sessions.end();) {
+            std::shared_ptr<live_session> s = it->second;  // outlives the lock below
+            // A session in a hop (its mutex taken) is not idle.
+            std::unique_lock session_lock(s->mutex, std::try_to_lock);
+            if (session_lock && s->loaded && s->updated_at < cutoff) {
+                s->gone = true;
+                it = sh.sessions.erase(it);
+                ++n;
+            } else {
+                ++it;
+            }
         }
     }
     if (n > 0) {
-        flush_locked();  // pending writes first, or they would revive what is abandoned
+        flush_sessions();  // pending writes first, or they would revive what is abandoned
         store_.abandon_idle_sessions(cutoff);
     }
     return n;
+}
+
+std::function<void()> ussd_service::queued() const {
+    std::lock_guard lock(callbacks_mutex_);
+    return on_queued_ ? *on_queued_ : std::function<void()>{};
 }
 
 }  // namespace gw::service

@@ -6,13 +6,28 @@
 // ones behind, each record holding a state with the inputs that led to
 // it, so a restart (or another node) replays what the record missed.
 // A session belongs to (aggregator, session id, normalised number).
-// Thread-safe.
+//
+// Thread model: hops of different sessions run at once, on whatever
+// thread calls handle(); hops of one session run one after another.
+// Locks, always taken in this order (never the other way round):
+//   1. a session's own mutex, held for the whole hop, store calls included
+//      (the aggregator waits for this hop's screen anyway);
+//   2. its shard's mutex (which sessions exist), held only to find, add or
+//      drop an entry: never across a store call;
+//   3. flush_mutex_ (one write-behind flush at a time, so an older state
+//      never overwrites a newer one), then unsaved_mutex_ (the batch).
+// The sweep of idle sessions only try_locks a session: a session in a hop
+// is not idle. The menu engine is swapped atomically; a hop keeps the
+// engine it started with.
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "common/clock.hpp"
 #include "common/phone.hpp"
@@ -69,13 +84,15 @@ class ussd_service {
     // Forgets sessions idle longer than the idle timeout (marks them
     // abandoned in the store, where they stay resumable). Returns how many.
     // Called with each case stored (for routing); must not throw.
+    // Set before the first hop.
     void on_case_created(std::function<void(const store::case_record&)> f) {
         on_case_created_ = std::move(f);
     }
-    // Called when an action queued an SMS (wakes the outbox).
+    // Called when an action queued an SMS (wakes the outbox). May change
+    // while hops run.
     void on_queued(std::function<void()> f) {
-        std::lock_guard lock(mutex_);
-        on_queued_ = std::move(f);
+        std::lock_guard lock(callbacks_mutex_);
+        on_queued_ = std::make_shared<const std::function<void()>>(std::move(f));
     }
 
     std::size_t expire_idle_sessions();
@@ -94,32 +111,54 @@ class ussd_service {
 
   private:
     struct live_session;
+    using engine_ptr = std::shared_ptr<const menu::engine>;
+    // Which sessions live in memory: a slice of them by key, under its own lock.
+    struct shard {
+        std::mutex mutex;
+        std::unordered_map<std::string, std::shared_ptr<live_session>> sessions;
+    };
+    static constexpr std::size_t shard_count = 64;
 
-    ussd_reply hop(const ussd_request& req);
+    shard& shard_of(const std::string& key);
+    // The session under `key`, added (not yet loaded) when absent.
+    std::shared_ptr<live_session> hold(const std::string& key);
+    std::shared_ptr<live_session> find_live(const std::string& key);
+    // Drops it from memory (its own mutex held); a hop waiting for it looks again.
+    void forget(live_session& s);
+    engine_ptr current_engine() const;
+
+    ussd_reply hop(const ussd_request& req, live_session& s);
     ussd_reply start(live_session& s, const std::string& first_input);
     ussd_reply answer_resume_offer(live_session& s, const std::string& input);
     ussd_reply run_input(live_session& s, const std::string& input);
     ussd_reply perform(live_session& s, const menu::action_request& action);
-    ussd_reply bad_number() const;
-    ussd_reply in_all_languages(const std::string& ui_key) const;
-    ussd_reply refuse_foreign_number(const ussd_request& req) const;
+    ussd_reply bad_number(const menu::engine& engine) const;
+    ussd_reply in_all_languages(const menu::engine& engine, const std::string& ui_key) const;
+    ussd_reply refuse_foreign_number(const menu::engine& engine, const ussd_request& req) const;
     ussd_reply resume_offer(const live_session& s, const std::string& error) const;
     void persist(live_session& s, bool finished, bool must_store = false, bool deferred = false);
-    std::size_t expire_locked(long long now);
-    void flush_locked();
+    std::size_t expire(long long now);
+    bool has_unsaved_for(const std::string& phone);
+    std::function<void()> queued() const;
 
-    std::shared_ptr<const menu::engine> engine_;
     store::store& store_;
     phone_normalizer phones_;
     const clock_source& clock_;
     ussd_settings settings_;
-    mutable std::mutex mutex_;
-    std::map<std::string, std::unique_ptr<live_session>> sessions_;
-    long long last_sweep_ = 0;
+
+    mutable std::mutex engine_mutex_;  // only to copy or swap the pointer
+    engine_ptr engine_;
+    std::array<shard, shard_count> shards_;
+    std::atomic<long long> last_sweep_{0};
+
+    std::mutex flush_mutex_;
+    std::mutex unsaved_mutex_;
     std::map<std::string, store::session_record> unsaved_;  // write-behind, by session id
-    long long last_flush_ms_ = 0;
+    std::atomic<long long> last_flush_ms_{0};
+
     std::function<void(const store::case_record&)> on_case_created_;
-    std::function<void()> on_queued_;
+    mutable std::mutex callbacks_mutex_;
+    std::shared_ptr<const std::function<void()>> on_queued_;
 };
 
 }  // namespace gw::service
