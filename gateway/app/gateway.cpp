@@ -408,6 +408,11 @@ http::response gateway::handle_metrics(const http::request& req) {
                         static_cast<double>(store_->hotline_queue_length()));
     gauges.emplace_back("gateway_storage_failures_total", static_cast<double>(health_.failures()));
     gauges.emplace_back("gateway_storage_failing", health_.failing() ? 1.0 : 0.0);
+    // Group commit at work: writes per commit, and commits that were fsynced.
+    const store::commit_stats commits = store_->commit_counts();
+    gauges.emplace_back("gateway_store_writes_total", static_cast<double>(commits.writes));
+    gauges.emplace_back("gateway_store_commits_total", static_cast<double>(commits.commits));
+    gauges.emplace_back("gateway_store_fsyncs_total", static_cast<double>(commits.durable_commits));
     if (link_report_)
         for (const auto& l : link_report_()) {
             const std::string label = "{link=\"" + l.name + "\"}";

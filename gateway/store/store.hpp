@@ -180,9 +180,17 @@ struct retention_report {
     bool wal_truncated = true;  // the write-ahead log no longer holds old page images
 };
 
+// How writes reached the disk: `writes` units of work in `commits`
+// transactions, of which `durable_commits` were fsynced (they held a case).
+struct commit_stats {
+    long long commits = 0, durable_commits = 0, writes = 0;
+};
+
 class store {
   public:
     virtual ~store() = default;
+
+    virtual commit_stats commit_counts() const { return {}; }
 
     virtual std::optional<std::string> subscriber_language(const std::string& phone) = 0;
     virtual void set_subscriber_language(const std::string& phone, const std::string& lang) = 0;

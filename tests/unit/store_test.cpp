@@ -2,8 +2,11 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <atomic>
 #include <regex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
@@ -143,4 +146,65 @@ TEST(Store, AnOptOutReportedByTheAggregatorStopsSmsToHer) {
     EXPECT_TRUE(s->opt_out_recipient_of("twilio", "SM7"));
     EXPECT_TRUE(s->no_sms("+79161234567"));
     EXPECT_EQ(s->enqueue_outbound(m), 0) << "nothing more is queued to her";
+}
+
+// Group commit: writes from many threads at once share transactions (and
+// fsyncs) yet each is kept, or refused, on its own.
+TEST(Store, WritesFromManyThreadsAreEachKeptAndAFailingOneSpoilsNoOther) {
+    test::temp_dir dir;
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
+    operator_account first{0, "aida", "Aida", "operator", "hash", true, 1700000000};
+    s->create_operator(first, {1700000000, "system", "operator_created", 0, "aida"});
+
+    constexpr int threads = 16, per_thread = 20;
+    std::vector<std::vector<case_record>> made(threads);
+    std::atomic<int> refused{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                made[t].push_back(s->create_case(
+                    sample("ussd:t" + std::to_string(t) + ":" + std::to_string(i)), 1700000000));
+                // The same user name again: refused by the unique index,
+                // inside a batch that also holds other threads' cases.
+                if (i % 5 == 0) try {
+                        s->create_operator(first, {1700000000, "system", "operator_created", 0,
+                                                   "aida"});
+                    } catch (const store_error&) {
+                        ++refused;
+                    }
+            }
+        });
+    for (auto& th : pool) th.join();
+
+    EXPECT_EQ(refused.load(), threads * per_thread / 5);
+    EXPECT_EQ(s->count_cases(), static_cast<std::size_t>(threads * per_thread));
+    EXPECT_EQ(s->operators().size(), 1u);
+    std::set<std::string> references;
+    for (const auto& cases : made)
+        for (const auto& c : cases) {
+            references.insert(c.reference);
+            auto found = s->find_case(c.reference);
+            ASSERT_TRUE(found) << c.reference;
+            EXPECT_EQ(found->origin_key, c.origin_key);
+        }
+    EXPECT_EQ(references.size(), static_cast<std::size_t>(threads * per_thread));
+    const commit_stats stats = s->commit_counts();
+    EXPECT_GE(stats.writes, threads * per_thread + 1);
+    EXPECT_LE(stats.commits, stats.writes);
+    EXPECT_GE(stats.durable_commits, 1);  // cases are fsynced...
+    EXPECT_LE(stats.durable_commits, threads * per_thread);  // ...never more than once each
+}
+
+// A case is durable before create_case returns, whatever else the batch held:
+// a second connection (another process) reads it at once.
+TEST(Store, ACaseIsCommittedBeforeCreateCaseReturns) {
+    test::temp_dir dir;
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
+    case_record c = s->create_case(sample("ussd:x:1"), 1700000000);
+    SQLite::Database other(dir.file("g.db"));
+    SQLite::Statement q(other, "SELECT count(*) FROM cases WHERE reference = ?");
+    q.bind(1, c.reference);
+    ASSERT_TRUE(q.executeStep());
+    EXPECT_EQ(q.getColumn(0).getInt(), 1);
 }
