@@ -3,17 +3,50 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <algorithm>
+#include <array>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
 
 namespace gw {
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
+// Answers by raw number, in slices under their own locks; a full slice is
+// emptied (bounded memory, no bookkeeping on the hot path).
+struct phone_normalizer::memo {
+    static constexpr std::size_t slices = 16;
+    static constexpr std::size_t per_slice = 1024;
+    struct slice {
+        std::mutex mutex;
+        std::unordered_map<std::string, std::optional<std::string>> answers;
+    };
+    std::array<slice, slices> by_hash;
+};
+
 phone_normalizer::phone_normalizer(std::string default_region,
                                    std::vector<std::string> allowed_regions)
-    : default_region_(std::move(default_region)), allowed_regions_(std::move(allowed_regions)) {}
+    : default_region_(std::move(default_region)),
+      allowed_regions_(std::move(allowed_regions)),
+      memo_(std::make_shared<memo>()) {}
 
 std::optional<std::string> phone_normalizer::to_e164(std::string_view raw) const {
+    if (raw.empty() || raw.size() > 32) return std::nullopt;
+    auto& slice = memo_->by_hash[std::hash<std::string_view>{}(raw) % memo::slices];
+    const std::string key(raw);
+    {
+        std::lock_guard lock(slice.mutex);
+        if (auto it = slice.answers.find(key); it != slice.answers.end()) return it->second;
+    }
+    std::optional<std::string> answer = parse(raw);
+    std::lock_guard lock(slice.mutex);
+    if (slice.answers.size() >= memo::per_slice) slice.answers.clear();
+    slice.answers.emplace(key, answer);
+    return answer;
+}
+
+std::optional<std::string> phone_normalizer::parse(std::string_view raw) const {
     const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
     if (raw.empty() || raw.size() > 32) return std::nullopt;
     std::string input(raw);
