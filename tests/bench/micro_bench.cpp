@@ -1,9 +1,16 @@
 // Micro-benchmarks (Google Benchmark) for the menu engine: one hop
 // (input -> next page rendered) and laying out the shipped menus (screen
-// fitting). Run by hand or by tests/bench/run.sh; never a timed test.
+// fitting); sealing; the store's group commit (cases per fsync at 1, 8
+// and 64 waiting writers). Run by hand or by tests/bench/run.sh; never a timed test.
 #include <benchmark/benchmark.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+
 #include "common/sealing.hpp"
+#include "store/store.hpp"
 
 #include "app/gateway.hpp"
 #include "menu/loader.hpp"
@@ -60,5 +67,41 @@ static void phone_lookup_hash(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(sealer.lookup_hash("+996555123456"));
 }
 BENCHMARK(phone_lookup_hash);
+
+// Group commit: `threads` callers each storing cases as fast as the store
+// takes them. Cases per fsync shows how many cases one commit carries.
+namespace {
+std::unique_ptr<gw::store::store> bench_store;
+std::string bench_dir;
+}  // namespace
+
+static void group_commit_cases(benchmark::State& state) {
+    if (state.thread_index() == 0) {
+        char tmpl[] = "/tmp/gw-group-commit-XXXXXX";
+        bench_dir = mkdtemp(tmpl);
+        auto sealer = *gw::data_sealer::from_hex(gw::data_sealer::generate_hex_key());
+        bench_store = gw::store::open_sqlite_store(bench_dir + "/g.db", sealer);
+    }
+    gw::store::new_case c;
+    c.phone = "+996555123456";
+    c.channel = "ussd";
+    c.language = "ky";
+    c.topic = "legal_aid";
+    c.oblast = "osh";
+    long long n = 0;
+    for (auto _ : state) {
+        c.origin_key = "bench:" + std::to_string(state.thread_index()) + ":" + std::to_string(n++);
+        benchmark::DoNotOptimize(bench_store->create_case(c, 1700000000));
+    }
+    if (state.thread_index() == 0) {
+        const auto stats = bench_store->commit_counts();
+        state.counters["fsyncs"] = static_cast<double>(stats.durable_commits);
+        state.counters["cases_per_fsync"] =
+            stats.durable_commits ? static_cast<double>(stats.writes) / stats.durable_commits : 0;
+        bench_store.reset();
+        std::filesystem::remove_all(bench_dir);
+    }
+}
+BENCHMARK(group_commit_cases)->Threads(1)->Threads(8)->Threads(64)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -122,4 +122,4 @@ if s:
     print(f"ratio SMPP/HTTP (gateway): {s/g:.2f}")
 PY
 echo "micro-benchmarks:" | tee -a $OUT
-$BUILD/tests/bench/micro-bench --benchmark_min_time=0.2 2>/dev/null | grep -E "^(engine|screen|seal|phone)" | tee -a $OUT
+$BUILD/tests/bench/micro-bench --benchmark_min_time=0.2 2>/dev/null | grep -E "^(engine|screen|seal|phone|group_commit)" | tee -a $OUT
