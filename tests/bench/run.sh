@@ -5,7 +5,9 @@
 #   2. the gateway on its default config (embedded SQLite, every case
 #      fsynced before its END), with a fresh database: first over SMPP (the
 #      operator's USSD gateway played by smpp-load, the same path and as
-#      many dialogues as connections), then over HTTP;
+#      many dialogues as connections), then over HTTP, then over HTTP again
+#      while an operator logs in once a second and the console polls the
+#      queue twice a second;
 #   3. peer: the same path with the npm package ussd-menu-builder on Express.
 # Prints each run and the ratios gateway/ceiling and gateway/peer, and
 # checks that every case acknowledged is in SQLite. Not a test: numbers
@@ -79,9 +81,36 @@ SMPP=$(cat "$WORK/smpp.out")
 echo "gateway over SMPP: $SMPP" | tee -a $OUT
 GATEWAY=$($LOAD --port "$PORT" --target "$GW_TARGET")
 echo "gateway over HTTP: $GATEWAY" | tee -a $OUT
-ACKED=$(( $(echo "$GATEWAY" | field cases) + $(echo "$SMPP" | field cases) ))
+metric() { curl -s "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 \([0-9.e+]*\)$/\1/p"; }
+echo "store after both runs: writes $(metric gateway_store_writes_total), commits $(metric gateway_store_commits_total), fsyncs $(metric gateway_store_fsyncs_total)" | tee -a $OUT
+echo "gateway threads (name: CPU seconds so far):" $(for t in /proc/$GW/task/*; do echo "$(cat $t/comm):$(awk '{printf "%.1f", ($14+$15)/100}' $t/stat)"; done | sort | awk -F: '{a[$1]+=$2; n[$1]++} END {for (k in a) printf "%s x%d: %.1f s; ", k, n[k], a[k]}') | tee -a $OUT
+
+# 2b. The same load while an operator logs in once a second (Argon2id) and
+# the console polls the queue twice a second.
+GATEWAY_OPERATOR_PASSWORD="bench operator pass" $BUILD/gateway/hotline-gateway operator add \
+  --config "$WORK/gateway.yaml" --username bench --role supervisor >/dev/null
+console_client() {
+  local logins=0
+  while kill -0 "$1" 2>/dev/null; do
+    TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' \
+      -d '{"username":"bench","password":"bench operator pass"}' \
+      "http://127.0.0.1:$PORT/api/operator/v1/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    [ -n "$TOKEN" ] && logins=$((logins + 1))
+    curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/operator/v1/queue"
+    sleep 0.5
+    curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/operator/v1/queue"
+    sleep 0.5
+  done
+  echo "$logins"
+}
+$LOAD --port "$PORT" --target "$GW_TARGET" > "$WORK/console-run.out" & LOAD_PID=$!
+console_client $LOAD_PID > "$WORK/logins.out" & CONSOLE=$!
+wait $LOAD_PID; wait $CONSOLE || true
+WITH_CONSOLE=$(cat "$WORK/console-run.out")
+echo "gateway over HTTP with an operator logging in each second ($(cat "$WORK/logins.out") log-ins) and the queue polled: $WITH_CONSOLE" | tee -a $OUT
+ACKED=$(( $(echo "$GATEWAY" | field cases) + $(echo "$SMPP" | field cases) + $(echo "$WITH_CONSOLE" | field cases) ))
 STORED=$(sqlite3 "$WORK/gateway.db" "select count(*) from cases")
-echo "gateway: cases acknowledged $ACKED (both channels), cases in SQLite $STORED, lost $((ACKED - STORED > 0 ? ACKED - STORED : 0))" | tee -a $OUT
+echo "gateway: cases acknowledged $ACKED (all three runs), cases in SQLite $STORED, lost $((ACKED - STORED > 0 ? ACKED - STORED : 0))" | tee -a $OUT
 
 if [ "$SOAK" -gt 0 ]; then
   PEAK=$(echo "$GATEWAY" | field hops_per_s)
