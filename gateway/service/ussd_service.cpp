@@ -61,12 +61,35 @@ void ussd_service::flush_sessions() {
         std::lock_guard lock(unsaved_mutex_);
         if (unsaved_.empty()) return;
         batch.reserve(unsaved_.size());
-        for (auto& [id, rec] : unsaved_) batch.push_back(std::move(rec));
+        for (auto& [id, rec] : unsaved_) {
+            flushing_.insert(id);
+            batch.push_back(std::move(rec));
+        }
         unsaved_.clear();
     }
     // Written outside unsaved_mutex_ (hops go on queueing) but inside
     // flush_mutex_: the next batch, with any newer state, waits for this one.
+    struct done {
+        ussd_service& u;
+        ~done() {
+            std::lock_guard lock(u.unsaved_mutex_);
+            u.flushing_.clear();
+            u.flushed_.notify_all();
+        }
+    } mark_done{*this};
     store_.save_sessions(batch);
+}
+
+void ussd_service::write_through(store::session_record rec) {
+    {
+        // Its older state, if queued, is superseded; if a batch is writing
+        // that older state right now, this one goes after it.
+        std::unique_lock lock(unsaved_mutex_);
+        unsaved_.erase(rec.id);
+        flushed_.wait(lock, [&] { return !flushing_.count(rec.id); });
+    }
+    // No service-wide lock here: write-throughs of many sessions share a commit.
+    store_.save_session(rec);
 }
 
 bool ussd_service::has_unsaved_for(const std::string& phone) {
@@ -477,8 +500,14 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
         return;
     }
     try {
-        if (settings_.session_flush.count() == 0) {
-            store_.save_session(rec);
+        const long long now_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+                .count();
+        if (settings_.session_flush.count() == 0 || s.write_now) {
+            s.write_now = false;
+            long long never = 0;  // the write-behind interval starts with the first write
+            last_flush_ms_.compare_exchange_strong(never, now_ms);
+            write_through(std::move(rec));
             return;
         }
         std::size_t waiting = 0;
@@ -486,15 +515,6 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
             std::lock_guard lock(unsaved_mutex_);
             unsaved_[rec.id] = std::move(rec);
             waiting = unsaved_.size();
-        }
-        const long long now_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
-                .count();
-        if (s.write_now) {
-            s.write_now = false;
-            last_flush_ms_ = now_ms;
-            flush_sessions();
-            return;
         }
         if (now_ms - last_flush_ms_.load() >= settings_.session_flush.count() || waiting >= 1024) {
             last_flush_ms_ = now_ms;

@@ -15,17 +15,21 @@
 //   2. its shard's mutex (which sessions exist), held only to find, add or
 //      drop an entry: never across a store call;
 //   3. flush_mutex_ (one write-behind flush at a time, so an older state
-//      never overwrites a newer one), then unsaved_mutex_ (the batch).
+//      never overwrites a newer one), then unsaved_mutex_ (the batch). A
+//      session written through waits only for a batch that holds its own
+//      older state, never for flush_mutex_.
 // The sweep of idle sessions only try_locks a session: a session in a hop
 // is not idle. The menu engine is swapped atomically; a hop keeps the
 // engine it started with.
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -139,6 +143,9 @@ class ussd_service {
     void persist(live_session& s, bool finished, bool must_store = false, bool deferred = false);
     std::size_t expire(long long now);
     bool has_unsaved_for(const std::string& phone);
+    // Writes one session's state now (a new session, a case), without
+    // waiting for the write-behind batch nor holding up other sessions.
+    void write_through(store::session_record rec);
     std::function<void()> queued() const;
 
     store::store& store_;
@@ -154,6 +161,8 @@ class ussd_service {
     std::mutex flush_mutex_;
     std::mutex unsaved_mutex_;
     std::map<std::string, store::session_record> unsaved_;  // write-behind, by session id
+    std::set<std::string> flushing_;  // ids in the batch being written (under unsaved_mutex_)
+    std::condition_variable flushed_;
     std::atomic<long long> last_flush_ms_{0};
 
     std::function<void(const store::case_record&)> on_case_created_;
