@@ -77,30 +77,59 @@ std::set<std::string> referral_service::tried_partners(long long case_id) {
 
 store::referral_record referral_service::route_case(const store::case_record& c,
                                                     const std::string& actor) {
-    std::lock_guard lock(mutex_);
-    auto existing = store_.case_referrals(c.id);
-    if (!existing.empty()) return existing.back();
-    return route(c, {}, actor);
+    std::shared_ptr<const routing_setup> setup;
+    referral::routing_decision decision;
+    {
+        std::unique_lock lock(mutex_);
+        // Another caller (the sweep, the hop that made it) may be routing it now.
+        routed_.wait(lock, [&] { return !routing_.count(c.id); });
+        auto existing = store_.case_referrals(c.id);
+        if (!existing.empty()) return existing.back();
+        setup = setup_;
+        decision = decide(*setup, c, {});
+        routing_.insert(c.id);
+        ++being_written_[decision.partner];
+    }
+    auto written = [&] {
+        std::lock_guard lock(mutex_);
+        routing_.erase(c.id);
+        if (auto it = being_written_.find(decision.partner);
+            it != being_written_.end() && --it->second == 0)
+            being_written_.erase(it);
+        routed_.notify_all();
+    };
+    try {
+        auto r = hand_over(*setup, c, decision.partner, decision.rule, decision.explanation, actor);
+        written();
+        return r;
+    } catch (...) {
+        written();
+        throw;
+    }
+}
+
+referral::routing_decision referral_service::decide(const routing_setup& setup,
+                                                    const store::case_record& c,
+                                                    const std::set<std::string>& excluded) {
+    referral::case_facts facts{c.topic, c.subtopic, c.oblast, c.language, c.target_group, c.urgent};
+    // Partners the supervisors paused take no new referrals for now.
+    std::set<std::string> skip = excluded;
+    for (const auto& p : store_.paused_partners()) skip.insert(p);
+    auto open = store_.open_referral_counts();
+    for (const auto& [partner, n] : being_written_) open[partner] += n;
+    return referral::route(setup.rules, setup.partners, facts, clock_.now(), open, skip);
 }
 
 store::referral_record referral_service::route(const store::case_record& c,
                                                const std::set<std::string>& excluded,
                                                const std::string& actor) {
-    const auto now = clock_.now();
-    referral::case_facts facts{c.topic, c.subtopic, c.oblast, c.language, c.target_group, c.urgent};
-    // Partners the supervisors paused take no new referrals for now.
-    std::set<std::string> skip = excluded;
-    for (const auto& p : store_.paused_partners()) skip.insert(p);
-    auto decision = referral::route(setup_->rules, setup_->partners, facts, now,
-                                    store_.open_referral_counts(), skip);
-    return hand_over(c, decision.partner, decision.rule, decision.explanation, actor);
+    auto decision = decide(*setup_, c, excluded);
+    return hand_over(*setup_, c, decision.partner, decision.rule, decision.explanation, actor);
 }
 
-store::referral_record referral_service::hand_over(const store::case_record& c,
-                                                   const std::string& partner,
-                                                   const std::string& rule,
-                                                   const std::string& explanation,
-                                                   const std::string& actor) {
+store::referral_record referral_service::hand_over(
+    const routing_setup& setup, const store::case_record& c, const std::string& partner,
+    const std::string& rule, const std::string& explanation, const std::string& actor) {
     const auto now = clock_.now();
     const long long now_s = to_unix_seconds(now);
     store::referral_record r;
@@ -112,7 +141,7 @@ store::referral_record referral_service::hand_over(const store::case_record& c,
     r.explanation = explanation;
     r.created_at = now_s;
     std::vector<store::outbound_message> outbox;
-    if (const referral::partner* p = setup_->partners.find(partner)) {
+    if (const referral::partner* p = setup.partners.find(partner)) {
         r.due_at = to_unix_seconds(p->hours.add_working_time(now, p->acknowledge_within));
         store::outbound_message m;
         m.next_attempt_at_ms = now_s * 1000;
@@ -267,7 +296,7 @@ std::variant<store::referral_record, action_error> referral_service::refer_to(
             (r.status == "new" || r.status == "accepted" || r.status == "in_progress"))
             return action_error{409, "this partner already has the case"};
     // The operator's own words go to the sealed case notes, not in here.
-    return hand_over(c, partner_id, "", "referred by the hotline (" + actor + ")", actor);
+    return hand_over(*setup_, c, partner_id, "", "referred by the hotline (" + actor + ")", actor);
 }
 
 std::variant<store::referral_record, action_error> referral_service::revoke(

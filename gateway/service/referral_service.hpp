@@ -6,6 +6,7 @@
 // left. Every step is audited. Rules and partners can be swapped at run
 // time (reload) without touching live sessions.
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,7 +60,11 @@ class referral_service {
     void set_setup(std::shared_ptr<const routing_setup> setup);
     std::shared_ptr<const routing_setup> setup() const;
 
-    // Routes a case that has no referral yet; returns the referral created.
+    // Routes a case that has no referral yet; returns the referral created
+    // (or the one it already has). The service-wide lock is held only to
+    // decide, not while the referral is written: cases made at once share
+    // one commit. Partner capacity stays exact: a referral being written
+    // counts as open, and a case is routed by one caller at a time.
     store::referral_record route_case(const store::case_record& c,
                                       const std::string& actor = "system");
 
@@ -98,15 +103,23 @@ class referral_service {
                                  const std::string& actor);
     std::set<std::string> tried_partners(long long case_id);
     // Creates the referral (partner "" = the operators) and its notifications.
-    store::referral_record hand_over(const store::case_record& c, const std::string& partner,
-                                     const std::string& rule, const std::string& explanation,
-                                     const std::string& actor);
+    store::referral_record hand_over(const routing_setup& setup, const store::case_record& c,
+                                     const std::string& partner, const std::string& rule,
+                                     const std::string& explanation, const std::string& actor);
+    // What the rules decide for `c` now, referrals being written counted as open.
+    referral::routing_decision decide(const routing_setup& setup, const store::case_record& c,
+                                      const std::set<std::string>& excluded);
 
     store::store& store_;
     const clock_source& clock_;
     referral_settings settings_;
     mutable std::mutex mutex_;
     std::shared_ptr<const routing_setup> setup_;
+    // Under mutex_: cases whose referral route_case is writing, and per
+    // partner how many such referrals are not yet in the store's counts.
+    std::set<long long> routing_;
+    std::map<std::string, std::size_t> being_written_;
+    std::condition_variable routed_;
     std::atomic<std::size_t> ignored_commands_{0};  // read by /metrics on another thread
 };
 
