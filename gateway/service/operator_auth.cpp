@@ -3,7 +3,10 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "common/crypto.hpp"
 
@@ -13,10 +16,47 @@ void ensure_sodium() {
     static const bool ready = sodium_init() >= 0;
     if (!ready) throw std::runtime_error("libsodium could not be initialised");
 }
+
+// Argon2id takes ~130 ms of a core (and 64 MB) per log-in. At most half
+// the cores (at least one) hash at once: a burst of log-ins, or someone
+// hammering the log-in form, waits its turn instead of taking the cores
+// the USSD hops run on.
+class hashing_slots {
+  public:
+    hashing_slots() : free_(std::max(1u, std::thread::hardware_concurrency() / 2)) {}
+    struct held {
+        hashing_slots& slots;
+        ~held() { slots.release(); }
+    };
+    held take() {
+        std::unique_lock lock(mutex_);
+        freed_.wait(lock, [&] { return free_ > 0; });
+        --free_;
+        return held{*this};
+    }
+
+  private:
+    void release() {
+        {
+            std::lock_guard lock(mutex_);
+            ++free_;
+        }
+        freed_.notify_one();
+    }
+    std::mutex mutex_;
+    std::condition_variable freed_;
+    unsigned free_;
+};
+
+hashing_slots& slots() {
+    static hashing_slots s;
+    return s;
+}
 }  // namespace
 
 std::string hash_password(std::string_view password) {
     ensure_sodium();
+    auto slot = slots().take();
     char out[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str_alg(
             out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -27,6 +67,7 @@ std::string hash_password(std::string_view password) {
 
 bool verify_password(const std::string& hash, std::string_view password) {
     ensure_sodium();
+    auto slot = slots().take();
     return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
