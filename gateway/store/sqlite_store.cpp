@@ -454,7 +454,7 @@ class sqlite_store final : public store {
             [&](unit_tx& tx) {
             for (int attempt = 0;; ++attempt) {
                 // Each attempt in a savepoint of its own inside the unit's.
-                db_.exec("SAVEPOINT attempt");
+                writer_.cached("SAVEPOINT attempt").exec();
                 try {
                     reset(insert_case_);
                     insert_case_.bind(1, new_reference());
@@ -491,13 +491,13 @@ class sqlite_store final : public store {
                         throw store_error("case vanished inside its transaction");
                     case_record out = read_case(case_by_origin_);
                     reset(case_by_origin_);
-                    db_.exec("RELEASE attempt");
+                    writer_.cached("RELEASE attempt").exec();
                     tx.commit();
                     return out;
                 } catch (const SQLite::Exception& e) {
                     reset_busy_statements(db_);
-                    db_.exec("ROLLBACK TO attempt");
-                    db_.exec("RELEASE attempt");
+                    writer_.cached("ROLLBACK TO attempt").exec();
+                    writer_.cached("RELEASE attempt").exec();
                     // A reference code collision: draw another one.
                     if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE && attempt < 5)
                         continue;
@@ -1560,6 +1560,8 @@ class sqlite_store final : public store {
     void commit_batch(std::vector<write_job*>& batch) {
         std::lock_guard lock(mutex_);
         statement_sweep sweep{db_};
+        // Transaction control prepared once, not parsed for every write.
+        auto run = [&](const char* sql) { writer_.cached(sql).exec(); };
         auto fail_all = [&](const char* method, const char* what) {
             if (health_) health_->failed(method, what);
             for (write_job* j : batch)
@@ -1572,7 +1574,7 @@ class sqlite_store final : public store {
                 db_.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
                 synchronous_full_ = durable;
             }
-            db_.exec("BEGIN IMMEDIATE");
+            run("BEGIN IMMEDIATE");
         } catch (const SQLite::Exception& e) {
             fail_all(batch.front()->method, e.what());
             return;
@@ -1580,7 +1582,7 @@ class sqlite_store final : public store {
         for (write_job* j : batch) {
             bool undo = true;
             try {
-                db_.exec("SAVEPOINT unit");
+                run("SAVEPOINT unit");
                 unit_tx tx;
                 j->run(tx);
                 undo = !tx.committed;
@@ -1592,8 +1594,8 @@ class sqlite_store final : public store {
             }
             try {
                 reset_busy_statements(db_);
-                if (undo) db_.exec("ROLLBACK TO unit");
-                db_.exec("RELEASE unit");
+                if (undo) run("ROLLBACK TO unit");
+                run("RELEASE unit");
             } catch (const SQLite::Exception& e) {
                 // The transaction itself is lost (SQLite rolled it back on a
                 // full disk or an I/O error): nothing of the batch is kept.
@@ -1602,7 +1604,7 @@ class sqlite_store final : public store {
             }
         }
         try {
-            db_.exec("COMMIT");
+            run("COMMIT");
         } catch (const SQLite::Exception& e) {
             fail_all("commit", e.what());
             return;
