@@ -15,6 +15,9 @@ struct stored_state {
 };
 
 std::string encode_state(const stored_state& s);
+// The same document through nlohmann's tree (the reference encode_state
+// must match byte for byte; also its path for invalid UTF-8, replaced).
+std::string encode_state_with_library(const stored_state& s);
 // Throws std::runtime_error on a malformed document.
 stored_state decode_state(const std::string& json);
 
