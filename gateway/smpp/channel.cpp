@@ -2,7 +2,10 @@
 
 #include "common/asio_fwd.hpp"
 // (asio_fwd first)
+#include <boost/asio/post.hpp>
 #include <future>
+#include <latch>
+#include <map>
 #include <random>
 
 #include "common/log.hpp"
@@ -118,27 +121,51 @@ void operator_channel::answer_steps() {
             std::string session;
             service::ussd_reply reply;
             std::chrono::steady_clock::time_point received;
+            bool released = false;
         };
         std::vector<answer> answers;
+        answers.reserve(batch.size());
+        // Steps of one dialogue in the order they came; dialogues at once,
+        // on the hop pool: a step that makes a case waits for its commit
+        // without holding up the other dialogues of the batch.
+        std::map<std::string, std::vector<std::size_t>> by_session;
         for (const auto& [step, received] : batch) {
-            const std::string session = session_id_of(step);
+            answers.push_back({&step, session_id_of(step), {}, received});
+            by_session[answers.back().session].push_back(answers.size() - 1);
+        }
+        auto answer_one = [&](answer& a) {
+            const ussd_step& step = *a.step;
             if (step.kind == ussd_step::release) {
-                ussd_.release(channel_, session);
+                ussd_.release(channel_, a.session);
+                a.released = true;
                 spdlog::info("smpp/{}: dialogue released by the network ({})", settings_.name,
                              mask_phone(step.phone));
-                continue;
+                return;
             }
             service::ussd_request req;
             req.aggregator = channel_;
-            req.session_id = session;
+            req.session_id = a.session;
             req.phone = step.phone;
             req.service_code = step.service_code;
             req.network_code = settings_.name;
             req.text = step.text;
             req.stepwise = step.kind == ussd_step::answer;
             req.caller_flushes = true;
-            answers.push_back({&step, session, ussd_.handle(req), received});
-        }
+            a.reply = ussd_.handle(req);
+        };
+        std::latch done(static_cast<std::ptrdiff_t>(by_session.size()));
+        for (const auto& [session, indexes] : by_session)
+            boost::asio::post(hop_pool_, [&, indexes = &indexes] {
+                for (std::size_t i : *indexes) try {
+                        answer_one(answers[i]);
+                    } catch (const std::exception& e) {
+                        spdlog::error("smpp/{}: step not answered: {}", settings_.name, e.what());
+                        answers[i].reply = ussd_.store_failure_reply(channel_, answers[i].session);
+                    }
+                done.count_down();
+            });
+        done.wait();
+        std::erase_if(answers, [](const answer& a) { return a.released; });
         try {
             ussd_.flush_sessions();  // one transaction for the whole batch
         } catch (const std::exception& e) {

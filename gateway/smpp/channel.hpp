@@ -7,11 +7,15 @@
 //
 // USSD steps are answered on the channel's own thread, in batches: every
 // step that arrived while the previous batch was being written is taken
-// together, their session states are written in one transaction, and only
-// then do their screens leave. No screen goes out before the state that
+// together (its dialogues answered at once on a pool of hop threads, the
+// steps of one dialogue in order), their session states are written in one
+// transaction, and only then do their screens leave. No screen goes out before the state that
 // answers her next input is in the store (another node or a restart reads
 // it), and one fsync serves the whole batch.
+#include "common/asio_fwd.hpp"
+// (asio_fwd first)
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -71,6 +75,8 @@ class operator_channel {
     std::condition_variable steps_ready_;
     std::deque<std::pair<ussd_step, std::chrono::steady_clock::time_point>> steps_;
     bool stopping_ = false;
+    // Hops of a batch: they mostly wait for the store (a case's commit).
+    boost::asio::thread_pool hop_pool_{16};
     std::thread ussd_thread_;
     esme esme_;  // last: its handler uses the members above
 };
