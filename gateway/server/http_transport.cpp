@@ -2,12 +2,17 @@
 
 #include "common/asio_fwd.hpp"
 // (asio_fwd first)
+#include <netdb.h>
+#include <openssl/ssl.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace gw::server {
 namespace {
@@ -16,6 +21,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
 
 struct url_parts {
     bool tls = false;
@@ -46,22 +52,57 @@ bool parse_url(const std::string& url, url_parts& out) {
     return !out.host.empty();
 }
 
+// The host's addresses, or nothing once `deadline` passes. getaddrinfo
+// cannot be interrupted (Asio's resolver runs it on a thread it then
+// joins): it runs on a thread of its own, which finishes and forgets its
+// answer if we have stopped waiting. A lane never waits on DNS past its deadline.
+std::optional<tcp::resolver::results_type> resolve_until(const std::string& host,
+                                                         const std::string& port,
+                                                         clock_type::time_point deadline,
+                                                         std::string& error) {
+    struct shared {
+        std::mutex mutex;
+        std::condition_variable done_cv;
+        bool done = false;
+        std::optional<tcp::resolver::results_type> answer;
+    };
+    auto state = std::make_shared<shared>();
+    std::thread([state, host, port] {
+        asio::io_context ioc;
+        tcp::resolver resolver(ioc);
+        beast::error_code ec;
+        auto results = resolver.resolve(host, port, ec);
+        std::lock_guard lock(state->mutex);
+        if (!ec) state->answer = std::move(results);
+        state->done = true;
+        state->done_cv.notify_one();
+    }).detach();
+    std::unique_lock lock(state->mutex);
+    if (!state->done_cv.wait_until(lock, deadline, [&] { return state->done; })) {
+        error = "timed out resolving host";
+        return std::nullopt;
+    }
+    if (!state->answer) error = "cannot resolve host";
+    return state->answer;
+}
+
 template <class Stream>
 service::transport_result exchange(Stream& stream, beast::tcp_stream& lowest,
-                                   bhttp::request<bhttp::string_body>& req,
-                                   asio::io_context& ioc, std::chrono::milliseconds timeout) {
+                                   bhttp::request<bhttp::string_body>& req, asio::io_context& ioc,
+                                   clock_type::time_point deadline) {
     service::transport_result out;
     beast::error_code ec;
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(1024 * 1024);
-    lowest.expires_after(timeout);
+    lowest.expires_at(deadline);
     bhttp::async_write(stream, req, [&](beast::error_code e, std::size_t) {
         if (e) {
             ec = e;
             return;
         }
-        bhttp::async_read(stream, buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
+        bhttp::async_read(stream, buffer, parser,
+                          [&](beast::error_code e2, std::size_t) { ec = e2; });
     });
     ioc.run();
     if (ec) {
@@ -74,9 +115,19 @@ service::transport_result exchange(Stream& stream, beast::tcp_stream& lowest,
 }
 
 class beast_transport final : public service::http_transport {
-public:
+  public:
+    // One TLS context for every request (loading the system's CA store
+    // is the costly part); OpenSSL lets threads share it once set up.
+    beast_transport() : tls_(asio::ssl::context::tls_client) {
+        tls_.set_default_verify_paths();
+        tls_.set_verify_mode(asio::ssl::verify_peer);
+    }
+
+    // `timeout` bounds the whole request: name look-up, connection, TLS
+    // handshake, request and answer.
     service::transport_result send(const adapters::outbound_request& r,
                                    std::chrono::milliseconds timeout) override {
+        const auto deadline = clock_type::now() + timeout;
         service::transport_result out;
         url_parts url;
         if (!parse_url(r.url, url)) {
@@ -84,14 +135,10 @@ public:
             return out;
         }
         try {
+            auto endpoints = resolve_until(url.host, url.port, deadline, out.error);
+            if (!endpoints) return out;
             asio::io_context ioc;
-            tcp::resolver resolver(ioc);
             beast::error_code ec;
-            auto endpoints = resolver.resolve(url.host, url.port, ec);
-            if (ec) {
-                out.error = "cannot resolve host";
-                return out;
-            }
             bhttp::request<bhttp::string_body> req{
                 r.method == "GET" ? bhttp::verb::get : bhttp::verb::post, url.target, 11};
             req.set(bhttp::field::host, url.host);
@@ -102,31 +149,28 @@ public:
 
             if (!url.tls) {
                 beast::tcp_stream stream(ioc);
-                stream.expires_after(timeout);
-                stream.async_connect(endpoints, [&](beast::error_code e, auto&&) { ec = e; });
+                stream.expires_at(deadline);
+                stream.async_connect(*endpoints, [&](beast::error_code e, auto&&) { ec = e; });
                 ioc.run();
                 ioc.restart();
                 if (ec) {
-                    out.error = "connection failed: " + ec.message();
+                    out.error = ec == beast::error::timeout ? "timed out connecting"
+                                                            : "connection failed: " + ec.message();
                     return out;
                 }
-                out = exchange(stream, stream, req, ioc, timeout);
+                out = exchange(stream, stream, req, ioc, deadline);
                 stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-                // (the timeout covers connect and exchange separately: at most twice)
                 return out;
             }
-            asio::ssl::context ctx(asio::ssl::context::tls_client);
-            ctx.set_default_verify_paths();
-            ctx.set_verify_mode(asio::ssl::verify_peer);
-            beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+            beast::ssl_stream<beast::tcp_stream> stream(ioc, tls_);
             if (!SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str())) {
                 out.error = "TLS SNI failed";
                 return out;
             }
             stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
             auto& lowest = beast::get_lowest_layer(stream);
-            lowest.expires_after(timeout);
-            lowest.async_connect(endpoints, [&](beast::error_code e, auto&&) {
+            lowest.expires_at(deadline);
+            lowest.async_connect(*endpoints, [&](beast::error_code e, auto&&) {
                 ec = e;
                 if (!e)
                     stream.async_handshake(asio::ssl::stream_base::client,
@@ -135,10 +179,12 @@ public:
             ioc.run();
             ioc.restart();
             if (ec) {
-                out.error = "TLS connection failed: " + ec.message();
+                out.error = ec == beast::error::timeout ? "timed out connecting"
+                                                        : "TLS connection failed: " + ec.message();
                 return out;
             }
-            out = exchange(stream, lowest, req, ioc, timeout);
+            out = exchange(stream, lowest, req, ioc, deadline);
+            // A short, separate bound for the TLS goodbye: the answer is in.
             lowest.expires_after(std::chrono::seconds(2));
             stream.async_shutdown([](beast::error_code) {});
             ioc.restart();
@@ -149,6 +195,9 @@ public:
             return out;
         }
     }
+
+  private:
+    asio::ssl::context tls_;
 };
 
 }  // namespace

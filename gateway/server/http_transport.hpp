@@ -1,7 +1,8 @@
 #pragma once
 // The outbound HTTP client used by the outbox worker: Beast over Asio,
-// TLS through OpenSSL (system CA store, host name verified) for https.
-// One request per connection; the timeout covers the whole exchange.
+// TLS through OpenSSL (system CA store loaded once, host name verified)
+// for https. One request per connection; one deadline covers the name
+// look-up, the connection, the TLS handshake and the exchange.
 #include <memory>
 
 #include "service/outbox_worker.hpp"
