@@ -6,6 +6,23 @@
 namespace gw::app {
 
 // `gateway serve`: runs until SIGINT/SIGTERM. Returns the process exit code.
+//
+// Thread model of a serving gateway:
+// - 2 I/O threads (`server.io_threads`) run Asio: one strand per
+//   connection; the acceptor, the signal sets and the drain timer share
+//   the accept strand. They parse and write HTTP and never block.
+// - the handler pool (`server.handler_threads`, default 16 per core, 32 to
+//   64) runs every request's handler, which may block on the store; a
+//   SIGHUP reload runs there too. Argon2id takes at most half the cores.
+// - `store-writer`: owns the SQLite write connection; every write waits for
+//   its group commit. Reads use up to 8 reader connections of their own.
+// - outbox lanes: one thread per SMS channel and one for partner webhooks;
+//   a sweeper thread (write-behind flush, SLA sweep, idle sessions, retention).
+// - SMPP: one thread for every operator link (Asio), per link one thread
+//   answering USSD batches with a pool of 16 hop threads.
+// Locks are never held across a store call except a USSD session's own
+// (see service/ussd_service.hpp for their order); the store's own locks
+// are innermost.
 int serve(const std::string& config_path);
 
 // `gateway check`: validates config and menus; prints file:line problems
