@@ -20,9 +20,12 @@ namespace gw::app {
 //   a sweeper thread (write-behind flush, SLA sweep, idle sessions, retention).
 // - SMPP: one thread for every operator link (Asio), per link one thread
 //   answering USSD batches with a pool of 16 hop threads.
-// Locks are never held across a store call except a USSD session's own
-// (see service/ussd_service.hpp for their order); the store's own locks
-// are innermost.
+// On a USSD hop no lock shared between sessions is held across a store
+// call, only the session's own (see service/ussd_service.hpp for the
+// order); routing a new case takes the referral lock to decide, not to
+// write. Partners' and operators' actions on referrals are still
+// serialised by that lock, store calls included. The store's locks are
+// innermost.
 int serve(const std::string& config_path);
 
 // `gateway check`: validates config and menus; prints file:line problems
