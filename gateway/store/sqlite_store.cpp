@@ -1482,8 +1482,9 @@ class sqlite_store final : public store {
     // while it was committing and commits it in one BEGIN IMMEDIATE
     // transaction, each write in a savepoint of its own (one that fails
     // or does not commit leaves the others alone), then wakes the callers.
-    // A batch with a durable write (a case) is committed with
-    // synchronous=FULL: one fsync for every case in it.
+    // The durable writes of a batch (cases) are committed after the
+    // others, in a transaction of their own with synchronous=FULL: one
+    // fsync for every case in it.
 
     struct write_job {
         write_job(const char* m, bool d, std::function<void(unit_tx&)> r)
@@ -1543,7 +1544,7 @@ class sqlite_store final : public store {
     }
 
     void writer_loop() {
-        std::vector<write_job*> batch;
+        std::vector<write_job*> batch, durable;
         for (;;) {
             {
                 std::unique_lock lock(queue_mutex_);
@@ -1551,9 +1552,23 @@ class sqlite_store final : public store {
                 if (queue_.empty()) return;  // stopping, and nothing left to write
                 batch.swap(queue_);
             }
-            commit_batch(batch);
-            for (write_job* j : batch) j->finish();
+            // Writes that need no fsync (session states, statuses) are
+            // committed and answered first; the cases of the batch then
+            // share one fsync. A session's hop never waits for someone
+            // else's case to reach the disk. (Writes of one batch come
+            // from different callers, each waiting for its own: their
+            // order among themselves is free.)
+            auto first_durable = std::stable_partition(
+                batch.begin(), batch.end(), [](const write_job* j) { return !j->durable; });
+            durable.assign(first_durable, batch.end());
+            batch.erase(first_durable, batch.end());
+            for (auto* part : {&batch, &durable}) {
+                if (part->empty()) continue;
+                commit_batch(*part);
+                for (write_job* j : *part) j->finish();
+            }
             batch.clear();
+            durable.clear();
         }
     }
 
