@@ -27,6 +27,9 @@ struct ussd_service::live_session {
     bool write_now = false;  // a case points at this session: its transcript is needed now
     bool restored = false;   // read back from the store, which may be hops behind her
     bool stepwise = false;   // inputs come one at a time (SMPP): written through
+    // Her language choice, carried by every state written until one is
+    // known to be stored (a write-through).
+    std::string language_to_remember;
 };
 
 namespace {
@@ -358,12 +361,13 @@ ussd_reply ussd_service::refuse_foreign_number(const menu::engine& engine,
 }
 
 ussd_reply ussd_service::start(live_session& s, const std::string& first_input) {
+    // Her previous session (and the language she chose in it) may still
+    // wait in the write-behind batch.
+    if (has_unsaved_for(s.phone)) flush_sessions();
     s.known_language = store_.subscriber_language(s.phone).value_or("");
     const menu::menu& m = s.engine->layout().source();
 
     if (first_input.empty()) {
-        // Her previous session may still wait in the write-behind batch.
-        if (has_unsaved_for(s.phone)) flush_sessions();
         const long long since = s.started_at - settings_.resume_window.count();
         if (auto old = store_.find_resumable_session(s.phone, since, s.key)) {
             try {
@@ -448,7 +452,8 @@ ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
     else
         st = s.engine->input(s.state, input);
     if (!s.state.language.empty() && s.state.language != s.known_language) {
-        store_.set_subscriber_language(s.phone, s.state.language);
+        // Remembered with the session's next write, not in a write of its own.
+        s.language_to_remember = s.state.language;
         s.known_language = s.state.language;
     }
     if (st.action) return perform(s, *st.action);
@@ -491,12 +496,18 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
                      {"last_end", s.last_reply.end ? "1" : "0"},
                      {"resume_from", s.resume_from},
                      {"known_language", s.known_language}}};
-    store::session_record rec{
-        s.key,        s.phone,     "ussd", encode_state(st), finished ? "finished" : "active",
-        s.started_at, s.updated_at};
+    store::session_record rec{s.key,
+                              s.phone,
+                              "ussd",
+                              encode_state(st),
+                              finished ? "finished" : "active",
+                              s.started_at,
+                              s.updated_at,
+                              s.language_to_remember};
     if (deferred) {
         std::lock_guard lock(unsaved_mutex_);
         unsaved_[rec.id] = std::move(rec);  // the caller flushes before answering
+        s.language_to_remember.clear();     // or drops the session when it cannot
         return;
     }
     try {
@@ -508,6 +519,7 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
             long long never = 0;  // the write-behind interval starts with the first write
             last_flush_ms_.compare_exchange_strong(never, now_ms);
             write_through(std::move(rec));
+            s.language_to_remember.clear();  // stored with it
             return;
         }
         std::size_t waiting = 0;

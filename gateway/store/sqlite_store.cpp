@@ -1734,6 +1734,12 @@ class sqlite_store final : public store {
         bind_sealed(put_session_, 8, s.id);
         bind_sealed(put_session_, 9, s.phone);
         put_session_.exec();
+        if (!s.remember_language.empty()) {
+            reset(put_language_);
+            put_language_.bind(1, sealer_.lookup_hash(s.phone));
+            put_language_.bind(2, s.remember_language);
+            put_language_.exec();
+        }
     }
 
     outbound_message read_outbound(SQLite::Statement& st) {

@@ -64,6 +64,9 @@ struct session_record {
     std::string status;  // active, finished, abandoned
     long long started_at = 0;
     long long updated_at = 0;
+    // The language she chose, remembered for her number in the same
+    // write as this state ("" = nothing to remember).
+    std::string remember_language;
 };
 
 // An SMS (or later, a webhook) waiting to be sent, and its progress.

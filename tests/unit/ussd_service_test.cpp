@@ -88,6 +88,22 @@ TEST_F(UssdService, LanguageIsRememberedForTheNextSession) {
     EXPECT_NE(r.text.find("Главное меню"), std::string::npos) << r.text;
 }
 
+// Written behind: her choice travels with the session's state (no write
+// of its own), and a next session of her number still finds it.
+TEST_F(UssdService, LanguageChosenWhileWritingBehindIsRememberedWithTheState) {
+    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
+                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_request req{"africastalking", "lb1", "+996555123456", "*123#", "", ""};
+    batched.handle(req);
+    req.text = "2";
+    batched.handle(req);
+    EXPECT_FALSE(db.subscriber_language("+996555123456"));  // still in the batch
+    service::ussd_request next{"africastalking", "lb2", "+996555123456", "*123#", "", ""};
+    auto r = batched.handle(next);
+    EXPECT_NE(r.text.find("Главное меню"), std::string::npos) << r.text;
+    EXPECT_EQ(db.subscriber_language("+996555123456").value_or(""), "ru");
+}
+
 TEST_F(UssdService, RetriedHopGetsTheSameAnswerAndCreatesOneCase) {
     auto d = dial("s1");
     d.first();
