@@ -3,8 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
+#include <semaphore>
 #include <stdexcept>
 #include <thread>
 
@@ -21,42 +20,22 @@ void ensure_sodium() {
 // the cores (at least one) hash at once: a burst of log-ins, or someone
 // hammering the log-in form, waits its turn instead of taking the cores
 // the USSD hops run on.
-class hashing_slots {
-  public:
-    hashing_slots() : free_(std::max(1u, std::thread::hardware_concurrency() / 2)) {}
-    struct held {
-        hashing_slots& slots;
-        ~held() { slots.release(); }
-    };
-    held take() {
-        std::unique_lock lock(mutex_);
-        freed_.wait(lock, [&] { return free_ > 0; });
-        --free_;
-        return held{*this};
+struct hashing_slot {
+    static std::counting_semaphore<>& slots() {
+        static std::counting_semaphore<> s(
+            static_cast<std::ptrdiff_t>(std::max(1u, std::thread::hardware_concurrency() / 2)));
+        return s;
     }
-
-  private:
-    void release() {
-        {
-            std::lock_guard lock(mutex_);
-            ++free_;
-        }
-        freed_.notify_one();
-    }
-    std::mutex mutex_;
-    std::condition_variable freed_;
-    unsigned free_;
+    hashing_slot() { slots().acquire(); }
+    ~hashing_slot() { slots().release(); }
+    hashing_slot(const hashing_slot&) = delete;
+    hashing_slot& operator=(const hashing_slot&) = delete;
 };
-
-hashing_slots& slots() {
-    static hashing_slots s;
-    return s;
-}
 }  // namespace
 
 std::string hash_password(std::string_view password) {
     ensure_sodium();
-    auto slot = slots().take();
+    hashing_slot slot;
     char out[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str_alg(
             out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -67,7 +46,7 @@ std::string hash_password(std::string_view password) {
 
 bool verify_password(const std::string& hash, std::string_view password) {
     ensure_sodium();
-    auto slot = slots().take();
+    hashing_slot slot;
     return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
