@@ -90,22 +90,21 @@ store::referral_record referral_service::route_case(const store::case_record& c,
         routing_.insert(c.id);
         ++being_written_[decision.partner];
     }
-    auto written = [&] {
-        std::lock_guard lock(mutex_);
-        routing_.erase(c.id);
-        if (auto it = being_written_.find(decision.partner);
-            it != being_written_.end() && --it->second == 0)
-            being_written_.erase(it);
-        routed_.notify_all();
-    };
-    try {
-        auto r = hand_over(*setup, c, decision.partner, decision.rule, decision.explanation, actor);
-        written();
-        return r;
-    } catch (...) {
-        written();
-        throw;
-    }
+    // Written or failed, the case is no longer being routed.
+    struct written {
+        referral_service& r;
+        long long case_id;
+        const std::string& partner;
+        ~written() {
+            std::lock_guard lock(r.mutex_);
+            r.routing_.erase(case_id);
+            if (auto it = r.being_written_.find(partner);
+                it != r.being_written_.end() && --it->second == 0)
+                r.being_written_.erase(it);
+            r.routed_.notify_all();
+        }
+    } done{*this, c.id, decision.partner};
+    return hand_over(*setup, c, decision.partner, decision.rule, decision.explanation, actor);
 }
 
 referral::routing_decision referral_service::decide(const routing_setup& setup,
