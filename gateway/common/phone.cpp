@@ -48,7 +48,6 @@ std::optional<std::string> phone_normalizer::to_e164(std::string_view raw) const
 
 std::optional<std::string> phone_normalizer::parse(std::string_view raw) const {
     const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-    if (raw.empty() || raw.size() > 32) return std::nullopt;
     std::string input(raw);
 
     auto try_parse = [&](const std::string& text) -> std::optional<PhoneNumber> {

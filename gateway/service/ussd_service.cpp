@@ -114,7 +114,7 @@ ussd_service::engine_ptr ussd_service::current_engine() const {
 
 std::size_t ussd_service::active_sessions() const {
     std::size_t n = 0;
-    for (auto& sh : const_cast<std::array<shard, shard_count>&>(shards_)) {
+    for (const shard& sh : shards_) {
         std::lock_guard lock(sh.mutex);
         n += sh.sessions.size();
     }

@@ -118,7 +118,7 @@ class ussd_service {
     using engine_ptr = std::shared_ptr<const menu::engine>;
     // Which sessions live in memory: a slice of them by key, under its own lock.
     struct shard {
-        std::mutex mutex;
+        mutable std::mutex mutex;  // also counted from const members
         std::unordered_map<std::string, std::shared_ptr<live_session>> sessions;
     };
     static constexpr std::size_t shard_count = 64;
