@@ -1,6 +1,9 @@
 // The built hotline-gateway binary, as an operator runs it.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -133,7 +136,15 @@ TEST(Binary, MetricsForTheLocalMonitoringAgent) {
     test::get(gw.port(), "/healthz");
     test::post_form(gw.port(), test::ussd_path,
                     test::form({{"sessionId", "m1"}, {"phoneNumber", "+996555123456"}, {"text", ""}}));
+    // A request is counted once its response is written, which can be just
+    // after the client has read it: ask again for a moment if need be.
     auto r = test::get(gw.port(), "/metrics");
+    for (int i = 0; i < 100 && r.body.find("gateway_http_request_duration_seconds_count{route="
+                                           "\"/ussd/africastalking\"} 1") == std::string::npos;
+         ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        r = test::get(gw.port(), "/metrics");
+    }
     EXPECT_EQ(r.status, 200);
     EXPECT_NE(r.headers["content-type"].find("text/plain; version=0.0.4"), std::string::npos);
     EXPECT_NE(r.body.find("gateway_http_requests_total{route=\"/healthz\",code=\"2xx\"} 1"),
