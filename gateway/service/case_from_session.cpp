@@ -1,5 +1,8 @@
 #include "service/case_from_session.hpp"
 
+#include <cstdio>
+#include <random>
+
 #include "service/session_codec.hpp"
 
 namespace gw::service {
@@ -38,6 +41,21 @@ store::new_case case_from_session(const menu::action_request& action,
     // For the operators: what she saw and chose, as it was at this moment.
     c.transcript = encode_state({state, {}});
     return c;
+}
+
+store::case_record store_case(store::case_store& cases, store::new_case c, long long now) {
+    c.status = c.urgent ? "escalated" : "new";
+    c.needs_hotline = c.urgent;
+    // Ten million codes: a clash is rare, five in a row would mean the
+    // codes are running out (or the generator is broken).
+    thread_local std::mt19937_64 random(std::random_device{}());
+    std::uniform_int_distribution<int> digits(0, 9999999);
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        char reference[16];
+        std::snprintf(reference, sizeof reference, "R-%07d", digits(random));
+        if (auto stored = cases.create_case(c, reference, now)) return std::move(*stored);
+    }
+    throw store::store_error("no free reference code after five draws");
 }
 
 }  // namespace gw::service

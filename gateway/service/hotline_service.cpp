@@ -279,6 +279,9 @@ outcome<store::case_record> hotline_service::close(const operator_identity& who,
     store::case_update u;
     u.status = "closed";
     u.outcome = outcome_text;
+    // Referrals still open end with the case: they would go on counting
+    // against the partner's capacity.
+    u.close_open_referrals = "the hotline closed the case";
     return update(who, rec, u, "closed", "");
 }
 

@@ -143,8 +143,11 @@ std::variant<store::operator_account, action_error> operator_accounts::change(
     if (what.empty()) return action_error{400, "nothing to change"};
     std::string detail = username + ":";
     for (const auto& w : what) detail += " " + w;
-    store_.update_operator(*a,
-                           {to_unix_seconds(clock_.now()), actor, "operator_changed", 0, detail});
+    // A disabled account, or one whose password was reset (it may have
+    // leaked), is signed out everywhere at once.
+    const bool sign_out = !a->active || change.password.has_value();
+    store_.update_operator(
+        *a, {to_unix_seconds(clock_.now()), actor, "operator_changed", 0, detail}, sign_out);
     return *a;
 }
 

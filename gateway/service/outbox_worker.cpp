@@ -15,7 +15,7 @@ outbox_worker::outbox_worker(store::store& store, http_transport& transport,
       settings_(settings) {
     // One lane per SMS channel; webhooks (and channels no longer
     // configured, whose messages die there) share the last one.
-    store::store::channel_filter rest;
+    store::channel_filter rest;
     for (const auto& [name, ch] : channels_) {
         if (name.rfind("webhook:", 0) == 0) continue;
         lanes_.push_back({{name}, {}});
@@ -87,7 +87,7 @@ std::size_t outbox_worker::run_once() {
     return run_lane({});
 }
 
-std::size_t outbox_worker::run_lane(const store::store::channel_filter& lane) {
+std::size_t outbox_worker::run_lane(const store::channel_filter& lane) {
     auto now_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
             .count();

@@ -74,20 +74,20 @@ class outbox_worker {
     // thread; returns how many were attempted.
     std::size_t run_once();
     // The lanes start() runs: which channels each one claims.
-    const std::vector<store::store::channel_filter>& lanes() const { return lanes_; }
+    const std::vector<store::channel_filter>& lanes() const { return lanes_; }
     // Delay before attempt number `attempts + 1` (jittered: 50-100% of the backoff).
     std::chrono::milliseconds backoff(int attempts);
 
   private:
     void attempt(const store::outbound_message& m);
-    std::size_t run_lane(const store::store::channel_filter& lane);
+    std::size_t run_lane(const store::channel_filter& lane);
 
     store::store& store_;
     http_transport& transport_;
     std::map<std::string, outbox_channel> channels_;
     const clock_source& clock_;
     outbox_settings settings_;
-    std::vector<store::store::channel_filter> lanes_;
+    std::vector<store::channel_filter> lanes_;
     std::mutex random_mutex_;
     std::mt19937 random_{std::random_device{}()};
     std::mutex mutex_;

@@ -182,7 +182,11 @@ store::referral_record referral_service::hand_over(
             outbox.push_back(m);
         }
     }
-    auto stored = store_.create_referral(r, actor, outbox);
+    // No partner: the case is the hotline operators' to handle.
+    const bool to_operators = r.partner.empty();
+    auto stored = store_.create_referral(
+        r, {0, actor, "created", to_operators ? "to operators" : "to " + r.partner, r.created_at},
+        outbox, to_operators);
     spdlog::info("referral: case {} -> {} ({})", c.reference,
                  r.partner.empty() ? "hotline operators" : r.partner,
                  r.rule.empty() ? "no rule" : "rule " + r.rule);

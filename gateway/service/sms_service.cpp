@@ -169,7 +169,7 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
         c.session_id = key;
         c.sms_channel = in.channel;
         try {
-            auto stored = store_.create_case(c, now);
+            auto stored = store_case(store_, c, now);
             spdlog::info("sms/{}: case {} stored (topic {}, urgent {}, phone {})", in.channel,
                          stored.reference, stored.topic, stored.urgent, mask_phone(phone));
             if (on_case_created_) on_case_created_(stored);

@@ -475,7 +475,7 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     c.session_id = s.key;
     s.write_now = true;
     try {
-        store::case_record rec = store_.create_case(c, to_unix_seconds(clock_.now()));
+        store::case_record rec = store_case(store_, c, to_unix_seconds(clock_.now()));
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",
                      rec.reference, rec.topic, rec.oblast.empty() ? "-" : rec.oblast, rec.urgent,
                      mask_phone(s.phone));

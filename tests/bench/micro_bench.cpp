@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "service/case_from_session.hpp"
 #include "common/sealing.hpp"
 #include "store/store.hpp"
 
@@ -91,7 +92,7 @@ static void group_commit_cases(benchmark::State& state) {
     long long n = 0;
     for (auto _ : state) {
         c.origin_key = "bench:" + std::to_string(state.thread_index()) + ":" + std::to_string(n++);
-        benchmark::DoNotOptimize(bench_store->create_case(c, 1700000000));
+        benchmark::DoNotOptimize(gw::service::store_case(*bench_store, c, 1700000000));
     }
     if (state.thread_index() == 0) {
         const auto stats = bench_store->commit_counts();

@@ -3,6 +3,7 @@
 // never a 5xx or a crash.
 #include <cstdint>
 
+#include "service/case_from_session.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         c.language = "ky";
         c.topic = "urgent";
         c.urgent = true;
-        auto rec = gw.storage().create_case(c, 1);
+        auto rec = gw::service::store_case(gw.storage(), c, 1);
         gw.referrals().route_case(rec);
         return rec.reference;
     }();

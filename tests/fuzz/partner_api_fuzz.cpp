@@ -2,6 +2,7 @@
 // Properties: a 2xx/4xx answer with a JSON body, never a 5xx or a crash.
 #include <cstdint>
 
+#include "service/case_from_session.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         c.language = "ru";
         c.topic = "legal_aid";
         c.oblast = "talas";
-        return gw.referrals().route_case(gw.storage().create_case(c, 1)).id;
+        return gw.referrals().route_case(gw::service::store_case(gw.storage(), c, 1)).id;
     }();
     std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
     static const char* suffixes[] = {"/status", "/notes", "", "/x"};

@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "service/case_from_session.hpp"
 #include "adapters/webhook.hpp"
 #include "app/gateway.hpp"
 #include "integration/fake_aggregator.hpp"
@@ -228,7 +229,7 @@ TEST_F(ReferralFlow, AuthorizationMatrix) {
     nc.topic = "legal_aid";
     nc.oblast = "talas";
     nc.consent = true;
-    auto ngo_case = gateway->storage().create_case(nc, 1);
+    auto ngo_case = gw::service::store_case(gateway->storage(), nc, 1);
     auto ngo = gateway->referrals().route_case(ngo_case);
     ASSERT_EQ(ngo.partner, "legal_aid_ngo");
 

@@ -1,6 +1,7 @@
 // The hotline console's logic without a server: accounts and log-in
 // back-off, the queue, what operators and supervisors may do, the audit
 // trail, statistics and retention.
+#include "service/case_from_session.hpp"
 #include "service/hotline_service.hpp"
 
 #include <gtest/gtest.h>
@@ -73,7 +74,7 @@ class Hotline : public ::testing::Test {
         const long long now = to_unix_seconds(clock.now());
         db->save_session(
             {c.session_id, c.phone, "ussd", service::encode_state(st), "finished", now, now});
-        auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+        auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
         referrals->route_case(rec);
         return rec;
     }
@@ -183,7 +184,7 @@ TEST_F(Hotline, UrgentCaseIsFirstInTheQueueWithItsReasons) {
     plain.language = "ky";
     plain.topic = "migration";  // no rule: escalated to operators
     plain.oblast = "talas";
-    referrals->route_case(db->create_case(plain, to_unix_seconds(clock.now()) - 100));
+    referrals->route_case(gw::service::store_case(*db, plain, to_unix_seconds(clock.now()) - 100));
     auto c = urgent_case();
     auto q = hotline->queue(aida, "all");
     ASSERT_EQ(q.items.size(), 2u);
@@ -330,7 +331,7 @@ TEST_F(Hotline, RepliesGoBackThroughTheAggregatorSheWroteThrough) {
     c.sms_channel = "twilio";
     c.language = "ru";
     c.topic = "migration";
-    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
     referrals->route_case(rec);
     EXPECT_EQ(db->find_case(rec.reference)->sms_channel, "twilio");
     hotline->claim(aida, rec.reference, false);
@@ -349,7 +350,7 @@ TEST_F(Hotline, WithdrawnReferralsShowThePartnerNeitherHerNumberNorTheHotlinesRe
     c.topic = "legal_aid";
     c.oblast = "osh";
     c.consent = true;
-    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
     auto r = referrals->route_case(rec);
     ASSERT_EQ(r.partner, "legal_osh");
     auto read = [&] {
@@ -414,7 +415,7 @@ TEST_F(Hotline, RetentionSparesCasesWithOpenOrRecentlyFinishedReferrals) {
     c.topic = "legal_aid";
     c.oblast = "osh";
     c.details = "her words";
-    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
     auto r = referrals->route_case(rec);
     referrals->act("legal_osh", r.id, service::partner_action::accept, "", "partner:legal_osh");
     clock.t += std::chrono::hours(24 * 400);  // a quiet, still open referral
@@ -440,7 +441,7 @@ TEST_F(Hotline, TheTranscriptIsTheOneOfTheCaseNotOfHerNextConversation) {
     c.topic = "legal_aid";
     c.session_id = "sms:" + c.phone;
     c.transcript = service::encode_state(then);
-    auto rec = db->create_case(c, to_unix_seconds(clock.now()));
+    auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
     // She starts over: the same SMS session row now holds another walk.
     service::stored_state now;
     now.engine.trail = {"language", "main", "employment_menu"};

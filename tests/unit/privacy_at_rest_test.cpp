@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "service/case_from_session.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
@@ -47,7 +48,7 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         c.topic = "urgent";
         c.details = "call me at 0555123456";
         c.session_id = "sms:" + phone;
-        auto rec = db->create_case(c, 100);
+        auto rec = gw::service::store_case(*db, c, 100);
         store::outbound_message m;
         m.channel = "kannel";
         m.recipient = phone;
@@ -62,7 +63,7 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         ref.partner = "legal_aid_osh";
         ref.status = "new";
         ref.created_at = 102;
-        ref = db->create_referral(ref, "system", {});
+        ref = db->create_referral(ref, {0, "system", "created", "to legal_aid_osh", 102}, {}, false);
         ASSERT_TRUE(db->transition_referral(
             ref.id, {"new"}, "revoked", {ref.id, "operator:aida", "revoked", "husband reads mail", 103},
             {}, "husband reads mail", ""));

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "service/case_from_session.hpp"
 #include "support/fake_clock.hpp"
 #include "support/test_sealer.hpp"
 
@@ -37,7 +38,7 @@ protected:
         c.oblast = oblast;
         c.consent = consent;
         c.notify_sms = notify;
-        return db->create_case(c, to_unix_seconds(clock.t));
+        return gw::service::store_case(*db, c, to_unix_seconds(clock.t));
     }
 
     test::temp_dir dir;

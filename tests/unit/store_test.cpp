@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "service/case_from_session.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
@@ -50,7 +51,7 @@ TEST(Store, RefusesANewerSchema) {
 TEST(Store, CaseGetsAReferenceAndIsReadableByIt) {
     test::temp_dir dir;
     auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
-    case_record c = s->create_case(sample("ussd:a:1:create"), 1700000000);
+    case_record c = gw::service::store_case(*s, sample("ussd:a:1:create"), 1700000000);
     EXPECT_TRUE(std::regex_match(c.reference, std::regex("R-[0-9]{7}"))) << c.reference;
     EXPECT_EQ(c.status, "new");
     auto found = s->find_case(c.reference);
@@ -66,14 +67,29 @@ TEST(Store, CaseGetsAReferenceAndIsReadableByIt) {
 TEST(Store, CaseCreationIsIdempotentPerOrigin) {
     test::temp_dir dir;
     auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
-    auto a = s->create_case(sample("same"), 1);
-    auto b = s->create_case(sample("same"), 2);
+    auto a = gw::service::store_case(*s, sample("same"), 1);
+    auto b = gw::service::store_case(*s, sample("same"), 2);
     EXPECT_EQ(a.reference, b.reference);
     EXPECT_EQ(s->count_cases(), 1u);
     std::set<std::string> refs;
-    for (int i = 0; i < 200; ++i) refs.insert(s->create_case(sample(std::to_string(i)), 3).reference);
+    for (int i = 0; i < 200; ++i) refs.insert(gw::service::store_case(*s, sample(std::to_string(i)), 3).reference);
     EXPECT_EQ(refs.size(), 200u);
     EXPECT_EQ(s->count_cases(), 201u);
+}
+
+TEST(Store, ATakenReferenceIsRefusedAndNothingWritten) {
+    test::temp_dir dir;
+    auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
+    auto first = s->create_case(sample("a"), "R-1234567", 1);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->reference, "R-1234567");
+    EXPECT_FALSE(s->create_case(sample("b"), "R-1234567", 2)) << "the caller draws another code";
+    EXPECT_EQ(s->count_cases(), 1u);
+    // The same event again: the case it made, whatever code is offered.
+    auto again = s->create_case(sample("a"), "R-7654321", 3);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->reference, "R-1234567");
+    EXPECT_EQ(again->created_at, 1);
 }
 
 TEST(Store, UrgentCasesAreEscalated) {
@@ -82,7 +98,7 @@ TEST(Store, UrgentCasesAreEscalated) {
     auto c = sample("u");
     c.urgent = true;
     c.safe_to_call = false;
-    auto r = s->create_case(c, 1);
+    auto r = gw::service::store_case(*s, c, 1);
     EXPECT_EQ(r.status, "escalated");
     EXPECT_EQ(s->find_case(r.reference)->safe_to_call, false);
 }
@@ -92,7 +108,7 @@ TEST(Store, CasesSurviveReopening) {
     std::string ref;
     {
         auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
-        ref = s->create_case(sample("x"), 1).reference;
+        ref = gw::service::store_case(*s, sample("x"), 1).reference;
     }
     auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     EXPECT_TRUE(s->find_case(ref));
@@ -163,7 +179,7 @@ TEST(Store, WritesFromManyThreadsAreEachKeptAndAFailingOneSpoilsNoOther) {
     for (int t = 0; t < threads; ++t)
         pool.emplace_back([&, t] {
             for (int i = 0; i < per_thread; ++i) {
-                made[t].push_back(s->create_case(
+                made[t].push_back(gw::service::store_case(*s, 
                     sample("ussd:t" + std::to_string(t) + ":" + std::to_string(i)), 1700000000));
                 // The same user name again: refused by the unique index,
                 // inside a batch that also holds other threads' cases.
@@ -201,7 +217,7 @@ TEST(Store, WritesFromManyThreadsAreEachKeptAndAFailingOneSpoilsNoOther) {
 TEST(Store, ACaseIsCommittedBeforeCreateCaseReturns) {
     test::temp_dir dir;
     auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
-    case_record c = s->create_case(sample("ussd:x:1"), 1700000000);
+    case_record c = gw::service::store_case(*s, sample("ussd:x:1"), 1700000000);
     SQLite::Database other(dir.file("g.db"));
     SQLite::Statement q(other, "SELECT count(*) FROM cases WHERE reference = ?");
     q.bind(1, c.reference);

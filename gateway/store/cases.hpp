@@ -1,0 +1,32 @@
+#pragma once
+// Cases: what she asked for help with, kept exactly as she gave it.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/records.hpp"
+
+namespace gw::store {
+
+class case_store {
+  public:
+    virtual ~case_store() = default;
+
+    // Stores the case under `reference` and commits it durably (fsync)
+    // before returning. Idempotent on origin_key: a second call returns
+    // the case stored by the first, whatever its reference. nullopt,
+    // writing nothing, when another case already has `reference` (the
+    // caller draws another).
+    virtual std::optional<case_record> create_case(const new_case& c, const std::string& reference,
+                                                   long long now) = 0;
+    virtual std::optional<case_record> find_case(const std::string& reference) = 0;
+    virtual std::optional<case_record> find_case_by_id(long long id) = 0;
+    virtual std::size_t count_cases() = 0;
+    // Cases that no referral has taken up yet (e.g. after a crash), oldest first.
+    virtual std::vector<case_record> unrouted_cases(std::size_t limit) = 0;
+    // The session that made the case, if still kept.
+    virtual std::optional<session_record> case_session(long long case_id) = 0;
+};
+
+}  // namespace gw::store
