@@ -329,8 +329,11 @@ http::response gateway::handle(const http::request& in) {
         }());
     if (config_.trusted_proxies.empty()) return route(in);
     http::request req = in;
-    req.remote_address =
-        client_address(in.remote_address, in.header("X-Forwarded-For"), config_.trusted_proxies);
+    // Every line: a proxy appends its own line after any the client sent,
+    // and the right-most entries are the only ones a trusted proxy wrote.
+    const auto forwarded_for = in.header_list("X-Forwarded-For");
+    req.remote_address = client_address(in.remote_address, forwarded_for ? &*forwarded_for : nullptr,
+                                        config_.trusted_proxies);
     return route(req);
 }
 

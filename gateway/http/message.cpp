@@ -4,11 +4,28 @@
 
 namespace gw::http {
 
+namespace {
+bool same_name(const std::string& a, std::string_view b) {
+    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+}  // namespace
+
 const std::string* request::header(std::string_view name) const {
     for (const auto& [k, v] : headers)
-        if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0)
-            return &v;
+        if (same_name(k, name)) return &v;
     return nullptr;
+}
+
+std::optional<std::string> request::header_list(std::string_view name) const {
+    std::optional<std::string> out;
+    for (const auto& [k, v] : headers) {
+        if (!same_name(k, name)) continue;
+        if (out)
+            *out += ", " + v;
+        else
+            out = v;
+    }
+    return out;
 }
 
 response error_response(int status, std::string reason) {

@@ -2,6 +2,7 @@
 // Plain HTTP request/response values exchanged between the Beast server
 // and the rest of the gateway, so that adapters and routing compile
 // without Beast.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,8 +19,12 @@ struct request {
     std::string body;
     std::string remote_address;
 
-    // Case-insensitive header look-up; nullptr when absent.
+    // Case-insensitive header look-up; nullptr when absent. The first
+    // line only: for a header a proxy appends to, use header_list.
     const std::string* header(std::string_view name) const;
+    // Every line of a header joined by ", " in the order received (what
+    // HTTP says repeated lines mean); nullopt when absent.
+    std::optional<std::string> header_list(std::string_view name) const;
 };
 
 struct response {

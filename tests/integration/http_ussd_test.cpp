@@ -365,6 +365,10 @@ TEST(HttpUssd, OnlyAllowedSourcesBehindATrustedProxy) {
     EXPECT_EQ(from("203.0.113.9").status, 403);              // someone else
     EXPECT_EQ(from("196.201.214.7").status, 200);            // the aggregator, via the proxy
     EXPECT_EQ(from("196.201.214.7, 203.0.113.9").status, 403);  // the right-most hop counts
+    // A proxy appends a line of its own after the client's: the client's
+    // forged first line must not count.
+    EXPECT_EQ(from("196.201.214.7\r\nX-Forwarded-For: 203.0.113.9").status, 403);
+    EXPECT_EQ(from("203.0.113.9\r\nX-Forwarded-For: 196.201.214.7").status, 200);
 }
 
 TEST(HttpUssd, ForwardedForIsIgnoredFromAnyoneButATrustedProxy) {
