@@ -14,12 +14,14 @@ namespace gw::store::sqlite {
 
 // --- Rows shared between aggregates (each defined beside its table).
 
-// Columns a row reader expects, for "SELECT <columns> FROM <table> ...".
-extern const std::string session_columns;   // sessions.cpp
-extern const std::string case_columns;      // cases.cpp
-extern const std::string outbox_columns;    // outbox.cpp
-extern const std::string referral_columns;  // referrals.cpp: ... FROM referrals r JOIN cases c
-extern const std::string operator_columns;  // operators.cpp
+// Columns a row reader expects, for "SELECT <columns> FROM <table> ...";
+// arrays (constant-initialised), as other files' statements are built from
+// them while the program starts.
+extern const char session_columns[];   // sessions.cpp
+extern const char case_columns[];      // cases.cpp
+extern const char outbox_columns[];    // outbox.cpp
+extern const char referral_columns[];  // referrals.cpp: ... FROM referrals r JOIN cases c
+extern const char operator_columns[];  // operators.cpp
 
 session_record read_session(const database& db, const SQLite::Statement& st);
 case_record read_case(const database& db, const SQLite::Statement& st);

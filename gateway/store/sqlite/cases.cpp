@@ -4,7 +4,7 @@
 
 namespace gw::store::sqlite {
 
-const std::string case_columns =
+const char case_columns[] =
     "id, reference, origin_key, phone_sealed, channel, language, topic, subtopic, oblast, "
     "target_group, details, consent, urgent, safe_to_call, status, created_at, notify_sms, "
     "session_id, assigned_to, outcome, closed_at, sms_channel, transcript, contact, call_time";
@@ -12,7 +12,7 @@ const std::string case_columns =
 namespace {
 
 const std::string sql_case_by_origin =
-    "SELECT " + case_columns + " FROM cases WHERE origin_key = :origin_key";
+    std::string("SELECT ") + case_columns + " FROM cases WHERE origin_key = :origin_key";
 const std::string sql_reference_taken = "SELECT 1 FROM cases WHERE reference = :reference";
 const std::string sql_insert_case =
     "INSERT INTO cases (reference, origin_key, phone, channel, language, topic, subtopic, "
@@ -23,15 +23,15 @@ const std::string sql_insert_case =
     ":created_at, :notify_sms, :phone_sealed, :session_id, :needs_hotline, :sms_channel, "
     ":transcript, :contact, :call_time)";
 const std::string sql_case_by_reference =
-    "SELECT " + case_columns + " FROM cases WHERE reference = :reference";
-const std::string sql_case_by_id = "SELECT " + case_columns + " FROM cases WHERE id = :id";
+    std::string("SELECT ") + case_columns + " FROM cases WHERE reference = :reference";
+const std::string sql_case_by_id = std::string("SELECT ") + case_columns + " FROM cases WHERE id = :id";
 const std::string sql_count_cases = "SELECT count(*) AS n FROM cases";
 const std::string sql_unrouted_cases =
-    "SELECT " + case_columns +
+    std::string("SELECT ") + case_columns +
     " FROM cases WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id) "
     "ORDER BY id LIMIT :limit";
 const std::string sql_case_session =
-    "SELECT " + session_columns +
+    std::string("SELECT ") + session_columns +
     " FROM sessions WHERE id = (SELECT session_id FROM cases WHERE id = :case_id AND "
     "session_id <> '')";
 

@@ -4,7 +4,7 @@
 
 namespace gw::store::sqlite {
 
-const std::string operator_columns =
+const char operator_columns[] =
     "operators.id AS id, username, display_name, role, password_hash, active, "
     "operators.created_at AS created_at";
 
@@ -19,14 +19,14 @@ const std::string sql_update_operator =
     ":password_hash, active = :active, updated_at = :now WHERE id = :id";
 const std::string sql_end_sessions_of = "DELETE FROM operator_sessions WHERE operator_id = :id";
 const std::string sql_operator_by_name =
-    "SELECT " + operator_columns + " FROM operators WHERE username = :username";
+    std::string("SELECT ") + operator_columns + " FROM operators WHERE username = :username";
 const std::string sql_all_operators =
-    "SELECT " + operator_columns + " FROM operators ORDER BY username";
+    std::string("SELECT ") + operator_columns + " FROM operators ORDER BY username";
 const std::string sql_insert_session =
     "INSERT INTO operator_sessions (token_hash, operator_id, created_at, expires_at) VALUES "
     "(:token_hash, :operator_id, :now, :expires_at)";
 const std::string sql_operator_for_session =
-    "SELECT " + operator_columns +
+    std::string("SELECT ") + operator_columns +
     " FROM operators JOIN operator_sessions s ON s.operator_id = operators.id WHERE "
     "s.token_hash = :token_hash AND s.expires_at > :now AND operators.active = 1";
 const std::string sql_end_session = "DELETE FROM operator_sessions WHERE token_hash = :token_hash";

@@ -4,7 +4,7 @@
 
 namespace gw::store::sqlite {
 
-const std::string outbox_columns =
+const char outbox_columns[] =
     "id, channel, recipient_sealed, body, purpose, status, attempts, next_attempt_at_ms, "
     "provider_id, last_error, created_at";
 
@@ -18,7 +18,7 @@ const std::string sql_put_outbound =
     ":recipient_sealed WHERE NOT EXISTS (SELECT 1 FROM subscribers WHERE phone = :recipient "
     "AND no_sms = 1)";
 const std::string sql_due_outbound =
-    "SELECT " + outbox_columns +
+    std::string("SELECT ") + outbox_columns +
     " FROM outbox WHERE status = 'queued' AND next_attempt_at_ms <= :now_ms";
 const std::string sql_due_order = " ORDER BY next_attempt_at_ms, id LIMIT :limit";
 const std::string sql_set_sending = "UPDATE outbox SET status = 'sending' WHERE id = :id";
@@ -39,12 +39,12 @@ const std::string sql_set_dead =
     "updated_at = :now WHERE id = :id";
 const std::string sql_requeue_unfinished =
     "UPDATE outbox SET status = 'queued' WHERE status = 'sending'";
-const std::string sql_outbound_by_id = "SELECT " + outbox_columns + " FROM outbox WHERE id = :id";
+const std::string sql_outbound_by_id = std::string("SELECT ") + outbox_columns + " FROM outbox WHERE id = :id";
 const std::string sql_outbound_to =
-    "SELECT " + outbox_columns + " FROM outbox WHERE recipient = :recipient ORDER BY id";
+    std::string("SELECT ") + outbox_columns + " FROM outbox WHERE recipient = :recipient ORDER BY id";
 const std::string sql_outbox_counts = "SELECT status, count(*) AS n FROM outbox GROUP BY status";
 const std::string sql_dead_outbound =
-    "SELECT " + outbox_columns + " FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT :limit";
+    std::string("SELECT ") + outbox_columns + " FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT :limit";
 const std::string sql_retry_dead =
     "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at_ms = :now_ms, "
     "updated_at = :now WHERE id = :id AND status = 'dead'";

@@ -6,7 +6,7 @@
 
 namespace gw::store::sqlite {
 
-const std::string referral_columns =
+const char referral_columns[] =
     "r.id AS id, r.case_id AS case_id, c.reference AS case_reference, r.partner AS partner, "
     "r.status AS status, r.rule AS rule, r.explanation AS explanation, r.reason AS reason, "
     "r.outcome AS outcome, r.due_at AS due_at, r.created_at AS created_at, r.updated_at AS "
@@ -19,13 +19,13 @@ const std::string sql_insert_referral =
     "updated_at) VALUES (:case_id, :partner, :status, :rule, :explanation, :due_at, "
     ":created_at, :created_at)";
 const std::string sql_hotline_takes_case = "UPDATE cases SET needs_hotline = 1 WHERE id = :id";
-const std::string sql_referral_by_id = "SELECT " + referral_columns + " WHERE r.id = :id";
+const std::string sql_referral_by_id = std::string("SELECT ") + referral_columns + " WHERE r.id = :id";
 const std::string sql_partner_referrals =
-    "SELECT " + referral_columns +
+    std::string("SELECT ") + referral_columns +
     " WHERE r.partner = :partner AND (:status = '' OR r.status = :status) ORDER BY r.id DESC "
     "LIMIT :limit OFFSET :offset";
 const std::string sql_case_referrals =
-    "SELECT " + referral_columns + " WHERE r.case_id = :case_id ORDER BY r.id";
+    std::string("SELECT ") + referral_columns + " WHERE r.case_id = :case_id ORDER BY r.id";
 const std::string sql_transition_referral =
     "UPDATE referrals SET status = :status, reason = CASE WHEN :reason = '' THEN reason ELSE "
     ":reason END, outcome = CASE WHEN :outcome = '' THEN outcome ELSE :outcome END, "
@@ -37,7 +37,7 @@ const std::string sql_referral_events =
     "SELECT referral_id, actor, action, detail, at FROM referral_events WHERE "
     "referral_id = :referral_id ORDER BY id";
 const std::string sql_overdue_referrals =
-    "SELECT " + referral_columns +
+    std::string("SELECT ") + referral_columns +
     " WHERE r.status = 'new' AND r.due_at > 0 AND r.due_at < :now ORDER BY r.due_at";
 const std::string sql_open_referral_counts =
     "SELECT partner, count(*) AS n FROM referrals WHERE status IN ('new', 'accepted', "

@@ -343,6 +343,13 @@ bool seal_referral_text(SQLite::Database& db, const data_sealer& sealer) {
 // A database is bound to the key that sealed it: another key would
 // make every number unreadable, so refuse to start instead.
 void check_key(SQLite::Database& db, const data_sealer& sealer) {
+    // Half its rows sealed with one key, half with the other: only the
+    // rotation itself (rotate_key.cpp) may go on with it.
+    SQLite::Statement rotating(db, "SELECT 1 FROM meta WHERE key = 'rotation_target_key_id'");
+    if (rotating.executeStep())
+        throw store_error(
+            "a data key rotation was started and not finished: run `hotline-gateway rotate-key` "
+            "again with the same new key");
     SQLite::Statement get(db, "SELECT value FROM meta WHERE key = 'data_key_id'");
     if (get.executeStep()) {
         if (get.getColumn(0).getString() != sealer.key_id())

@@ -4,7 +4,7 @@
 
 namespace gw::store::sqlite {
 
-const std::string session_columns =
+const char session_columns[] =
     "id_sealed, phone_sealed, channel, state, status, started_at, updated_at";
 
 namespace {
@@ -21,9 +21,9 @@ const std::string sql_put_session =
     ":id_sealed, :phone_sealed) "
     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status, "
     "updated_at = excluded.updated_at";
-const std::string sql_find_session = "SELECT " + session_columns + " FROM sessions WHERE id = :id";
+const std::string sql_find_session = std::string("SELECT ") + session_columns + " FROM sessions WHERE id = :id";
 const std::string sql_find_resumable =
-    "SELECT " + session_columns +
+    std::string("SELECT ") + session_columns +
     " FROM sessions WHERE phone = :phone AND status IN ('active', 'abandoned') AND "
     "updated_at >= :since AND id <> :except_id ORDER BY updated_at DESC LIMIT 1";
 const std::string sql_set_session_status = "UPDATE sessions SET status = :status WHERE id = :id";

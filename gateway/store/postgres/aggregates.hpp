@@ -1,0 +1,185 @@
+#pragma once
+// The PostgreSQL implementation of each store interface, one class per
+// aggregate, each defined in its own file (sessions.cpp, cases.cpp, ...);
+// postgres_store.cpp joins them into one `store`. They share one `database`,
+// and the row helpers below, which write or read inside another
+// aggregate's unit of work (an inbound SMS stores her session and queues
+// replies in one transaction).
+#include <string>
+
+#include "store/postgres/database.hpp"
+#include "store/store.hpp"
+
+namespace gw::store::postgres {
+
+// --- Rows shared between aggregates (each defined beside its table).
+
+extern const char session_columns[];   // sessions.cpp
+extern const char case_columns[];      // cases.cpp
+extern const char outbox_columns[];    // outbox.cpp
+extern const char referral_columns[];  // referrals.cpp: ... FROM referrals r JOIN cases c
+extern const char operator_columns[];  // operators.cpp
+
+session_record read_session(const database& db, const pqxx::row& row);
+case_record read_case(const database& db, const pqxx::row& row);
+outbound_message read_outbound(const database& db, const pqxx::row& row);
+referral_record read_referral(const database& db, const pqxx::row& row);
+operator_account read_operator(const pqxx::row& row);
+
+// Inside a unit of work of another aggregate.
+void put_session(database& db, unit& u, const session_record& s);
+// Returns the new id, or 0 for a number flagged "do not SMS".
+long long put_outbound(database& db, unit& u, const outbound_message& m);
+void put_referral_event(database& db, unit& u, const referral_event& e);
+void put_audit(unit& u, const audit_entry& e);
+void set_reported_status(unit& u, long long outbox_id, const std::string& status, long long now);
+
+// --- The aggregates.
+
+class pg_sessions : public virtual session_store {
+  public:
+    explicit pg_sessions(database& db) : db_(db) {}
+    std::optional<std::string> subscriber_language(const std::string& phone) override;
+    void set_subscriber_language(const std::string& phone, const std::string& lang) override;
+    void save_session(const session_record& s) override;
+    void save_sessions(const std::vector<session_record>& sessions) override;
+    std::optional<session_record> find_session(const std::string& id) override;
+    std::optional<session_record> find_resumable_session(const std::string& phone, long long since,
+                                                         const std::string& except_id) override;
+    void set_session_status(const std::string& id, const std::string& status) override;
+    std::size_t abandon_idle_sessions(long long before) override;
+
+  private:
+    database& db_;
+};
+
+class pg_cases : public virtual case_store {
+  public:
+    explicit pg_cases(database& db) : db_(db) {}
+    std::optional<case_record> create_case(const new_case& c, const std::string& reference,
+                                           long long now) override;
+    std::optional<case_record> find_case(const std::string& reference) override;
+    std::optional<case_record> find_case_by_id(long long id) override;
+    std::size_t count_cases() override;
+    std::vector<case_record> unrouted_cases(std::size_t limit) override;
+    std::optional<session_record> case_session(long long case_id) override;
+
+  private:
+    database& db_;
+};
+
+class pg_inbound : public virtual inbound_store {
+  public:
+    explicit pg_inbound(database& db) : db_(db) {}
+    std::optional<inbound_record> find_inbound(const std::string& aggregator,
+                                               const std::string& message_id) override;
+    bool commit_inbound(const inbound_record& in, const session_record* session,
+                        const std::vector<outbound_message>& outbox) override;
+    bool no_sms(const std::string& phone) override;
+    void set_no_sms(const std::string& phone, bool value) override;
+    bool record_delivery_report(const std::string& channel, const std::string& provider_id,
+                                const std::string& status, const std::string& detail,
+                                long long now) override;
+    bool opt_out_recipient_of(const std::string& channel, const std::string& provider_id) override;
+
+  private:
+    database& db_;
+};
+
+class pg_outbox : public virtual outbox_store {
+  public:
+    explicit pg_outbox(database& db) : db_(db) {}
+    using outbox_store::claim_due_outbound;
+    long long enqueue_outbound(const outbound_message& m) override;
+    std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit,
+                                                     const channel_filter& lane) override;
+    void mark_sent(long long id, const std::string& provider_id, long long now) override;
+    void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
+                    const std::string& error, long long now) override;
+    void mark_dead(long long id, int attempts, const std::string& error, long long now) override;
+    std::size_t requeue_unfinished() override;
+    std::optional<outbound_message> find_outbound(long long id) override;
+    std::vector<outbound_message> outbound_to(const std::string& recipient) override;
+    std::map<std::string, std::size_t> outbox_counts() override;
+    std::vector<outbound_message> dead_outbound(std::size_t limit) override;
+    bool retry_outbound(long long id, long long now, const audit_entry& audit) override;
+
+  private:
+    database& db_;
+};
+
+class pg_referrals : public virtual referral_store {
+  public:
+    explicit pg_referrals(database& db) : db_(db) {}
+    referral_record create_referral(const referral_record& r, const referral_event& created,
+                                    const std::vector<outbound_message>& outbox,
+                                    bool hotline_takes_case) override;
+    std::optional<referral_record> find_referral(long long id) override;
+    std::vector<referral_record> partner_referrals(const std::string& partner,
+                                                   const std::string& status, std::size_t limit,
+                                                   std::size_t offset) override;
+    std::vector<referral_record> case_referrals(long long case_id) override;
+    std::optional<referral_record> transition_referral(
+        long long id, const std::vector<std::string>& from, const std::string& to,
+        const referral_event& event, const std::vector<outbound_message>& outbox,
+        const std::string& reason, const std::string& outcome) override;
+    void record_referral_event(const referral_event& e) override;
+    std::vector<referral_event> referral_events(long long referral_id) override;
+    std::vector<referral_record> overdue_referrals(long long now) override;
+    std::map<std::string, std::size_t> open_referral_counts() override;
+    std::set<std::string> paused_partners() override;
+    void set_partner_paused(const std::string& partner, bool paused,
+                            const audit_entry& audit) override;
+
+  private:
+    database& db_;
+};
+
+class pg_operators : public virtual operator_store {
+  public:
+    explicit pg_operators(database& db) : db_(db) {}
+    long long create_operator(const operator_account& a, const audit_entry& audit) override;
+    void update_operator(const operator_account& a, const audit_entry& audit,
+                         bool sign_out) override;
+    std::optional<operator_account> find_operator(const std::string& username) override;
+    std::vector<operator_account> operators() override;
+    void create_operator_session(const std::string& token_hash, long long operator_id,
+                                 long long now, long long expires_at,
+                                 const audit_entry& audit) override;
+    std::optional<operator_account> operator_for_session(const std::string& token_hash,
+                                                         long long now) override;
+    void end_operator_session(const std::string& token_hash) override;
+
+  private:
+    database& db_;
+};
+
+class pg_hotline : public virtual hotline_store {
+  public:
+    explicit pg_hotline(database& db) : db_(db) {}
+    std::vector<queue_entry> hotline_queue(std::size_t limit) override;
+    std::size_t hotline_queue_length() override;
+    std::optional<case_record> update_case(long long case_id, const case_update& u,
+                                           const audit_entry& audit,
+                                           const std::vector<outbound_message>& outbox) override;
+    void add_case_note(const case_note& n, const audit_entry& audit) override;
+    std::vector<case_note> case_notes(long long case_id) override;
+    void record_audit(const audit_entry& e) override;
+    std::vector<audit_record> audit_trail(long long case_id, std::size_t limit) override;
+
+  private:
+    database& db_;
+};
+
+class pg_reporting : public virtual reporting_store {
+  public:
+    explicit pg_reporting(database& db) : db_(db) {}
+    std::vector<stat_row> statistics() override;
+    retention_report purge_personal_data(long long before, long long now) override;
+    commit_stats commit_counts() const override { return db_.stats(); }
+
+  private:
+    database& db_;
+};
+
+}  // namespace gw::store::postgres

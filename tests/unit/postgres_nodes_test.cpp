@@ -1,0 +1,152 @@
+// Two gateway nodes on one PostgreSQL: each store object here is what one
+// node holds. Whatever runs on both, every message is claimed once, every
+// event stored once, and the audit trail cannot be rewritten even by SQL
+// the gateway's role may run. Skipped without tests/postgres/run.sh.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "service/case_from_session.hpp"
+#include "store/health.hpp"
+#include "store/store.hpp"
+#include "support/postgres.hpp"
+#include "support/test_sealer.hpp"
+
+using namespace gw;
+using namespace gw::store;
+
+namespace {
+
+class PostgresNodes : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto server = test::pg_database::server_url();
+        if (!server) GTEST_SKIP() << "no PostgreSQL for this run (tests/postgres/run.sh)";
+        db_ = std::make_unique<test::pg_database>(*server);
+        node_a_ = open_postgres_store(db_->url(), test::test_sealer());
+        node_b_ = open_postgres_store(db_->url(), test::test_sealer());
+    }
+    std::unique_ptr<test::pg_database> db_;
+    std::unique_ptr<store::store> node_a_, node_b_;
+};
+
+TEST_F(PostgresNodes, EveryMessageIsClaimedByOneWorkerOnly) {
+    constexpr int messages = 400;
+    for (int i = 0; i < messages; ++i) {
+        outbound_message m;
+        m.channel = "kannel";
+        m.recipient = "+99655500" + std::to_string(1000 + i);
+        m.body = "reply";
+        m.purpose = "menu_reply";
+        node_a_->enqueue_outbound(m);
+    }
+    std::mutex mutex;
+    std::map<long long, int> claims;
+    std::vector<std::thread> workers;
+    for (auto* node : {node_a_.get(), node_b_.get()})
+        for (int w = 0; w < 3; ++w)
+            workers.emplace_back([&, node] {
+                for (;;) {
+                    auto batch = node->claim_due_outbound(1LL << 50, 7);
+                    if (batch.empty()) return;
+                    std::lock_guard lock(mutex);
+                    for (const auto& m : batch) ++claims[m.id];
+                }
+            });
+    for (auto& w : workers) w.join();
+    EXPECT_EQ(claims.size(), static_cast<std::size_t>(messages));
+    for (const auto& [id, n] : claims) EXPECT_EQ(n, 1) << "message " << id;
+}
+
+TEST_F(PostgresNodes, TheSameEventOnTwoNodesMakesOneCase) {
+    new_case c;
+    c.origin_key = "sms:kannel:m-77:case";
+    c.phone = "+79161234567";
+    c.channel = "sms";
+    c.language = "ru";
+    c.topic = "legal_aid";
+    std::vector<std::string> references(8);
+    std::vector<std::thread> nodes;
+    for (int i = 0; i < 8; ++i)
+        nodes.emplace_back([&, i] {
+            references[i] = service::store_case(i % 2 ? *node_a_ : *node_b_, c, 100).reference;
+        });
+    for (auto& t : nodes) t.join();
+    EXPECT_EQ(std::set<std::string>(references.begin(), references.end()).size(), 1u);
+    EXPECT_EQ(node_a_->count_cases(), 1u);
+
+    inbound_record in{"kannel", "m-77", "+79161234567", "", 100};
+    std::atomic<int> recorded{0};
+    nodes.clear();
+    for (int i = 0; i < 8; ++i)
+        nodes.emplace_back([&, i] {
+            if ((i % 2 ? *node_a_ : *node_b_).commit_inbound(in, nullptr, {})) ++recorded;
+        });
+    for (auto& t : nodes) t.join();
+    EXPECT_EQ(recorded.load(), 1) << "a retried SMS is answered once cluster-wide";
+}
+
+TEST_F(PostgresNodes, TheAuditTrailCannotBeRewritten) {
+    auto rec = service::store_case(
+        *node_a_,
+        [] {
+            new_case c;
+            c.origin_key = "a";
+            c.phone = "+996555123456";
+            c.channel = "ussd";
+            c.language = "ky";
+            c.topic = "legal_aid";
+            return c;
+        }(),
+        1);
+    node_a_->record_audit({1, "operator:aida", "viewed", rec.id, ""});
+    auto r = node_a_->create_referral({0, rec.id, "", "legal_osh", "new", "", "", "", "", 0, 1, 1},
+                                      {0, "system", "created", "to legal_osh", 1}, {}, false);
+    pqxx::connection raw(db_->url());
+    auto refused = [&](const std::string& sql) {
+        pqxx::work tx(raw);
+        try {
+            tx.exec(sql);
+            return false;
+        } catch (const pqxx::sql_error&) {
+            return true;
+        }
+    };
+    EXPECT_TRUE(refused("UPDATE audit_log SET actor = 'nobody'"));
+    EXPECT_TRUE(refused("DELETE FROM audit_log"));
+    EXPECT_TRUE(refused("DELETE FROM referral_events"));
+    EXPECT_TRUE(refused("UPDATE referral_events SET action = 'accepted'"));
+    EXPECT_FALSE(refused("UPDATE referral_events SET detail = ''")) << "retention may blank it";
+    EXPECT_EQ(node_b_->referral_events(r.id).size(), 1u);
+}
+
+TEST_F(PostgresNodes, AnUnreachableDatabaseIsAStoreErrorAndRaisesTheAlarm) {
+    storage_health health;
+    postgres_options options;
+    options.health = &health;
+    auto node = open_postgres_store(db_->url(), test::test_sealer(), options);
+    EXPECT_EQ(node->count_cases(), 0u);
+    {
+        // Every connection of this database cut, as when its server goes away.
+        pqxx::connection admin(*test::pg_database::server_url());
+        pqxx::nontransaction tx(admin);
+        tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                db_->url().substr(db_->url().rfind('/') + 1) + "' AND pid <> pg_backend_pid()");
+    }
+    EXPECT_THROW(node->count_cases(), store_error);
+    EXPECT_TRUE(health.failing());
+    // The pool reconnects: the next unit of work goes through.
+    EXPECT_EQ(node->count_cases(), 0u);
+    node->set_subscriber_language("+996555123456", "ky");
+    EXPECT_FALSE(health.failing());
+    EXPECT_THROW(open_postgres_store("postgresql://gateway@127.0.0.1:1/none", test::test_sealer()),
+                 store_error);
+}
+
+}  // namespace

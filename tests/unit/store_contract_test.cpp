@@ -1,0 +1,351 @@
+// The store's contract, aggregate by aggregate, run against every backend:
+// SQLite (a file per test) and PostgreSQL (a database per test on the
+// server tests/postgres/run.sh starts; skipped when none was started).
+// What one backend does, the other must do the same way.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <regex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "service/case_from_session.hpp"
+#include "store/store.hpp"
+#include "support/postgres.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_sealer.hpp"
+
+using namespace gw;
+using namespace gw::store;
+
+namespace {
+
+new_case sample(const std::string& origin, const std::string& phone = "+996555123456") {
+    new_case c;
+    c.origin_key = origin;
+    c.phone = phone;
+    c.channel = "ussd";
+    c.language = "ky";
+    c.topic = "legal_aid";
+    c.oblast = "osh";
+    c.details = "ишке орношуу, паспорт жок";
+    c.consent = true;
+    c.status = "new";
+    return c;
+}
+
+outbound_message sms(const std::string& channel, const std::string& to, long long due_ms = 0) {
+    outbound_message m;
+    m.channel = channel;
+    m.recipient = to;
+    m.body = "Сиздин кайрылууңуз катталды";
+    m.purpose = "menu_reply";
+    m.next_attempt_at_ms = due_ms;
+    m.created_at = 100;
+    return m;
+}
+
+class StoreContract : public ::testing::TestWithParam<std::string> {
+  protected:
+    void SetUp() override {
+        if (GetParam() == "postgres") {
+            auto server = test::pg_database::server_url();
+            if (!server) GTEST_SKIP() << "no PostgreSQL for this run (tests/postgres/run.sh)";
+            pg_ = std::make_unique<test::pg_database>(*server);
+        }
+        store_ = open();
+    }
+    std::unique_ptr<store::store> open() {
+        if (pg_) return open_postgres_store(pg_->url(), test::test_sealer());
+        return open_sqlite_store(dir_.file("g.db"), test::test_sealer());
+    }
+    store::store& s() { return *store_; }
+
+    test::temp_dir dir_;
+    std::unique_ptr<test::pg_database> pg_;
+    std::unique_ptr<store::store> store_;
+};
+
+TEST_P(StoreContract, ACaseIsKeptExactlyAsGivenAndFoundByReferenceOrId) {
+    auto c = sample("ussd:a:1");
+    c.safe_to_call = false;
+    c.transcript = "1 > 2 > 3";
+    c.contact = "call_time";
+    c.call_time = "evening";
+    c.session_id = "ussd:a";
+    auto stored = s().create_case(c, "R-1234567", 1700000000);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->reference, "R-1234567");
+    auto found = s().find_case("R-1234567");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->id, stored->id);
+    EXPECT_EQ(found->phone, "+996555123456");
+    EXPECT_EQ(found->details, "ишке орношуу, паспорт жок");
+    EXPECT_EQ(found->transcript, "1 > 2 > 3");
+    EXPECT_EQ(found->safe_to_call, false);
+    EXPECT_EQ(found->call_time, "evening");
+    EXPECT_EQ(found->created_at, 1700000000);
+    EXPECT_EQ(found->status, "new");
+    EXPECT_EQ(s().find_case_by_id(stored->id)->reference, "R-1234567");
+    EXPECT_FALSE(s().find_case("R-0000000"));
+    EXPECT_EQ(s().count_cases(), 1u);
+}
+
+TEST_P(StoreContract, ATakenReferenceWritesNothingAndTheSameEventGivesTheSameCase) {
+    ASSERT_TRUE(s().create_case(sample("a"), "R-1111111", 1));
+    EXPECT_FALSE(s().create_case(sample("b"), "R-1111111", 2));
+    EXPECT_EQ(s().count_cases(), 1u);
+    auto again = s().create_case(sample("a"), "R-2222222", 3);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->reference, "R-1111111");
+    EXPECT_EQ(again->created_at, 1);
+}
+
+TEST_P(StoreContract, TheServiceDrawsCodesAndUrgentCasesGoToTheOperators) {
+    auto plain = service::store_case(s(), sample("p"), 10);
+    EXPECT_TRUE(std::regex_match(plain.reference, std::regex("R-[0-9]{7}")));
+    EXPECT_EQ(plain.status, "new");
+    auto c = sample("u");
+    c.urgent = true;
+    auto urgent = service::store_case(s(), c, 11);
+    EXPECT_EQ(urgent.status, "escalated");
+    // Both in the queue: the urgent one first; the other only until routed.
+    auto queue = s().hotline_queue(10);
+    ASSERT_EQ(queue.size(), 2u);
+    EXPECT_EQ(queue[0].c.reference, urgent.reference);
+    s().create_referral({0, plain.id, "", "legal_osh", "new", "", "", "", "", 0, 12, 12},
+                        {0, "system", "created", "to legal_osh", 12}, {}, false);
+    queue = s().hotline_queue(10);
+    ASSERT_EQ(queue.size(), 1u);
+    EXPECT_EQ(s().hotline_queue_length(), 1u);
+}
+
+TEST_P(StoreContract, SessionsResumeAndRememberHerLanguage) {
+    s().save_session({"at:1", "+996555000111", "ussd", "{\"a\":1}", "active", 100, 110});
+    s().save_sessions({{"at:2", "+996555000111", "ussd", "{}", "active", 200, 210},
+                       {"at:3", "+996555000111", "ussd", "{}", "finished", 300, 310, "ru"}});
+    EXPECT_EQ(s().find_session("at:1")->state, "{\"a\":1}");
+    EXPECT_EQ(s().find_resumable_session("+996555000111", 0, "at:9")->id, "at:2");
+    EXPECT_FALSE(s().find_resumable_session("+996555000111", 250, "at:9"));
+    EXPECT_EQ(s().find_resumable_session("+996555000111", 0, "at:2")->id, "at:1");
+    EXPECT_EQ(s().abandon_idle_sessions(150), 1u);
+    EXPECT_EQ(s().find_session("at:1")->status, "abandoned");
+    s().set_session_status("at:2", "resumed");
+    EXPECT_EQ(s().find_resumable_session("+996555000111", 0, "x")->id, "at:1");
+    EXPECT_EQ(s().subscriber_language("+996555000111"), "ru");
+    s().set_subscriber_language("+996555000111", "ky");
+    EXPECT_EQ(s().subscriber_language("+996555000111"), "ky");
+    EXPECT_FALSE(s().subscriber_language("+996555000999"));
+}
+
+TEST_P(StoreContract, AnInboundMessageIsRecordedOnceWithWhatItCaused) {
+    session_record session{"sms:kannel:+79161234567", "+79161234567", "sms", "{}", "active", 1, 1};
+    inbound_record in{"kannel", "m-1", "+79161234567", "1", 100};
+    EXPECT_TRUE(s().commit_inbound(in, &session, {sms("kannel", "+79161234567")}));
+    EXPECT_FALSE(s().commit_inbound(in, &session, {sms("kannel", "+79161234567")}))
+        << "a duplicate delivery";
+    EXPECT_EQ(s().find_inbound("kannel", "m-1")->phone, "+79161234567");
+    EXPECT_EQ(s().outbound_to("+79161234567").size(), 1u);
+    EXPECT_TRUE(s().find_session("sms:kannel:+79161234567"));
+    s().set_no_sms("+79161234567", true);
+    EXPECT_TRUE(s().no_sms("+79161234567"));
+    EXPECT_EQ(s().enqueue_outbound(sms("kannel", "+79161234567")), 0) << "she said STOP";
+}
+
+TEST_P(StoreContract, TheOutboxClaimsByLaneAndAppliesReportsThatCameEarly) {
+    const long long a = s().enqueue_outbound(sms("kannel", "+996555000001", 10));
+    const long long b = s().enqueue_outbound(sms("webhook", "legal_osh", 5));
+    const long long c = s().enqueue_outbound(sms("kannel", "+996555000002", 1000));
+    auto webhooks = s().claim_due_outbound(100, 10, {{"webhook"}, {}});
+    ASSERT_EQ(webhooks.size(), 1u);
+    EXPECT_EQ(webhooks[0].id, b);
+    EXPECT_EQ(webhooks[0].status, "sending");
+    auto rest = s().claim_due_outbound(100, 10, {{}, {"webhook"}});
+    ASSERT_EQ(rest.size(), 1u) << "c is not due yet";
+    EXPECT_EQ(rest[0].id, a);
+    EXPECT_EQ(rest[0].recipient, "+996555000001");
+    EXPECT_TRUE(s().claim_due_outbound(100, 10).empty()) << "claimed once";
+
+    // The delivery report overtakes the aggregator's answer.
+    EXPECT_FALSE(s().record_delivery_report("kannel", "P-1", "delivered", "", 101));
+    s().mark_sent(a, "P-1", 102);
+    EXPECT_EQ(s().find_outbound(a)->status, "delivered");
+    EXPECT_TRUE(s().record_delivery_report("kannel", "P-1", "failed", "", 103));
+    EXPECT_EQ(s().find_outbound(a)->status, "failed");
+
+    s().mark_retry(b, 1, 50, "timeout", 104);
+    EXPECT_EQ(s().find_outbound(b)->status, "queued");
+    s().mark_dead(b, 5, "gone", 105);
+    ASSERT_EQ(s().dead_outbound(10).size(), 1u);
+    EXPECT_TRUE(s().retry_outbound(b, 106, {106, "operator:aida", "retried", 0, "message"}));
+    EXPECT_FALSE(s().retry_outbound(b, 107, {107, "operator:aida", "retried", 0, "message"}));
+    auto claimed = s().claim_due_outbound(1000 * 1000, 10);
+    EXPECT_EQ(claimed.size(), 2u);  // b again, and c now due
+    EXPECT_EQ(s().requeue_unfinished(), 2u);
+    auto counts = s().outbox_counts();
+    EXPECT_EQ(counts["queued"], 2u);
+    EXPECT_EQ(counts["failed"], 1u);
+    EXPECT_TRUE(s().opt_out_recipient_of("kannel", "P-1"));
+    EXPECT_TRUE(s().no_sms("+996555000001"));
+    (void)c;
+}
+
+TEST_P(StoreContract, ReferralsMoveOnlyFromTheStatesGivenAndKeepTheirTrail) {
+    auto c = service::store_case(s(), sample("r"), 100);
+    auto r = s().create_referral(
+        {0, c.id, "", "legal_osh", "new", "rule-1", "matched", "", "", 150, 100, 100},
+        {0, "system", "created", "to legal_osh", 100}, {sms("webhook", "legal_osh")}, false);
+    EXPECT_GT(r.id, 0);
+    EXPECT_EQ(s().find_referral(r.id)->case_reference, c.reference);
+    EXPECT_EQ(s().open_referral_counts()["legal_osh"], 1u);
+    EXPECT_EQ(s().overdue_referrals(200).size(), 1u);
+    EXPECT_FALSE(s().transition_referral(r.id, {"accepted"}, "in_progress",
+                                         {r.id, "partner:legal_osh", "started", "", 110}, {}, "",
+                                         ""));
+    auto declined = s().transition_referral(
+        r.id, {"new"}, "declined", {r.id, "partner:legal_osh", "declined", "no lawyer", 120}, {},
+        "no lawyer this week", "");
+    ASSERT_TRUE(declined);
+    EXPECT_EQ(declined->reason, "no lawyer this week");
+    EXPECT_EQ(s().find_referral(r.id)->reason, "no lawyer this week");
+    auto events = s().referral_events(r.id);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1].detail, "no lawyer");
+    EXPECT_EQ(s().partner_referrals("legal_osh", "declined", 10, 0).size(), 1u);
+    EXPECT_TRUE(s().partner_referrals("legal_osh", "new", 10, 0).empty());
+    EXPECT_EQ(s().case_referrals(c.id).size(), 1u);
+
+    // No partner: the operators hold the case.
+    s().create_referral({0, c.id, "", "", "new", "", "no rule matched", "", "", 0, 130, 130},
+                        {0, "system", "created", "to operators", 130}, {}, true);
+    EXPECT_EQ(s().hotline_queue_length(), 1u);
+
+    s().set_partner_paused("legal_osh", true, {140, "operator:aida", "paused", 0, "legal_osh"});
+    EXPECT_EQ(s().paused_partners(), std::set<std::string>{"legal_osh"});
+    s().set_partner_paused("legal_osh", false, {141, "operator:aida", "resumed", 0, "legal_osh"});
+    EXPECT_TRUE(s().paused_partners().empty());
+}
+
+TEST_P(StoreContract, OperatorsAreSignedOutOnlyWhenTheServiceSaysSo) {
+    operator_account a{0, "aida", "Aida", "operator", "hash-1", true, 100};
+    a.id = s().create_operator(a, {100, "system", "operator_added", 0, "aida"});
+    EXPECT_THROW(s().create_operator(a, {100, "system", "operator_added", 0, "aida"}), store_error);
+    s().create_operator_session("token-1", a.id, 100, 1000, {100, "operator:aida", "login", 0, ""});
+    EXPECT_EQ(s().operator_for_session("token-1", 200)->username, "aida");
+    EXPECT_FALSE(s().operator_for_session("token-1", 2000)) << "expired";
+    a.display_name = "Aida A.";
+    s().update_operator(a, {110, "operator:boss", "operator_changed", 0, "name"}, false);
+    EXPECT_EQ(s().operator_for_session("token-1", 200)->display_name, "Aida A.");
+    a.password_hash = "hash-2";
+    s().update_operator(a, {120, "operator:boss", "operator_changed", 0, "password"}, true);
+    EXPECT_FALSE(s().operator_for_session("token-1", 200));
+    s().create_operator_session("token-2", a.id, 130, 1000, {130, "operator:aida", "login", 0, ""});
+    s().end_operator_session("token-2");
+    EXPECT_FALSE(s().operator_for_session("token-2", 200));
+    EXPECT_EQ(s().operators().size(), 1u);
+    EXPECT_EQ(s().find_operator("aida")->password_hash, "hash-2");
+}
+
+TEST_P(StoreContract, TheHotlineClaimsNotesAndClosesWithAnAuditTrail) {
+    auto c = sample("h");
+    c.urgent = true;
+    auto rec = service::store_case(s(), c, 100);
+    auto r = s().create_referral({0, rec.id, "", "crisis_osh", "new", "", "", "", "", 0, 100, 100},
+                                 {0, "system", "created", "to crisis_osh", 100}, {}, false);
+    case_update claim;
+    claim.expect_assigned = "";
+    claim.assigned_to = "aida";
+    claim.status = "claimed";
+    ASSERT_TRUE(s().update_case(rec.id, claim, {110, "operator:aida", "claimed", rec.id, ""}, {}));
+    EXPECT_FALSE(s().update_case(rec.id, claim, {111, "operator:bek", "claimed", rec.id, ""}, {}))
+        << "someone else holds it";
+    s().add_case_note({0, rec.id, "aida", "she will call back at six", 120},
+                      {120, "operator:aida", "noted", rec.id, ""});
+    EXPECT_EQ(s().case_notes(rec.id).at(0).text, "she will call back at six");
+    case_update close;
+    close.status = "closed";
+    close.outcome = "консультация берилди";
+    close.close_open_referrals = "the hotline closed the case";
+    auto closed = s().update_case(rec.id, close, {130, "operator:aida", "closed", rec.id, ""},
+                                  {sms("kannel", "+996555123456")});
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->closed_at, 130);
+    EXPECT_EQ(s().find_case(rec.reference)->outcome, "консультация берилди");
+    EXPECT_EQ(s().find_referral(r.id)->status, "closed");
+    EXPECT_EQ(s().hotline_queue_length(), 0u);
+    auto trail = s().audit_trail(rec.id, 50);
+    std::vector<std::string> actions;
+    for (const auto& line : trail) actions.push_back(line.action);
+    EXPECT_EQ(actions,
+              (std::vector<std::string>{"closed", "closed", "noted", "claimed", "created"}));
+    EXPECT_EQ(trail.front().case_reference, rec.reference);
+    s().record_audit({140, "operator:aida", "viewed", rec.id, ""});
+    EXPECT_EQ(s().audit_trail(0, 1).at(0).action, "viewed");
+    EXPECT_EQ(s().case_session(rec.id), std::nullopt);
+}
+
+TEST_P(StoreContract, CountsSurviveForgettingHerData) {
+    auto rec = service::store_case(s(), sample("old"), 1700000000);
+    case_update close;
+    close.status = "closed";
+    close.outcome = "done";
+    s().update_case(rec.id, close, {1700000100, "operator:aida", "closed", rec.id, ""}, {});
+    s().save_session({"at:old", "+996555123456", "ussd", "{}", "finished", 1700000000, 1700000000});
+    auto before = s().statistics();
+    auto report = s().purge_personal_data(1800000000, 1800000000);
+    EXPECT_EQ(report.cases, 1u);
+    EXPECT_EQ(report.sessions, 1u);
+    auto forgotten = s().find_case(rec.reference);
+    ASSERT_TRUE(forgotten);
+    EXPECT_EQ(forgotten->phone, "");
+    EXPECT_EQ(forgotten->details, "");
+    EXPECT_EQ(forgotten->outcome, "");
+    EXPECT_EQ(s().statistics().size(), before.size());
+    EXPECT_EQ(s().purge_personal_data(1800000000, 1800000000).cases, 0u) << "once";
+    bool cases_row = false;
+    for (const auto& row : before)
+        if (row.metric == "cases" && row.month == "2023-11" && row.oblast == "osh")
+            cases_row = true;
+    EXPECT_TRUE(cases_row);
+}
+
+TEST_P(StoreContract, WritesFromManyThreadsAreEachKept) {
+    constexpr int threads = 8, per_thread = 15;
+    std::vector<std::thread> pool;
+    std::atomic<int> refused{0};
+    operator_account first{0, "aida", "Aida", "operator", "hash", true, 1};
+    s().create_operator(first, {1, "system", "operator_added", 0, "aida"});
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                service::store_case(s(), sample("t" + std::to_string(t) + ":" + std::to_string(i)),
+                                    1);
+                if (i % 5 == 0) try {
+                        s().create_operator(first, {1, "system", "operator_added", 0, "aida"});
+                    } catch (const store_error&) {
+                        ++refused;
+                    }
+            }
+        });
+    for (auto& th : pool) th.join();
+    EXPECT_EQ(s().count_cases(), static_cast<std::size_t>(threads * per_thread));
+    EXPECT_EQ(refused.load(), threads * per_thread / 5);
+    EXPECT_GE(s().commit_counts().writes, threads * per_thread);
+}
+
+TEST_P(StoreContract, AnotherDataKeyIsRefused) {
+    store_.reset();
+    auto other = *data_sealer::from_hex(std::string(64, '7'));
+    if (pg_)
+        EXPECT_THROW(open_postgres_store(pg_->url(), other), store_error);
+    else
+        EXPECT_THROW(open_sqlite_store(dir_.file("g.db"), other), store_error);
+    EXPECT_NO_THROW(open());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
