@@ -1,4 +1,4 @@
-// hotline-gateway: serve | check | preview | simulate | operator add
+// hotline-gateway: serve | check | preview | simulate | operator add | backup | rotate-key
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -36,11 +36,41 @@ int main(int argc, char** argv) {
     add->add_option("--display-name", op.display_name, "name shown in the console");
     add->add_option("--role", op.role, "operator or supervisor")->capture_default_str();
 
+    gw::app::backup_options bk;
+    auto* backup = cli.add_subcommand(
+        "backup", "copy the SQLite database while the gateway runs (never the data key)");
+    backup->add_option("-c,--config", config_path, "config file")->capture_default_str();
+    backup->add_option("--to", bk.to, "the copy: a new file (0600), never overwritten")
+        ->required();
+    backup->add_option("--step-pages", bk.step_pages, "pages copied per step")
+        ->capture_default_str();
+    backup->add_option("--pause-ms", bk.pause_ms, "pause between steps")->capture_default_str();
+
+    gw::app::rotate_key_options rk;
+    auto* rotate = cli.add_subcommand(
+        "rotate-key", "re-seal the database under a new data key (gateway stopped; resumable)");
+    rotate->add_option("-c,--config", config_path, "config file")->capture_default_str();
+    auto* key_file =
+        rotate->add_option("--new-key-file", rk.new_key_file, "file with the new key (64 hex)");
+    auto* key_env = rotate->add_option("--new-key-env", rk.new_key_env,
+                                       "environment variable with the new key (64 hex)");
+    key_file->excludes(key_env);
+    rotate->add_option("--batch-rows", rk.batch_rows, "rows per transaction")
+        ->capture_default_str();
+
     CLI11_PARSE(cli, argc, argv);
     try {
         if (*serve) return gw::app::serve(config_path);
         if (*check) return gw::app::check(config_path, std::cout);
         if (*preview) return gw::app::preview(config_path, preview_file, std::cout);
+        if (*backup) {
+            bk.config_path = config_path;
+            return gw::app::backup(bk, std::cout);
+        }
+        if (*rotate) {
+            rk.config_path = config_path;
+            return gw::app::rotate_key(rk, std::cout);
+        }
         if (*operators) {
             op.config_path = config_path;
             return gw::app::add_operator(op, std::cin, std::cout);

@@ -1,5 +1,6 @@
 #pragma once
 // The gateway's command-line verbs, callable from main and from tests.
+#include <cstddef>
 #include <iosfwd>
 #include <string>
 
@@ -58,5 +59,35 @@ int preview(const std::string& config_path, const std::string& output, std::ostr
 
 // `gateway simulate`: walks the menus in a terminal as a phone would.
 int simulate(const simulate_options& options, std::istream& in, std::ostream& out);
+
+struct backup_options {
+    std::string config_path;
+    std::string to;         // a new file; never overwritten
+    int step_pages = 1024;  // pages copied per step ...
+    int pause_ms = 5;       // ... and the pause between steps
+};
+
+// `gateway backup`: a consistent copy of the SQLite database, taken while
+// the gateway runs (store::backup_sqlite_store), created 0600 and checked
+// (integrity, schema version). The copy is sealed like the database; the
+// data key is never written, and `to` may be neither the key file nor
+// beside it. Restoring is: stop the gateway, copy the file into place
+// (removing the old -wal and -shm), start it with the same key.
+int backup(const backup_options& options, std::ostream& out);
+
+struct rotate_key_options {
+    std::string config_path;
+    std::string new_key_file;  // the new key (64 hex characters) on the first line, or
+    std::string new_key_env;   // the environment variable that holds it
+    std::size_t batch_rows = 500;
+};
+
+// `gateway rotate-key`: re-seals the database under a new data key
+// (store::rotate_sqlite_data_key), in batches that survive a crash: run it
+// again with the same keys and it goes on. The gateway must be stopped (the
+// rotation takes the database to itself and says so otherwise). The config
+// keeps the old key until it has finished; then the new key goes where the
+// config reads it.
+int rotate_key(const rotate_key_options& options, std::ostream& out);
 
 }  // namespace gw::app
