@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -260,6 +261,26 @@ config_result load_config(const std::string& path) {
         {
             auto s = section("store");
             s.get("sqlite_path", c.sqlite_path);
+            s.known("postgres");
+            if (const YAML::Node pg = s.node()["postgres"]; pg && !pg.IsNull()) {
+                if (!pg.IsMap()) {
+                    d.push_back({{path, pg.Mark().line + 1}, "store.postgres must be a map"});
+                } else {
+                    section_reader p(pg, "store.postgres", path, d);
+                    config::postgres_store_config pc;
+                    p.get_secret("url", pc.url);
+                    int pool = static_cast<int>(pc.pool_size);
+                    p.get("pool", pool);
+                    if (pool < 1 || pool > 200)
+                        d.push_back({{path, pg.Mark().line + 1}, "store.postgres.pool: 1 to 200"});
+                    pc.pool_size = static_cast<std::size_t>(std::max(pool, 1));
+                    if (pc.url.empty())
+                        d.push_back({{path, pg.Mark().line + 1},
+                                     "store.postgres: no database URL (set url_env)"});
+                    p.unknown_keys();
+                    c.postgres = std::move(pc);
+                }
+            }
             s.unknown_keys();
         }
         {

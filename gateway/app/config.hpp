@@ -4,6 +4,7 @@
 // reported as file:line diagnostics; defaults apply to absent keys.
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,14 @@ struct config {
     std::vector<std::string> trusted_proxies;
     rate_limit_config limits;
     std::string sqlite_path = "data/gateway.db";
+    // store.postgres: several gateway nodes on one PostgreSQL database
+    // instead of the embedded SQLite file (url_env: the variable with its
+    // libpq URL, which carries a password).
+    struct postgres_store_config {
+        std::string url;
+        std::size_t pool_size = 16;
+    };
+    std::optional<postgres_store_config> postgres;
     std::string menu_directory = "menus";
     ussd_config ussd;
     sms_config sms;

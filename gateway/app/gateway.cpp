@@ -117,14 +117,25 @@ gateway::gateway(const config& c, const clock_source& clock)
     if (menu::has_errors(templates.diagnostics))
         throw startup_error("the reply templates have errors:\n" + describe(templates.diagnostics));
     try {
-        store::sqlite_options options;
-        options.health = &health_;
-        store_ = store::open_sqlite_store(c.sqlite_path, load_data_sealer(c.privacy), options);
+        if (c.postgres) {
+            store::postgres_options options;
+            options.health = &health_;
+            options.pool_size = c.postgres->pool_size;
+            store_ = store::open_postgres_store(c.postgres->url, load_data_sealer(c.privacy),
+                                                options);
+        } else {
+            store::sqlite_options options;
+            options.health = &health_;
+            store_ = store::open_sqlite_store(c.sqlite_path, load_data_sealer(c.privacy), options);
+        }
     } catch (const std::exception& e) {
         throw startup_error(e.what());
     }
     service::ussd_settings us{c.ussd.idle_timeout, c.ussd.resume_window, c.ussd.max_input_bytes,
                               c.ussd.session_flush};
+    // Several nodes: her next hop may reach another node, so no node
+    // trusts a session it holds in memory, and every hop is written through.
+    us.shared_store = c.postgres.has_value();
     us.info_sms = {c.referrals.notify_channel, c.sms.max_segments};
     ussd_ = std::make_unique<service::ussd_service>(
         menus_.ussd_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,

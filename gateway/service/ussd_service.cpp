@@ -215,6 +215,8 @@ ussd_reply ussd_service::hop(const ussd_request& req, live_session& s) {
     // The same number as the last hop needs no second parse.
     const auto phone = s.loaded && req.phone == s.raw_phone ? std::optional<std::string>(s.phone)
                                                             : phones_.to_e164(req.phone);
+    // Another node may have moved her session since this one last saw it.
+    if (settings_.shared_store) s.loaded = false;
 
     if (!s.loaded) {
         // A state still waiting for the write-behind batch is the newest one.
@@ -514,7 +516,7 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
         const long long now_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
                 .count();
-        if (settings_.session_flush.count() == 0 || s.write_now) {
+        if (settings_.session_flush.count() == 0 || s.write_now || settings_.shared_store) {
             s.write_now = false;
             long long never = 0;  // the write-behind interval starts with the first write
             last_flush_ms_.compare_exchange_strong(never, now_ms);

@@ -74,6 +74,10 @@ struct ussd_settings {
     // loses at most this much session progress, never a case.
     std::chrono::milliseconds session_flush{0};
     std::size_t max_inputs = 64;  // a session with more inputs than this is refused
+    // Several gateway nodes share the store (PostgreSQL): her hops may
+    // alternate between nodes, so each hop reads her session from the
+    // store and writes it through before answering (session_flush ignored).
+    bool shared_store = false;
     info_sms_settings info_sms;   // "SMS me this" from an info screen
 };
 
