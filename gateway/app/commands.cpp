@@ -136,6 +136,10 @@ int backup(const backup_options& options, std::ostream& out) {
     const auto& privacy = cfg.value.privacy;
     const std::string& db = cfg.value.sqlite_path;
     try {
+        if (cfg.value.postgres)
+            throw std::runtime_error(
+                "the store is PostgreSQL (store.postgres): back it up with pg_dump; its sealed "
+                "columns stay sealed there too");
         if (db.empty() || db == ":memory:" || db.rfind("file:", 0) == 0)
             throw std::runtime_error("store.sqlite_path names no database file");
         // Whoever holds the backup must not find the key with it.
@@ -180,6 +184,10 @@ int rotate_key(const rotate_key_options& options, std::ostream& out) {
     }
     const std::string& db = cfg.value.sqlite_path;
     try {
+        if (cfg.value.postgres)
+            throw std::runtime_error(
+                "the store is PostgreSQL (store.postgres): rotate-key re-seals SQLite databases "
+                "only");
         const data_sealer next = key_from(options.new_key_file, options.new_key_env);
         const data_sealer current = existing_data_key(cfg.value.privacy);
         store::key_rotation_options rotation;

@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -232,4 +234,27 @@ TEST(BackupRestoreDrill, NeverBesideTheKeyFile) {
     EXPECT_EQ(elsewhere.exit_code, 0) << elsewhere.output;
     EXPECT_NE(elsewhere.output.find("sealed with the configured data key"), std::string::npos)
         << elsewhere.output;
+}
+
+TEST(BackupRestoreDrill, BothCommandsSayTheyAreForSQLiteWhenTheStoreIsPostgres) {
+    test::temp_dir dir;
+    auto config = test::write_test_config(dir);
+    std::string yaml;
+    {
+        std::ifstream in(config);
+        yaml.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const std::string sqlite_line = "  sqlite_path: " + dir.file("gateway.db") + "\n";
+    ASSERT_NE(yaml.find(sqlite_line), std::string::npos);
+    yaml.replace(yaml.find(sqlite_line), sqlite_line.size(),
+                 sqlite_line + "  postgres:\n    url: postgresql://127.0.0.1:1/none\n");
+    config = dir.write("gateway.yaml", yaml);
+    auto backup = run({"backup", "--config", config, "--to", dir.file("copy.db")});
+    EXPECT_NE(backup.exit_code, 0);
+    EXPECT_NE(backup.output.find("pg_dump"), std::string::npos) << backup.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("copy.db")));
+    const auto key = dir.write("new.key", std::string(64, 'a') + "\n");
+    auto rotate = run({"rotate-key", "--config", config, "--new-key-file", key});
+    EXPECT_NE(rotate.exit_code, 0);
+    EXPECT_NE(rotate.output.find("SQLite databases only"), std::string::npos) << rotate.output;
 }
