@@ -274,6 +274,10 @@ config_result load_config(const std::string& path) {
                     if (pool < 1 || pool > 200)
                         d.push_back({{path, pg.Mark().line + 1}, "store.postgres.pool: 1 to 200"});
                     pc.pool_size = static_cast<std::size_t>(std::max(pool, 1));
+                    p.get("claim_timeout_s", pc.claim_timeout_s);
+                    if (pc.claim_timeout_s < 1)
+                        d.push_back({{path, pg.Mark().line + 1},
+                                     "store.postgres.claim_timeout_s must be at least 1"});
                     if (pc.url.empty())
                         d.push_back({{path, pg.Mark().line + 1},
                                      "store.postgres: no database URL (set url_env)"});

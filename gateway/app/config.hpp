@@ -120,6 +120,7 @@ struct config {
     struct postgres_store_config {
         std::string url;
         std::size_t pool_size = 16;
+        long long claim_timeout_s = 60;  // an outbox claim older than this: its node died
     };
     std::optional<postgres_store_config> postgres;
     std::string menu_directory = "menus";

@@ -1,5 +1,9 @@
 #include "app/gateway.hpp"
 
+#include <unistd.h>
+
+#include <random>
+
 #include "adapters/africastalking_ussd.hpp"
 #include "adapters/sms_adapters.hpp"
 #include "adapters/webhook.hpp"
@@ -100,12 +104,24 @@ std::string describe(const std::vector<menu::diagnostic>& ds) {
 }
 }  // namespace
 
+namespace {
+// Which process holds a lease: host, pid and a random part (a restarted
+// process is another holder, even with the same pid).
+std::string make_node_id() {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::random_device random;
+    return fmt::format("{}:{}:{:04x}", host, ::getpid(), random() & 0xffff);
+}
+}  // namespace
+
 gateway::gateway(const config& c, const clock_source& clock)
     : config_(c),
       clock_(clock),
       phones_(c.default_region, c.allowed_regions),
       per_ip_(c.limits.per_ip_per_minute, 60),
-      per_number_(c.limits.ussd_per_number_per_minute, 60) {
+      per_number_(c.limits.ussd_per_number_per_minute, 60),
+      node_id_(make_node_id()) {
     menus_ = load_menus(c);
     for (const auto& d : menus_.diagnostics)
         if (d.warning) spdlog::warn("{}", menu::format(d));
@@ -121,6 +137,7 @@ gateway::gateway(const config& c, const clock_source& clock)
             store::postgres_options options;
             options.health = &health_;
             options.pool_size = c.postgres->pool_size;
+            options.claim_timeout_s = c.postgres->claim_timeout_s;
             store_ = store::open_postgres_store(c.postgres->url, load_data_sealer(c.privacy),
                                                 options);
         } else {
@@ -258,16 +275,24 @@ void gateway::start_outbox(service::http_transport& transport) {
                 ussd_->flush_sessions();
                 if (std::chrono::steady_clock::now() >= next_sweep) {
                     next_sweep += config_.referrals.sweep_interval;
-                    if (std::size_t n = referrals_->sweep(); n > 0) {
-                        spdlog::info("referral: sweep handled {} referral(s)", n);
-                        outbox_->wake();
+                    ussd_->expire_idle_sessions();  // this node's memory only
+                    // Once however many nodes run: the node holding the
+                    // lease sweeps; another takes over when it stops renewing.
+                    if (holds_maintenance_lease()) {
+                        if (std::size_t n = referrals_->sweep(); n > 0) {
+                            spdlog::info("referral: sweep handled {} referral(s)", n);
+                            outbox_->wake();
+                        }
+                        if (config_.postgres && store_->requeue_unfinished() > 0) {
+                            spdlog::warn("outbox: messages a stopped node left unsent, queued again");
+                            outbox_->wake();
+                        }
+                        if (config_.privacy.retention_days > 0 &&
+                            std::chrono::steady_clock::now() >= next_retention) {
+                            next_retention += std::chrono::hours(1);
+                            hotline_->apply_retention(config_.privacy.retention_days);
+                        }
                     }
-                    ussd_->expire_idle_sessions();
-                }
-                if (config_.privacy.retention_days > 0 &&
-                    std::chrono::steady_clock::now() >= next_retention) {
-                    next_retention += std::chrono::hours(1);
-                    hotline_->apply_retention(config_.privacy.retention_days);
                 }
             } catch (const std::exception& e) {
                 spdlog::error("background sweep failed, will retry: {}", e.what());
@@ -275,6 +300,22 @@ void gateway::start_outbox(service::http_transport& transport) {
             lock.lock();
         }
     });
+}
+
+bool gateway::holds_maintenance_lease() {
+    const long long now = to_unix_seconds(clock_.now());
+    const auto interval =
+        std::chrono::duration_cast<std::chrono::seconds>(config_.referrals.sweep_interval).count();
+    const bool held =
+        store_->hold_lease("maintenance", node_id_, now, std::max<long long>(3 * interval, 10));
+    if (held != leading_) {
+        leading_ = held;
+        if (held)
+            spdlog::info("maintenance: this node ({}) runs the sweeps", node_id_);
+        else
+            spdlog::info("maintenance: another node runs the sweeps (this is {})", node_id_);
+    }
+    return held;
 }
 
 std::string gateway::reload_menus() {

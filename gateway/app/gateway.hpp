@@ -163,6 +163,10 @@ private:
     std::unique_ptr<adapters::outbound_adapter> webhook_sender_;
     std::map<std::string, service::direct_sender> direct_channels_;
     std::function<std::vector<link_report>()> link_report_;
+    // Sweeps, retention and requeueing run on the node holding this lease.
+    bool holds_maintenance_lease();
+    const std::string node_id_;  // host:pid:random, in the lease and the log
+    bool leading_ = false;       // sweeper thread only
     std::thread sweeper_;
     std::mutex sweeper_mutex_;
     std::condition_variable sweeper_wakeup_;

@@ -26,7 +26,9 @@ class outbox_store {
     virtual void mark_retry(long long id, int attempts, long long next_attempt_at_ms,
                             const std::string& error, long long now) = 0;
     virtual void mark_dead(long long id, int attempts, const std::string& error, long long now) = 0;
-    // After a crash, messages left "sending" go back to the queue.
+    // Messages left "sending" by a process that died go back to the queue
+    // (SQLite: all, at start; PostgreSQL: those claimed longer ago than the
+    // claim timeout, as other nodes may be sending theirs right now).
     virtual std::size_t requeue_unfinished() = 0;
     virtual std::optional<outbound_message> find_outbound(long long id) = 0;
     virtual std::vector<outbound_message> outbound_to(const std::string& recipient) = 0;

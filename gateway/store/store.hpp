@@ -65,6 +65,9 @@ int sqlite_schema_version();
 struct postgres_options {
     storage_health* health = nullptr;  // told of every failure and successful write
     std::size_t pool_size = 16;        // connections at most (one per unit of work in flight)
+    // requeue_unfinished() takes back only messages claimed longer ago than
+    // this (their node died): longer than any send takes.
+    long long claim_timeout_s = 60;
 };
 
 // Connects to PostgreSQL (a libpq URL or key=value string), applies pending

@@ -64,6 +64,24 @@ TEST_F(PostgresNodes, EveryMessageIsClaimedByOneWorkerOnly) {
     for (const auto& [id, n] : claims) EXPECT_EQ(n, 1) << "message " << id;
 }
 
+TEST_F(PostgresNodes, OnlyADeadNodesClaimsAreTakenBack) {
+    outbound_message m;
+    m.channel = "kannel";
+    m.recipient = "+996555000123";
+    m.body = "reply";
+    m.purpose = "menu_reply";
+    node_a_->enqueue_outbound(m);
+    ASSERT_EQ(node_a_->claim_due_outbound(1LL << 50, 10).size(), 1u);
+    // Node B starts (or sweeps) while A is sending: A's fresh claim stays A's.
+    EXPECT_EQ(node_b_->requeue_unfinished(), 0u);
+    // A died: once its claim is older than the timeout, it is queued again.
+    postgres_options impatient;
+    impatient.claim_timeout_s = -1;
+    auto node_c = open_postgres_store(db_->url(), test::test_sealer(), impatient);
+    EXPECT_EQ(node_c->requeue_unfinished(), 1u);
+    EXPECT_EQ(node_b_->claim_due_outbound(1LL << 50, 10).size(), 1u);
+}
+
 TEST_F(PostgresNodes, TheSameEventOnTwoNodesMakesOneCase) {
     new_case c;
     c.origin_key = "sms:kannel:m-77:case";

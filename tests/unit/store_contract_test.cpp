@@ -58,7 +58,11 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
         store_ = open();
     }
     std::unique_ptr<store::store> open() {
-        if (pg_) return open_postgres_store(pg_->url(), test::test_sealer());
+        if (pg_) {
+            postgres_options options;
+            options.claim_timeout_s = -1;  // one node here: every unfinished claim is its own
+            return open_postgres_store(pg_->url(), test::test_sealer(), options);
+        }
         return open_sqlite_store(dir_.file("g.db"), test::test_sealer());
     }
     store::store& s() { return *store_; }
@@ -333,6 +337,16 @@ TEST_P(StoreContract, WritesFromManyThreadsAreEachKept) {
     EXPECT_EQ(s().count_cases(), static_cast<std::size_t>(threads * per_thread));
     EXPECT_EQ(refused.load(), threads * per_thread / 5);
     EXPECT_GE(s().commit_counts().writes, threads * per_thread);
+}
+
+TEST_P(StoreContract, ALeaseHasOneHolderUntilItExpires) {
+    EXPECT_TRUE(s().hold_lease("maintenance", "node-a", 100, 30));
+    EXPECT_FALSE(s().hold_lease("maintenance", "node-b", 110, 30)) << "node-a holds it";
+    EXPECT_TRUE(s().hold_lease("maintenance", "node-a", 120, 30)) << "renewed until 150";
+    EXPECT_FALSE(s().hold_lease("maintenance", "node-b", 140, 30));
+    EXPECT_TRUE(s().hold_lease("other-job", "node-b", 140, 30)) << "leases are per job";
+    EXPECT_TRUE(s().hold_lease("maintenance", "node-b", 151, 30)) << "node-a stopped renewing";
+    EXPECT_FALSE(s().hold_lease("maintenance", "node-a", 152, 30));
 }
 
 TEST_P(StoreContract, AnotherDataKeyIsRefused) {

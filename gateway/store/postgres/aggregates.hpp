@@ -88,7 +88,8 @@ class pg_inbound : public virtual inbound_store {
 
 class pg_outbox : public virtual outbox_store {
   public:
-    explicit pg_outbox(database& db) : db_(db) {}
+    pg_outbox(database& db, long long claim_timeout_s)
+        : db_(db), claim_timeout_s_(claim_timeout_s) {}
     using outbox_store::claim_due_outbound;
     long long enqueue_outbound(const outbound_message& m) override;
     std::vector<outbound_message> claim_due_outbound(long long now_ms, std::size_t limit,
@@ -106,6 +107,7 @@ class pg_outbox : public virtual outbox_store {
 
   private:
     database& db_;
+    const long long claim_timeout_s_;  // a claim older than this: its node died
 };
 
 class pg_referrals : public virtual referral_store {
@@ -177,6 +179,8 @@ class pg_reporting : public virtual reporting_store {
     std::vector<stat_row> statistics() override;
     retention_report purge_personal_data(long long before, long long now) override;
     commit_stats commit_counts() const override { return db_.stats(); }
+    bool hold_lease(const std::string& job, const std::string& holder, long long now,
+                    long long seconds) override;
 
   private:
     database& db_;

@@ -38,11 +38,12 @@ const statement sql_set_retry{
 const statement sql_set_dead{
     "UPDATE outbox SET status = 'dead', attempts = :attempts::integer, last_error = :error, "
     "updated_at = :now::bigint WHERE id = :id::bigint"};
-// After a crash of every node. With several nodes, a message another node
-// is sending right now would be sent twice: serve runs this at start only
-// when it holds the maintenance lease (see reporting).
+// Messages a node claimed and never finished: it died. Only claims older
+// than the claim timeout, so that a message another node is sending right
+// now is not sent twice.
 const statement sql_requeue_unfinished{
-    "UPDATE outbox SET status = 'queued' WHERE status = 'sending'"};
+    "UPDATE outbox SET status = 'queued' WHERE status = 'sending' AND updated_at < "
+    "extract(epoch FROM now())::bigint - :claim_timeout::bigint"};
 const statement sql_outbound_by_id{std::string("SELECT ") + outbox_columns +
                                    " FROM outbox WHERE id = :id::bigint"};
 const statement sql_outbound_to{std::string("SELECT ") + outbox_columns +
@@ -57,7 +58,8 @@ const statement sql_retry_dead{
 
 // A lane's claim: the lane's channels as one array parameter each.
 const statement sql_claim{
-    std::string("UPDATE outbox SET status = 'sending' WHERE id IN (SELECT id FROM outbox "
+    std::string("UPDATE outbox SET status = 'sending', updated_at = extract(epoch FROM now())"
+                "::bigint WHERE id IN (SELECT id FROM outbox "
                 "WHERE status = 'queued' AND next_attempt_at_ms <= :now_ms::bigint AND "
                 "(cardinality(:only::text[]) = 0 OR channel = ANY(:only::text[])) AND "
                 "NOT (channel = ANY(:except::text[])) ORDER BY next_attempt_at_ms, id "
@@ -179,7 +181,7 @@ void pg_outbox::mark_dead(long long id, int attempts, const std::string& error, 
 
 std::size_t pg_outbox::requeue_unfinished() {
     return db_.write(__func__, [&](unit& u) {
-        auto r = u.exec(sql_requeue_unfinished);
+        auto r = u.exec(sql_requeue_unfinished, params().set(":claim_timeout", claim_timeout_s_));
         u.commit();
         return static_cast<std::size_t>(r.affected_rows());
     });

@@ -62,7 +62,25 @@ const statement sql_purge_outbox{
 const statement sql_purge_operator_sessions{
     "DELETE FROM operator_sessions WHERE expires_at < :now::bigint"};
 
+const statement sql_hold_lease{
+    "INSERT INTO leases (job, holder, until) VALUES (:job, :holder, :until::bigint) "
+    "ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until = excluded.until "
+    "WHERE leases.holder = excluded.holder OR leases.until < :now::bigint"};
+
 }  // namespace
+
+bool pg_reporting::hold_lease(const std::string& job, const std::string& holder, long long now,
+                              long long seconds) {
+    return db_.write(__func__, [&](unit& u) {
+        auto r = u.exec(sql_hold_lease, params()
+                                            .set(":job", job)
+                                            .set(":holder", holder)
+                                            .set(":until", now + seconds)
+                                            .set(":now", now));
+        u.commit();
+        return r.affected_rows() > 0;
+    });
+}
 
 std::vector<stat_row> pg_reporting::statistics() {
     return db_.read(__func__, [&](unit& u) {

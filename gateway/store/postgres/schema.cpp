@@ -178,6 +178,9 @@ const std::vector<const char*>& migrations() {
         END $$;
         CREATE TRIGGER referral_events_redact_only BEFORE UPDATE ON referral_events
             FOR EACH ROW EXECUTE FUNCTION referral_events_redact_only();
+
+        -- Jobs run once however many nodes run them (hold_lease).
+        CREATE TABLE leases (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);
         )sql",
     };
     return m;

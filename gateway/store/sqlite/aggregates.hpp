@@ -182,6 +182,8 @@ class sqlite_reporting : public virtual reporting_store {
     std::vector<stat_row> statistics() override;
     retention_report purge_personal_data(long long before, long long now) override;
     commit_stats commit_counts() const override { return db_.stats(); }
+    bool hold_lease(const std::string& job, const std::string& holder, long long now,
+                    long long seconds) override;
 
   private:
     database& db_;

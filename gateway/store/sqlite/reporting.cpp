@@ -56,7 +56,26 @@ const std::string sql_purge_outbox =
 const std::string sql_purge_operator_sessions =
     "DELETE FROM operator_sessions WHERE expires_at < :now";
 
+const std::string sql_hold_lease =
+    "INSERT INTO leases (job, holder, until) VALUES (:job, :holder, :until) "
+    "ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until = excluded.until "
+    "WHERE leases.holder = excluded.holder OR leases.until < :now";
+
 }  // namespace
+
+bool sqlite_reporting::hold_lease(const std::string& job, const std::string& holder,
+                                  long long now, long long seconds) {
+    return db_.write(__func__, [&](unit_tx& tx) {
+        auto& st = db_.cached(sql_hold_lease);
+        bind_param(st, ":job", job);
+        bind_param(st, ":holder", holder);
+        bind_param(st, ":until", now + seconds);
+        bind_param(st, ":now", now);
+        const bool held = st.exec() > 0;
+        tx.commit();
+        return held;
+    });
+}
 
 std::vector<stat_row> sqlite_reporting::statistics() {
     return db_.read(__func__, [&](connection& c) {

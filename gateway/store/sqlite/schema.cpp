@@ -221,6 +221,11 @@ const std::vector<const char*>& migrations() {
         ALTER TABLE cases ADD COLUMN contact TEXT NOT NULL DEFAULT '';
         ALTER TABLE cases ADD COLUMN call_time TEXT NOT NULL DEFAULT '';
         )sql",
+        // Jobs run once however many processes run them (hold_lease).
+        R"sql(
+        CREATE TABLE leases (job TEXT PRIMARY KEY, holder TEXT NOT NULL,
+                             until INTEGER NOT NULL) WITHOUT ROWID;
+        )sql",
     };
     return m;
 }
