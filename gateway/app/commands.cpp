@@ -1,3 +1,4 @@
+#include "app/open_store.hpp"
 #include "app/commands.hpp"
 
 #include <cstdlib>
@@ -110,8 +111,7 @@ int add_operator(const add_operator_options& options, std::istream& in, std::ost
         std::getline(in, password);
     }
     try {
-        auto store =
-            store::open_sqlite_store(cfg.value.sqlite_path, load_data_sealer(cfg.value.privacy));
+        auto store = open_configured_store(cfg.value);
         system_clock_source clock;
         service::operator_accounts accounts(*store, clock, {});
         auto added =

@@ -8,6 +8,7 @@
 #include "adapters/sms_adapters.hpp"
 #include "adapters/webhook.hpp"
 #include "app/data_key.hpp"
+#include "app/open_store.hpp"
 #include "app/operator_api.hpp"
 #include "app/partner_api.hpp"
 #include "app/reply_templates.hpp"
@@ -133,18 +134,7 @@ gateway::gateway(const config& c, const clock_source& clock)
     if (menu::has_errors(templates.diagnostics))
         throw startup_error("the reply templates have errors:\n" + describe(templates.diagnostics));
     try {
-        if (c.postgres) {
-            store::postgres_options options;
-            options.health = &health_;
-            options.pool_size = c.postgres->pool_size;
-            options.claim_timeout_s = c.postgres->claim_timeout_s;
-            store_ = store::open_postgres_store(c.postgres->url, load_data_sealer(c.privacy),
-                                                options);
-        } else {
-            store::sqlite_options options;
-            options.health = &health_;
-            store_ = store::open_sqlite_store(c.sqlite_path, load_data_sealer(c.privacy), options);
-        }
+        store_ = open_configured_store(c, &health_);
     } catch (const std::exception& e) {
         throw startup_error(e.what());
     }
