@@ -1,4 +1,3 @@
-#include "app/open_store.hpp"
 #include "app/commands.hpp"
 
 #include <cstdlib>
@@ -11,6 +10,7 @@
 
 #include "app/data_key.hpp"
 #include "app/gateway.hpp"
+#include "app/open_store.hpp"
 #include "app/reply_templates.hpp"
 #include "common/sealing.hpp"
 #include "common/text.hpp"
