@@ -47,7 +47,9 @@ int serve(const std::string& config_path) {
             // One write: tools (and tests) read this line while the log is busy.
             const std::string line = "hotline gateway listening on http://" + s.address + ":" +
                                      std::to_string(port) + " (database " +
-                                     cfg.value.sqlite_path + ")\n";
+                                     (cfg.value.postgres ? std::string("PostgreSQL")
+                                                         : cfg.value.sqlite_path) +
+                                     ")\n";
             std::fwrite(line.data(), 1, line.size(), stdout);
             std::fflush(stdout);
         } catch (const server::descriptor_limit_error& e) {

@@ -72,40 +72,42 @@ case_record read_case(const database& db, const pqxx::row& row) {
 
 std::optional<case_record> pg_cases::create_case(const new_case& c, const std::string& reference,
                                                  long long now) {
-    // Committed (and, with synchronous_commit on, on the server's disk)
-    // before this returns.
-    return db_.write(__func__, [&](unit& u) -> std::optional<case_record> {
-        u.exec(sql_insert_case,
-               params()
-                   .set(":reference", reference)
-                   .set(":origin_key", c.origin_key)
-                   .set(":phone", db_.lookup_hash(c.phone))
-                   .set(":channel", c.channel)
-                   .set(":language", c.language)
-                   .set(":topic", c.topic)
-                   .set(":subtopic", c.subtopic)
-                   .set(":oblast", c.oblast)
-                   .set(":target_group", c.target_group)
-                   .set(":details", db_.sealed(c.details))
-                   .set(":consent", c.consent)
-                   .set(":urgent", c.urgent)
-                   .set(":safe_to_call", c.safe_to_call)
-                   .set(":status", c.status)
-                   .set(":created_at", now)
-                   .set(":notify_sms", c.notify_sms)
-                   .set(":phone_sealed", db_.sealed(c.phone))
-                   .set(":session_id",
-                        c.session_id.empty() ? std::string() : db_.lookup_hash(c.session_id))
-                   .set(":needs_hotline", c.needs_hotline)
-                   .set(":sms_channel", c.sms_channel)
-                   .set(":transcript", db_.sealed(c.transcript))
-                   .set(":contact", c.contact)
-                   .set(":call_time", c.call_time));
-        auto r = u.exec(sql_case_by_origin, params().set(":origin_key", c.origin_key));
-        if (r.empty()) return std::nullopt;  // the reference was taken: draw another
-        u.commit();
-        return read_case(db_, r[0]);
-    });
+    // Committed and on the server's disk before this returns.
+    return db_.write(
+        __func__,
+        [&](unit& u) -> std::optional<case_record> {
+            u.exec(sql_insert_case,
+                   params()
+                       .set(":reference", reference)
+                       .set(":origin_key", c.origin_key)
+                       .set(":phone", db_.lookup_hash(c.phone))
+                       .set(":channel", c.channel)
+                       .set(":language", c.language)
+                       .set(":topic", c.topic)
+                       .set(":subtopic", c.subtopic)
+                       .set(":oblast", c.oblast)
+                       .set(":target_group", c.target_group)
+                       .set(":details", db_.sealed(c.details))
+                       .set(":consent", c.consent)
+                       .set(":urgent", c.urgent)
+                       .set(":safe_to_call", c.safe_to_call)
+                       .set(":status", c.status)
+                       .set(":created_at", now)
+                       .set(":notify_sms", c.notify_sms)
+                       .set(":phone_sealed", db_.sealed(c.phone))
+                       .set(":session_id",
+                            c.session_id.empty() ? std::string() : db_.lookup_hash(c.session_id))
+                       .set(":needs_hotline", c.needs_hotline)
+                       .set(":sms_channel", c.sms_channel)
+                       .set(":transcript", db_.sealed(c.transcript))
+                       .set(":contact", c.contact)
+                       .set(":call_time", c.call_time));
+            auto r = u.exec(sql_case_by_origin, params().set(":origin_key", c.origin_key));
+            if (r.empty()) return std::nullopt;  // the reference was taken: draw another
+            u.commit();
+            return read_case(db_, r[0]);
+        },
+        /*durable=*/true);
 }
 
 std::optional<case_record> pg_cases::find_case(const std::string& reference) {

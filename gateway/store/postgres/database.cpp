@@ -86,6 +86,8 @@ pooled_connection* database::borrow() {
     try {
         c = std::make_unique<pooled_connection>();
         c->conn = std::make_unique<pqxx::connection>(url_);
+        // Writes wait for the disk only when they say so (write(..., durable)).
+        pqxx::nontransaction(*c->conn).exec("SET synchronous_commit TO off");
     } catch (...) {
         {
             std::lock_guard lock(mutex_);

@@ -105,13 +105,18 @@ class database {
     // unreachable database says so); any failure raises the storage alarm.
     template <class F>
     auto read(const char* method, F&& f) -> decltype(f(std::declval<unit&>())) {
-        return run(method, false, std::forward<F>(f));
+        return run(method, false, std::forward<F>(f), false);
     }
     // One unit of work: `f` calls commit() for what it wants kept; a
     // serialization failure or deadlock is retried (the work is redone).
+    // As with SQLite, only a `durable` write (a case: what she is promised)
+    // waits for the server's disk; the others are committed for every node
+    // to see at once but flushed by the server's WAL writer (a crash of the
+    // database server, not of a node, may lose their last moments).
     template <class F>
-    auto write(const char* method, F&& f) -> decltype(f(std::declval<unit&>())) {
-        return run(method, true, std::forward<F>(f));
+    auto write(const char* method, F&& f, bool durable = false)
+        -> decltype(f(std::declval<unit&>())) {
+        return run(method, true, std::forward<F>(f), durable);
     }
 
     // Sealed columns travel as bytea ("\x" hex text); "" stays "".
@@ -127,7 +132,8 @@ class database {
 
   private:
     template <class F>
-    auto run(const char* method, bool is_write, F&& f) -> decltype(f(std::declval<unit&>()));
+    auto run(const char* method, bool is_write, F&& f, bool durable)
+        -> decltype(f(std::declval<unit&>()));
     pooled_connection* borrow();
     void give_back(pooled_connection* c, bool broken);
     [[noreturn]] void fail(const char* method, const std::string& what);
@@ -145,7 +151,8 @@ class database {
 };
 
 template <class F>
-auto database::run(const char* method, bool is_write, F&& f) -> decltype(f(std::declval<unit&>())) {
+auto database::run(const char* method, bool is_write, F&& f, bool durable)
+    -> decltype(f(std::declval<unit&>())) {
     using result_type = decltype(f(std::declval<unit&>()));
     for (int attempt = 0;; ++attempt) {
         pooled_connection* c = nullptr;
@@ -156,6 +163,7 @@ auto database::run(const char* method, bool is_write, F&& f) -> decltype(f(std::
             if constexpr (std::is_void_v<result_type>) {
                 {
                     pqxx::work w(*c->conn);
+                    if (durable) w.exec("SET LOCAL synchronous_commit TO on");
                     unit u(*c, w);
                     f(u);
                     if (u.committed()) w.commit(), ++commits_;
@@ -167,6 +175,7 @@ auto database::run(const char* method, bool is_write, F&& f) -> decltype(f(std::
                 std::optional<result_type> out;
                 {
                     pqxx::work w(*c->conn);
+                    if (durable) w.exec("SET LOCAL synchronous_commit TO on");
                     unit u(*c, w);
                     out.emplace(f(u));
                     if (u.committed()) w.commit(), ++commits_;
