@@ -450,6 +450,21 @@ def start_node(args, config, log_path, pid_path):
     return ok and p.poll() is None
 
 
+def node_logs_routing(d, refs):
+    """Which node logged routing each case ("referral: case R-... -> ..."), when."""
+    found = collections.defaultdict(list)
+    for node in ("gwA", "gwB"):
+        try:
+            with open(os.path.join(d, node + ".log"), encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    for ref in refs:
+                        if "referral: case %s ->" % ref in line:
+                            found[ref].append("%s at %s" % (node, line[12:24]))
+        except OSError:
+            pass
+    return "; ".join("%s: %s" % (r, ", ".join(w)) for r, w in found.items()) or "?"
+
+
 CASE_COLUMNS = ("phone, channel, language, topic, subtopic, oblast, target_group, details, "
                 "consent, urgent, safe_to_call, created_at, notify_sms, phone_sealed, "
                 "sms_channel, transcript, contact, call_time")
@@ -739,6 +754,7 @@ def main():
     same_partner = sql("SELECT c.reference, r.partner, count(*) FROM referrals r JOIN cases c ON "
                        "c.id = r.case_id WHERE r.partner <> '' GROUP BY c.reference, r.partner "
                        "HAVING count(*) > 1 ORDER BY 1")
+    routed_by = lambda refs: node_logs_routing(d, refs)
     if same_partner:
         probes = [x for x in same_partner if x[0] in probe_refs]
         others = [x for x in same_partner if x[0] not in probe_refs]
@@ -752,9 +768,11 @@ def main():
                     len(probes), len(probe_refs), listed(probes)))
         if others:
             failures.append(
-                "%d case(s) from the traffic referred twice to one partner: %s (the hop that "
-                "made the case and another node's sweep both routed it?)" % (
-                    len(others), listed(others)))
+                "%d case(s) from the traffic referred twice to one partner: %s; routed by %s "
+                "(the hop that made the case routes it at once, and the node running the "
+                "sweep found it unrouted meanwhile: route_case's guard is per process)" % (
+                    len(others), listed(others),
+                    routed_by([r for r, _, _ in others])))
     twice_overdue = sql("SELECT referral_id, count(*) FROM referral_events WHERE action = "
                         "'overdue' GROUP BY referral_id HAVING count(*) > 1")
     for rid, n in twice_overdue:
@@ -768,11 +786,11 @@ def main():
                      "string_agg(e.actor || ':' || e.action, '+' ORDER BY e.id) FROM "
                      "referral_events e WHERE e.referral_id = r.id) FROM referrals r JOIN cases c "
                      "ON c.id = r.case_id WHERE c.reference = '%s' ORDER BY r.id" % ref)
-        failures.append("case %s has %s referrals for %s overdue one(s), routed more than once: %s"
-                        % (ref, total, overdue, "; ".join(
+        failures.append("case %s has %s referrals for %s overdue one(s), routed more than once: "
+                        "%s; routed by %s" % (ref, total, overdue, "; ".join(
                             "#%s %s %s (rule %s, at %s, events %s)" % (
                                 i, p or "operators", st, ru or "-", at, ev)
-                            for i, p, st, ru, at, ev in detail)))
+                            for i, p, st, ru, at, ev in detail), routed_by([ref])))
     overdue_total = sql_int("SELECT count(*) FROM referrals WHERE status = 'overdue'")
     if overdue_total == 0:
         failures.append("no referral went overdue: the sweep did not run")
