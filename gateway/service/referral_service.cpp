@@ -104,7 +104,10 @@ store::referral_record referral_service::route_case(const store::case_record& c,
             r.routed_.notify_all();
         }
     } done{*this, c.id, decision.partner};
-    return hand_over(*setup, c, decision.partner, decision.rule, decision.explanation, actor);
+    // Another node may route it at the same moment (its hop, this node's
+    // sweep): the store writes the first referral of a case only once.
+    return hand_over(*setup, c, decision.partner, decision.rule, decision.explanation, actor,
+                     /*first_of_case=*/true);
 }
 
 referral::routing_decision referral_service::decide(const routing_setup& setup,
@@ -128,7 +131,8 @@ store::referral_record referral_service::route(const store::case_record& c,
 
 store::referral_record referral_service::hand_over(
     const routing_setup& setup, const store::case_record& c, const std::string& partner,
-    const std::string& rule, const std::string& explanation, const std::string& actor) {
+    const std::string& rule, const std::string& explanation, const std::string& actor,
+    bool first_of_case) {
     const auto now = clock_.now();
     const long long now_s = to_unix_seconds(now);
     store::referral_record r;
@@ -186,7 +190,7 @@ store::referral_record referral_service::hand_over(
     const bool to_operators = r.partner.empty();
     auto stored = store_.create_referral(
         r, {0, actor, "created", to_operators ? "to operators" : "to " + r.partner, r.created_at},
-        outbox, to_operators);
+        outbox, to_operators, first_of_case);
     spdlog::info("referral: case {} -> {} ({})", c.reference,
                  r.partner.empty() ? "hotline operators" : r.partner,
                  r.rule.empty() ? "no rule" : "rule " + r.rule);

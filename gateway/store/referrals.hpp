@@ -19,10 +19,13 @@ class referral_store {
     // In one transaction: the referral, its `created` event (whose
     // referral_id is filled in), the messages it causes (webhook, SMS to
     // the focal point) and, when `hotline_takes_case`, the case put in the
-    // operators' hands. Returns it with its id.
+    // operators' hands. Returns it with its id. With `first_of_case`, only
+    // if the case has no referral yet (else its latest one is returned and
+    // nothing written): two nodes routing a new case at once make one.
     virtual referral_record create_referral(const referral_record& r, const referral_event& created,
                                             const std::vector<outbound_message>& outbox,
-                                            bool hotline_takes_case) = 0;
+                                            bool hotline_takes_case,
+                                            bool first_of_case = false) = 0;
     virtual std::optional<referral_record> find_referral(long long id) = 0;
     // A partner's referrals, newest first; `status` empty = any.
     virtual std::vector<referral_record> partner_referrals(const std::string& partner,

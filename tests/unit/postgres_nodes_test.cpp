@@ -110,6 +110,39 @@ TEST_F(PostgresNodes, TheSameEventOnTwoNodesMakesOneCase) {
     EXPECT_EQ(recorded.load(), 1) << "a retried SMS is answered once cluster-wide";
 }
 
+TEST_F(PostgresNodes, ANewCaseRoutedByTwoNodesAtOnceGetsOneReferral) {
+    new_case c;
+    c.origin_key = "ussd:x:1";
+    c.phone = "+996555123456";
+    c.channel = "ussd";
+    c.language = "ky";
+    c.topic = "legal_aid";
+    auto rec = service::store_case(*node_a_, c, 1);
+    std::vector<std::thread> routers;
+    std::vector<long long> ids(8);
+    for (int i = 0; i < 8; ++i)
+        routers.emplace_back([&, i] {
+            // The hop that made it on one node, the sweep on the other.
+            ids[i] =
+                (i % 2 ? *node_a_ : *node_b_)
+                    .create_referral({0, rec.id, "", "legal_osh", "new", "", "", "", "", 0, 2, 2},
+                                     {0, "system", "created", "to legal_osh", 2}, {[] {
+                                         outbound_message m;
+                                         m.channel = "kannel";
+                                         m.recipient = "+996555000777";
+                                         m.body = "focal point";
+                                         m.purpose = "partner_notification";
+                                         return m;
+                                     }()},
+                                     false, /*first_of_case=*/true)
+                    .id;
+        });
+    for (auto& t : routers) t.join();
+    EXPECT_EQ(std::set<long long>(ids.begin(), ids.end()).size(), 1u);
+    EXPECT_EQ(node_b_->case_referrals(rec.id).size(), 1u);
+    EXPECT_EQ(node_b_->outbound_to("+996555000777").size(), 1u) << "one SMS to the focal point";
+}
+
 TEST_F(PostgresNodes, TheAuditTrailCannotBeRewritten) {
     auto rec = service::store_case(
         *node_a_,

@@ -221,6 +221,14 @@ TEST_P(StoreContract, ReferralsMoveOnlyFromTheStatesGivenAndKeepTheirTrail) {
     EXPECT_TRUE(s().partner_referrals("legal_osh", "new", 10, 0).empty());
     EXPECT_EQ(s().case_referrals(c.id).size(), 1u);
 
+    // Routing a new case again (another node's sweep): nothing more.
+    auto again =
+        s().create_referral({0, c.id, "", "legal_other", "new", "", "", "", "", 0, 125, 125},
+                            {0, "system", "created", "to legal_other", 125}, {}, false,
+                            /*first_of_case=*/true);
+    EXPECT_EQ(again.id, r.id);
+    EXPECT_EQ(s().case_referrals(c.id).size(), 1u);
+
     // No partner: the operators hold the case.
     s().create_referral({0, c.id, "", "", "new", "", "no rule matched", "", "", 0, 130, 130},
                         {0, "system", "created", "to operators", 130}, {}, true);

@@ -33,6 +33,9 @@ long long put_outbound(database& db, unit& u, const outbound_message& m);
 void put_referral_event(database& db, unit& u, const referral_event& e);
 void put_audit(unit& u, const audit_entry& e);
 void set_reported_status(unit& u, long long outbox_id, const std::string& status, long long now);
+// A send's answer and its delivery report may arrive on two nodes at once:
+// both take this lock first, so the second sees what the first committed.
+void lock_provider_id(unit& u, const std::string& channel, const std::string& provider_id);
 
 // --- The aggregates.
 
@@ -115,7 +118,7 @@ class pg_referrals : public virtual referral_store {
     explicit pg_referrals(database& db) : db_(db) {}
     referral_record create_referral(const referral_record& r, const referral_event& created,
                                     const std::vector<outbound_message>& outbox,
-                                    bool hotline_takes_case) override;
+                                    bool hotline_takes_case, bool first_of_case) override;
     std::optional<referral_record> find_referral(long long id) override;
     std::vector<referral_record> partner_referrals(const std::string& partner,
                                                    const std::string& status, std::size_t limit,

@@ -6,6 +6,8 @@
 namespace gw::store::postgres {
 namespace {
 
+const statement sql_lock_provider_id{
+    "SELECT pg_advisory_xact_lock(hashtext(:channel::text || ':' || :provider_id::text))"};
 const statement sql_find_inbound{
     "SELECT aggregator, message_id, phone, reply, received_at FROM inbound_messages "
     "WHERE aggregator = :aggregator AND message_id = :message_id"};
@@ -37,6 +39,11 @@ const statement sql_opt_out_recipient{
     "ON CONFLICT (phone) DO UPDATE SET no_sms = 1, updated_at = excluded.updated_at"};
 
 }  // namespace
+
+void lock_provider_id(unit& u, const std::string& channel, const std::string& provider_id) {
+    u.exec(sql_lock_provider_id,
+           params().set(":channel", channel).set(":provider_id", provider_id));
+}
 
 void set_reported_status(unit& u, long long outbox_id, const std::string& status, long long now) {
     u.exec(sql_set_outbox_reported,
@@ -91,6 +98,7 @@ bool pg_inbound::record_delivery_report(const std::string& channel, const std::s
                                         const std::string& status, const std::string& detail,
                                         long long now) {
     return db_.write(__func__, [&](unit& u) {
+        lock_provider_id(u, channel, provider_id);
         auto found = u.exec(sql_outbox_by_provider,
                             params().set(":channel", channel).set(":provider_id", provider_id));
         std::optional<long long> id;

@@ -21,6 +21,7 @@ const statement sql_put_outbound{
     ":body, :purpose, 'queued', 0, :next_attempt_at_ms::bigint, :created_at::bigint, "
     ":created_at::bigint, :recipient_sealed::bytea WHERE NOT EXISTS (SELECT 1 FROM subscribers "
     "WHERE phone = :recipient AND no_sms = 1) RETURNING id"};
+const statement sql_channel_of{"SELECT channel FROM outbox WHERE id = :id::bigint"};
 const statement sql_set_sent{
     "UPDATE outbox SET status = 'sent', provider_id = :provider_id, attempts = attempts + 1, "
     "updated_at = :now::bigint, last_error = '' WHERE id = :id::bigint"};
@@ -140,6 +141,9 @@ std::vector<outbound_message> pg_outbox::claim_due_outbound(long long now_ms, st
 
 void pg_outbox::mark_sent(long long id, const std::string& provider_id, long long now) {
     db_.write(__func__, [&](unit& u) {
+        auto channel = u.exec(sql_channel_of, params().set(":id", id));
+        if (!channel.empty())
+            lock_provider_id(u, channel[0]["channel"].as<std::string>(), provider_id);
         u.exec(sql_set_sent,
                params().set(":id", id).set(":provider_id", provider_id).set(":now", now));
         // A report may have arrived before the aggregator's answer did.

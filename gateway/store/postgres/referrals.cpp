@@ -19,6 +19,10 @@ const statement sql_insert_referral{
     "updated_at) VALUES (:case_id::bigint, :partner, :status, :rule, :explanation, "
     ":due_at::bigint, :created_at::bigint, :created_at::bigint) RETURNING id"};
 const statement sql_hotline_takes_case{"UPDATE cases SET needs_hotline = 1 WHERE id = :id::bigint"};
+const statement sql_lock_case{"SELECT id FROM cases WHERE id = :case_id::bigint FOR UPDATE"};
+const statement sql_latest_of_case{
+    std::string("SELECT ") + referral_columns +
+    " WHERE r.case_id = :case_id::bigint ORDER BY r.id DESC LIMIT 1"};
 const statement sql_referral_by_id{std::string("SELECT ") + referral_columns +
                                    " WHERE r.id = :id::bigint"};
 // The referral's row locked: two nodes moving it at once take turns.
@@ -82,8 +86,15 @@ void put_referral_event(database& db, unit& u, const referral_event& e) {
 referral_record pg_referrals::create_referral(const referral_record& r,
                                               const referral_event& created,
                                               const std::vector<outbound_message>& outbox,
-                                              bool hotline_takes_case) {
+                                              bool hotline_takes_case, bool first_of_case) {
     return db_.write(__func__, [&](unit& u) {
+        if (first_of_case) {
+            // The case's row locked: a node routing it at the same moment
+            // waits here, then finds this referral and writes nothing.
+            u.exec(sql_lock_case, params().set(":case_id", r.case_id));
+            auto latest = u.exec(sql_latest_of_case, params().set(":case_id", r.case_id));
+            if (!latest.empty()) return read_referral(db_, latest[0]);
+        }
         auto ins = u.exec(sql_insert_referral, params()
                                                    .set(":case_id", r.case_id)
                                                    .set(":partner", r.partner)

@@ -118,7 +118,7 @@ class sqlite_referrals : public virtual referral_store {
     explicit sqlite_referrals(database& db) : db_(db) {}
     referral_record create_referral(const referral_record& r, const referral_event& created,
                                     const std::vector<outbound_message>& outbox,
-                                    bool hotline_takes_case) override;
+                                    bool hotline_takes_case, bool first_of_case) override;
     std::optional<referral_record> find_referral(long long id) override;
     std::vector<referral_record> partner_referrals(const std::string& partner,
                                                    const std::string& status, std::size_t limit,

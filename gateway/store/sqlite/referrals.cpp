@@ -19,7 +19,10 @@ const std::string sql_insert_referral =
     "updated_at) VALUES (:case_id, :partner, :status, :rule, :explanation, :due_at, "
     ":created_at, :created_at)";
 const std::string sql_hotline_takes_case = "UPDATE cases SET needs_hotline = 1 WHERE id = :id";
-const std::string sql_referral_by_id = std::string("SELECT ") + referral_columns + " WHERE r.id = :id";
+const std::string sql_latest_of_case = std::string("SELECT ") + referral_columns +
+                                       " WHERE r.case_id = :case_id ORDER BY r.id DESC LIMIT 1";
+const std::string sql_referral_by_id =
+    std::string("SELECT ") + referral_columns + " WHERE r.id = :id";
 const std::string sql_partner_referrals =
     std::string("SELECT ") + referral_columns +
     " WHERE r.partner = :partner AND (:status = '' OR r.status = :status) ORDER BY r.id DESC "
@@ -80,8 +83,14 @@ void put_referral_event(database& db, const referral_event& e) {
 referral_record sqlite_referrals::create_referral(const referral_record& r,
                                                   const referral_event& created,
                                                   const std::vector<outbound_message>& outbox,
-                                                  bool hotline_takes_case) {
+                                                  bool hotline_takes_case, bool first_of_case) {
     return db_.write(__func__, [&](unit_tx& tx) {
+        if (first_of_case) {
+            // One writer: nothing can come between this look and the insert.
+            auto& latest = db_.cached(sql_latest_of_case);
+            bind_param(latest, ":case_id", r.case_id);
+            if (latest.executeStep()) return read_referral(db_, latest);
+        }
         auto& st = db_.cached(sql_insert_referral);
         bind_param(st, ":case_id", r.case_id);
         bind_param(st, ":partner", r.partner);
