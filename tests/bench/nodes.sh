@@ -35,9 +35,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 200); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+. tests/bench/lib.sh
 OUT=$BUILD/nodes.txt
 {
   echo "machine: $(nproc) cores, $(uname -r); date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)"
@@ -48,13 +46,7 @@ export GATEWAY_USSD_TOKEN=bench-token GATEWAY_DATA_KEY=$(python3 -c 'import secr
 GW_TARGET="/ussd/africastalking?token=$GATEWAY_USSD_TOKEN"
 # The shipped config with this run's paths; $1 port, $2 extra store lines.
 config() {
-  sed -e "s|^  port: 8080|  port: $1|" -e "s|sqlite_path: ../data/gateway.db|sqlite_path: $WORK/gateway.db|" \
-      -e "s|  level: info|  level: warn|" -e "s|max_connections_per_address: 64|max_connections_per_address: 0|" \
-      -e "s|directory: ../menus|directory: $PWD/menus|" -e "s|partners_file: partners.yaml|partners_file: $PWD/config/partners.yaml|" \
-      -e "s|rules_directory: ../referral-rules|rules_directory: $PWD/referral-rules|" \
-      -e "s|directory: ../gateway/console|directory: $PWD/gateway/console|" \
-      -e "s|reply_templates: reply-templates.yaml|reply_templates: $PWD/config/reply-templates.yaml|" \
-      config/gateway.yaml | python3 -c '
+  bench_config "$1" "$WORK" | python3 -c '
 import sys
 text = sys.stdin.read()
 extra = sys.argv[1]

@@ -39,9 +39,7 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+. tests/bench/lib.sh
 OUT=$BUILD/results.txt
 {
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
@@ -64,14 +62,7 @@ SMPP_PORT=$(free_port)
 $BUILD/tests/bench/smpp-load --port "$SMPP_PORT" --dialogues "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
   > "$WORK/smpp.out" 2> "$WORK/smpp.err" & SMPP_LOAD=$!; PIDS+=($SMPP_LOAD)
 export GATEWAY_SMPP_PASSWORD=bench
-sed -e "s|^  port: 8080|  port: $PORT|" -e "s|^      port: 2775|      port: $SMPP_PORT|" -e "s|sqlite_path: ../data/gateway.db|sqlite_path: $WORK/gateway.db|" \
-    -e "s|  level: info|  level: warn|" -e "s|max_connections_per_address: 64|max_connections_per_address: 0|" \
-    -e "s|directory: ../menus|directory: $PWD/menus|" -e "s|partners_file: partners.yaml|partners_file: $PWD/config/partners.yaml|" \
-    -e "s|rules_directory: ../referral-rules|rules_directory: $PWD/referral-rules|" \
-    -e "s|data_key_file: ../data/gateway.key|data_key_file: $WORK/gateway.key|" \
-    -e "s|directory: ../gateway/console|directory: $PWD/gateway/console|" \
-    -e "s|reply_templates: reply-templates.yaml|reply_templates: $PWD/config/reply-templates.yaml|" \
-    config/gateway.yaml > "$WORK/gateway.yaml"
+bench_config "$PORT" "$WORK" | sed -e "s|^      port: 2775|      port: $SMPP_PORT|" > "$WORK/gateway.yaml"
 export GATEWAY_USSD_TOKEN=bench-token   # the callback secret the aggregator would carry
 GW_TARGET="/ussd/africastalking?token=$GATEWAY_USSD_TOKEN"
 $BUILD/gateway/hotline-gateway serve --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 & GW=$!; PIDS+=($GW)
