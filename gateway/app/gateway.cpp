@@ -176,7 +176,7 @@ gateway::gateway(const config& c, const clock_source& clock)
     accounts_ = std::make_unique<service::operator_accounts>(
         *store_, clock_,
         service::account_settings{c.console.session_ttl.count(), c.console.failures_before_backoff,
-                                  c.console.max_backoff.count()});
+                                  c.console.max_backoff.count(), c.postgres.has_value()});
     hotline_ = std::make_unique<service::hotline_service>(
         *store_, clock_, *referrals_, menus_.source,
         service::hotline_settings{c.referrals.notify_channel, std::move(templates.value)});
@@ -534,11 +534,26 @@ http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
     if (config_.limits.ussd_per_number_per_minute > 0) {
         // One count per number however it is spelled (996..., 0555..., +996 555 ...).
         const std::string number = phones_.to_e164(parsed->phone).value_or(parsed->phone);
-        std::lock_guard lock(limits_mutex_);
         const long long now = to_unix_seconds(clock_.now());
-        if (!per_number_.allow(number, now)) {
-            spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(number));
-            return too_many(per_number_.retry_after(number, now), "for this number");
+        if (config_.postgres) {
+            // Several nodes: counted in the store, so a number gets its
+            // limit once, not once per node (one-minute windows).
+            const long long window = now - now % 60;
+            try {
+                if (store_->count_event("ussd-number:" + number, window) >
+                    static_cast<long long>(config_.limits.ussd_per_number_per_minute)) {
+                    spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(number));
+                    return too_many(window + 60 - now, "for this number");
+                }
+            } catch (const store::store_error&) {
+                // The hop itself will meet the store's trouble and say so.
+            }
+        } else {
+            std::lock_guard lock(limits_mutex_);
+            if (!per_number_.allow(number, now)) {
+                spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(number));
+                return too_many(per_number_.retry_after(number, now), "for this number");
+            }
         }
     }
     return adapter.render(ussd_->handle(*parsed));

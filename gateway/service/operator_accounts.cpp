@@ -36,8 +36,10 @@ operator_accounts::operator_accounts(store::store& store, const clock_source& cl
     : store_(store),
       clock_(clock),
       settings_(settings),
-      pair_throttle_(settings.failures_before_backoff, settings.max_backoff_s),
-      account_failures_(1 << 20, settings.max_backoff_s),
+      pair_throttle_(settings.failures_before_backoff, settings.max_backoff_s,
+                     settings.shared_backoff ? &store : nullptr),
+      account_failures_(1 << 20, settings.max_backoff_s,
+                        settings.shared_backoff ? &store : nullptr),
       account_ceiling_(std::max(1, settings.failures_before_backoff) * 5) {}
 
 std::variant<login_ok, login_refused> operator_accounts::login(const std::string& username,

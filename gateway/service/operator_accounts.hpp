@@ -40,6 +40,9 @@ struct account_settings {
     long long session_ttl_s = 8 * 3600;
     int failures_before_backoff = 3;
     long long max_backoff_s = 900;
+    // Several nodes: wrong passwords are counted in the store, so that
+    // trying each node in turn earns no extra attempts.
+    bool shared_backoff = false;
 };
 
 struct operator_change {

@@ -63,21 +63,30 @@ std::string session_token_hash(std::string_view token) {
     return sha256_hex(token);
 }
 
-login_throttle::login_throttle(int free_failures, long long max_wait_s)
-    : free_failures_(std::max(0, free_failures)), max_wait_s_(std::max(1LL, max_wait_s)) {}
+login_throttle::login_throttle(int free_failures, long long max_wait_s,
+                               store::limit_store* shared)
+    : shared_(shared),
+      free_failures_(std::max(0, free_failures)),
+      max_wait_s_(std::max(1LL, max_wait_s)) {}
 
-long long login_throttle::wait(const std::string& key, long long now) const {
+std::optional<login_throttle::state> login_throttle::find(const std::string& key) const {
+    if (shared_) return shared_->find_throttle(key);
     std::lock_guard lock(mutex_);
     auto it = keys_.find(key);
-    if (it == keys_.end() || it->second.blocked_until <= now) return 0;
-    return it->second.blocked_until - now;
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+}
+
+long long login_throttle::wait(const std::string& key, long long now) const {
+    auto s = find(key);
+    if (!s || s->blocked_until <= now) return 0;
+    return s->blocked_until - now;
 }
 
 int login_throttle::failures(const std::string& key, long long now) const {
-    std::lock_guard lock(mutex_);
-    auto it = keys_.find(key);
-    if (it == keys_.end() || now - it->second.last > max_wait_s_ * 2) return 0;
-    return it->second.failures;
+    auto s = find(key);
+    if (!s || now - s->last > max_wait_s_ * 2) return 0;
+    return s->failures;
 }
 
 void login_throttle::failed(const std::string& key, long long now) {
@@ -88,13 +97,8 @@ void login_throttle::failed_without_grace(const std::string& key, long long now)
     record(key, now, 0);
 }
 
-void login_throttle::record(const std::string& key, long long now, int free_failures) {
-    std::lock_guard lock(mutex_);
-    // Forget failures from long ago, and keep the table small.
-    if (keys_.size() > 10000)
-        for (auto it = keys_.begin(); it != keys_.end();)
-            it = now - it->second.last > max_wait_s_ * 2 ? keys_.erase(it) : std::next(it);
-    state& s = keys_[key];
+void login_throttle::apply_failure(state& s, long long now, int free_failures) const {
+    // Failures from long ago are forgotten.
     if (s.last && now - s.last > max_wait_s_ * 2) s = {};
     s.last = now;
     if (++s.failures <= free_failures) return;
@@ -102,7 +106,24 @@ void login_throttle::record(const std::string& key, long long now, int free_fail
     s.blocked_until = now + std::min(max_wait_s_, 1LL << doublings);
 }
 
+void login_throttle::record(const std::string& key, long long now, int free_failures) {
+    if (shared_) {
+        shared_->update_throttle(key, [&](state& s) { apply_failure(s, now, free_failures); });
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    // Keep the table small.
+    if (keys_.size() > 10000)
+        for (auto it = keys_.begin(); it != keys_.end();)
+            it = now - it->second.last > max_wait_s_ * 2 ? keys_.erase(it) : std::next(it);
+    apply_failure(keys_[key], now, free_failures);
+}
+
 void login_throttle::succeeded(const std::string& key) {
+    if (shared_) {
+        shared_->update_throttle(key, [](state& s) { s = {}; });
+        return;
+    }
     std::lock_guard lock(mutex_);
     keys_.erase(key);
 }

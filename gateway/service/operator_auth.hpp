@@ -3,9 +3,12 @@
 // crypto_pwhash_str, interactive limits), random session tokens stored
 // only as their hash, and a back-off for repeated wrong passwords.
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include "store/limits.hpp"
 
 namespace gw::service {
 
@@ -21,10 +24,11 @@ std::string session_token_hash(std::string_view token);
 
 // Wrong passwords per key ("account:<name>", "address:<ip>"): after
 // `free_failures` in a row, each further failure doubles the wait
-// (1 s, 2 s, 4 s, ... up to max_wait_s). Kept in memory, per node.
+// (1 s, 2 s, 4 s, ... up to max_wait_s). Kept in memory, per node, or in
+// `shared` (the store every node uses) when given.
 class login_throttle {
   public:
-    login_throttle(int free_failures, long long max_wait_s);
+    login_throttle(int free_failures, long long max_wait_s, store::limit_store* shared = nullptr);
     // Seconds to wait before the next attempt; 0 = may try now.
     long long wait(const std::string& key, long long now) const;
     // Recent failures of a key (0 once forgotten).
@@ -35,12 +39,11 @@ class login_throttle {
     void succeeded(const std::string& key);
 
   private:
+    using state = store::throttle_state;
     void record(const std::string& key, long long now, int free_failures);
-    struct state {
-        int failures = 0;
-        long long blocked_until = 0;
-        long long last = 0;
-    };
+    void apply_failure(state& s, long long now, int free_failures) const;
+    std::optional<state> find(const std::string& key) const;
+    store::limit_store* shared_;
     int free_failures_;
     long long max_wait_s_;
     mutable std::mutex mutex_;

@@ -1,6 +1,6 @@
 #pragma once
 // The gateway's storage contract, one interface per aggregate (sessions,
-// cases, inbound, outbox, referrals, operators, hotline, reporting), each
+// cases, inbound, outbox, referrals, operators, hotline, reporting, limits), each
 // small enough to implement and test alone. `store` is all of them, as one
 // backend provides them: SQLite (gateway/store/sqlite/) is the embedded
 // default. Every method is a complete unit of work: it commits before
@@ -17,6 +17,7 @@
 #include "store/cases.hpp"
 #include "store/hotline.hpp"
 #include "store/inbound.hpp"
+#include "store/limits.hpp"
 #include "store/operators.hpp"
 #include "store/outbox.hpp"
 #include "store/records.hpp"
@@ -35,7 +36,8 @@ class store : public virtual session_store,
               public virtual referral_store,
               public virtual operator_store,
               public virtual hotline_store,
-              public virtual reporting_store {
+              public virtual reporting_store,
+              public virtual limit_store {
   public:
     using outbox_store::claim_due_outbound;
 };

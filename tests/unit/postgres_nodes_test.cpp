@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "service/case_from_session.hpp"
+#include "service/operator_auth.hpp"
 #include "store/health.hpp"
 #include "store/store.hpp"
 #include "support/postgres.hpp"
@@ -141,6 +142,28 @@ TEST_F(PostgresNodes, ANewCaseRoutedByTwoNodesAtOnceGetsOneReferral) {
     EXPECT_EQ(std::set<long long>(ids.begin(), ids.end()).size(), 1u);
     EXPECT_EQ(node_b_->case_referrals(rec.id).size(), 1u);
     EXPECT_EQ(node_b_->outbound_to("+996555000777").size(), 1u) << "one SMS to the focal point";
+}
+
+TEST_F(PostgresNodes, WrongPasswordsOnOneNodeCountOnTheOther) {
+    service::login_throttle on_a(3, 900, node_a_.get()), on_b(3, 900, node_b_.get());
+    for (int i = 0; i < 3; ++i) (i % 2 ? on_a : on_b).failed("account:aida", 1000);
+    EXPECT_EQ(on_a.wait("account:aida", 1000), 0) << "three free failures";
+    on_b.failed("account:aida", 1000);
+    EXPECT_EQ(on_a.wait("account:aida", 1000), 1) << "the fourth, on the other node";
+    on_a.failed("account:aida", 1000);
+    EXPECT_EQ(on_b.wait("account:aida", 1000), 2);
+    // Failures at the same moment on both nodes are all counted.
+    std::vector<std::thread> tries;
+    for (int i = 0; i < 8; ++i)
+        tries.emplace_back([&, i] { (i % 2 ? on_a : on_b).failed("account:bek", 1000); });
+    for (auto& t : tries) t.join();
+    EXPECT_EQ(on_a.failures("account:bek", 1000), 8);
+    on_b.succeeded("account:bek");
+    EXPECT_EQ(on_a.failures("account:bek", 1000), 0);
+    // A number's requests per minute, counted once across nodes.
+    for (int i = 0; i < 4; ++i)
+        (i % 2 ? *node_a_ : *node_b_).count_event("ussd-number:+996555123456", 60);
+    EXPECT_EQ(node_a_->count_event("ussd-number:+996555123456", 60), 5);
 }
 
 TEST_F(PostgresNodes, TheAuditTrailCannotBeRewritten) {

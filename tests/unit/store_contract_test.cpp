@@ -357,6 +357,25 @@ TEST_P(StoreContract, ALeaseHasOneHolderUntilItExpires) {
     EXPECT_FALSE(s().hold_lease("maintenance", "node-a", 152, 30));
 }
 
+TEST_P(StoreContract, RateWindowsAndLogInBackOffAreCountedPerKey) {
+    EXPECT_EQ(s().count_event("ussd-number:+996555123456", 60), 1);
+    EXPECT_EQ(s().count_event("ussd-number:+996555123456", 60), 2);
+    EXPECT_EQ(s().count_event("ussd-number:+996555000000", 60), 1) << "another number";
+    EXPECT_EQ(s().count_event("ussd-number:+996555123456", 120), 1) << "the next window";
+    EXPECT_FALSE(s().find_throttle("account:aida"));
+    auto st = s().update_throttle("account:aida", [](throttle_state& t) {
+        ++t.failures;
+        t.last = 100;
+        t.blocked_until = 101;
+    });
+    EXPECT_EQ(st.failures, 1);
+    EXPECT_EQ(s().find_throttle("account:aida")->blocked_until, 101);
+    s().update_throttle("account:aida", [](throttle_state& t) { ++t.failures; });
+    EXPECT_EQ(s().find_throttle("account:aida")->failures, 2);
+    s().update_throttle("account:aida", [](throttle_state& t) { t = {}; });
+    EXPECT_FALSE(s().find_throttle("account:aida")) << "no failures: forgotten";
+}
+
 TEST_P(StoreContract, AnotherDataKeyIsRefused) {
     store_.reset();
     auto other = *data_sealer::from_hex(std::string(64, '7'));

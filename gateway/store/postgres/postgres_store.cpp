@@ -23,7 +23,8 @@ class postgres_store final : private postgres_database_holder,
                              public postgres::pg_referrals,
                              public postgres::pg_operators,
                              public postgres::pg_hotline,
-                             public postgres::pg_reporting {
+                             public postgres::pg_reporting,
+                             public postgres::pg_limits {
   public:
     postgres_store(const std::string& url, const data_sealer& sealer,
                    const postgres_options& options)
@@ -35,7 +36,8 @@ class postgres_store final : private postgres_database_holder,
           pg_referrals(db),
           pg_operators(db),
           pg_hotline(db),
-          pg_reporting(db) {}
+          pg_reporting(db),
+          pg_limits(db) {}
     using pg_outbox::claim_due_outbound;
 };
 

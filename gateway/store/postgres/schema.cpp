@@ -182,6 +182,13 @@ const std::vector<const char*>& migrations() {
         -- Jobs run once however many nodes run them (hold_lease).
         CREATE TABLE leases (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL);
         )sql",
+        // Rate-limit windows and log-in back-off shared by every node (limit_store).
+        R"sql(
+        CREATE TABLE rate_windows (key TEXT NOT NULL, window_start BIGINT NOT NULL,
+                                   count INTEGER NOT NULL, PRIMARY KEY (key, window_start));
+        CREATE TABLE throttles (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
+                                blocked_until BIGINT NOT NULL, last BIGINT NOT NULL);
+        )sql",
     };
     return m;
 }

@@ -5,6 +5,7 @@
 // and the row helpers below, which write or read inside another
 // aggregate's unit of work (an inbound SMS stores her session and queues
 // replies in one transaction).
+#include <atomic>
 #include <string>
 
 #include "store/sqlite/database.hpp"
@@ -187,6 +188,19 @@ class sqlite_reporting : public virtual reporting_store {
 
   private:
     database& db_;
+};
+
+class sqlite_limits : public virtual limit_store {
+  public:
+    explicit sqlite_limits(database& db) : db_(db) {}
+    long long count_event(const std::string& key, long long window_start) override;
+    std::optional<throttle_state> find_throttle(const std::string& key) override;
+    throttle_state update_throttle(const std::string& key,
+                                   const std::function<void(throttle_state&)>& change) override;
+
+  private:
+    database& db_;
+    std::atomic<unsigned> events_{0};  // old windows are dropped every 256 events
 };
 
 }  // namespace gw::store::sqlite

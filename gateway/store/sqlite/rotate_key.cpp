@@ -526,6 +526,10 @@ key_rotation_report rotate_sqlite_data_key(const std::string& path, const data_s
         set.exec();
         db.exec(
             "DELETE FROM meta WHERE key = 'rotation_target_key_id' OR key LIKE 'rotation_done:%'");
+        // Rate-limit windows and log-in back-off are kept by keyed hashes of
+        // keys the store never sees in clear: they cannot follow the new key,
+        // and last minutes at most, so they start again.
+        db.exec("DELETE FROM rate_windows; DELETE FROM throttles");
         tx.commit();
         // The old key's blobs still sit in the write-ahead log's page images.
         db.exec("PRAGMA wal_checkpoint(TRUNCATE)");

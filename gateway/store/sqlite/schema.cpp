@@ -226,6 +226,15 @@ const std::vector<const char*>& migrations() {
         CREATE TABLE leases (job TEXT PRIMARY KEY, holder TEXT NOT NULL,
                              until INTEGER NOT NULL) WITHOUT ROWID;
         )sql",
+        // Rate-limit windows and log-in back-off (limit_store), by keyed hash.
+        R"sql(
+        CREATE TABLE rate_windows (key TEXT NOT NULL, window_start INTEGER NOT NULL,
+                                   count INTEGER NOT NULL, PRIMARY KEY (key, window_start))
+                                   WITHOUT ROWID;
+        CREATE TABLE throttles (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
+                                blocked_until INTEGER NOT NULL, last INTEGER NOT NULL)
+                                WITHOUT ROWID;
+        )sql",
     };
     return m;
 }

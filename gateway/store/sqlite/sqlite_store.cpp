@@ -22,7 +22,8 @@ class sqlite_store final : private sqlite_database_holder,
                            public sqlite::sqlite_referrals,
                            public sqlite::sqlite_operators,
                            public sqlite::sqlite_hotline,
-                           public sqlite::sqlite_reporting {
+                           public sqlite::sqlite_reporting,
+                           public sqlite::sqlite_limits {
   public:
     sqlite_store(const std::string& path, const data_sealer& sealer, const sqlite_options& options)
         : sqlite_database_holder(path, sealer, options),
@@ -33,7 +34,8 @@ class sqlite_store final : private sqlite_database_holder,
           sqlite_referrals(db),
           sqlite_operators(db),
           sqlite_hotline(db),
-          sqlite_reporting(db) {}
+          sqlite_reporting(db),
+          sqlite_limits(db) {}
     using sqlite_outbox::claim_due_outbound;
 };
 
