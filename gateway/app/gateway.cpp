@@ -196,6 +196,7 @@ gateway::gateway(const config& c, const clock_source& clock)
     sms.per_number_window_s = c.sms.per_number_window_s;
     sms.per_channel_limit = c.sms.per_channel_limit;
     sms.per_channel_window_s = c.sms.per_channel_window_s;
+    sms.shared_limits = c.postgres.has_value();
     sms_ = std::make_unique<service::sms_service>(
         menus_.sms_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
         sms);

@@ -48,7 +48,18 @@ std::optional<std::string> sms_service::handle(const sms_in& in, bool reply_in_r
     }
     record.phone = *phone;
     // Both windows count the message, whichever refuses it.
-    bool number_ok = per_number_.allow(*phone, now);
+    bool number_ok = true;
+    if (settings_.shared_limits && settings_.per_number_limit > 0) {
+        const long long window = now - now % std::max(1LL, settings_.per_number_window_s);
+        try {
+            number_ok = store_.count_event("sms-number:" + *phone, window) <=
+                        static_cast<long long>(settings_.per_number_limit);
+        } catch (const store::store_error&) {
+            // Recording the message below meets the same trouble and says so.
+        }
+    } else {
+        number_ok = per_number_.allow(*phone, now);
+    }
     bool channel_ok = per_channel_.allow(in.channel, now);
     if (!number_ok || !channel_ok) {
         ++counters_.rate_limited;

@@ -30,6 +30,9 @@ struct sms_settings {
     long long per_number_window_s = 3600;
     std::size_t per_channel_limit = 600;
     long long per_channel_window_s = 60;
+    // Several nodes share the store: her messages are counted there, so
+    // the per-number limit holds across nodes (windows aligned to the clock).
+    bool shared_limits = false;
 };
 
 struct sms_in {

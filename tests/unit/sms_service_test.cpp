@@ -128,6 +128,24 @@ TEST_F(SmsService, RateLimitPerNumber) {
     EXPECT_EQ(outbox().size(), 4u);
 }
 
+// Several nodes: the count is the store's, so two services (two nodes) on
+// one store share one allowance per number.
+TEST_F(SmsService, RateLimitPerNumberHoldsAcrossNodesWithASharedStore) {
+    service::sms_settings s;
+    s.per_number_limit = 3;
+    s.shared_limits = true;
+    svc = make(s);
+    auto other_node = make(s);
+    for (int i = 0; i < 6; ++i)
+        (i % 2 ? *svc : *other_node)
+            .handle({"africastalking", "m" + std::to_string(++n), "+79161234567", "HELP"}, false);
+    EXPECT_EQ(outbox().size(), 3u);
+    EXPECT_EQ(svc->counters().rate_limited.load() + other_node->counters().rate_limited.load(), 3u);
+    clock.t += 3601s;
+    send("HELP");
+    EXPECT_EQ(outbox().size(), 4u) << "a new window";
+}
+
 TEST_F(SmsService, RateLimitPerChannel) {
     service::sms_settings s;
     s.per_channel_limit = 2;
