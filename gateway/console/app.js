@@ -34,6 +34,10 @@
     audit: null,
     operators: null,
     partnersList: null,
+    labels: null,             // GET /labels: {ky: {topic: {id: label}, ...}, ru: {...}}
+    search: null,             // {q, matches} of the last search with several matches
+    dashboard: null,          // last GET /dashboard answer
+    focusCaseHeading: false,  // move focus to the case heading after the next render
     loginMsg: null,           // {key, params}
     backoffUntil: 0,
     backoffTimer: null,
@@ -55,12 +59,75 @@
     return s;
   }
 
-  // Translated label for an API value (topic, oblast, ...) or the raw value.
+  const hasOwn = (o, k) => !!o && Object.prototype.hasOwnProperty.call(o, k);
+
+  // Raw ids shown because no label exists: marked on screen with "⚠" and
+  // listed here (the browser test and a curious supervisor can look).
+  const rawShown = new Set();
+  window.HOTLINE_RAW_IDS = rawShown;
+  function rawId(kind, value) {
+    rawShown.add(kind + ':' + value);
+    return '⚠' + String(value);
+  }
+
+  // Translated label for an API value the console itself knows (statuses,
+  // reasons, roles, ...); a missing one shows the raw value, marked.
   function valueLabel(prefix, value) {
     if (value === null || value === undefined || value === '') return '—';
     const key = prefix + '.' + value;
     const dict = I18N[state.lang] || {};
-    return Object.prototype.hasOwnProperty.call(dict, key) ? dict[key] : String(value);
+    if (hasOwn(dict, key)) return dict[key];
+    if (hasOwn(I18N.ru, key)) return I18N.ru[key];
+    return rawId(prefix, value);
+  }
+
+  // The console's dictionary prefix for each /labels category (the fallback
+  // when GET /labels failed or lacks a value).
+  const LABEL_FALLBACK = {
+    topic: 'topic', subtopic: 'subtopic', oblast: 'oblast', target_group: 'group',
+    contact: 'contact', call_time: 'call_time', partner: 'partner'
+  };
+
+  // A menu value (topic, oblast, ...) or a partner id in the current language:
+  // GET /labels first, then the console's own dictionary, then the raw id (marked).
+  function label(category, value) {
+    if (value === null || value === undefined || value === '') return '—';
+    const id = String(value);
+    const byLang = state.labels && state.labels[state.lang];
+    if (byLang && hasOwn(byLang[category], id) && byLang[category][id]) return String(byLang[category][id]);
+    const key = (LABEL_FALLBACK[category] || category) + '.' + id;
+    const dict = I18N[state.lang] || {};
+    if (hasOwn(dict, key)) return dict[key];
+    return rawId(category, id);
+  }
+
+  // A partner's name; "" (no partner) are the hotline operators.
+  function partnerLabel(id, fallbackName) {
+    if (id === null || id === undefined || id === '') return t('ref.to_operators');
+    const byLang = state.labels && state.labels[state.lang];
+    if (byLang && byLang.partner && hasOwn(byLang.partner, String(id))) return String(byLang.partner[id]);
+    if (fallbackName) return String(fallbackName);
+    return label('partner', id);
+  }
+
+  function channelLabel(v) {
+    return v ? String(v).toUpperCase() : '—';
+  }
+
+  // Every table cell carries its column's heading (data-label): under 600 px
+  // the CSS shows each row as a card with these headings.
+  function labelCells(table) {
+    if (!table) return;
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      [...tr.children].forEach((td, i) => {
+        if (heads[i]) td.setAttribute('data-label', heads[i]);
+        else td.removeAttribute('data-label');
+      });
+    }
+  }
+  function labelAllTables() {
+    for (const table of document.querySelectorAll('table.grid')) labelCells(table);
   }
 
   // el('td', {class: 'x', testid: 'y', attrs: {...}}, ['text', node, ...])
@@ -124,6 +191,9 @@
   }
 
   function isSupervisor() { return !!(state.me && state.me.role === 'supervisor'); }
+  // The read-only programme role sees the dashboard and nothing else.
+  function isProgramme() { return !!(state.me && state.me.role === 'programme'); }
+  function seesDashboard() { return isSupervisor() || isProgramme(); }
   function myName() { return state.me ? state.me.username : ''; }
 
   // ---------------------------------------------------------------- status line
@@ -137,6 +207,8 @@
     const s = state.status;
     node.className = 'status' + (s ? ' ' + s.kind : '');
     node.textContent = s ? (s.key ? t(s.key, s.params) : s.text) : '';
+    if (s && s.detail) node.title = s.detail; else node.removeAttribute('title');
+    if (s && s.code) node.setAttribute('data-code', s.code); else node.removeAttribute('data-code');
   }
 
   class ApiError extends Error {
@@ -148,6 +220,16 @@
     }
   }
 
+  // The API's error in the operator's language: its stable code
+  // (apierr.<code>), else a generic text by HTTP status. The English reason
+  // is kept in the status line's title for whoever debugs.
+  function apiErrorKey(err) {
+    const dict = I18N[state.lang] || {};
+    if (err.code && hasOwn(dict, 'apierr.' + err.code)) return { key: 'apierr.' + err.code };
+    if (hasOwn(dict, 'apierr.status.' + err.status)) return { key: 'apierr.status.' + err.status };
+    return { key: 'apierr.status.other', params: { status: err.status } };
+  }
+
   function reportError(err) {
     if (!(err instanceof ApiError)) {
       setStatus({ key: 'msg.error', params: { reason: String(err && err.message || err) } }, 'error');
@@ -155,22 +237,22 @@
     }
     if (err.handled) return;
     if (err.status === 0) { setStatus({ key: 'msg.network' }, 'error'); return; }
-    if (err.status === 403) {
-      setStatus({ text: t('msg.forbidden') + (err.reason ? ' (' + err.reason + ')' : '') }, 'error');
-      return;
-    }
-    setStatus({ key: 'msg.error', params: { reason: err.reason || ('HTTP ' + err.status) } }, 'error');
+    setStatus(Object.assign(apiErrorKey(err), { detail: err.reason || '', code: err.code || '' }), 'error');
   }
 
   // ---------------------------------------------------------------- API
 
-  async function readReason(res) {
+  // {reason, code} of an error answer ({"error": "...", "code": "..."}).
+  async function readError(res) {
     try {
       const body = await res.json();
-      if (body && typeof body.error === 'string') return body.error;
+      if (body && typeof body.error === 'string') {
+        return { reason: body.error, code: typeof body.code === 'string' ? body.code : '' };
+      }
     } catch (e) { /* not JSON */ }
-    return 'HTTP ' + res.status;
+    return { reason: 'HTTP ' + res.status, code: '' };
   }
+  async function readReason(res) { return (await readError(res)).reason; }
 
   // Returns the parsed JSON answer (or a Response when opts.raw); throws ApiError.
   async function api(method, path, body, opts) {
@@ -194,8 +276,9 @@
       throw new ApiError(401, reason, { handled: true });
     }
     if (!res.ok) {
-      throw new ApiError(res.status, await readReason(res),
-        { retryAfter: res.headers.get('Retry-After') });
+      const e = await readError(res);
+      throw new ApiError(res.status, e.reason,
+        { code: e.code, retryAfter: res.headers.get('Retry-After') });
     }
     if (opts.raw) return res;
     if (res.status === 204) return {};
@@ -227,6 +310,12 @@
     for (const node of document.querySelectorAll('[data-i18n]')) {
       node.textContent = t(node.getAttribute('data-i18n'));
     }
+    for (const node of document.querySelectorAll('[data-i18n-placeholder]')) {
+      node.setAttribute('placeholder', t(node.getAttribute('data-i18n-placeholder')));
+    }
+    for (const node of document.querySelectorAll('[data-i18n-aria]')) {
+      node.setAttribute('aria-label', t(node.getAttribute('data-i18n-aria')));
+    }
     document.title = t('app.title');
     for (const l of LANGS) {
       const b = $('lang-' + l);
@@ -250,6 +339,9 @@
     if (state.audit) renderAudit(state.audit);
     if (state.operators) renderOperators(state.operators);
     if (state.partnersList) renderPartners(state.partnersList);
+    if (state.search) renderSearch(state.search);
+    if (state.dashboard) { fillOblasts(); renderDashboard(state.dashboard); }
+    labelAllTables();
   }
 
   // ---------------------------------------------------------------- log-in
@@ -333,7 +425,11 @@
       if (Number.isFinite(n) && n > 0) startBackoff(n);
       else setLoginMsg('login.too_many', { n: '?' });
     } else {
-      setLoginMsg('msg.error', { reason: await readReason(res) });
+      const e = await readError(res);
+      const dict = I18N[state.lang] || {};
+      if (e.code && hasOwn(dict, 'apierr.' + e.code)) setLoginMsg('apierr.' + e.code);
+      else setLoginMsg(hasOwn(dict, 'apierr.status.' + res.status) ? 'apierr.status.' + res.status : 'apierr.status.other',
+        { status: res.status });
     }
   }
 
@@ -347,13 +443,18 @@
     state.operators = null;
     state.partnersList = null;
     state.partners = [];
+    state.labels = null;
+    state.labelsPromise = null;
+    state.search = null;
+    state.dashboard = null;
+    destroyCharts();
     for (const id of ['queue-body', 'dead-body', 'audit-body', 'operators-body', 'partners-body',
       'case-fields', 'case-transcript', 'case-choices', 'case-referrals', 'case-notes',
-      'case-messages', 'reply-template', 'refer-partner']) {
+      'case-messages', 'reply-template', 'refer-partner', 'search-body', 'dash-tables']) {
       $(id).replaceChildren();
     }
     $('reply-preview').textContent = '';
-    for (const id of ['note-text', 'close-outcome', 'refer-note', 'audit-case']) $(id).value = '';
+    for (const id of ['note-text', 'close-outcome', 'refer-note', 'audit-case', 'search-q']) $(id).value = '';
   }
 
   function sessionExpired() {
@@ -411,17 +512,44 @@
     show($('current-user'), true);
     renderUser();
     for (const node of document.querySelectorAll('[data-supervisor]')) show(node, isSupervisor());
+    for (const node of document.querySelectorAll('[data-dashboard]')) show(node, seesDashboard());
+    // The programme role has no queue and no cases: no queue tab, no search.
+    for (const node of document.querySelectorAll('[data-cases]')) show(node, !isProgramme());
+    loadLabels();
     route();
+  }
+
+  // GET /labels once per log-in; what is on screen is drawn again with it.
+  function loadLabels() {
+    if (!state.labelsPromise) state.labelsPromise = fetchLabels();
+    return state.labelsPromise;
+  }
+  async function fetchLabels() {
+    if (state.labels) return;
+    try {
+      const answer = await api('GET', '/labels');
+      if (!state.token) return;
+      state.labels = answer && typeof answer === 'object' ? answer : {};
+    } catch (err) {
+      if (err.handled) return;
+      state.labels = {};  // the console's own dictionary still labels the common values
+      return;
+    }
+    state.queueKey = null;
+    if (state.queue && state.view === 'queue') renderQueue(state.queue);
+    if (state.currentCase) renderCase(state.currentCase);
+    if (state.search) renderSearch(state.search);
+    if (state.dashboard && state.view === 'dashboard') { fillOblasts(); renderDashboard(state.dashboard); }
   }
 
   // ---------------------------------------------------------------- views and routing
 
-  const VIEWS = ['login', 'queue', 'case', 'audit', 'operators', 'partners'];
+  const VIEWS = ['login', 'queue', 'case', 'audit', 'operators', 'partners', 'search', 'dashboard'];
 
   function showView(name) {
     state.view = name;
     for (const v of VIEWS) show($(v + '-view'), v === name);
-    const tab = name === 'case' ? 'queue' : name;
+    const tab = (name === 'case' || name === 'search') ? 'queue' : name;
     for (const a of document.querySelectorAll('.tab')) {
       const on = a.getAttribute('data-tab') === tab;
       a.classList.toggle('active', on);
@@ -433,10 +561,25 @@
     if (!state.token) { showLogin(); return; }
     const hash = location.hash.replace(/^#\/?/, '');
     const parts = hash.split('/');
-    const page = parts[0] || 'queue';
+    const page = parts[0] || (isProgramme() ? 'dashboard' : 'queue');
     if (page !== 'case') { state.caseRef = null; state.currentCase = null; }
+    if (isProgramme() && page !== 'dashboard') {
+      stopPolling();
+      location.hash = '#/dashboard';  // hashchange routes again
+      return;
+    }
     if (['audit', 'operators', 'partners'].includes(page) && !isSupervisor()) {
       location.hash = '#/queue';
+      return;
+    }
+    if (page === 'dashboard' && !seesDashboard()) {
+      location.hash = '#/queue';
+      return;
+    }
+    if (page === 'dashboard') { stopPolling(); showDashboard(); return; }
+    if (page === 'search') {
+      stopPolling();
+      if (state.search) { showView('search'); renderSearch(state.search); } else location.hash = '#/queue';
       return;
     }
     if (page === 'case' && parts[1]) {
@@ -527,10 +670,10 @@
         ]),
         el('td', null, reasons.map((r) =>
           el('span', { class: 'chip reason-' + String(r).replace(/[^a-z_]/g, ''), text: valueLabel('reason', r) }))),
-        el('td', { text: valueLabel('topic', it.topic) }),
-        el('td', { text: valueLabel('oblast', it.oblast) }),
+        el('td', { text: label('topic', it.topic) }),
+        el('td', { text: label('oblast', it.oblast) }),
         el('td', { text: valueLabel('language', it.language) }),
-        el('td', { text: it.channel ? String(it.channel).toUpperCase() : '—' }),
+        el('td', { text: channelLabel(it.channel) }),
         el('td', { class: 'age', text: fmtAge(it.created_at), attrs: { 'data-created': it.created_at } }),
         el('td', { text: it.assigned_to ? it.assigned_to : t('queue.nobody') })
       ]);
@@ -542,6 +685,7 @@
       return tr;
     });
     $('queue-body').replaceChildren(...rows);
+    labelCells($('queue-body').closest('table'));
     show($('queue-empty'), items.length === 0);
 
     const dead = messages.map((m) => {
@@ -556,8 +700,8 @@
       }));
       return el('tr', { testid: 'dead-row-' + id }, [
         el('td', { text: id }),
-        el('td', { text: m.purpose }),
-        el('td', { text: m.channel }),
+        el('td', { text: valueLabel('purpose', m.purpose) }),
+        el('td', { text: channelLabel(m.channel) }),
         el('td', { class: 'mono', text: m.recipient }),
         el('td', { text: m.attempts }),
         el('td', { class: 'error-text', text: m.last_error }),
@@ -566,6 +710,7 @@
       ]);
     });
     $('dead-body').replaceChildren(...dead);
+    labelCells($('dead-body').closest('table'));
     show($('dead-empty'), messages.length === 0);
   }
 
@@ -592,12 +737,15 @@
   async function openCase(ref) {
     state.caseRef = ref;
     state.currentCase = null;
+    state.focusCaseHeading = true;
     $('case-reference').textContent = ref;
     setStatus({ key: 'msg.loading' }, 'info');
     try {
+      // The partners the rules would pick for this case come first (suggested).
       const [c, partners] = await Promise.all([
         api('GET', '/cases/' + encodeURIComponent(ref)),
-        api('GET', '/partners').catch((e) => { if (e.handled) throw e; return { partners: [] }; })
+        api('GET', '/partners?case=' + encodeURIComponent(ref))
+          .catch((e) => { if (e.handled) throw e; return { partners: [] }; })
       ]);
       if (state.caseRef !== ref) return;
       state.partners = Array.isArray(partners.partners) ? partners.partners : [];
@@ -673,19 +821,19 @@
     field(dl, 'urgent', yesNo(!!c.urgent));
     field(dl, 'safe_to_call', yesNo(c.safe_to_call), c.safe_to_call === false ? 'danger' : '');
     if (c.contact) {
-      const how = valueLabel('contact', c.contact) +
-        (c.call_time ? ', ' + valueLabel('call_time', c.call_time) : '');
+      const how = label('contact', c.contact) +
+        (c.call_time ? ', ' + label('call_time', c.call_time) : '');
       field(dl, 'contact', how, c.contact === 'none' || c.contact === 'sms_only' ? 'danger' : '');
     }
     field(dl, 'consent', yesNo(c.consent));
     field(dl, 'notify_sms', yesNo(c.notify_sms));
     field(dl, 'sms_blocked', yesNo(c.sms_blocked), c.sms_blocked === true ? 'danger' : '');
-    field(dl, 'topic', valueLabel('topic', c.topic));
-    field(dl, 'subtopic', c.subtopic || '—');
-    field(dl, 'oblast', valueLabel('oblast', c.oblast));
+    field(dl, 'topic', label('topic', c.topic));
+    field(dl, 'subtopic', label('subtopic', c.subtopic));
+    field(dl, 'oblast', label('oblast', c.oblast));
     field(dl, 'language', valueLabel('language', c.language));
-    field(dl, 'channel', c.channel ? String(c.channel).toUpperCase() : '—');
-    field(dl, 'target_group', valueLabel('group', c.target_group));
+    field(dl, 'channel', channelLabel(c.channel));
+    field(dl, 'target_group', label('target_group', c.target_group));
     field(dl, 'details', c.details || '—', 'pre');
     field(dl, 'phone', c.phone || '—', 'mono');
     field(dl, 'created_at', fmtTime(c.created_at));
@@ -694,8 +842,8 @@
     // Transcript and choices.
     const transcript = Array.isArray(c.transcript) ? c.transcript : [];
     $('case-transcript').replaceChildren(...transcript.map((s) =>
-      el('li', { testid: 'transcript-item' }, [
-        el('span', { class: 'meta', text: s.screen }),
+      // The screen's id is technical: kept for whoever debugs, not shown.
+      el('li', { testid: 'transcript-item', attrs: { 'data-screen': s.screen, title: s.screen } }, [
         el('div', { class: 'pre', text: s.text })
       ])));
     if (transcript.length === 0) {
@@ -705,8 +853,8 @@
     choices.replaceChildren();
     const entries = c.choices && typeof c.choices === 'object' ? Object.entries(c.choices) : [];
     for (const [name, value] of entries) {
-      choices.appendChild(el('dt', { text: name }));
-      choices.appendChild(el('dd', { testid: 'choice-item', text: typeof value === 'string' ? value : JSON.stringify(value) }));
+      choices.appendChild(el('dt', { text: choiceName(name) }));
+      choices.appendChild(el('dd', { testid: 'choice-item', attrs: { 'data-choice': name }, text: choiceValue(name, value) }));
     }
 
     renderReferrals(c, canAct);
@@ -725,7 +873,7 @@
     const messages = Array.isArray(c.messages) ? c.messages : [];
     $('case-messages').replaceChildren(...messages.map((m) =>
       el('li', { testid: 'message-item', attrs: { 'data-message-id': m.id } }, [
-        el('div', { class: 'meta', text: fmtTime(m.created_at) + ' · ' + (m.purpose || '') + ' · ' + (m.status || '') }),
+        el('div', { class: 'meta', text: fmtTime(m.created_at) + ' · ' + valueLabel('purpose', m.purpose) + ' · ' + valueLabel('msgstatus', m.status) }),
         el('div', { class: 'pre', text: m.body })
       ])));
     if (messages.length === 0) $('case-messages').appendChild(el('li', { class: 'muted', text: t('case.messages_empty') }));
@@ -740,21 +888,57 @@
     updatePreview();
     setFormDisabled($('reply-form'), !canAct || c.sms_blocked === true || templates.length === 0);
 
-    // Partners for a referral.
+    // Partners for a referral: those the rules would pick first, then the rest.
     const partnerSelect = $('refer-partner');
     const prevPartner = partnerSelect.value;
-    partnerSelect.replaceChildren(...state.partners.map((p) => {
+    const option = (p) => {
       const extra = [];
       if (p.paused) extra.push(t('refer.paused'));
       return el('option', {
         value: String(p.id),
-        text: (p.name || p.id) + (extra.length ? ' (' + extra.join(', ') + ')' : '')
+        attrs: { 'data-suggested': p.suggested === true ? 'true' : 'false' },
+        text: partnerLabel(p.id, p.name) + (extra.length ? ' (' + extra.join(', ') + ')' : '')
       });
-    }));
+    };
+    const suggested = state.partners.filter((p) => p.suggested === true);
+    const others = state.partners.filter((p) => p.suggested !== true);
+    if (suggested.length) {
+      partnerSelect.replaceChildren(
+        el('optgroup', { testid: 'refer-suggested', attrs: { label: t('refer.suggested') } }, suggested.map(option)),
+        el('optgroup', { testid: 'refer-others', attrs: { label: t('refer.others') } }, others.map(option)));
+    } else {
+      partnerSelect.replaceChildren(...others.map(option));
+    }
     if (state.partners.some((p) => String(p.id) === prevPartner)) partnerSelect.value = prevPartner;
     setFormDisabled($('refer-form'), !canAct || closed || state.partners.length === 0);
 
     setFormDisabled($('close-form'), !canAct || closed);
+
+    // A newly opened case: keyboard and screen-reader focus on its heading.
+    if (state.focusCaseHeading) {
+      state.focusCaseHeading = false;
+      $('case-heading').focus();
+    }
+  }
+
+  // Her choices in the menu (session variables) with readable names and values.
+  const CHOICE_LABELS = {
+    topic: 'topic', subtopic: 'subtopic', oblast: 'oblast', target_group: 'target_group',
+    contact: 'contact', call_time: 'call_time'
+  };
+  function choiceName(name) {
+    const dict = I18N[state.lang] || {};
+    if (hasOwn(dict, 'field.' + name)) return dict['field.' + name];
+    if (name === 'lang' || name === 'language') return t('field.language');
+    return rawId('choice', name);
+  }
+  function choiceValue(name, value) {
+    if (value === null || value === undefined) return '—';
+    if (typeof value !== 'string') value = JSON.stringify(value);
+    if (hasOwn(CHOICE_LABELS, name)) return label(CHOICE_LABELS[name], value);
+    if (name === 'lang' || name === 'language') return valueLabel('language', value);
+    if (/^(yes|no|true|false)$/.test(value)) return yesNo(value);
+    return value;
   }
 
   function renderReferrals(c, canAct) {
@@ -769,18 +953,22 @@
         dl.appendChild(el('dt', { text: t(key) }));
         dl.appendChild(el('dd', { class: cls || '', text: value }));
       };
-      add('ref.rule', r.rule, 'mono');
-      add('ref.explanation', r.explanation, 'pre');
+      const why = explain(r);
+      if (why.length) {
+        dl.appendChild(el('dt', { text: t('ref.explanation') }));
+        dl.appendChild(el('dd', { testid: 'referral-explanation' }, why.map((line, i) =>
+          el('div', { class: i === 0 ? '' : 'meta', text: line }))));
+      }
       add('ref.reason', r.reason, 'pre');
       add('ref.outcome', r.outcome, 'pre');
       add('ref.due_at', r.due_at ? fmtTime(r.due_at) : '');
       add('ref.created_at', r.created_at ? fmtTime(r.created_at) : '');
       const history = Array.isArray(r.history) ? r.history : [];
       const hist = el('ol', { class: 'history' }, history.map((h) =>
-        el('li', { testid: 'referral-history-item' }, [
-          el('span', { class: 'meta', text: fmtTime(h.at) + ' · ' + (h.actor || '') + ' · ' }),
-          el('strong', { text: h.action }),
-          h.detail ? el('span', { class: 'pre', text: ' — ' + h.detail }) : null
+        el('li', { testid: 'referral-history-item', attrs: { 'data-action': h.action } }, [
+          el('span', { class: 'meta', text: fmtTime(h.at) + ' · ' + actorLabel(h.actor) + ' · ' }),
+          el('strong', { text: valueLabel('audit', h.action) }),
+          h.detail ? el('span', { class: 'pre', text: ' — ' + historyDetail(h) }) : null
         ])));
       let revoke = null;
       if (!inactive.includes(String(r.status))) {
@@ -804,9 +992,9 @@
       }
       return el('div', { class: 'referral', testid: 'referral-item', attrs: { 'data-referral-id': id, 'data-status': r.status } }, [
         el('div', { class: 'referral-head' }, [
-          el('strong', { text: r.partner || '—' }),
+          el('strong', { text: partnerLabel(r.partner) }),
           ' ',
-          el('span', { class: 'badge', text: valueLabel('refstatus', r.status) })
+          el('span', { class: 'badge', text: valueLabel('rstatus', r.status) })
         ]),
         dl,
         history.length ? el('div', { class: 'meta', text: t('ref.history') }) : null,
@@ -816,6 +1004,66 @@
     });
     box.replaceChildren(...cards);
     if (referrals.length === 0) box.appendChild(el('p', { class: 'muted', text: t('case.referrals_empty') }));
+  }
+
+  // Why a referral went where it went, as sentences in the operator's
+  // language, from explanation_parts. First line: the rule's match; then one
+  // line per partner the rules passed over; last, the rule's id (small print).
+  function explain(r) {
+    const x = r.explanation_parts;
+    const lines = [];
+    const partner = partnerLabel(r.partner);
+    if (x && typeof x === 'object') {
+      if (x.fallback) {
+        lines.push(t('expl.fallback', { partner }));
+      } else {
+        const parts = [];
+        for (const m of (Array.isArray(x.matched) ? x.matched : [])) {
+          if (!m || !m.attr) continue;
+          if (m.attr === 'urgent') continue;  // said once below, from x.urgent
+          const value = m.attr === 'language' ? valueLabel('language', m.value)
+            : m.attr === 'hours' ? String(m.value)
+            : label(m.attr, m.value);
+          parts.push(valueLabel('expl.attr', m.attr) + ' — ' + value);
+        }
+        const urgentMatched = (Array.isArray(x.matched) ? x.matched : []).some((m) => m && m.attr === 'urgent');
+        if (x.urgent === true || (x.urgent === undefined && urgentMatched)) parts.unshift(t('expl.urgent_yes'));
+        else if (x.urgent === false) parts.unshift(t('expl.urgent_no'));
+        if (x.within_hours) parts.push(t('expl.within_hours'));
+        lines.push(parts.length ? t('expl.matched', { parts: parts.join(', '), partner })
+          : t('expl.matched_none', { partner }));
+      }
+      for (const sk of (Array.isArray(x.skipped) ? x.skipped : [])) {
+        if (!sk) continue;
+        lines.push(t('expl.skipped', { partner: partnerLabel(sk.partner), why: valueLabel('why', sk.why) }));
+      }
+      const rule = x.rule || r.rule;
+      if (rule) lines.push(t('ref.rule_id', { rule }));
+    } else if (r.rule) {
+      // An older gateway without explanation_parts: the rule's id only.
+      lines.push(t('ref.rule_id', { rule: r.rule }));
+    }
+    return lines;
+  }
+
+  // "operator:aida" → "aida", "sms:legal_aid_osh" / "partner:..." → the partner's name.
+  function actorLabel(actor) {
+    const a = String(actor || '');
+    const m = /^(operator|sms|partner|api):(.+)$/.exec(a);
+    if (!m) return a === 'system' ? t('actor.system') : a;
+    if (m[1] === 'operator') return m[2];
+    return partnerLabel(m[2]);
+  }
+
+  // The system's own history details are English; known ones are translated,
+  // anything else (a partner's or operator's words) is shown as written.
+  function historyDetail(h) {
+    const d = String(h.detail || '');
+    if (d === 'to operators') return t('rdetail.to', { partner: t('ref.to_operators') });
+    let m = /^to ([a-z0-9_\-]+)$/.exec(d);
+    if (m) return t('rdetail.to', { partner: partnerLabel(m[1]) });
+    if (d === 'the hotline closed the case') return t('rdetail.case_closed');
+    return d;
   }
 
   function updatePreview() {
@@ -844,6 +1092,369 @@
     });
   }
 
+  // ---------------------------------------------------------------- search
+
+  // GET /search?q=: a code (with or without "R-") or the last 4 digits of
+  // her number. One match opens the case; several are listed.
+  async function onSearch(ev) {
+    ev.preventDefault();
+    const q = $('search-q').value.trim();
+    if (!q) { setStatus({ key: 'search.empty_query' }, 'error'); $('search-q').focus(); return; }
+    await busy($('search-submit'), async () => {
+      const answer = await api('GET', '/search?q=' + encodeURIComponent(q));
+      const matches = Array.isArray(answer.matches) ? answer.matches : [];
+      if (matches.length === 0) {
+        setStatus({ key: 'search.none', params: { q } }, 'error');
+        return;
+      }
+      if (matches.length === 1) {
+        setStatus(null);
+        const ref = String(matches[0].reference);
+        const target = '#/case/' + encodeURIComponent(ref);
+        if (location.hash === target) { stopPolling(); showView('case'); openCase(ref); } else location.hash = target;
+        return;
+      }
+      state.search = { q, matches };
+      setStatus({ key: 'search.many', params: { n: matches.length } }, 'info');
+      if (location.hash === '#/search') { showView('search'); renderSearch(state.search); } else location.hash = '#/search';
+    });
+  }
+
+  function renderSearch(result) {
+    const rows = result.matches.map((m) => {
+      const ref = String(m.reference || '');
+      const open = () => { location.hash = '#/case/' + encodeURIComponent(ref); };
+      const tr = el('tr', {
+        class: 'queue-row' + (m.urgent ? ' urgent' : ''),
+        testid: 'search-row-' + ref,
+        attrs: { tabindex: '0', 'data-reference': ref }
+      }, [
+        el('td', { class: 'ref' }, [
+          m.urgent ? el('span', { class: 'badge urgent', text: t('queue.urgent') }) : null,
+          el('a', { text: ref, attrs: { href: '#/case/' + encodeURIComponent(ref) } })
+        ]),
+        el('td', { text: valueLabel('status', m.status) }),
+        el('td', { text: label('topic', m.topic) }),
+        el('td', { text: label('oblast', m.oblast) }),
+        el('td', { text: valueLabel('language', m.language) }),
+        el('td', { text: channelLabel(m.channel) }),
+        el('td', { text: fmtTime(m.created_at) })
+      ]);
+      tr.addEventListener('click', (ev) => { if (!ev.target.closest('a')) open(); });
+      tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') open(); });
+      return tr;
+    });
+    $('search-body').replaceChildren(...rows);
+    labelCells($('search-body').closest('table'));
+    $('search-summary').textContent = t('search.many', { n: result.matches.length });
+  }
+
+  // ---------------------------------------------------------------- dashboard
+
+  // GET /dashboard (supervisor, programme). Counts are numbers (>= 5), "<5"
+  // (0..4) or "x" (hidden so that a "<5" cannot be worked out from a total).
+  // Tables show "<5" as is and "x" as a dash with an explanation; charts draw
+  // both as gaps. Charts come from Chart.js served by the gateway itself
+  // (vendor/chart.js, Debian's libjs-chart.js); without it the tables remain.
+
+  // Each at least 3:1 against the white chart background (WCAG 1.4.11).
+  const CHART_COLOURS = ['#0072b2', '#c24f00', '#007a5e', '#a8457f', '#8a6300', '#3f51b5',
+    '#882255', '#2e7d7d', '#6b6b6b', '#332288', '#6f6f1f', '#aa4499'];
+  let charts = [];
+  let chartLib = null;   // Promise<boolean>
+
+  function destroyCharts() {
+    for (const c of charts) { try { c.destroy(); } catch (e) { /* gone */ } }
+    charts = [];
+  }
+
+  function loadChartLib() {
+    if (window.Chart) return Promise.resolve(true);
+    if (chartLib) return chartLib;
+    chartLib = new Promise((resolve) => {
+      const script = document.createElement('script');
+      script.src = 'vendor/chart.js';
+      script.onload = () => resolve(!!window.Chart);
+      script.onerror = () => { chartLib = null; resolve(false); };
+      document.head.appendChild(script);
+    });
+    return chartLib;
+  }
+
+  const isCount = (v) => typeof v === 'number' && Number.isFinite(v);
+  // A COUNT or RATE as a number for a chart: suppressed values are gaps.
+  const chartValue = (v) => (isCount(v) ? v : null);
+
+  function countCell(v, extra) {
+    const props = { class: 'num' + (extra ? ' ' + extra : '') };
+    if (isCount(v)) return el('td', Object.assign(props, { text: String(v) }));
+    if (v === '<5') return el('td', Object.assign(props, { text: '<5', attrs: { 'data-suppressed': 'small', title: t('dash.small_title') } }));
+    if (v === 'x') {
+      return el('td', Object.assign(props, {
+        attrs: { 'data-suppressed': 'hidden', title: t('dash.hidden_title') }
+      }), [el('span', { attrs: { 'aria-hidden': 'true' }, text: '—' }), el('span', { class: 'offscreen', text: t('dash.hidden_title') })]);
+    }
+    return el('td', Object.assign(props, { text: v === null || v === undefined ? '—' : String(v) }));
+  }
+
+  function rateCell(v, unit) {
+    if (!isCount(v)) return el('td', { class: 'num', text: '—', attrs: { title: t('dash.rate_none') } });
+    return el('td', { class: 'num', text: (Math.round(v * 10) / 10).toLocaleString(state.lang === 'ky' ? 'ky-KG' : 'ru-RU') + (unit || '') });
+  }
+
+  function fmtDay(iso, short) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ''));
+    if (!m) return String(iso || '');
+    return short ? m[3] + '.' + m[2] : m[3] + '.' + m[2] + '.' + m[1];
+  }
+
+  function dashQuery() {
+    const q = [];
+    const from = $('dash-from').value;
+    const to = $('dash-to').value;
+    if (from) q.push('from=' + encodeURIComponent(from));
+    if (to) q.push('to=' + encodeURIComponent(to));
+    q.push('oblast=' + encodeURIComponent($('dash-oblast').value || 'all'));
+    return q.join('&');
+  }
+
+  function fillOblasts() {
+    const select = $('dash-oblast');
+    const prev = select.value || 'all';
+    const byLang = state.labels && state.labels[state.lang];
+    const ids = byLang && byLang.oblast ? Object.keys(byLang.oblast) : ['batken', 'jalal_abad', 'osh', 'talas', 'other'];
+    select.replaceChildren(el('option', { value: 'all', text: t('dash.all_oblasts') }),
+      ...ids.map((id) => el('option', { value: id, text: label('oblast', id) })));
+    select.value = ids.includes(prev) ? prev : 'all';
+  }
+
+  async function showDashboard() {
+    showView('dashboard');
+    if (state.labelsPromise) await state.labelsPromise;
+    if (state.view !== 'dashboard') return;
+    fillOblasts();
+    if (state.dashboard) renderDashboard(state.dashboard);
+    else await loadDashboard();
+    $('dash-heading').focus();
+  }
+
+  async function loadDashboard() {
+    await busy($('dash-submit'), async () => {
+      setStatus({ key: 'msg.loading' }, 'info');
+      const answer = await api('GET', '/dashboard?' + dashQuery());
+      setStatus(null);
+      state.dashboard = answer;
+      const period = answer.period || {};
+      if (period.from) $('dash-from').value = period.from;
+      if (period.to) $('dash-to').value = period.to;
+      if (period.oblast) $('dash-oblast').value = period.oblast;
+      renderDashboard(answer);
+    });
+  }
+
+  async function downloadDashboardCsv() {
+    await busy($('dash-csv'), async () => {
+      const res = await api('GET', '/dashboard.csv?' + dashQuery(), undefined, { raw: true, accept: 'text/csv' });
+      const blob = await res.blob();
+      const cd = res.headers.get('Content-Disposition') || '';
+      const m = /filename="?([A-Za-z0-9._-]+)"?/.exec(cd);
+      const name = m ? m[1] : 'hotline-dashboard-' + ($('dash-from').value || '') + '-' + ($('dash-to').value || '') + '.csv';
+      const url = URL.createObjectURL(new Blob([blob], { type: 'text/csv' }));
+      const a = el('a', { attrs: { href: url, download: name }, class: 'offscreen' });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      setStatus({ key: 'dash.downloaded' }, 'ok');
+    });
+  }
+
+  function wireDashboard() {
+    $('dash-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadDashboard(); });
+    $('dash-csv').addEventListener('click', downloadDashboardCsv);
+  }
+
+  // A column id of a cases table, readable.
+  function dimLabel(dim, id) {
+    if (id === 'unspecified') return t('dash.unspecified');
+    if (dim === 'channel') return channelLabel(id);
+    return label(dim, id);
+  }
+
+  // One section: heading, chart (if the library is there), table.
+  function dashSection(key, title, note) {
+    const canvas = el('canvas', { testid: 'chart-' + key, attrs: { role: 'img', 'aria-label': title } });
+    const box = el('div', { class: 'chart-box' }, [canvas]);
+    const section = el('section', { class: 'card dash-section', testid: 'dash-' + key }, [
+      el('h3', { text: title }),
+      note ? el('p', { class: 'meta', text: note }) : null,
+      box
+    ]);
+    return { section, canvas, box };
+  }
+
+  function table(key, heads, rows) {
+    return el('div', { class: 'table-wrap' }, [el('table', { class: 'grid', testid: 'dash-table-' + key }, [
+      el('thead', null, [el('tr', null, heads.map((h) => el('th', { attrs: { scope: 'col' }, text: h })))]),
+      el('tbody', null, rows)
+    ])]);
+  }
+
+  function renderDashboard(d) {
+    destroyCharts();
+    const wrap = $('dash-tables');
+    const sections = [];
+    const chartJobs = [];
+    const weeks = (d.period && Array.isArray(d.period.weeks)) ? d.period.weeks : [];
+
+    // Cases per week by topic / oblast / channel / target group.
+    for (const dim of ['topic', 'oblast', 'channel', 'target_group']) {
+      const tb = d.cases && d.cases[dim];
+      if (!tb) continue;
+      const cols = Array.isArray(tb.columns) ? tb.columns : [];
+      const rowsIn = Array.isArray(tb.rows) ? tb.rows : [];
+      const { section, canvas, box } = dashSection('cases-' + dim, t('dash.cases_by.' + dim));
+      const rows = rowsIn.map((r) => el('tr', { attrs: { 'data-week': r.week } }, [
+        el('th', { attrs: { scope: 'row' }, text: fmtDay(r.week) }),
+        ...cols.map((c) => countCell(r.counts ? r.counts[c] : undefined)),
+        countCell(r.total, 'total')
+      ]));
+      rows.push(el('tr', { class: 'total-row' }, [
+        el('th', { attrs: { scope: 'row' }, text: t('dash.total') }),
+        ...cols.map((c) => countCell(tb.totals ? tb.totals[c] : undefined)),
+        countCell(tb.total, 'total')
+      ]));
+      section.appendChild(table('cases-' + dim, [t('dash.week'), ...cols.map((c) => dimLabel(dim, c)), t('dash.total')], rows));
+      sections.push(section);
+      const labels = (rowsIn.length ? rowsIn.map((r) => r.week) : weeks).map((w) => fmtDay(w, true));
+      chartJobs.push({ canvas, box, config: {
+        type: 'bar',
+        data: {
+          labels,
+          datasets: cols.map((c, i) => ({
+            label: dimLabel(dim, c),
+            data: rowsIn.map((r) => chartValue(r.counts ? r.counts[c] : null)),
+            backgroundColor: CHART_COLOURS[i % CHART_COLOURS.length]
+          }))
+        },
+        options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }
+      } });
+    }
+
+    // Referral funnel per partner.
+    const refs = d.referrals || {};
+    const funnelRows = Array.isArray(refs.rows) ? refs.rows : [];
+    const FUNNEL = ['created', 'accepted', 'done', 'declined', 'overdue', 'rerouted'];
+    {
+      const { section, canvas, box } = dashSection('funnel', t('dash.funnel'));
+      const rows = funnelRows.map((r) => el('tr', { attrs: { 'data-partner': r.partner } }, [
+        el('th', { attrs: { scope: 'row' }, text: partnerLabel(r.partner) }),
+        ...FUNNEL.map((k) => countCell(r[k]))
+      ]));
+      if (refs.total) {
+        rows.push(el('tr', { class: 'total-row' }, [
+          el('th', { attrs: { scope: 'row' }, text: t('dash.all_partners') }), ...FUNNEL.map((k) => countCell(refs.total[k]))]));
+      }
+      section.appendChild(table('funnel', [t('dash.partner'), ...FUNNEL.map((k) => t('dash.f.' + k))], rows));
+      sections.push(section);
+      chartJobs.push({ canvas, box, tall: funnelRows.length > 4, config: {
+        type: 'bar',
+        data: {
+          labels: funnelRows.map((r) => partnerLabel(r.partner)),
+          datasets: FUNNEL.map((k, i) => ({
+            label: t('dash.f.' + k), data: funnelRows.map((r) => chartValue(r[k])),
+            backgroundColor: CHART_COLOURS[i % CHART_COLOURS.length]
+          }))
+        },
+        options: { indexAxis: 'y', scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
+      } });
+    }
+
+    // Time to first contact and SLA kept, per partner.
+    {
+      const { section, canvas, box } = dashSection('sla', t('dash.sla'));
+      const line = (r, name) => el('tr', { attrs: { 'data-partner': r.partner } }, [
+        el('th', { attrs: { scope: 'row' }, text: name }),
+        countCell(r.answered), rateCell(r.first_contact_hours, ' ' + t('dash.hours_unit')),
+        countCell(r.sla_total), countCell(r.sla_kept), countCell(r.sla_missed), rateCell(r.sla_kept_percent, ' %')
+      ]);
+      const rows = funnelRows.map((r) => line(r, partnerLabel(r.partner)));
+      if (refs.total) {
+        const tr = line(refs.total, t('dash.all_partners'));
+        tr.classList.add('total-row');
+        rows.push(tr);
+      }
+      section.appendChild(table('sla', [t('dash.partner'), t('dash.f.answered'), t('dash.first_contact'),
+        t('dash.sla_total'), t('dash.sla_kept'), t('dash.sla_missed'), t('dash.sla_percent')], rows));
+      sections.push(section);
+      chartJobs.push({ canvas, box, tall: funnelRows.length > 4, config: {
+        type: 'bar',
+        data: {
+          labels: funnelRows.map((r) => partnerLabel(r.partner)),
+          datasets: [{ label: t('dash.sla_percent'), data: funnelRows.map((r) => chartValue(r.sla_kept_percent)),
+            backgroundColor: CHART_COLOURS[2] }]
+        },
+        options: { indexAxis: 'y', scales: { x: { beginAtZero: true, max: 100 } } }
+      } });
+    }
+
+    // SMS delivery per channel.
+    {
+      const sms = d.sms || {};
+      const smsRows = Array.isArray(sms.rows) ? sms.rows : [];
+      const SMS = ['messages', 'queued', 'sent', 'delivered', 'failed', 'no_report', 'dead'];
+      const { section, canvas, box } = dashSection('sms', t('dash.sms'), t('dash.sms_note'));
+      const line = (r, name) => el('tr', { attrs: { 'data-channel': r.channel } }, [
+        el('th', { attrs: { scope: 'row' }, text: name }),
+        ...SMS.map((k) => countCell(r[k])), rateCell(r.delivery_rate_percent, ' %')
+      ]);
+      const rows = smsRows.map((r) => line(r, channelLabel(r.channel)));
+      if (sms.total) {
+        const tr = line(sms.total, t('dash.all_channels'));
+        tr.classList.add('total-row');
+        rows.push(tr);
+      }
+      section.appendChild(table('sms', [t('dash.channel'), ...SMS.map((k) => t('dash.s.' + k)), t('dash.delivery_rate')], rows));
+      sections.push(section);
+      chartJobs.push({ canvas, box, config: {
+        type: 'bar',
+        data: {
+          labels: smsRows.map((r) => channelLabel(r.channel)),
+          datasets: [{ label: t('dash.delivery_rate'), data: smsRows.map((r) => chartValue(r.delivery_rate_percent)),
+            backgroundColor: CHART_COLOURS[0] }]
+        },
+        options: { scales: { y: { beginAtZero: true, max: 100 } } }
+      } });
+    }
+
+    wrap.replaceChildren(...sections);
+    for (const tb of wrap.querySelectorAll('table.grid')) labelCells(tb);
+    for (const job of chartJobs) if (job.tall) job.box.classList.add('tall');
+
+    // Charts when the library is there; the tables stand on their own.
+    const gen = (state.dashGen = (state.dashGen || 0) + 1);
+    loadChartLib().then((ok) => {
+      if (gen !== state.dashGen || state.dashboard !== d) return;
+      show($('dash-nochart'), !ok);
+      wrap.classList.toggle('no-charts', !ok);
+      if (!ok) return;
+      const Chart = window.Chart;
+      for (const job of chartJobs) {
+        const cfg = job.config;
+        cfg.options = Object.assign({
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          spanGaps: false,
+          plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+          locale: state.lang === 'ky' ? 'ky-KG' : 'ru-RU'
+        }, cfg.options);
+        try { charts.push(new Chart(job.canvas, cfg)); } catch (e) { job.box.hidden = true; }
+      }
+      document.documentElement.setAttribute('data-charts', String(charts.length));
+    });
+  }
+
   // ---------------------------------------------------------------- supervisor views
 
   async function loadAudit() {
@@ -862,10 +1473,11 @@
       el('tr', { testid: 'audit-row', attrs: { 'data-action': e.action, 'data-actor': e.actor, 'data-case': e.case_reference } }, [
         el('td', { text: fmtTime(e.at) }),
         el('td', { class: 'mono', text: e.actor }),
-        el('td', { text: e.action }),
+        el('td', { text: valueLabel('audit', e.action) }),
         el('td', { class: 'mono', text: e.case_reference || '' }),
         el('td', { class: 'pre', text: typeof e.detail === 'string' ? e.detail : (e.detail ? JSON.stringify(e.detail) : '') })
       ])));
+    labelCells($('audit-body').closest('table'));
     show($('audit-empty'), events.length === 0);
   }
 
@@ -898,6 +1510,7 @@
         el('td', null, [toggle])
       ]);
     }));
+    labelCells($('operators-body').closest('table'));
   }
 
   async function onAddOperator(ev) {
@@ -938,12 +1551,13 @@
       }));
       return el('tr', { testid: 'partner-row-' + id, class: p.paused ? 'inactive' : '' }, [
         el('td', { class: 'mono', text: id }),
-        el('td', { text: p.name }),
+        el('td', { text: partnerLabel(id, p.name) }),
         el('td', { text: typeof p.open === 'number' ? String(p.open) : yesNo(p.open) }),
         el('td', { text: yesNo(!!p.paused) }),
         el('td', null, [toggle])
       ]);
     }));
+    labelCells($('partners-body').closest('table'));
   }
 
   async function downloadStats() {
@@ -1019,6 +1633,8 @@
     });
 
     $('audit-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadAudit(); });
+    $('search-form').addEventListener('submit', onSearch);
+    wireDashboard();
     $('op-new-form').addEventListener('submit', onAddOperator);
     $('stats-download').addEventListener('click', downloadStats);
   }
