@@ -954,10 +954,14 @@
         dl.appendChild(el('dd', { class: cls || '', text: value }));
       };
       const why = explain(r);
+      // The rule's id (rules.yaml) is for whoever edits the rules: a tooltip, not text.
+      const rule = (r.explanation_parts && r.explanation_parts.rule) || r.rule || '';
       if (why.length) {
         dl.appendChild(el('dt', { text: t('ref.explanation') }));
-        dl.appendChild(el('dd', { testid: 'referral-explanation' }, why.map((line, i) =>
-          el('div', { class: i === 0 ? '' : 'meta', text: line }))));
+        dl.appendChild(el('dd', {
+          testid: 'referral-explanation',
+          attrs: { 'data-rule': rule, title: rule ? t('ref.rule_id', { rule }) : null }
+        }, why.map((line, i) => el('div', { class: i === 0 ? '' : 'meta', text: line }))));
       }
       add('ref.reason', r.reason, 'pre');
       add('ref.outcome', r.outcome, 'pre');
@@ -968,7 +972,7 @@
         el('li', { testid: 'referral-history-item', attrs: { 'data-action': h.action } }, [
           el('span', { class: 'meta', text: fmtTime(h.at) + ' · ' + actorLabel(h.actor) + ' · ' }),
           el('strong', { text: valueLabel('audit', h.action) }),
-          h.detail ? el('span', { class: 'pre', text: ' — ' + historyDetail(h) }) : null
+          h.detail ? el('span', { class: 'pre', text: historyDetail(h) }) : null
         ])));
       let revoke = null;
       if (!inactive.includes(String(r.status))) {
@@ -1037,11 +1041,6 @@
         if (!sk) continue;
         lines.push(t('expl.skipped', { partner: partnerLabel(sk.partner), why: valueLabel('why', sk.why) }));
       }
-      const rule = x.rule || r.rule;
-      if (rule) lines.push(t('ref.rule_id', { rule }));
-    } else if (r.rule) {
-      // An older gateway without explanation_parts: the rule's id only.
-      lines.push(t('ref.rule_id', { rule: r.rule }));
     }
     return lines;
   }
@@ -1059,11 +1058,11 @@
   // anything else (a partner's or operator's words) is shown as written.
   function historyDetail(h) {
     const d = String(h.detail || '');
-    if (d === 'to operators') return t('rdetail.to', { partner: t('ref.to_operators') });
-    let m = /^to ([a-z0-9_\-]+)$/.exec(d);
-    if (m) return t('rdetail.to', { partner: partnerLabel(m[1]) });
-    if (d === 'the hotline closed the case') return t('rdetail.case_closed');
-    return d;
+    if (d === 'to operators') return ' ' + t('rdetail.to', { partner: t('ref.to_operators') });
+    const m = /^to ([a-z0-9_\-]+)$/.exec(d);
+    if (m) return ' ' + t('rdetail.to', { partner: partnerLabel(m[1]) });
+    if (d === 'the hotline closed the case') return ' — ' + t('rdetail.case_closed');
+    return ' — ' + d;
   }
 
   function updatePreview() {
@@ -1166,6 +1165,7 @@
   function destroyCharts() {
     for (const c of charts) { try { c.destroy(); } catch (e) { /* gone */ } }
     charts = [];
+    document.documentElement.setAttribute('data-charts', '0');
   }
 
   function loadChartLib() {
@@ -1295,7 +1295,7 @@
 
   function table(key, heads, rows) {
     return el('div', { class: 'table-wrap' }, [el('table', { class: 'grid', testid: 'dash-table-' + key }, [
-      el('thead', null, [el('tr', null, heads.map((h) => el('th', { attrs: { scope: 'col' }, text: h })))]),
+      el('thead', null, [el('tr', null, heads.map((h, i) => el('th', { class: i ? 'num' : '', attrs: { scope: 'col' }, text: h })))]),
       el('tbody', null, rows)
     ])]);
   }

@@ -1,0 +1,665 @@
+#!/usr/bin/env node
+// Real-browser test of issue #15 in the operator console: search, both
+// languages without raw ids, the programme dashboard, and the phone layout.
+//
+//   node tests/console/dashboard_test.mjs --gateway <hotline-gateway binary> --repo <repo root>
+//     [--screenshots <dir>] [--chromium /usr/bin/chromium] [--keep-tmp]
+//
+// Starts a fake SMSC, the real gateway on a free loopback port and headless
+// Chromium (playwright-core); seven women reach the urgent USSD flow (six
+// from Osh, one from Batken; two of the numbers end in the same 4 digits).
+// Then:
+//   - an operator finds a case by its code, with and without "R-", and by
+//     the last 4 digits of her number (two matches: a list);
+//   - the case in Russian and in Kyrgyz shows no raw id (safe_to_call,
+//     crisis_centres, general, matched:, viewed, ...) and no i18n key;
+//   - a `programme` account sees only the dashboard: charts drawn (canvas
+//     pixels), small counts shown as "<5", the CSV export downloads; without
+//     Chart.js the tables still show;
+//   - at 360 px the queue, the case and the dashboard do not scroll sideways.
+// Screenshots of each go to --screenshots (default <repo>/build/console-screenshots).
+// Exit code 0 = everything passed. Everything started here is stopped here.
+
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const TOTAL_TIMEOUT_MS = 140_000;
+const DATA_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+const API = '/api/operator/v1';
+const USERS = {
+  aida: { password: 'Aida-test-passw0rd', display: 'Аида', role: 'operator' },
+  gulnara: { password: 'Gulnara-test-passw0rd', display: 'Гульнара', role: 'supervisor' },
+  pia: { password: 'Pia-programme-passw0rd', display: 'Пиа', role: 'programme' },
+};
+// Six women from Osh and one from Batken; the first two numbers end in 4321.
+const WOMEN = [
+  { phone: '+996555104321', oblast: 'Ош' },
+  { phone: '+996700204321', oblast: 'Ош' },
+  { phone: '+996555300011', oblast: 'Ош' },
+  { phone: '+996555300022', oblast: 'Ош' },
+  { phone: '+996555300033', oblast: 'Ош' },
+  { phone: '+996555300044', oblast: 'Ош' },
+  { phone: '+996555300055', oblast: 'Баткен' },
+];
+// Raw ids and English API words that must not be on screen in either language.
+const RAW_WORDS = ['safe_to_call', 'crisis_centres', 'legal_aid', 'sms_only', 'general', 'matched:',
+  'viewed', 'created', 'closed', 'escalated', 'operator_reply', 'urgent-to', 'rules.yaml', 'to crisis'];
+// What an untranslated dictionary key looks like: "field.topic", "apierr.status.404".
+const KEY_PATTERN = /\b[a-z][a-z_]*\.[a-z_][a-z0-9_.]*\b/;
+
+// ------------------------------------------------------------------ arguments
+
+function parseArgs(argv) {
+  const out = { chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium', keepTmp: !!process.env.KEEP_TMP };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--gateway') out.gateway = argv[++i];
+    else if (a === '--repo') out.repo = argv[++i];
+    else if (a === '--screenshots') out.shots = argv[++i];
+    else if (a === '--chromium') out.chromium = argv[++i];
+    else if (a === '--keep-tmp') out.keepTmp = true;
+    else { console.error(`unknown argument: ${a}`); process.exit(2); }
+  }
+  if (!out.gateway || !out.repo) {
+    console.error('usage: node dashboard_test.mjs --gateway <hotline-gateway> --repo <repo root> [--screenshots DIR] [--chromium PATH] [--keep-tmp]');
+    process.exit(2);
+  }
+  out.gateway = path.resolve(out.gateway);
+  out.repo = path.resolve(out.repo);
+  out.shots = path.resolve(out.shots || path.join(out.repo, 'build', 'console-screenshots'));
+  return out;
+}
+const args = parseArgs(process.argv.slice(2));
+
+// ------------------------------------------------------------------ results
+
+let passed = 0;
+const failures = [];
+function pass(name, detail) { passed++; console.log(`PASS ${name}${detail ? ` — ${detail}` : ''}`); }
+function softFail(name, detail) { failures.push(`${name}: ${detail}`); console.log(`FAIL ${name} — ${detail}`); }
+function check(name, ok, detail, failDetail) {
+  if (ok) pass(name, detail); else softFail(name, failDetail || detail || 'check failed');
+  return ok;
+}
+class StepFailure extends Error {}
+// A step whose failure stops the run (later steps depend on it).
+async function step(name, fn) {
+  let detail;
+  try { detail = await fn(); } catch (err) {
+    softFail(name, err && err.message ? err.message : String(err));
+    throw new StepFailure(name);
+  }
+  pass(name, detail);
+  return detail;
+}
+// A step whose failure is counted but does not stop the run.
+async function part(name, fn) {
+  try { pass(name, await fn()); } catch (err) {
+    softFail(name, err && err.message ? err.message : String(err));
+  }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+// ------------------------------------------------------------------ clean-up
+
+const cleanups = [];
+let gatewayChild = null;
+let cleanedUp = false;
+async function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  for (const fn of cleanups.reverse()) {
+    try { await Promise.race([fn(), new Promise((r) => setTimeout(r, 5000))]); } catch (e) { /* keep cleaning */ }
+  }
+}
+process.on('exit', () => {
+  if (gatewayChild && gatewayChild.exitCode === null && gatewayChild.signalCode === null) {
+    try { gatewayChild.kill('SIGKILL'); } catch (e) { /* gone */ }
+  }
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => { console.error(`got ${sig}, cleaning up`); await cleanup(); process.exit(1); });
+}
+
+// ------------------------------------------------------------------ fake SMSC, gateway
+
+function startFakeSmsc() {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => { res.writeHead(202, { 'Content-Type': 'text/plain' }); res.end('0: Accepted for delivery'); });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      cleanups.push(() => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }));
+      resolve({ port: server.address().port });
+    });
+  });
+}
+
+const gatewayLog = [];
+function logTail(n = 60) { return gatewayLog.slice(-n).join('\n'); }
+
+function writeConfig(tmp, smscPort) {
+  const repo = args.repo;
+  const lines = [
+    'server: {address: 127.0.0.1, port: 0}',
+    `store: {sqlite_path: ${JSON.stringify(path.join(tmp, 'gateway.db'))}}`,
+    `menus: {directory: ${JSON.stringify(path.join(repo, 'menus'))}}`,
+    'ussd: {token: test-ussd-token}',
+    'sms:',
+    '  poll_interval_ms: 100',
+    '  channels:',
+    '    kannel:',
+    '      auth: token',
+    '      token: test-token',
+    `      send_url: http://127.0.0.1:${smscPort}/cgi-bin/sendsms`,
+    '      send_username: hotline',
+    '      send_password: secret',
+    '      sender: "5555"',
+    'referrals:',
+    `  partners_file: ${JSON.stringify(path.join(repo, 'config', 'partners.yaml'))}`,
+    `  rules_directory: ${JSON.stringify(path.join(repo, 'referral-rules'))}`,
+    '  notify_channel: kannel',
+    'privacy:',
+    '  data_key_env: GATEWAY_DATA_KEY',
+    'console:',
+    `  directory: ${JSON.stringify(path.join(repo, 'gateway', 'console'))}`,
+    `  reply_templates: ${JSON.stringify(path.join(repo, 'config', 'reply-templates.yaml'))}`,
+  ];
+  const file = path.join(tmp, 'gateway.yaml');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+function addOperator(config, username) {
+  const u = USERS[username];
+  const r = spawnSync(args.gateway, ['operator', 'add', '--config', config, '--username', username,
+    '--display-name', u.display, '--role', u.role], {
+    env: { ...process.env, GATEWAY_DATA_KEY: DATA_KEY, GATEWAY_OPERATOR_PASSWORD: u.password },
+    encoding: 'utf8', timeout: 30_000,
+  });
+  if (r.error) throw new Error(`operator add ${username}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new Error(`operator add ${username} (role ${u.role}) exited with ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}
+
+function startGateway(config) {
+  const env = { ...process.env, GATEWAY_DATA_KEY: DATA_KEY };
+  delete env.GATEWAY_OPERATOR_PASSWORD;
+  const child = spawn(args.gateway, ['serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  gatewayChild = child;
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  });
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => finish(new Error('no "listening on" line within 20 s')), 20_000);
+    function finish(err, port) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) reject(new Error(`${err.message}\n--- gateway output ---\n${logTail()}`));
+      else resolve({ port });
+    }
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          gatewayLog.push(line);
+          if (gatewayLog.length > 2000) gatewayLog.shift();
+          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+          if (m) finish(null, Number(m[1]));
+        }
+      });
+    }
+    child.once('error', (e) => finish(e));
+    exited.then(({ code, signal }) => finish(new Error(`gateway exited early (code ${code}, signal ${signal})`)));
+  });
+}
+
+// ------------------------------------------------------------------ HTTP and USSD
+
+let base = '';
+
+async function apiCall(method, p, { token, body } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(base + API + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch (e) { /* not JSON */ }
+  return { status: res.status, text, json };
+}
+
+async function ussd(phone, sessionId, text) {
+  const body = new URLSearchParams({ sessionId, serviceCode: '*123#', phoneNumber: phone, text }).toString();
+  const res = await fetch(`${base}/ussd/africastalking?token=test-ussd-token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body,
+  });
+  const answer = await res.text();
+  if (res.status !== 200) throw new Error(`USSD text="${text}" → HTTP ${res.status}: ${answer}`);
+  if (!/^(CON|END) /.test(answer)) throw new Error(`USSD text="${text}" → not CON/END: ${answer}`);
+  return answer;
+}
+
+function optionsOf(screen) {
+  const out = [];
+  for (const line of screen.split('\n')) {
+    const m = /^\s*(\d+)[.)]?\s+(.+?)\s*$/.exec(line);
+    if (m) out.push({ n: m[1], label: m[2] });
+  }
+  return out;
+}
+
+// The urgent flow in Russian from the given oblast, "SMS only"; returns R-nnnnnnn.
+async function walkUrgent(phone, oblast) {
+  const sessionId = `dash-test-${process.pid}-${phone}-${Date.now()}`;
+  const inputs = [];
+  let screen = await ussd(phone, sessionId, '');
+  for (const label of ['Русский', 'Срочно', oblast, 'Только SMS']) {
+    for (let page = 0; ; page++) {
+      assert(screen.startsWith('CON '), `expected a CON screen before "${label}", got: ${screen}`);
+      const opts = optionsOf(screen);
+      const hit = opts.find((o) => o.label === label) || opts.find((o) => o.label.startsWith(label));
+      if (hit) { inputs.push(hit.n); break; }
+      assert(opts.find((o) => o.n === '98') && page < 5, `no option "${label}" on screen:\n${screen}`);
+      inputs.push('98');
+      screen = await ussd(phone, sessionId, inputs.join('*'));
+    }
+    screen = await ussd(phone, sessionId, inputs.join('*'));
+  }
+  const seen = [screen];
+  for (let page = 0; !screen.startsWith('END ') && page < 5; page++) {
+    assert(optionsOf(screen).find((o) => o.n === '98'), `expected END after the contact choice, got: ${screen}`);
+    inputs.push('98');
+    screen = await ussd(phone, sessionId, inputs.join('*'));
+    seen.push(screen);
+  }
+  const m = /R-\d{7}/.exec(seen.join('\n'));
+  assert(m, `no case code in: ${seen.join(' | ')}`);
+  return m[0];
+}
+
+// ------------------------------------------------------------------ browser helpers
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+function watchPage(page, label, problems) {
+  page.on('pageerror', (err) => problems.push(`${label}: page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
+      problems.push(`${label}: CSP violation: ${msg.text()}`);
+    }
+  });
+  page.on('dialog', (d) => { problems.push(`${label}: unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+}
+
+async function login(page, username) {
+  await page.goto(`${base}/console/`);
+  await page.waitForSelector(tid('login-submit'));
+  await page.fill(tid('login-username'), username);
+  await page.fill(tid('login-password'), USERS[username].password);
+  // The labels (GET /labels) are loaded once after log-in.
+  const labels = page.waitForResponse((r) => r.url().includes(`${API}/labels`), { timeout: 5000 }).catch(() => null);
+  await page.click(tid('login-submit'));
+  await page.waitForSelector(tid('logout'), { state: 'visible' });
+  const answer = await labels;
+  if (!answer || answer.status() !== 200) console.log(`WARN GET /labels for ${username}: ${answer ? answer.status() : 'no answer'}`);
+}
+
+async function shot(page, name) {
+  const file = path.join(args.shots, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+async function searchFor(page, q) {
+  await page.fill(tid('search-q'), q);
+  await page.press(tid('search-q'), 'Enter');
+}
+
+async function waitForCase(page, ref) {
+  await page.waitForSelector(tid('case-view'), { state: 'visible' });
+  await page.waitForFunction((r) => document.querySelector('[data-testid="case-reference"]').textContent === r
+    && document.querySelector('[data-testid="case-status"]').getAttribute('data-status'), ref);
+}
+
+async function noSideScroll(page) {
+  return page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    wide: [...document.querySelectorAll('body *')]
+      .filter((n) => n.getBoundingClientRect().right > window.innerWidth + 1 && n.offsetParent !== null)
+      .slice(0, 5).map((n) => `${n.tagName.toLowerCase()}${n.id ? '#' + n.id : ''}.${n.className}`),
+  }));
+}
+
+// ------------------------------------------------------------------ the test
+
+async function main() {
+  const started = Date.now();
+  assert(fs.existsSync(args.gateway), `gateway binary not found: ${args.gateway}`);
+  assert(fs.existsSync(args.chromium), `Chromium not found at ${args.chromium}`);
+  let chromium;
+  try { ({ chromium } = await import('playwright-core')); } catch (e) {
+    throw new Error(`cannot load playwright-core (${e.message}); run "npm ci" in tests/console`);
+  }
+  fs.mkdirSync(args.shots, { recursive: true });
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hotline-dashboard-'));
+  cleanups.unshift(() => {
+    if (args.keepTmp) console.log(`temp dir kept: ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  const smsc = await startFakeSmsc();
+  const config = writeConfig(tmp, smsc.port);
+
+  await step('accounts created with the CLI (operator, supervisor, programme)', () => {
+    for (const u of Object.keys(USERS)) addOperator(config, u);
+    return Object.entries(USERS).map(([u, x]) => `${u} (${x.role})`).join(', ');
+  });
+  await step('gateway started', async () => {
+    base = `http://127.0.0.1:${(await startGateway(config)).port}`;
+    return base;
+  });
+
+  const refs = [];
+  await step('seven women reach the urgent flow', async () => {
+    for (const w of WOMEN) refs.push(await walkUrgent(w.phone, w.oblast));
+    return refs.join(', ');
+  });
+  const ref = refs[0];
+
+  const browser = await chromium.launch({
+    executablePath: args.chromium,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--font-render-hinting=none'],
+  });
+  cleanups.push(() => browser.close());
+  const problems = [];
+
+  // ---- search (operator)
+  const ctxA = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1200, height: 900 } });
+  ctxA.setDefaultTimeout(10_000);
+  const page = await ctxA.newPage();
+  watchPage(page, 'aida', problems);
+  await step('operator logs in', async () => {
+    await login(page, 'aida');
+    await page.waitForSelector(tid('queue-view'), { state: 'visible' });
+    assert(await page.isVisible(tid('search-q')), 'no search box in the header');
+    const label = await page.evaluate(() => {
+      const input = document.getElementById('search-q');
+      return [...(input.labels || [])].map((l) => l.textContent.trim()).join(' ');
+    });
+    assert(label.length > 0, 'the search box has no label');
+    return `search box labelled "${label}"`;
+  });
+
+  await part('search by code with "R-" opens the case, focus on its heading', async () => {
+    await searchFor(page, ref);
+    await waitForCase(page, ref);
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'case-heading',
+      null, { timeout: 3000 }).catch(() => {});
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+    assert(focused === 'case-heading', `focus is on "${focused}", not the case heading`);
+    return `${ref} opened, focus on #case-heading`;
+  });
+
+  await part('search by code without "R-" opens the case', async () => {
+    await page.click(tid('back-to-queue'));
+    await page.waitForSelector(tid('queue-view'), { state: 'visible' });
+    const other = refs[2];
+    await searchFor(page, other.slice(2));
+    await waitForCase(page, other);
+    return `${other.slice(2)} → ${other}`;
+  });
+
+  await part('search by the last 4 digits lists both matches', async () => {
+    await searchFor(page, '4321');
+    await page.waitForSelector(tid('search-view'), { state: 'visible' });
+    const rows = await page.$$eval('[data-testid^="search-row-"]', (trs) => trs.map((tr) => tr.getAttribute('data-reference')));
+    assert(rows.includes(refs[0]) && rows.includes(refs[1]) && rows.length === 2,
+      `expected ${refs[0]} and ${refs[1]}, listed: ${JSON.stringify(rows)}`);
+    await page.click(tid(`search-row-${refs[1]}`));
+    await waitForCase(page, refs[1]);
+    return `listed ${rows.join(', ')}; a click opens ${refs[1]}`;
+  });
+
+  await part('a malformed search is answered in the operator\'s language', async () => {
+    await searchFor(page, 'R-12');
+    await page.waitForFunction(() => document.querySelector('[data-testid="status"]').className.includes('error'));
+    const text = (await page.textContent(tid('status'))).trim();
+    assert(/[А-Яа-яЁё]/.test(text) && !/HTTP|search_invalid|apierr/.test(text), `status line says "${text}"`);
+    return `"${text}"`;
+  });
+
+  // ---- the case in each language: no raw id, no dictionary key
+  for (const lang of ['ru', 'ky']) {
+    await part(`case in ${lang === 'ru' ? 'Russian' : 'Kyrgyz'} shows no raw id`, async () => {
+      await page.click(tid(`lang-${lang}`));
+      await page.evaluate((r) => { location.hash = '#/case/' + r; }, ref);
+      await waitForCase(page, ref);
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+      await page.waitForSelector(tid('referral-explanation'));
+      const text = await page.evaluate(() => document.body.innerText);
+      const raw = RAW_WORDS.filter((w) => text.includes(w));
+      const key = KEY_PATTERN.exec(text);
+      const marked = await page.evaluate(() => [...(window.HOTLINE_RAW_IDS || [])]);
+      const file = await shot(page, `case-${lang}`);
+      assert(raw.length === 0, `raw ids on screen: ${raw.join(', ')} (${file})`);
+      assert(!key, `a dictionary key on screen: "${key && key[0]}" (${file})`);
+      assert(marked.length === 0 && !text.includes('⚠'), `values without a label: ${marked.join(', ')}`);
+      const why = (await page.textContent(tid('referral-explanation'))).trim();
+      assert(why.includes('→'), `the explanation is not a sentence: "${why}"`);
+      const fields = await page.evaluate(() => document.querySelector('[data-testid="case-fields"]').innerText);
+      assert(lang === 'ru' ? /Ош/.test(fields) && /срочн/i.test(fields) : /Ош/.test(fields) && /шашылыш/i.test(fields),
+        `topic/oblast not in ${lang}: ${fields.replace(/\s+/g, ' ')}`);
+      return `explanation: "${why.split('\n')[0]}"; ${file}`;
+    });
+  }
+  await page.click(tid('lang-ru'));
+
+  await part('refer form lists the partners the rules suggest first', async () => {
+    const opts = await page.$$eval(`${tid('refer-partner')} option`, (os) => os.map((o) => ({
+      id: o.value, suggested: o.getAttribute('data-suggested'), group: o.parentElement.getAttribute('data-testid'),
+    })));
+    assert(opts.length > 0, 'no partners in the refer form');
+    assert(opts[0].suggested === 'true' && opts[0].group === 'refer-suggested',
+      `first option ${JSON.stringify(opts[0])} is not a suggested one (is GET /partners?case= marking "suggested"?)`);
+    const firstOther = opts.findIndex((o) => o.suggested !== 'true');
+    assert(firstOther < 0 || opts.slice(firstOther).every((o) => o.suggested !== 'true'), 'suggested partners are not all first');
+    return `suggested: ${opts.filter((o) => o.suggested === 'true').map((o) => o.id).join(', ')}`;
+  });
+
+  // ---- the programme role: dashboard only
+  const ctxP = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1200, height: 900 }, acceptDownloads: true });
+  ctxP.setDefaultTimeout(10_000);
+  const pp = await ctxP.newPage();
+  watchPage(pp, 'pia', problems);
+  await step('programme account sees only the dashboard', async () => {
+    await login(pp, 'pia');
+    await pp.waitForSelector(tid('dashboard-view'), { state: 'visible' });
+    const visible = {};
+    for (const id of ['tab-queue', 'tab-audit', 'tab-operators', 'tab-partners', 'search-q', 'stats-download', 'tab-dashboard']) {
+      visible[id] = await pp.isVisible(tid(id));
+    }
+    assert(visible['tab-dashboard'] && !visible['tab-queue'] && !visible['search-q'] && !visible['tab-audit'] &&
+      !visible['tab-operators'] && !visible['tab-partners'] && !visible['stats-download'], `visible: ${JSON.stringify(visible)}`);
+    await pp.evaluate((r) => { location.hash = '#/case/' + r; }, ref);
+    await pp.waitForFunction(() => location.hash === '#/dashboard');
+    assert(!(await pp.isVisible(tid('case-view'))), 'a programme account sees a case');
+    const token = await pp.evaluate(() => sessionStorage.getItem('hotline.console.token'));
+    const q = await apiCall('GET', '/queue?filter=all', { token });
+    const c = await apiCall('GET', `/cases/${ref}`, { token });
+    assert(q.status === 403 && c.status === 403, `GET /queue → ${q.status}, GET /cases → ${c.status} for programme`);
+    return 'only the dashboard tab; #/case/ goes back to the dashboard; API 403 on queue and cases';
+  });
+
+  await part('dashboard charts are drawn (canvas not blank)', async () => {
+    await pp.waitForSelector(tid('dash-table-funnel'));
+    await pp.waitForFunction(() => Number(document.documentElement.getAttribute('data-charts')) > 0, null, { timeout: 10_000 });
+    const canvases = await pp.$$eval('canvas[data-testid^="chart-"]', (cs) => cs.map((c) => {
+      const ctx = c.getContext('2d');
+      const { data } = ctx.getImageData(0, 0, c.width, c.height);
+      let ink = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
+      return { id: c.getAttribute('data-testid'), w: c.width, h: c.height, ink };
+    }));
+    assert(canvases.length >= 7, `${canvases.length} charts, expected 7`);
+    const blank = canvases.filter((c) => c.ink < 200 || c.w === 0 || c.h === 0);
+    assert(blank.length === 0, `blank charts: ${JSON.stringify(blank)}`);
+    // The bars themselves: the channel chart has one count of 5 or more (USSD, 7 cases).
+    const bars = await pp.evaluate(() => {
+      const c = document.querySelector('[data-testid="chart-cases-channel"]');
+      const chart = window.Chart && window.Chart.getChart(c);
+      return chart ? chart.data.datasets.map((d) => d.data) : null;
+    });
+    assert(bars && bars.flat().some((v) => typeof v === 'number' && v >= 5), `no bar of 5 or more in the channel chart: ${JSON.stringify(bars)}`);
+    const file = await shot(pp, 'dashboard');
+    return `${canvases.map((c) => `${c.id.replace('chart-', '')}:${c.ink}px`).join(', ')}; ${file}`;
+  });
+
+  await part('small counts shown as "<5", with the note', async () => {
+    const small = await pp.$$eval('td[data-suppressed="small"]', (tds) => tds.map((td) => td.textContent.trim()));
+    assert(small.length > 0 && small.every((x) => x === '<5'), `suppressed cells: ${JSON.stringify(small.slice(0, 5))}`);
+    // Batken's one case: "<5" in the oblast table, never "1".
+    const oblastCells = await pp.$$eval('[data-testid="dash-table-cases-oblast"] td', (tds) => tds.map((td) => td.textContent.trim()));
+    assert(!oblastCells.includes('1') && !oblastCells.includes('2') && !oblastCells.includes('3') && !oblastCells.includes('4'),
+      `a count under 5 shown in the oblast table: ${JSON.stringify(oblastCells)}`);
+    assert(await pp.isVisible(tid('dash-suppression')), 'no note explaining "<5"');
+    const text = await pp.evaluate(() => document.body.innerText);
+    const key = KEY_PATTERN.exec(text);
+    assert(!key, `a dictionary key on the dashboard: "${key && key[0]}"`);
+    assert(!text.includes('⚠'), 'a value without a label on the dashboard');
+    return `${small.length} cells "<5"`;
+  });
+
+  await part('CSV export downloads with the bearer token', async () => {
+    const [download] = await Promise.all([pp.waitForEvent('download', { timeout: 10_000 }), pp.click(tid('dash-csv'))]);
+    const file = await download.path();
+    const csv = fs.readFileSync(file, 'utf8');
+    assert(/cases by week and topic/.test(csv), `not the dashboard CSV: ${csv.slice(0, 200)}`);
+    assert(csv.includes('<5'), 'no "<5" in the CSV');
+    return `${download.suggestedFilename()}, ${csv.length} bytes`;
+  });
+
+  await part('Kyrgyz dashboard has no dictionary keys', async () => {
+    await pp.click(tid('lang-ky'));
+    await pp.waitForFunction(() => document.documentElement.lang === 'ky');
+    await pp.waitForFunction(() => Number(document.documentElement.getAttribute('data-charts')) > 0);
+    const text = await pp.evaluate(() => document.body.innerText);
+    const key = KEY_PATTERN.exec(text);
+    assert(!key && !text.includes('⚠'), `raw text on the Kyrgyz dashboard: "${key ? key[0] : '⚠'}"`);
+    const file = await shot(pp, 'dashboard-ky');
+    await pp.click(tid('lang-ru'));
+    return file;
+  });
+
+  // ---- without Chart.js the tables still show
+  await part('without the chart library the tables still show', async () => {
+    const ctx = await browser.newContext({ locale: 'ru-RU' });
+    await ctx.route('**/vendor/chart.js', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    const p = await ctx.newPage();
+    await login(p, 'pia');
+    await p.waitForSelector(tid('dash-table-cases-topic'));
+    await p.waitForSelector(tid('dash-nochart'), { state: 'visible' });
+    const tables = await p.locator('[data-testid^="dash-table-"]').count();
+    await ctx.close();
+    assert(tables >= 6, `${tables} tables`);
+    return `${tables} tables, a note instead of charts`;
+  });
+
+  // ---- 360 px: queue, case, dashboard without sideways scrolling
+  const phone = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'ru-RU' };
+  const ctxM = await browser.newContext(phone);
+  ctxM.setDefaultTimeout(10_000);
+  const mp = await ctxM.newPage();
+  watchPage(mp, 'aida-phone', problems);
+  await part('queue at 360 px: cards, no sideways scrolling', async () => {
+    await login(mp, 'aida');
+    await mp.waitForSelector(tid(`queue-row-${ref}`));
+    const m = await noSideScroll(mp);
+    const file = await shot(mp, 'queue-360');
+    const head = await mp.evaluate(() => getComputedStyle(document.querySelector('[data-testid="queue-table"] thead')).position);
+    const label = await mp.getAttribute(`${tid(`queue-row-${ref}`)} td:nth-child(3)`, 'data-label');
+    assert(m.scrollWidth <= m.innerWidth, `scrollWidth ${m.scrollWidth} > ${m.innerWidth}: ${m.wide.join(', ')} (${file})`);
+    assert(head === 'absolute' && label, `table not shown as cards (thead ${head}, data-label "${label}")`);
+    return `scrollWidth ${m.scrollWidth} <= ${m.innerWidth}; ${file}`;
+  });
+  await part('case at 360 px: no sideways scrolling, every input labelled', async () => {
+    await searchFor(mp, ref);
+    await waitForCase(mp, ref);
+    await mp.waitForSelector(tid('referral-explanation'));
+    const m = await noSideScroll(mp);
+    const file = await shot(mp, 'case-360');
+    const unlabelled = await mp.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+      .filter((n) => n.offsetParent !== null && n.type !== 'hidden')
+      .filter((n) => !(n.labels && n.labels.length) && !n.getAttribute('aria-label') && !n.getAttribute('aria-labelledby'))
+      .map((n) => n.id || n.getAttribute('data-testid') || n.outerHTML.slice(0, 60)));
+    assert(m.scrollWidth <= m.innerWidth, `scrollWidth ${m.scrollWidth} > ${m.innerWidth}: ${m.wide.join(', ')} (${file})`);
+    assert(unlabelled.length === 0, `inputs without a label: ${unlabelled.join(', ')}`);
+    return `scrollWidth ${m.scrollWidth} <= ${m.innerWidth}; ${file}`;
+  });
+  await ctxM.close();
+
+  const ctxMP = await browser.newContext(phone);
+  ctxMP.setDefaultTimeout(10_000);
+  const mpp = await ctxMP.newPage();
+  watchPage(mpp, 'pia-phone', problems);
+  await part('dashboard at 360 px: no sideways scrolling', async () => {
+    await login(mpp, 'pia');
+    await mpp.waitForSelector(tid('dash-table-sms'));
+    await mpp.waitForFunction(() => Number(document.documentElement.getAttribute('data-charts')) > 0);
+    const m = await noSideScroll(mpp);
+    const file = await shot(mpp, 'dashboard-360');
+    assert(m.scrollWidth <= m.innerWidth, `scrollWidth ${m.scrollWidth} > ${m.innerWidth}: ${m.wide.join(', ')} (${file})`);
+    return `scrollWidth ${m.scrollWidth} <= ${m.innerWidth}; ${file}`;
+  });
+  await ctxMP.close();
+
+  check('no CSP violations or page errors', problems.length === 0, '', problems.join('\n'));
+  await ctxA.close();
+  await ctxP.close();
+  console.log(`\nScreenshots in ${args.shots}; ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
+}
+
+const overall = setTimeout(async () => {
+  softFail('time limit', `test still running after ${TOTAL_TIMEOUT_MS / 1000} s`);
+  if (gatewayLog.length) console.log(`--- gateway output (last lines) ---\n${logTail()}`);
+  await cleanup();
+  console.log(`${passed} passed, ${failures.length} failed`);
+  process.exit(1);
+}, TOTAL_TIMEOUT_MS);
+
+let crashed = false;
+try {
+  await main();
+} catch (err) {
+  crashed = true;
+  if (!(err instanceof StepFailure)) softFail('test', err && err.stack ? err.stack : String(err));
+}
+clearTimeout(overall);
+if (failures.length && gatewayLog.length) console.log(`--- gateway output (last lines) ---\n${logTail()}`);
+await cleanup();
+if (failures.length) {
+  console.log('\nFailures:');
+  for (const f of failures) console.log(`  - ${f}`);
+}
+console.log(`${passed} passed, ${failures.length} failed${crashed ? ' (stopped early)' : ''}`);
+process.exit(failures.length ? 1 : 0);
