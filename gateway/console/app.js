@@ -123,6 +123,10 @@
       [...tr.children].forEach((td, i) => {
         if (heads[i]) td.setAttribute('data-label', heads[i]);
         else td.removeAttribute('data-label');
+        // A card cell is a two-column grid (heading, value): the value must be one box.
+        if (td.childNodes.length > 1) {
+          td.replaceChildren(el('span', { class: 'cell' }, [...td.childNodes]));
+        }
       });
     }
   }
@@ -1475,10 +1479,19 @@
         el('td', { class: 'mono', text: e.actor }),
         el('td', { text: valueLabel('audit', e.action) }),
         el('td', { class: 'mono', text: e.case_reference || '' }),
-        el('td', { class: 'pre', text: typeof e.detail === 'string' ? e.detail : (e.detail ? JSON.stringify(e.detail) : '') })
+        el('td', { class: 'pre', text: auditDetail(e.detail) })
       ])));
     labelCells($('audit-body').closest('table'));
     show($('audit-empty'), events.length === 0);
+  }
+
+  // The system's own audit details ("code", "number ending", ...) are
+  // translated; anything else is shown as written.
+  function auditDetail(d) {
+    if (d === null || d === undefined || d === '') return '';
+    if (typeof d !== 'string') return JSON.stringify(d);
+    const dict = I18N[state.lang] || {};
+    return hasOwn(dict, 'auditdetail.' + d) ? dict['auditdetail.' + d] : d;
   }
 
   async function loadOperators() {

@@ -519,6 +519,9 @@ Object.assign(window.HOTLINE_I18N.ru, {
   'msgstatus.dead': 'не отправлено',
 
   'note.label': 'Текст заметки',
+  'auditdetail.code': 'по коду',
+  'auditdetail.number ending': 'по последним цифрам номера',
+  'auditdetail.dashboard': 'показатели (CSV)',
 
   'apierr.bad_request': 'Неверный запрос.',
   'apierr.unauthorized': 'Войдите снова.',
@@ -708,6 +711,9 @@ Object.assign(window.HOTLINE_I18N.ky, {
   'msgstatus.dead': 'жөнөтүлгөн жок',
 
   'note.label': 'Эскертменин тексти',
+  'auditdetail.code': 'код боюнча',
+  'auditdetail.number ending': 'номердин акыркы сандары боюнча',
+  'auditdetail.dashboard': 'көрсөткүчтөр (CSV)',
 
   // REVIEW(native speaker): error messages.
   'apierr.bad_request': 'Суроо туура эмес.',

@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "service/case_from_session.hpp"
@@ -321,6 +322,140 @@ TEST_P(StoreContract, CountsSurviveForgettingHerData) {
         if (row.metric == "cases" && row.month == "2023-11" && row.oblast == "osh")
             cases_row = true;
     EXPECT_TRUE(cases_row);
+}
+
+// The programme dashboard's counts (issue #15): weeks are ISO weeks in UTC
+// named by their Monday; the period is [from, to); the funnel's stages are
+// read from the referral trail as the services write it.
+TEST_P(StoreContract, TheDashboardCountsCasesReferralsAndSmsOfThePeriod) {
+    const long long monday = 1704067200;  // 2024-01-01T00:00Z, a Monday
+    const long long week = 7 * 86400;
+    auto make = [&](const std::string& origin, const std::string& oblast, const std::string& topic,
+                    const std::string& channel, const std::string& group, long long at) {
+        auto c = sample(origin);
+        c.oblast = oblast;
+        c.topic = topic;
+        c.channel = channel;
+        c.target_group = group;
+        return *s().create_case(c, "R-" + std::to_string(1000000 + at % 1000000), at);
+    };
+    auto a = make("a", "osh", "legal_aid", "ussd", "", monday + 36000);
+    auto b = make("b", "osh", "employment", "sms", "migrant", monday + week - 1);  // Sunday night
+    auto c = make("c", "batken", "legal_aid", "ussd", "", monday + week);          // next Monday
+    make("d", "talas", "legal_aid", "ussd", "", monday + 2 * week);  // after the period
+    make("e", "talas", "legal_aid", "ussd", "", monday - 1);         // before it
+    const dashboard_filter all{monday, monday + 2 * week, ""};
+
+    auto cases = s().case_counts(all);
+    ASSERT_EQ(cases.size(), 3u);
+    EXPECT_EQ(cases[0].week, "2024-01-01");
+    EXPECT_EQ(cases[0].topic, "employment");
+    EXPECT_EQ(cases[0].oblast, "osh");
+    EXPECT_EQ(cases[0].channel, "sms");
+    EXPECT_EQ(cases[0].target_group, "migrant");
+    EXPECT_EQ(cases[0].count, 1);
+    EXPECT_EQ(cases[1].week, "2024-01-01");
+    EXPECT_EQ(cases[1].topic, "legal_aid");
+    EXPECT_EQ(cases[2].week, "2024-01-08");
+    EXPECT_EQ(cases[2].oblast, "batken");
+    EXPECT_EQ(s().case_counts({monday, monday + 2 * week, "osh"}).size(), 2u);
+    EXPECT_TRUE(s().case_counts({monday, monday + 2 * week, "naryn"}).empty());
+
+    auto refer = [&](const case_record& k, const std::string& partner, long long at,
+                     long long due) {
+        referral_record r{0,  k.id, "", partner, partner.empty() ? "escalated" : "new", "", "", "",
+                          "", due,  at, at};
+        return s().create_referral(r, {0, "system", "created", "to " + partner, at}, {},
+                                   partner.empty());
+    };
+    auto move = [&](const referral_record& r, const std::string& from, const std::string& to,
+                    const std::string& actor, const std::string& action, long long at) {
+        ASSERT_TRUE(s().transition_referral(r.id, {from}, to, {r.id, actor, action, "", at}, {},
+                                            to == "declined" ? "no lawyer" : "",
+                                            to == "closed" ? "helped" : ""));
+    };
+    const long long t = monday + 40000;
+    // legal_osh: accepted in time and done; declined late and routed on;
+    // overdue (the sweep) and routed on to the operators.
+    auto r1 = refer(a, "legal_osh", t, t + 3600);
+    move(r1, "new", "accepted", "partner:legal_osh", "accepted", t + 1800);
+    move(r1, "accepted", "closed", "sms:legal_osh", "closed", t + 7200);
+    auto r2 = refer(b, "legal_osh", t, t + 3600);
+    move(r2, "new", "declined", "partner:legal_osh", "declined", t + 7200);
+    auto r3 = refer(b, "legal_other", t + 7300, t + 10000);  // never answered: overdue now
+    auto r4 = refer(c, "legal_osh", t + week, t + week + 3600);
+    move(r4, "new", "overdue", "system", "overdue", t + week + 4000);
+    refer(c, "", t + week + 4000, 0);  // to the operators: no partner, not in the funnel
+    // legal_other: accepted after 10 hours (no deadline), then the hotline
+    // closed the case (not "done" by the partner).
+    auto r6 = refer(c, "legal_other", t + week + 5000, 0);
+    move(r6, "new", "accepted", "partner:legal_other", "accepted", t + week + 5000 + 36000);
+    move(r6, "accepted", "closed", "operator:aida", "closed", t + week + 50000);
+    (void)r3;
+
+    const long long now = monday + 3 * week;
+    auto funnel = s().referral_funnel(all, now);
+    ASSERT_EQ(funnel.size(), 2u);
+    const auto& osh = funnel[0];
+    EXPECT_EQ(osh.partner, "legal_osh");
+    EXPECT_EQ(osh.created, 3);
+    EXPECT_EQ(osh.accepted, 1);
+    EXPECT_EQ(osh.done, 1);
+    EXPECT_EQ(osh.declined, 1);
+    EXPECT_EQ(osh.overdue, 1);
+    EXPECT_EQ(osh.rerouted, 2);
+    EXPECT_EQ(osh.answered, 2);
+    EXPECT_NEAR(osh.answer_hours, (0.5 + 2.0) / 2, 1e-9);
+    EXPECT_EQ(osh.sla_total, 3);
+    EXPECT_EQ(osh.sla_kept, 1);
+    const auto& other = funnel[1];
+    EXPECT_EQ(other.partner, "legal_other");
+    EXPECT_EQ(other.created, 2);
+    EXPECT_EQ(other.accepted, 1);
+    EXPECT_EQ(other.done, 0);
+    EXPECT_EQ(other.declined, 0);
+    EXPECT_EQ(other.overdue, 1);  // r3: still new, its deadline passed
+    EXPECT_EQ(other.rerouted, 0);
+    EXPECT_EQ(other.answered, 1);
+    EXPECT_NEAR(other.answer_hours, 10.0, 1e-9);
+    EXPECT_EQ(other.sla_total, 1);
+    EXPECT_EQ(other.sla_kept, 0);
+    // Before r3's deadline it is neither overdue nor decided.
+    auto earlier = s().referral_funnel(all, t + 9000);
+    EXPECT_EQ(earlier[1].overdue, 0);
+    EXPECT_EQ(earlier[1].sla_total, 0);
+    auto in_osh = s().referral_funnel({monday, monday + 2 * week, "osh"}, now);
+    ASSERT_EQ(in_osh.size(), 2u);
+    EXPECT_EQ(in_osh[0].created, 2);
+    EXPECT_EQ(in_osh[1].created, 1);
+
+    auto at = [&](const std::string& channel, long long created) {
+        auto m = sms(channel, "+996555000009");
+        m.created_at = created;
+        return s().enqueue_outbound(m);
+    };
+    const long long delivered = at("kannel", t), no_report = at("kannel", t),
+                    dead = at("kannel", t), failed = at("twilio", t);
+    at("webhook:legal_osh", t);
+    at("kannel", monday - 10);  // before the period
+    s().claim_due_outbound(1000 * 1000, 10);
+    s().mark_sent(delivered, "K-1", t + 1);
+    s().record_delivery_report("kannel", "K-1", "delivered", "", t + 2);
+    s().mark_sent(no_report, "K-2", t + 1);
+    s().mark_dead(dead, 5, "refused", t + 1);
+    s().mark_sent(failed, "T-1", t + 1);
+    s().record_delivery_report("twilio", "T-1", "failed", "", t + 2);
+    at("kannel", t + 3);  // still queued
+    s().requeue_unfinished();
+    auto smsc = s().sms_counts(all);
+    std::vector<std::tuple<std::string, std::string, long long>> got;
+    for (const auto& r : smsc) got.emplace_back(r.channel, r.status, r.count);
+    EXPECT_EQ(got, (std::vector<std::tuple<std::string, std::string, long long>>{
+                       {"kannel", "dead", 1},
+                       {"kannel", "delivered", 1},
+                       {"kannel", "queued", 1},
+                       {"kannel", "sent", 1},
+                       {"twilio", "failed", 1}}));
 }
 
 TEST_P(StoreContract, WritesFromManyThreadsAreEachKept) {

@@ -181,6 +181,10 @@ class sqlite_reporting : public virtual reporting_store {
   public:
     explicit sqlite_reporting(database& db) : db_(db) {}
     std::vector<stat_row> statistics() override;
+    // The dashboard's counts (dashboard.cpp).
+    std::vector<case_count> case_counts(const dashboard_filter& f) override;
+    std::vector<partner_funnel> referral_funnel(const dashboard_filter& f, long long now) override;
+    std::vector<sms_count> sms_counts(const dashboard_filter& f) override;
     retention_report purge_personal_data(long long before, long long now) override;
     commit_stats commit_counts() const override { return db_.stats(); }
     bool hold_lease(const std::string& job, const std::string& holder, long long now,
