@@ -362,6 +362,26 @@ async function main() {
   }
   fs.mkdirSync(args.shots, { recursive: true });
 
+  await part('i18n.js: every key in Kyrgyz and Russian, every API error code labelled', () => {
+    const src = fs.readFileSync(path.join(args.repo, 'gateway', 'console', 'i18n.js'), 'utf8');
+    const window = {};
+    new Function('window', src)(window);
+    const { ru, ky } = window.HOTLINE_I18N;
+    const onlyRu = Object.keys(ru).filter((k) => !(k in ky));
+    const onlyKy = Object.keys(ky).filter((k) => !(k in ru));
+    assert(onlyRu.length === 0 && onlyKy.length === 0, `only in ru: ${onlyRu.join(', ')}; only in ky: ${onlyKy.join(', ')}`);
+    const codes = ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'too_many', 'unavailable',
+      'no_case', 'case_closed', 'case_claimed', 'case_changed', 'no_sms_channel', 'number_forgotten', 'sms_stopped',
+      'no_contact', 'no_template', 'text_invalid', 'no_referral', 'no_message', 'no_partner', 'password_short',
+      'password_long', 'display_name_invalid', 'username_invalid', 'role_invalid', 'username_taken', 'no_operator',
+      'nothing_to_change', 'self_disable', 'search_invalid', 'programme_only_dashboard'];
+    const missing = codes.filter((c) => !(`apierr.${c}` in ru));
+    assert(missing.length === 0, `no label for error codes: ${missing.join(', ')}`);
+    const empty = Object.entries(ky).filter(([, v]) => !String(v).trim()).map(([k]) => k);
+    assert(empty.length === 0, `empty Kyrgyz labels: ${empty.join(', ')}`);
+    return `${Object.keys(ru).length} keys in each language`;
+  });
+
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hotline-dashboard-'));
   cleanups.unshift(() => {
     if (args.keepTmp) console.log(`temp dir kept: ${tmp}`);
