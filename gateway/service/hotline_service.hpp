@@ -128,6 +128,11 @@ class hotline_service {
     // Forgets personal data of finished work older than `days` days.
     store::retention_report apply_retention(int days);
 
+    // For the programme dashboard (app/dashboard_api, service/dashboard):
+    // anonymous counts, and the audit line of its export.
+    store::store& dashboard_store() { return store_; }
+    const clock_source& dashboard_clock() const { return clock_; }
+
   private:
     outcome<store::case_record> acting_case(const operator_identity& who,
                                             const std::string& reference);
