@@ -89,6 +89,15 @@ std::string data_sealer::lookup_hash(std::string_view value) const {
     return to_hex(digest, sizeof digest);
 }
 
+std::string data_sealer::number_ending_hash(std::string_view number) const {
+    std::string digits;
+    for (char c : number)
+        if (c >= '0' && c <= '9') digits += c;
+    if (digits.size() < number_ending_digits) return {};
+    // Its own domain, so an ending never collides with a whole number's hash.
+    return lookup_hash("number-ending:" + digits.substr(digits.size() - number_ending_digits));
+}
+
 std::string data_sealer::key_id() const {
     unsigned char digest[16];
     static constexpr unsigned char label[] = "hotline-gateway key id";

@@ -22,6 +22,12 @@ class case_store {
                                                    long long now) = 0;
     virtual std::optional<case_record> find_case(const std::string& reference) = 0;
     virtual std::optional<case_record> find_case_by_id(long long id) = 0;
+    // Cases whose number ends in these digits (data_sealer::
+    // number_ending_digits of them), newest first, found through a keyed
+    // hash of the ending: the digits are never stored nor scanned for.
+    // Cases whose number retention forgot are not found.
+    virtual std::vector<case_record> find_cases_by_number_ending(const std::string& digits,
+                                                                 std::size_t limit) = 0;
     virtual std::size_t count_cases() = 0;
     // Cases that no referral has taken up yet (e.g. after a crash), oldest first.
     virtual std::vector<case_record> unrouted_cases(std::size_t limit) = 0;

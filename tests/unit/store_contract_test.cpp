@@ -98,6 +98,31 @@ TEST_P(StoreContract, ACaseIsKeptExactlyAsGivenAndFoundByReferenceOrId) {
     EXPECT_EQ(s().count_cases(), 1u);
 }
 
+// Issue #15: she reads out the last digits of her number; the store finds
+// her cases through a keyed hash of them, never a scan of numbers.
+TEST_P(StoreContract, CasesAreFoundByTheLastDigitsOfHerNumberUntilItIsForgotten) {
+    auto first = s().create_case(sample("e:1", "+996555123456"), "R-1000001", 10);
+    auto second = s().create_case(sample("e:2", "+79161113456"), "R-1000002", 100);
+    ASSERT_TRUE(s().create_case(sample("e:3", "+996700009999"), "R-1000003", 30));
+    ASSERT_TRUE(first && second);
+    auto found = s().find_cases_by_number_ending("3456", 20);
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].reference, "R-1000002") << "newest first";
+    EXPECT_EQ(found[1].reference, "R-1000001");
+    EXPECT_EQ(s().find_cases_by_number_ending("3456", 1).size(), 1u);
+    EXPECT_TRUE(s().find_cases_by_number_ending("0000", 20).empty());
+    EXPECT_TRUE(s().find_cases_by_number_ending("56", 20).empty()) << "too few digits";
+
+    case_update close;
+    close.status = "closed";
+    close.outcome = "done";
+    s().update_case(first->id, close, {40, "operator:aida", "closed", first->id, ""}, {});
+    s().purge_personal_data(50, 200);  // the first: closed before 50; the second is newer
+    found = s().find_cases_by_number_ending("3456", 20);
+    ASSERT_EQ(found.size(), 1u) << "retention forgets the ending with the number";
+    EXPECT_EQ(found[0].reference, "R-1000002");
+}
+
 TEST_P(StoreContract, ATakenReferenceWritesNothingAndTheSameEventGivesTheSameCase) {
     ASSERT_TRUE(s().create_case(sample("a"), "R-1111111", 1));
     EXPECT_FALSE(s().create_case(sample("b"), "R-1111111", 2));

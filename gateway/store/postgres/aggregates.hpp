@@ -64,6 +64,8 @@ class pg_cases : public virtual case_store {
                                            long long now) override;
     std::optional<case_record> find_case(const std::string& reference) override;
     std::optional<case_record> find_case_by_id(long long id) override;
+    std::vector<case_record> find_cases_by_number_ending(const std::string& digits,
+                                                         std::size_t limit) override;
     std::size_t count_cases() override;
     std::vector<case_record> unrouted_cases(std::size_t limit) override;
     std::optional<session_record> case_session(long long case_id) override;

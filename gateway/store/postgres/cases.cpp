@@ -19,15 +19,19 @@ const statement sql_insert_case{
     "INSERT INTO cases (reference, origin_key, phone, channel, language, topic, subtopic, "
     "oblast, target_group, details, consent, urgent, safe_to_call, status, created_at, "
     "notify_sms, phone_sealed, session_id, needs_hotline, sms_channel, transcript, contact, "
-    "call_time) VALUES (:reference, :origin_key, :phone, :channel, :language, :topic, "
+    "call_time, phone_ending) VALUES (:reference, :origin_key, :phone, :channel, :language, "
+    ":topic, "
     ":subtopic, :oblast, :target_group, :details::bytea, :consent::integer, :urgent::integer, "
     ":safe_to_call::integer, :status, :created_at::bigint, :notify_sms::integer, "
     ":phone_sealed::bytea, :session_id, :needs_hotline::integer, :sms_channel, "
-    ":transcript::bytea, :contact, :call_time) ON CONFLICT DO NOTHING"};
+    ":transcript::bytea, :contact, :call_time, :phone_ending) ON CONFLICT DO NOTHING"};
 const statement sql_case_by_reference{std::string("SELECT ") + case_columns +
                                       " FROM cases WHERE reference = :reference"};
 const statement sql_case_by_id{std::string("SELECT ") + case_columns +
                                " FROM cases WHERE id = :id::bigint"};
+const statement sql_cases_by_phone_ending{
+    std::string("SELECT ") + case_columns +
+    " FROM cases WHERE phone_ending = :phone_ending ORDER BY id DESC LIMIT :limit::bigint"};
 const statement sql_count_cases{"SELECT count(*) AS n FROM cases"};
 const statement sql_unrouted_cases{
     std::string("SELECT ") + case_columns +
@@ -101,7 +105,8 @@ std::optional<case_record> pg_cases::create_case(const new_case& c, const std::s
                        .set(":sms_channel", c.sms_channel)
                        .set(":transcript", db_.sealed(c.transcript))
                        .set(":contact", c.contact)
-                       .set(":call_time", c.call_time));
+                       .set(":call_time", c.call_time)
+                       .set(":phone_ending", db_.number_ending_hash(c.phone)));
             auto r = u.exec(sql_case_by_origin, params().set(":origin_key", c.origin_key));
             if (r.empty()) return std::nullopt;  // the reference was taken: draw another
             u.commit();
@@ -123,6 +128,19 @@ std::optional<case_record> pg_cases::find_case_by_id(long long id) {
         auto r = u.exec(sql_case_by_id, params().set(":id", id));
         if (r.empty()) return std::nullopt;
         return read_case(db_, r[0]);
+    });
+}
+
+std::vector<case_record> pg_cases::find_cases_by_number_ending(const std::string& digits,
+                                                               std::size_t limit) {
+    const std::string ending = db_.number_ending_hash(digits);
+    if (ending.empty()) return {};
+    return db_.read(__func__, [&](unit& u) {
+        std::vector<case_record> out;
+        for (const auto& row : u.exec(sql_cases_by_phone_ending,
+                                      params().set(":phone_ending", ending).set(":limit", limit)))
+            out.push_back(read_case(db_, row));
+        return out;
     });
 }
 

@@ -123,6 +123,9 @@ class database {
     std::string sealed(const std::string& plain) const;
     std::string unseal(const pqxx::field& f) const;
     std::string lookup_hash(const std::string& value) const { return sealer_.lookup_hash(value); }
+    std::string number_ending_hash(const std::string& number) const {
+        return sealer_.number_ending_hash(number);
+    }
     const data_sealer& sealer() const { return sealer_; }
     // Every committed write is one durable commit on the server.
     commit_stats stats() const {

@@ -49,7 +49,8 @@ const statement sql_purge_events{
     "id FROM referrals WHERE case_id IN (" +
     done_cases + "))"};
 const statement sql_purge_cases{
-    "UPDATE cases SET phone = '', phone_sealed = NULL, details = '', outcome = NULL, "
+    "UPDATE cases SET phone = '', phone_sealed = NULL, phone_ending = '', details = '', "
+    "outcome = NULL, "
     "transcript = NULL, purged_at = :now::bigint WHERE id IN (" +
     done_cases + ")"};
 const statement sql_purge_inbound{

@@ -189,6 +189,18 @@ const std::vector<const char*>& migrations() {
         CREATE TABLE throttles (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
                                 blocked_until BIGINT NOT NULL, last BIGINT NOT NULL);
         )sql",
+        // The keyed hash of her number's last digits, by which an operator
+        // finds her case (filled for older cases by index_number_endings).
+        R"sql(
+        ALTER TABLE cases ADD COLUMN phone_ending TEXT NOT NULL DEFAULT '';
+        CREATE INDEX cases_by_phone_ending ON cases (phone_ending) WHERE phone_ending <> '';
+        )sql",
+        // Programme staff (the dashboard only) get accounts too.
+        R"sql(
+        ALTER TABLE operators DROP CONSTRAINT operators_role_check;
+        ALTER TABLE operators ADD CONSTRAINT operators_role_check
+            CHECK (role IN ('operator', 'supervisor', 'programme'));
+        )sql",
     };
     return m;
 }
@@ -201,6 +213,23 @@ const statement sql_create_version{
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"};
 const statement sql_get_version{"SELECT max(version) AS version FROM schema_version"};
 const statement sql_put_version{"INSERT INTO schema_version (version) VALUES (:version::integer)"};
+// The version whose migration adds the number-ending hash of cases.
+constexpr int number_ending_version = 3;
+const statement sql_sealed_numbers{
+    "SELECT id, phone_sealed FROM cases WHERE phone_sealed IS NOT NULL AND "
+    "length(phone_sealed) > 0"};
+const statement sql_set_ending{"UPDATE cases SET phone_ending = :ending WHERE id = :id::bigint"};
+
+// Cases stored before the number-ending column: their endings, from the
+// sealed numbers (a number retention forgot has none).
+void index_number_endings(database& db, unit& u) {
+    for (const auto& row : u.exec(sql_sealed_numbers))
+        u.exec(sql_set_ending,
+               params()
+                   .set(":id", row["id"].as<long long>())
+                   .set(":ending", db.sealer().number_ending_hash(db.unseal(row["phone_sealed"]))));
+}
+
 const statement sql_get_key{"SELECT value FROM meta WHERE key = 'data_key_id'"};
 const statement sql_put_key{"INSERT INTO meta (key, value) VALUES ('data_key_id', :value)"};
 
@@ -217,6 +246,7 @@ void migrate(database& db) {
             throw store_error("database schema is newer than this gateway");
         for (int v = version; v < static_cast<int>(all.size()); ++v) {
             u.exec_script(all[v]);
+            if (v + 1 == number_ending_version) index_number_endings(db, u);
             u.exec(sql_put_version, params().set(":version", v + 1));
         }
         // A database is bound to the key that sealed it.

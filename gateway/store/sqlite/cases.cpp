@@ -18,13 +18,16 @@ const std::string sql_insert_case =
     "INSERT INTO cases (reference, origin_key, phone, channel, language, topic, subtopic, "
     "oblast, target_group, details, consent, urgent, safe_to_call, status, created_at, "
     "notify_sms, phone_sealed, session_id, needs_hotline, sms_channel, transcript, contact, "
-    "call_time) VALUES (:reference, :origin_key, :phone, :channel, :language, :topic, "
+    "call_time, phone_ending) VALUES (:reference, :origin_key, :phone, :channel, :language, :topic, "
     ":subtopic, :oblast, :target_group, :details, :consent, :urgent, :safe_to_call, :status, "
     ":created_at, :notify_sms, :phone_sealed, :session_id, :needs_hotline, :sms_channel, "
-    ":transcript, :contact, :call_time)";
+    ":transcript, :contact, :call_time, :phone_ending)";
 const std::string sql_case_by_reference =
     std::string("SELECT ") + case_columns + " FROM cases WHERE reference = :reference";
 const std::string sql_case_by_id = std::string("SELECT ") + case_columns + " FROM cases WHERE id = :id";
+const std::string sql_cases_by_phone_ending =
+    std::string("SELECT ") + case_columns +
+    " FROM cases WHERE phone_ending = :phone_ending ORDER BY id DESC LIMIT :limit";
 const std::string sql_count_cases = "SELECT count(*) AS n FROM cases";
 const std::string sql_unrouted_cases =
     std::string("SELECT ") + case_columns +
@@ -109,6 +112,7 @@ std::optional<case_record> sqlite_cases::create_case(const new_case& c,
             db_.bind_sealed(st, ":transcript", c.transcript);
             bind_param(st, ":contact", c.contact);
             bind_param(st, ":call_time", c.call_time);
+            bind_param(st, ":phone_ending", db_.number_ending_hash(c.phone));
             st.exec();
             auto stored = find_by_origin();
             if (!stored) throw store_error("case vanished inside its transaction");
@@ -133,6 +137,20 @@ std::optional<case_record> sqlite_cases::find_case_by_id(long long id) {
         bind_param(st, ":id", id);
         if (!st.executeStep()) return std::nullopt;
         return read_case(db_, st);
+    });
+}
+
+std::vector<case_record> sqlite_cases::find_cases_by_number_ending(const std::string& digits,
+                                                                  std::size_t limit) {
+    const std::string ending = db_.number_ending_hash(digits);
+    if (ending.empty()) return {};
+    return db_.read(__func__, [&](connection& c) {
+        auto& st = c.cached(sql_cases_by_phone_ending);
+        bind_param(st, ":phone_ending", ending);
+        bind_param(st, ":limit", static_cast<long long>(limit));
+        std::vector<case_record> out;
+        while (st.executeStep()) out.push_back(read_case(db_, st));
+        return out;
     });
 }
 

@@ -96,6 +96,9 @@ class database {
     std::string unseal(const SQLite::Column& col) const;
     // The keyed hash a number or id is looked up by (never the number).
     std::string lookup_hash(const std::string& value) const { return sealer_.lookup_hash(value); }
+    std::string number_ending_hash(const std::string& number) const {
+        return sealer_.number_ending_hash(number);
+    }
 
     commit_stats stats() const {
         return {stats_.commits.load(), stats_.durable_commits.load(), stats_.writes.load()};

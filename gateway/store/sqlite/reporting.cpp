@@ -43,7 +43,8 @@ const std::string sql_purge_events =
     "FROM referrals WHERE case_id IN (" +
     done_cases + "))";
 const std::string sql_purge_cases =
-    "UPDATE cases SET phone = '', phone_sealed = NULL, details = '', outcome = NULL, "
+    "UPDATE cases SET phone = '', phone_sealed = NULL, phone_ending = '', details = '', "
+    "outcome = NULL, "
     "transcript = NULL, purged_at = :now WHERE id IN (" +
     done_cases + ")";
 const std::string sql_purge_inbound =

@@ -13,7 +13,8 @@
 //   subscribers      phone = hash(number)                       (primary key)
 //   sessions         id = hash(session id), phone = hash(number);
 //                    id_sealed, phone_sealed, state sealed
-//   cases            phone = hash(number), session_id = hash(session id);
+//   cases            phone = hash(number), session_id = hash(session id),
+//                    phone_ending = hash(last digits);
 //                    phone_sealed, details, outcome, transcript sealed
 //   inbound_messages phone sealed
 //   outbox           recipient = hash(number); recipient_sealed sealed
@@ -234,9 +235,14 @@ class rotation {
             rehash(row.getColumn("phone").getString(), row.getColumn("phone_sealed"), "number");
         std::string session = row.getColumn("session_id").getString();
         if (!session.empty()) session = session_hash(session);
+        // Her number's ending is found again under the new key.
+        const SQLite::Column number = row.getColumn("phone_sealed");
+        const std::string ending = number.isNull() || number.getBytes() == 0
+                                       ? std::string()
+                                       : to_.number_ending_hash(open_old(number, "number"));
         auto& st = stmt(
             "UPDATE cases SET phone = ?2, phone_sealed = ?3, details = ?4, outcome = ?5, "
-            "transcript = ?6, session_id = ?7 WHERE id = ?1");
+            "transcript = ?6, session_id = ?7, phone_ending = ?8 WHERE id = ?1");
         st.bind(1, row.getColumn("id").getInt64());
         st.bind(2, phone);
         bind(st, 3, reseal(row, "phone_sealed"));
@@ -244,6 +250,7 @@ class rotation {
         bind(st, 5, reseal(row, "outcome"));
         bind(st, 6, reseal(row, "transcript"));
         st.bind(7, session);
+        st.bind(8, ending);
         st.exec();
     }
 

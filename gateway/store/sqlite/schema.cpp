@@ -235,6 +235,34 @@ const std::vector<const char*>& migrations() {
                                 blocked_until INTEGER NOT NULL, last INTEGER NOT NULL)
                                 WITHOUT ROWID;
         )sql",
+        // The keyed hash of her number's last digits, by which an operator
+        // finds her case when she reads them out (filled for older cases by
+        // index_number_endings).
+        R"sql(
+        ALTER TABLE cases ADD COLUMN phone_ending TEXT NOT NULL DEFAULT '';
+        CREATE INDEX cases_by_phone_ending ON cases (phone_ending) WHERE phone_ending <> '';
+        )sql",
+        // Programme staff (the dashboard only) get accounts too. SQLite cannot
+        // change a CHECK: the table is made again (migrate() turns foreign
+        // keys off around this one, as SQLite's manual says to).
+        R"sql(
+        CREATE TABLE operators_new (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('operator', 'supervisor', 'programme')),
+            password_hash TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        INSERT INTO operators_new (id, username, display_name, role, password_hash, active,
+                                   created_at, updated_at)
+            SELECT id, username, display_name, role, password_hash, active, created_at,
+                   updated_at FROM operators;
+        DROP TABLE operators;
+        ALTER TABLE operators_new RENAME TO operators;
+        )sql",
     };
     return m;
 }
@@ -243,6 +271,10 @@ const std::vector<const char*>& migrations() {
 constexpr int sealing_version = 4;
 // The version whose migration seals partners' and operators' free text.
 constexpr int referral_sealing_version = 7;
+// The version whose migration adds the number-ending hash of cases.
+constexpr int number_ending_version = 11;
+// The version whose migration makes the operators table again.
+constexpr int operator_roles_version = 12;
 constexpr const char* redact_only_trigger = R"sql(
     CREATE TRIGGER referral_events_redact_only BEFORE UPDATE ON referral_events
     WHEN NEW.referral_id IS NOT OLD.referral_id OR NEW.actor IS NOT OLD.actor OR
@@ -278,6 +310,7 @@ void prepare_private_files(const std::string& path) {
 
 bool seal_legacy_rows(SQLite::Database& db, const data_sealer& sealer);
 bool seal_referral_text(SQLite::Database& db, const data_sealer& sealer);
+void index_number_endings(SQLite::Database& db, const data_sealer& sealer);
 void check_key(SQLite::Database& db, const data_sealer& sealer);
 
 void migrate(SQLite::Database& db, const data_sealer& sealer) {
@@ -287,6 +320,10 @@ void migrate(SQLite::Database& db, const data_sealer& sealer) {
         throw store_error("database schema is newer than this gateway");
     bool sealed_legacy = false;
     for (int v = version; v < static_cast<int>(all.size()); ++v) {
+        // Making a table again: foreign keys off outside the transaction,
+        // checked before it commits.
+        const bool remakes_table = v + 1 == operator_roles_version;
+        if (remakes_table) db.exec("PRAGMA foreign_keys = OFF");
         SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
         db.exec(all[v]);
         if (v + 1 == sealing_version) sealed_legacy = seal_legacy_rows(db, sealer);
@@ -294,8 +331,16 @@ void migrate(SQLite::Database& db, const data_sealer& sealer) {
             sealed_legacy = seal_referral_text(db, sealer) || sealed_legacy;
             db.exec(redact_only_trigger);
         }
+        if (v + 1 == number_ending_version) index_number_endings(db, sealer);
+        if (remakes_table) {
+            SQLite::Statement broken(db, "PRAGMA foreign_key_check");
+            if (broken.executeStep())
+                throw store_error("migration " + std::to_string(v + 1) +
+                                  " would break a reference: nothing changed");
+        }
         db.exec("PRAGMA user_version = " + std::to_string(v + 1));
         tx.commit();
+        if (remakes_table) db.exec("PRAGMA foreign_keys = ON");
     }
     check_key(db, sealer);
     if (sealed_legacy) {
@@ -313,6 +358,26 @@ void bind_sealed_with(const data_sealer& sealer, SQLite::Statement& st, int inde
         st.bind(index, std::string());
     else
         st.bind(index, b.data(), static_cast<int>(b.size()));
+}
+
+// Cases stored before the number-ending column: their endings, from the
+// sealed numbers (a number retention forgot has none).
+void index_number_endings(SQLite::Database& db, const data_sealer& sealer) {
+    SQLite::Statement all(db, "SELECT id, phone_sealed FROM cases WHERE length(phone_sealed) > 0");
+    std::vector<std::pair<int64_t, std::string>> rows;
+    while (all.executeStep()) {
+        const auto col = all.getColumn("phone_sealed");
+        auto number = sealer.open(std::string_view(static_cast<const char*>(col.getBlob()),
+                                                   static_cast<std::size_t>(col.getBytes())));
+        if (number) rows.emplace_back(all.getColumn("id").getInt64(), *number);
+    }
+    SQLite::Statement upd(db, "UPDATE cases SET phone_ending = :ending WHERE id = :id");
+    for (const auto& [id, number] : rows) {
+        upd.reset();
+        upd.bind(":id", id);
+        upd.bind(":ending", sealer.number_ending_hash(number));
+        upd.exec();
+    }
 }
 
 // Reasons, notes and event details written before version 7 are in
