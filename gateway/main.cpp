@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     add->add_option("-c,--config", config_path, "config file")->capture_default_str();
     add->add_option("--username", op.username, "log-in name (a-z, 0-9, . _ -)")->required();
     add->add_option("--display-name", op.display_name, "name shown in the console");
-    add->add_option("--role", op.role, "operator or supervisor")->capture_default_str();
+    add->add_option("--role", op.role, "operator, supervisor or programme (dashboard only)")->capture_default_str();
 
     gw::app::backup_options bk;
     auto* backup = cli.add_subcommand(

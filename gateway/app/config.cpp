@@ -554,6 +554,7 @@ config_result load_config(const std::string& path) {
         {
             auto s = section("console");
             s.get("directory", c.console.directory);
+            s.get("chart_library", c.console.chart_library);
             s.get("reply_templates", c.console.reply_templates);
             s.get_duration("session_ttl_s", c.console.session_ttl);
             s.get("failures_before_backoff", c.console.failures_before_backoff);
@@ -603,6 +604,13 @@ config_result load_config(const std::string& path) {
         resolve(c.privacy.data_key_file);
         resolve(c.console.directory);
         resolve(c.console.reply_templates);
+        resolve(c.console.chart_library);
+        if (!fs::exists(c.console.chart_library))
+            d.push_back({{path, 0},
+                         "console.chart_library: " + c.console.chart_library +
+                             " does not exist: the dashboard shows its tables without charts "
+                             "(apt install libjs-chart.js)",
+                         /*warning=*/true});
         for (auto& op : c.smpp.operators) {
             resolve(op.tls_ca_file);
             if (!op.tls_ca_file.empty() && !fs::exists(op.tls_ca_file))

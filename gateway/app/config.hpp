@@ -94,6 +94,8 @@ struct privacy_config {
 // The hotline operators' console and API.
 struct console_config {
     std::string directory = "console";  // static files of the web console
+    // The dashboard's charts (served as /console/vendor/chart.js).
+    std::string chart_library = "/usr/share/javascript/chart.js/chart.min.js";
     std::string reply_templates = "reply-templates.yaml";
     std::chrono::seconds session_ttl{8 * 3600};  // a log-in lasts one shift
     int failures_before_backoff = 3;             // wrong passwords per account or address

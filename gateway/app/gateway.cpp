@@ -91,6 +91,12 @@ routing_bundle load_routing(const config& c, const menu::menu& menus) {
     b.diagnostics.insert(b.diagnostics.end(), checks.begin(), checks.end());
     auto values = referral::check_rule_values(rules.value, menu_values(menus));
     b.diagnostics.insert(b.diagnostics.end(), values.begin(), values.end());
+    // As for the menu's values: words are required once the menu has labels.
+    std::vector<std::string> languages;
+    if (!menus.labels.empty())
+        for (const auto& l : menus.languages) languages.push_back(l.code);
+    auto names = referral::check_partner_names(partners.value, languages);
+    b.diagnostics.insert(b.diagnostics.end(), names.begin(), names.end());
     b.setup = std::make_shared<const service::routing_setup>(
         service::routing_setup{std::move(partners.value), std::move(rules.value)});
     return b;
@@ -420,7 +426,7 @@ http::response gateway::route(const http::request& req) {
         return r;
     }
     if (req.path == console_prefix || req.path.rfind(std::string(console_prefix) + "/", 0) == 0)
-        return serve_console_file(config_.console.directory, req);
+        return serve_console_file(config_.console.directory, config_.console.chart_library, req);
     const std::string sms_prefix = "/sms/";
     if (req.path.rfind(sms_prefix, 0) == 0) {
         std::string rest = req.path.substr(sms_prefix.size());

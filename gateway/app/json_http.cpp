@@ -14,8 +14,34 @@ http::response json_response(int status, const json& body) {
     return r;
 }
 
-http::response json_error(int status, const std::string& reason) {
-    return json_response(status, {{"error", reason}});
+std::string error_code_for(int status) {
+    switch (status) {
+        case 400:
+            return "bad_request";
+        case 401:
+            return "unauthorized";
+        case 403:
+            return "forbidden";
+        case 404:
+            return "not_found";
+        case 405:
+            return "method_not_allowed";
+        case 409:
+            return "conflict";
+        case 413:
+            return "too_large";
+        case 429:
+            return "too_many";
+        case 503:
+            return "unavailable";
+        default:
+            return status >= 500 ? "unavailable" : "bad_request";
+    }
+}
+
+http::response json_error(int status, const std::string& reason, const std::string& code) {
+    return json_response(
+        status, {{"error", reason}, {"code", code.empty() ? error_code_for(status) : code}});
 }
 
 std::optional<json> json_object_body(const http::request& req, http::response& error) {

@@ -1,6 +1,8 @@
 #pragma once
 // JSON request and response helpers shared by the partner and operator
-// APIs: errors are {"error": reason}, never internals.
+// APIs: errors are {"error": reason, "code": key}, never internals. The
+// reason is English for people reading logs; `code` is a stable key that
+// clients translate (the console's dictionary has apierr.<code>).
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -10,7 +12,11 @@
 namespace gw::app {
 
 http::response json_response(int status, const nlohmann::json& body);
-http::response json_error(int status, const std::string& reason);
+// `code` empty: the generic one for the status (bad_request, unauthorized,
+// forbidden, not_found, method_not_allowed, conflict, too_large, too_many,
+// unavailable).
+http::response json_error(int status, const std::string& reason, const std::string& code = "");
+std::string error_code_for(int status);
 // The body as a JSON object; nullopt (and `error` set) when it is not one.
 std::optional<nlohmann::json> json_object_body(const http::request& req, http::response& error);
 // A string member, "" when absent or not a string.

@@ -1,8 +1,12 @@
 #include "app/operator_api.hpp"
 
+#include <set>
+
+#include "app/dashboard_api.hpp"
 #include "app/json_http.hpp"
 #include "common/form.hpp"
 #include "common/phone.hpp"
+#include "referral/rules.hpp"
 
 namespace gw::app {
 namespace {
@@ -48,6 +52,21 @@ json to_json(const service::operator_identity& who) {
     return {{"username", who.username}, {"display_name", who.display_name}, {"role", who.role}};
 }
 
+json to_json(const referral::explanation_parts& e) {
+    json matched = json::array(), skipped = json::array();
+    for (const auto& [attr, value] : e.matched)
+        matched.push_back({{"attr", attr}, {"value", value}});
+    for (const auto& s : e.skipped)
+        skipped.push_back({{"rule", s.rule}, {"partner", s.partner}, {"why", s.why}});
+    return {{"kind", e.kind},
+            {"rule", e.rule},
+            {"by", e.by},
+            {"matched", matched},
+            {"urgent", e.urgent ? json(*e.urgent) : json(nullptr)},
+            {"within_hours", e.within_hours},
+            {"skipped", skipped}};
+}
+
 json to_json(const service::case_view& v) {
     json out = to_json(v.c);
     out["sms_blocked"] = v.sms_blocked;
@@ -62,16 +81,18 @@ json to_json(const service::case_view& v) {
         for (const auto& e : rv.history)
             history.push_back(
                 {{"actor", e.actor}, {"action", e.action}, {"detail", e.detail}, {"at", e.at}});
-        referrals.push_back({{"id", rv.r.id},
-                             {"partner", rv.r.partner},
-                             {"status", rv.r.status},
-                             {"rule", rv.r.rule},
-                             {"explanation", rv.r.explanation},
-                             {"reason", rv.r.reason},
-                             {"outcome", rv.r.outcome},
-                             {"due_at", rv.r.due_at},
-                             {"created_at", rv.r.created_at},
-                             {"history", history}});
+        referrals.push_back(
+            {{"id", rv.r.id},
+             {"partner", rv.r.partner},
+             {"status", rv.r.status},
+             {"rule", rv.r.rule},
+             {"explanation", rv.r.explanation},
+             {"explanation_parts", to_json(referral::parse_explanation(rv.r.explanation))},
+             {"reason", rv.r.reason},
+             {"outcome", rv.r.outcome},
+             {"due_at", rv.r.due_at},
+             {"created_at", rv.r.created_at},
+             {"history", history}});
     }
     out["referrals"] = referrals;
     json notes = json::array();
@@ -108,7 +129,8 @@ json case_file(service::hotline_service& hotline, const service::operator_identi
 
 template <class T, class F>
 http::response answer(const service::outcome<T>& result, F&& to_body) {
-    if (auto* e = std::get_if<action_error>(&result)) return json_error(e->status, e->reason);
+    if (auto* e = std::get_if<action_error>(&result))
+        return json_error(e->status, e->reason, e->code);
     return json_response(200, to_body(std::get<T>(result)));
 }
 
@@ -168,13 +190,18 @@ http::response handle_operator_api(const http::request& req, service::operator_a
         return r;
     }
     const auto& me = *who;
+    const std::string& first = parts[0];
+    const std::size_t n = parts.size();
+    // Programme staff see anonymous counts only: no queue, no case, no account.
+    static const std::set<std::string> programme_paths = {"me", "logout", "labels", "dashboard",
+                                                          "dashboard.csv"};
+    if (me.programme() && !(n == 1 && programme_paths.count(first)))
+        return json_error(403, "programme accounts see the dashboard only", "forbidden");
     std::optional<json> body;
     if (post || req.method == "PATCH") {
         body = json_object_body(req, bad);
         if (!body) return bad;
     }
-    const std::string& first = parts[0];
-    const std::size_t n = parts.size();
 
     if (n == 1 && first == "logout") {
         if (!post) return json_error(405, "method not allowed");
@@ -214,6 +241,30 @@ http::response handle_operator_api(const http::request& req, service::operator_a
         // Lets the console skip redrawing an unchanged queue.
         out["version"] = std::to_string(std::hash<std::string>{}(out.dump()));
         return json_response(200, out);
+    }
+    if (n == 1 && first == "labels") {
+        if (!get) return json_error(405, "method not allowed");
+        return json_response(200, hotline.labels());
+    }
+    if (n == 1 && first == "search") {
+        if (!get) return json_error(405, "method not allowed");
+        auto q = parse_form(req.query);
+        if (!q) return json_error(400, q.error());
+        const std::string* text = q->find("q");
+        return answer(hotline.search(me, text ? *text : std::string()),
+                      [](const std::vector<store::case_record>& found) {
+                          json matches = json::array();
+                          for (const auto& c : found)
+                              matches.push_back({{"reference", c.reference},
+                                                 {"status", c.status},
+                                                 {"urgent", c.urgent},
+                                                 {"topic", c.topic},
+                                                 {"oblast", c.oblast},
+                                                 {"language", c.language},
+                                                 {"channel", c.channel},
+                                                 {"created_at", c.created_at}});
+                          return json{{"matches", matches}};
+                      });
     }
     if (first == "cases" && n >= 2) {
         const std::string& ref = parts[1];
@@ -263,13 +314,22 @@ http::response handle_operator_api(const http::request& req, service::operator_a
     }
     if (first == "partners") {
         auto partner_json = [](const service::partner_status& p) {
-            return json{{"id", p.id}, {"name", p.name}, {"open", p.open}, {"paused", p.paused}};
+            return json{{"id", p.id},     {"name", p.name},     {"names", p.names},
+                        {"open", p.open}, {"paused", p.paused}, {"suggested", p.suggested}};
+        };
+        auto partner_list = [&](const std::vector<service::partner_status>& ps) {
+            json list = json::array();
+            for (const auto& p : ps) list.push_back(partner_json(p));
+            return json{{"partners", list}};
         };
         if (n == 1) {
             if (!get) return json_error(405, "method not allowed");
-            json list = json::array();
-            for (const auto& p : hotline.partners()) list.push_back(partner_json(p));
-            return json_response(200, {{"partners", list}});
+            auto q = parse_form(req.query);
+            if (!q) return json_error(400, q.error());
+            // ?case=R-...: those likely for that case first (the refer form).
+            if (const std::string* ref = q->find("case"))
+                return answer(hotline.partners_for(me, *ref), partner_list);
+            return json_response(200, partner_list(hotline.partners()));
         }
         if (n == 3 && (parts[2] == "pause" || parts[2] == "resume")) {
             if (!post) return json_error(405, "method not allowed");
@@ -328,10 +388,13 @@ http::response handle_operator_api(const http::request& req, service::operator_a
                           return json{{"events", list}};
                       });
     }
+    if (n == 1 && (first == "dashboard" || first == "dashboard.csv"))
+        return handle_dashboard(req, me, hotline);
     if (n == 1 && first == "stats.csv") {
         if (!get) return json_error(405, "method not allowed");
         auto csv = hotline.statistics_csv(me);
-        if (auto* e = std::get_if<action_error>(&csv)) return json_error(e->status, e->reason);
+        if (auto* e = std::get_if<action_error>(&csv))
+            return json_error(e->status, e->reason, e->code);
         http::response r;
         r.content_type = "text/csv; charset=utf-8";
         r.headers.emplace_back("Content-Disposition",

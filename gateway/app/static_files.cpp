@@ -42,7 +42,8 @@ void add_security_headers(http::response& r) {
 
 }  // namespace
 
-http::response serve_console_file(const std::string& directory, const http::request& req) {
+http::response serve_console_file(const std::string& directory, const std::string& chart_library,
+                                  const http::request& req) {
     if (req.method != "GET" && req.method != "HEAD")
         return http::error_response(405, "method not allowed");
     const std::string prefix = std::string(console_prefix) + "/";
@@ -53,12 +54,17 @@ http::response serve_console_file(const std::string& directory, const http::requ
     }
     std::string name = req.path.substr(prefix.size());
     if (name.empty()) name = "index.html";
-    const auto dot = name.rfind('.');
-    if (!plain_name(name) || dot == std::string::npos)
+    std::string file = directory + "/" + name;
+    if (name == "vendor/chart.js") {
+        file = chart_library;
+    } else if (!plain_name(name)) {
         return http::error_response(404, "not found");
+    }
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos) return http::error_response(404, "not found");
     auto type = content_types().find(name.substr(dot));
     if (type == content_types().end()) return http::error_response(404, "not found");
-    std::ifstream in(directory + "/" + name, std::ios::binary);
+    std::ifstream in(file, std::ios::binary);
     if (!in) return http::error_response(404, "not found");
     std::ostringstream body;
     body << in.rdbuf();

@@ -100,7 +100,7 @@ private:
             for (const auto& o : s.options)
                 for (const auto& [var, value] : o.set) {
                     static const std::set<std::string> read_by_people = {
-                        "topic", "oblast", "target_group", "contact", "call_time"};
+                        "topic", "subtopic", "oblast", "target_group", "contact", "call_time"};
                     if (!read_by_people.count(var)) continue;
                     auto v = m_.labels.find(var);
                     if (v == m_.labels.end() || !v->second.count(value)) {

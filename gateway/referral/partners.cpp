@@ -62,7 +62,7 @@ bool iso_date(const std::string& s) {
 }
 
 const std::set<std::string> partner_keys = {
-    "id",       "name",        "oblasts",           "topics",        "languages",
+    "id",       "name",        "names",             "oblasts",           "topics",        "languages",
     "working_hours", "holidays", "capacity",        "acknowledge_within_hours",
     "api_token", "api_token_env", "api_token_sha256", "webhook_url", "webhook_secret",
     "webhook_secret_env", "focal_phone", "focal_language"};
@@ -160,6 +160,14 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
                                                    ": unknown key " + kv.first.as<std::string>()});
             p.id = n["id"].as<std::string>("");
             p.name = n["name"].as<std::string>("");
+            if (const auto names = n["names"]; names) {
+                if (!names.IsMap())
+                    d.push_back({at(names), "partner " + p.id +
+                                                ": names must be a map of language -> name"});
+                else
+                    for (const auto& kv : names)
+                        p.names[kv.first.as<std::string>()] = kv.second.as<std::string>("");
+            }
             if (p.id.empty()) d.push_back({p.where, "partner without id"});
             if (r.value.find(p.id)) d.push_back({p.where, "duplicate partner id " + p.id});
             for (const char* key : {"oblasts", "topics", "languages"}) {
@@ -243,6 +251,19 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
         r.value.partners.push_back(std::move(p));
     }
     return r;
+}
+
+std::vector<menu::diagnostic> check_partner_names(const partner_directory& partners,
+                                                  const std::vector<std::string>& languages) {
+    std::vector<menu::diagnostic> d;
+    for (const auto& p : partners.partners)
+        for (const auto& lang : languages) {
+            auto it = p.names.find(lang);
+            if (it == p.names.end() || it->second.empty())
+                d.push_back({p.where, "partner " + p.id + ": names." + lang +
+                                          " is missing (operators and programme staff read it)"});
+        }
+    return d;
 }
 
 }  // namespace gw::referral

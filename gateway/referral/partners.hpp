@@ -34,7 +34,10 @@ struct working_hours {
 
 struct partner {
     std::string id;
-    std::string name;
+    std::string name;  // as the programme writes it (logs, the partner API)
+    // What operators and programme staff read, by language (`names:` in
+    // partners.yaml; `check` wants one per menu language).
+    std::map<std::string, std::string> names;
     std::set<std::string> oblasts;
     std::set<std::string> topics;
     std::set<std::string> languages;
@@ -67,5 +70,8 @@ struct partners_result {
 // national form is kept as E.164, as inbound numbers are.
 partners_result load_partners(const std::string& path,
                               const phone_normalizer& phones = phone_normalizer("KG", {}));
+// Each partner has a name in each of `languages` (the menu's).
+std::vector<menu::diagnostic> check_partner_names(const partner_directory& partners,
+                                                  const std::vector<std::string>& languages);
 
 }  // namespace gw::referral

@@ -278,3 +278,89 @@ std::vector<menu::diagnostic> check_rule_values(
 }
 
 }  // namespace gw::referral
+
+namespace gw::referral {
+
+std::vector<std::string> likely_partners(const rule_set& rules, const partner_directory& partners,
+                                         const case_facts& facts) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& id) {
+        if (!id.empty() && partners.find(id) &&
+            std::find(out.begin(), out.end(), id) == out.end())
+            out.push_back(id);
+    };
+    for (const auto& r : rules.rules) {
+        bool matches = !r.urgent || *r.urgent == facts.urgent;
+        for (const auto& [attr, values] : r.match)
+            matches = matches && values.count(fact(facts, attr)) > 0;
+        if (matches) add(r.partner);
+    }
+    for (const auto& p : partners.partners)
+        if ((p.oblasts.empty() || p.oblasts.count(facts.oblast)) &&
+            (p.topics.empty() || p.topics.count(facts.topic)))
+            add(p.id);
+    return out;
+}
+
+explanation_parts parse_explanation(const std::string& text) {
+    explanation_parts out;
+    std::vector<std::string> clauses;
+    for (std::size_t start = 0; start < text.size();) {
+        auto end = text.find(';', start);
+        if (end == std::string::npos) end = text.size();
+        std::string c = text.substr(start, end - start);
+        while (!c.empty() && c.front() == ' ') c.erase(0, 1);
+        if (!c.empty()) clauses.push_back(c);
+        start = end + 1;
+    }
+    if (clauses.empty()) return out;
+    const std::string& head = clauses.front();
+    static const std::string operator_prefix = "referred by the hotline (";
+    if (head.rfind(operator_prefix, 0) == 0 && head.back() == ')') {
+        out.kind = "operator";
+        out.by = head.substr(operator_prefix.size(),
+                             head.size() - operator_prefix.size() - 1);
+        return out;
+    }
+    if (head.rfind("no rule routed this case", 0) == 0) {
+        out.kind = "fallback";
+    } else if (head.rfind("rule ", 0) == 0 && head.find(" matched") != std::string::npos) {
+        out.kind = "rule";
+        out.rule = head.substr(5, head.find(' ', 5) - 5);
+        if (auto colon = head.find("matched: "); colon != std::string::npos) {
+            std::string rest = head.substr(colon + 9);
+            for (std::size_t start = 0; start <= rest.size();) {
+                auto end = rest.find(", ", start);
+                if (end == std::string::npos) end = rest.size();
+                std::string item = rest.substr(start, end - start);
+                if (item == "urgent") out.urgent = true;
+                else if (item == "not urgent") out.urgent = false;
+                else if (item == "within its hours") out.within_hours = true;
+                else if (auto eq = item.find('='); eq != std::string::npos)
+                    out.matched.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+                start = end + 2;
+            }
+        }
+    } else {
+        return out;  // "other"
+    }
+    for (std::size_t i = 1; i < clauses.size(); ++i) {
+        // "rule R skipped: P already had this case" / "closed now" / "at capacity"
+        const std::string& c = clauses[i];
+        auto sk = c.find(" skipped: ");
+        if (c.rfind("rule ", 0) != 0 || sk == std::string::npos) continue;
+        explanation_parts::skip s;
+        s.rule = c.substr(5, sk - 5);
+        std::string rest = c.substr(sk + 10);
+        s.partner = rest.substr(0, rest.find(' '));
+        const std::string reason = rest.substr(s.partner.size());
+        s.why = reason == " already had this case" ? "had_case"
+                : reason == " closed now"          ? "closed"
+                : reason == " at capacity"         ? "capacity"
+                                                   : "other";
+        out.skipped.push_back(std::move(s));
+    }
+    return out;
+}
+
+}  // namespace gw::referral

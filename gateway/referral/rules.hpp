@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "menu/diagnostic.hpp"
@@ -60,6 +61,31 @@ struct routing_decision {
     std::string rule;     // matching rule id, empty for the operators fallback
     std::string explanation;
 };
+
+// A stored explanation (route()'s text) taken apart, so the console can
+// say it in Kyrgyz or Russian. kind: "rule" (a rule matched), "fallback"
+// (none did: the operators), "operator" (referred by hand), "other" (text
+// this version does not know: shown as it is).
+struct explanation_parts {
+    struct skip {
+        std::string rule, partner;
+        std::string why;  // had_case, closed, capacity
+    };
+    std::string kind = "other";
+    std::string rule;
+    std::string by;                                            // kind operator: who
+    std::vector<std::pair<std::string, std::string>> matched;  // attribute, value
+    std::optional<bool> urgent;
+    bool within_hours = false;
+    std::vector<skip> skipped;
+};
+explanation_parts parse_explanation(const std::string& text);
+
+// Partners an operator would most likely refer this case to: those of the
+// rules matching its facts, in rule order (hours and capacity aside), then
+// those serving its oblast and topic. Each once.
+std::vector<std::string> likely_partners(const rule_set& rules, const partner_directory& partners,
+                                         const case_facts& facts);
 
 // Open referrals per partner, for capacity conditions.
 using partner_load = std::map<std::string, std::size_t>;

@@ -6,6 +6,7 @@
 
 #include "common/log.hpp"
 #include "common/phone.hpp"
+#include "common/sealing.hpp"
 #include "common/text.hpp"
 #include "service/session_codec.hpp"
 
@@ -21,14 +22,17 @@ std::string localized_text(const menu::localized& text, const std::string& lang)
 }
 
 std::optional<action_error> check_text(const std::string& text, const char* what) {
-    if (trim(text).empty()) return action_error{400, std::string(what) + " is empty"};
+    if (trim(text).empty()) return action_error{400, std::string(what) + " is empty", "text_empty"};
     if (text.size() > max_text_bytes)
-        return action_error{400, std::string(what) + " is longer than 4000 bytes"};
-    if (!is_valid_utf8(text)) return action_error{400, std::string(what) + " is not UTF-8"};
+        return action_error{400, std::string(what) + " is longer than 4000 bytes", "text_invalid"};
+    if (!is_valid_utf8(text))
+        return action_error{400, std::string(what) + " is not UTF-8", "text_invalid"};
     return std::nullopt;
 }
 
-const action_error supervisors_only{403, "supervisors only"};
+const action_error supervisors_only{403, "supervisors only", "supervisors_only"};
+const action_error cases_not_for_programme{403, "programme accounts see the dashboard only",
+                                           "forbidden"};
 
 }  // namespace
 
@@ -94,10 +98,45 @@ std::vector<filled_template> hotline_service::templates_for(const store::case_re
     return out;
 }
 
+outcome<std::vector<store::case_record>> hotline_service::search(const operator_identity& who,
+                                                                 const std::string& query) {
+    if (who.programme()) return cases_not_for_programme;
+    std::string q;
+    for (char ch : query)
+        if (ch != ' ' && ch != '-') q += ch;
+    const bool has_prefix = !q.empty() && (q[0] == 'R' || q[0] == 'r');
+    if (has_prefix) q.erase(0, 1);
+    const bool digits = !q.empty() && q.find_first_not_of("0123456789") == std::string::npos;
+    const bool code = digits && q.size() == 7;
+    const bool ending = digits && !has_prefix && q.size() == data_sealer::number_ending_digits;
+    if (!code && !ending)
+        return action_error{400, "search by a code (R-1234567) or the last 4 digits of her number",
+                            "search_invalid"};
+    const long long now = to_unix_seconds(clock_.now());
+    std::vector<store::case_record> found;
+    if (code) {
+        if (auto c = store_.find_case("R-" + q)) found.push_back(std::move(*c));
+    } else {
+        found = store_.find_cases_by_number_ending(q, 20);
+    }
+    store_.record_audit({now, who.actor(), "searched", 0,
+                         std::string(code ? "by code" : "by number ending") + ", " +
+                             std::to_string(found.size()) + " found"});
+    for (auto& c : found) {
+        // A list: what tells the cases apart, nothing of hers.
+        c.phone.clear();
+        c.details.clear();
+        c.outcome.clear();
+        c.transcript.clear();
+    }
+    return found;
+}
+
 outcome<case_view> hotline_service::open_case(const operator_identity& who,
                                               const std::string& reference, bool audited) {
+    if (who.programme()) return cases_not_for_programme;
     auto c = store_.find_case(reference);
-    if (!c) return action_error{404, "no such case"};
+    if (!c) return action_error{404, "no such case", "no_case"};
     const long long now = to_unix_seconds(clock_.now());
     case_view v;
     v.phone_visible = who.supervisor() || c->assigned_to == who.username;
@@ -149,12 +188,13 @@ outcome<case_view> hotline_service::open_case(const operator_identity& who,
 outcome<store::case_record> hotline_service::acting_case(const operator_identity& who,
                                                          const std::string& reference) {
     auto c = store_.find_case(reference);
-    if (!c) return action_error{404, "no such case"};
-    if (c->status == "closed") return action_error{409, "the case is closed"};
+    if (!c) return action_error{404, "no such case", "no_case"};
+    if (c->status == "closed") return action_error{409, "the case is closed", "case_closed"};
     if (!who.supervisor() && c->assigned_to != who.username)
-        return action_error{409, c->assigned_to.empty()
-                                     ? "claim the case first"
-                                     : "the case is claimed by " + c->assigned_to};
+        return action_error{409,
+                            c->assigned_to.empty() ? "claim the case first"
+                                                   : "the case is claimed by " + c->assigned_to,
+                            c->assigned_to.empty() ? "claim_first" : "case_claimed"};
     return *c;
 }
 
@@ -166,18 +206,18 @@ outcome<store::case_record> hotline_service::update(
     u.expect_assigned = c.assigned_to;
     auto updated = store_.update_case(
         c.id, u, {to_unix_seconds(clock_.now()), who.actor(), action, c.id, detail}, outbox);
-    if (!updated) return action_error{409, "the case changed hands just now"};
+    if (!updated) return action_error{409, "the case changed hands just now", "case_changed"};
     return *updated;
 }
 
 outcome<store::case_record> hotline_service::claim(const operator_identity& who,
                                                    const std::string& reference, bool force) {
     auto c = store_.find_case(reference);
-    if (!c) return action_error{404, "no such case"};
-    if (c->status == "closed") return action_error{409, "the case is closed"};
+    if (!c) return action_error{404, "no such case", "no_case"};
+    if (c->status == "closed") return action_error{409, "the case is closed", "case_closed"};
     if (c->assigned_to == who.username) return *c;
     if (!c->assigned_to.empty() && !(force && who.supervisor()))
-        return action_error{409, "the case is claimed by " + c->assigned_to};
+        return action_error{409, "the case is claimed by " + c->assigned_to, "case_claimed"};
     store::case_update u;
     u.assigned_to = who.username;
     u.status = "claimed";
@@ -219,17 +259,21 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     // Back the way she wrote in (a number abroad may be reachable only
     // through that aggregator); USSD cases through the configured channel.
     const std::string channel = rec.sms_channel.empty() ? settings_.reply_channel : rec.sms_channel;
-    if (channel.empty()) return action_error{409, "no SMS channel is configured"};
-    if (rec.phone.empty()) return action_error{409, "her number is no longer kept"};
-    if (store_.no_sms(rec.phone)) return action_error{409, "she asked for no SMS (STOP)"};
+    if (channel.empty()) return action_error{409, "no SMS channel is configured", "no_sms_channel"};
+    if (rec.phone.empty())
+        return action_error{409, "her number is no longer kept", "number_forgotten"};
+    if (store_.no_sms(rec.phone))
+        return action_error{409, "she asked for no SMS (STOP)", "sms_stopped"};
     // Her safe-contact answer rules SMS out unless she chose it.
     if (!rec.contact.empty() && rec.contact != "sms_only")
-        return action_error{409, rec.contact == "none" ? "she asked not to be contacted"
-                                                       : "she asked to be called, not texted"};
+        return action_error{409,
+                            rec.contact == "none" ? "she asked not to be contacted"
+                                                  : "she asked to be called, not texted",
+                            rec.contact == "none" ? "no_contact" : "call_not_sms"};
     std::optional<filled_template> chosen;
     for (auto& t : templates_for(rec))
         if (t.id == template_id) chosen = t;
-    if (!chosen) return action_error{400, "no such template"};
+    if (!chosen) return action_error{400, "no such template", "no_template"};
     const long long now = to_unix_seconds(clock_.now());
     store::outbound_message m;
     m.channel = channel;
@@ -253,7 +297,7 @@ outcome<store::case_record> hotline_service::refer(const operator_identity& who,
                                                    const std::string& partner,
                                                    const std::string& note) {
     if (note.size() > max_text_bytes || !is_valid_utf8(note))
-        return action_error{400, "the note must be UTF-8 of at most 4000 bytes"};
+        return action_error{400, "the note must be UTF-8 of at most 4000 bytes", "text_invalid"};
     auto c = acting_case(who, reference);
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto& rec = std::get<store::case_record>(c);
@@ -290,7 +334,7 @@ outcome<store::case_record> hotline_service::revoke(const operator_identity& who
                                                     const std::string& reason) {
     if (auto e = check_text(reason, "the reason")) return *e;
     auto r = store_.find_referral(referral_id);
-    if (!r) return action_error{404, "no such referral"};
+    if (!r) return action_error{404, "no such referral", "no_referral"};
     auto c = acting_case(who, r->case_reference);
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto moved = referrals_.revoke(referral_id, reason, who.actor());
@@ -305,9 +349,9 @@ outcome<store::outbound_message> hotline_service::retry_message(const operator_i
     const long long now = to_unix_seconds(clock_.now());
     if (!store_.retry_outbound(
             id, now, {now, who.actor(), "retried_message", 0, "message " + std::to_string(id)}))
-        return action_error{409, "no failed message with that id"};
+        return action_error{409, "no failed message with that id", "no_message"};
     auto m = store_.find_outbound(id);
-    if (!m) return action_error{404, "no such message"};
+    if (!m) return action_error{404, "no such message", "no_message"};
     m->recipient = mask_phone(m->recipient);
     m->body.clear();
     return *m;
@@ -319,20 +363,56 @@ std::vector<partner_status> hotline_service::partners() {
     auto paused = store_.paused_partners();
     std::vector<partner_status> out;
     for (const auto& p : setup->partners.partners)
-        out.push_back({p.id, p.name, open.count(p.id) ? open[p.id] : 0, paused.count(p.id) > 0});
+        out.push_back({p.id, p.name, p.names, open.count(p.id) ? open[p.id] : 0,
+                       paused.count(p.id) > 0, false});
+    return out;
+}
+
+outcome<std::vector<partner_status>> hotline_service::partners_for(const operator_identity& who,
+                                                                   const std::string& reference) {
+    if (who.programme()) return cases_not_for_programme;
+    auto c = store_.find_case(reference);
+    if (!c) return action_error{404, "no such case", "no_case"};
+    auto setup = referrals_.setup();
+    const auto likely = referral::likely_partners(
+        setup->rules, setup->partners,
+        {c->topic, c->subtopic, c->oblast, c->language, c->target_group, c->urgent});
+    auto all = partners();
+    std::vector<partner_status> out;
+    for (const auto& id : likely)
+        for (auto& p : all)
+            if (p.id == id) {
+                p.suggested = true;
+                out.push_back(p);
+            }
+    for (const auto& p : all)
+        if (!p.suggested) out.push_back(p);
+    return out;
+}
+
+std::map<std::string, std::map<std::string, std::map<std::string, std::string>>>
+hotline_service::labels() {
+    std::map<std::string, std::map<std::string, std::map<std::string, std::string>>> out;
+    const auto m = menu();
+    for (const auto& [variable, values] : m->labels)
+        for (const auto& [value, texts] : values)
+            for (const auto& [lang, text] : texts) out[lang][variable][value] = text;
+    for (const auto& p : referrals_.setup()->partners.partners)
+        for (const auto& [lang, name] : p.names) out[lang]["partner"][p.id] = name;
     return out;
 }
 
 outcome<partner_status> hotline_service::set_paused(const operator_identity& who,
                                                     const std::string& partner, bool paused) {
     if (!who.supervisor()) return supervisors_only;
-    if (!referrals_.setup()->partners.find(partner)) return action_error{404, "no such partner"};
+    if (!referrals_.setup()->partners.find(partner))
+        return action_error{404, "no such partner", "no_partner"};
     store_.set_partner_paused(partner, paused,
                               {to_unix_seconds(clock_.now()), who.actor(),
                                paused ? "partner_paused" : "partner_resumed", 0, partner});
     for (auto& p : partners())
         if (p.id == partner) return p;
-    return action_error{404, "no such partner"};
+    return action_error{404, "no such partner", "no_partner"};
 }
 
 outcome<std::vector<store::audit_record>> hotline_service::audit(const operator_identity& who,
@@ -342,7 +422,7 @@ outcome<std::vector<store::audit_record>> hotline_service::audit(const operator_
     long long case_id = 0;
     if (!reference.empty()) {
         auto c = store_.find_case(reference);
-        if (!c) return action_error{404, "no such case"};
+        if (!c) return action_error{404, "no such case", "no_case"};
         case_id = c->id;
     }
     return store_.audit_trail(case_id, std::clamp<std::size_t>(limit, 1, 1000));

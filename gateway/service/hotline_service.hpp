@@ -76,8 +76,10 @@ struct case_view {
 
 struct partner_status {
     std::string id, name;
+    std::map<std::string, std::string> names;  // by language
     std::size_t open = 0;
     bool paused = false;
+    bool suggested = false;  // likely for the case asked about (listed first)
 };
 
 class hotline_service {
@@ -89,6 +91,12 @@ class hotline_service {
     queue_view queue(const operator_identity& who, const std::string& filter);
     // `audited`: false only to show the case again right after an action
     // (the action is audited already).
+    // Finds cases by what she reads out on the phone: her code ("R-1234567",
+    // "r1234567" or the seven digits) or the last four digits of her number
+    // (through their keyed hash). Newest first, at most 20; each search is
+    // audited (how, never the digits), opening a match is audited as a view.
+    outcome<std::vector<store::case_record>> search(const operator_identity& who,
+                                                    const std::string& query);
     outcome<case_view> open_case(const operator_identity& who, const std::string& reference,
                                  bool audited = true);
 
@@ -109,6 +117,12 @@ class hotline_service {
     outcome<store::outbound_message> retry_message(const operator_identity& who, long long id);
 
     std::vector<partner_status> partners();
+    // The same, those likely for this case first (referral::likely_partners).
+    outcome<std::vector<partner_status>> partners_for(const operator_identity& who,
+                                                      const std::string& reference);
+    // What people read instead of ids, by language: the menu's labels
+    // (topic, subtopic, oblast, ...) and partners' names under "partner".
+    std::map<std::string, std::map<std::string, std::map<std::string, std::string>>> labels();
     outcome<partner_status> set_paused(const operator_identity& who, const std::string& partner,
                                        bool paused);
 

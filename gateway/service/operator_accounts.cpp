@@ -17,15 +17,25 @@ bool valid_username(const std::string& u) {
 
 std::optional<action_error> check_password(const std::string& p) {
     if (p.size() < min_password_length)
-        return action_error{400, "the password must have at least " +
-                                     std::to_string(min_password_length) + " characters"};
-    if (p.size() > 1024) return action_error{400, "the password is too long"};
+        return action_error{400,
+                            "the password must have at least " +
+                                std::to_string(min_password_length) + " characters",
+                            "password_short"};
+    if (p.size() > 1024) return action_error{400, "the password is too long", "password_long"};
     return std::nullopt;
 }
 
+// operator: the queue and cases; supervisor: also accounts, audit,
+// partners and the dashboard; programme: the dashboard only (no case).
+bool valid_role(const std::string& role) {
+    return role == "operator" || role == "supervisor" || role == "programme";
+}
+const action_error bad_role{400, "role must be operator, supervisor or programme", "role_invalid"};
+
 std::optional<action_error> check_display_name(const std::string& n) {
     if (trim(n).empty() || n.size() > 128 || !is_valid_utf8(n))
-        return action_error{400, "display_name must be 1-128 bytes of UTF-8 text"};
+        return action_error{400, "display_name must be 1-128 bytes of UTF-8 text",
+                            "display_name_invalid"};
     return std::nullopt;
 }
 
@@ -100,12 +110,13 @@ std::variant<store::operator_account, action_error> operator_accounts::add(
     const std::string& actor, const std::string& username, const std::string& display_name,
     const std::string& role, const std::string& password) {
     if (!valid_username(username))
-        return action_error{400, "username: 2-32 characters a-z, 0-9, '.', '_' or '-'"};
-    if (role != "operator" && role != "supervisor")
-        return action_error{400, "role must be operator or supervisor"};
+        return action_error{400, "username: 2-32 characters a-z, 0-9, '.', '_' or '-'",
+                            "username_invalid"};
+    if (!valid_role(role)) return bad_role;
     if (auto e = check_display_name(display_name)) return *e;
     if (auto e = check_password(password)) return *e;
-    if (store_.find_operator(username)) return action_error{409, "that username is taken"};
+    if (store_.find_operator(username))
+        return action_error{409, "that username is taken", "username_taken"};
     const long long now = to_unix_seconds(clock_.now());
     store::operator_account a;
     a.username = username;
@@ -120,7 +131,7 @@ std::variant<store::operator_account, action_error> operator_accounts::add(
 std::variant<store::operator_account, action_error> operator_accounts::change(
     const std::string& actor, const std::string& username, const operator_change& change) {
     auto a = store_.find_operator(username);
-    if (!a) return action_error{404, "no such operator"};
+    if (!a) return action_error{404, "no such operator", "no_operator"};
     std::vector<std::string> what;
     if (change.display_name) {
         if (auto e = check_display_name(*change.display_name)) return *e;
@@ -128,8 +139,7 @@ std::variant<store::operator_account, action_error> operator_accounts::change(
         what.push_back("display name");
     }
     if (change.role) {
-        if (*change.role != "operator" && *change.role != "supervisor")
-            return action_error{400, "role must be operator or supervisor"};
+        if (!valid_role(*change.role)) return bad_role;
         a->role = *change.role;
         what.push_back("role " + *change.role);
     }
@@ -142,7 +152,7 @@ std::variant<store::operator_account, action_error> operator_accounts::change(
         a->active = *change.active;
         what.push_back(*change.active ? "enabled" : "disabled");
     }
-    if (what.empty()) return action_error{400, "nothing to change"};
+    if (what.empty()) return action_error{400, "nothing to change", "nothing_to_change"};
     std::string detail = username + ":";
     for (const auto& w : what) detail += " " + w;
     // A disabled account, or one whose password was reset (it may have

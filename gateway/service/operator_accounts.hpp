@@ -19,8 +19,11 @@ namespace gw::service {
 struct operator_identity {
     std::string username;
     std::string display_name;
-    std::string role;  // operator, supervisor
+    std::string role;  // operator, supervisor, programme
     bool supervisor() const { return role == "supervisor"; }
+    // Programme staff see anonymous counts (the dashboard), never a case.
+    bool programme() const { return role == "programme"; }
+    bool sees_dashboard() const { return supervisor() || programme(); }
     std::string actor() const { return "operator:" + username; }
 };
 

@@ -203,9 +203,9 @@ std::variant<store::referral_record, action_error> referral_service::act(
     std::lock_guard lock(mutex_);
     auto r = store_.find_referral(referral_id);
     // Another partner's referral does not exist, as far as this partner knows.
-    if (!r || r->partner != partner_id) return action_error{404, "no such referral"};
+    if (!r || r->partner != partner_id) return action_error{404, "no such referral", "no_referral"};
     auto c = store_.find_case_by_id(r->case_id);
-    if (!c) return action_error{404, "no such referral"};
+    if (!c) return action_error{404, "no such referral", "no_referral"};
     const long long now = to_unix_seconds(clock_.now());
     store::referral_event event{r->id, actor, verb(action), text, now};
 
@@ -251,7 +251,7 @@ std::variant<store::referral_record, action_error> referral_service::act(
             break;
     }
     auto moved = store_.transition_referral(r->id, from, to, event, outbox, reason, outcome);
-    if (!moved) return action_error{409, "the referral is " + r->status};
+    if (!moved) return action_error{409, "the referral is " + r->status, "referral_state"};
     if (action == partner_action::decline) {
         // The case must not stay without a next step: the next partner, or the operators.
         route(*c, tried_partners(c->id), "system");
@@ -297,11 +297,11 @@ std::optional<std::string> referral_service::handle_sms_command(const std::strin
 std::variant<store::referral_record, action_error> referral_service::refer_to(
     const store::case_record& c, const std::string& partner_id, const std::string& actor) {
     std::lock_guard lock(mutex_);
-    if (!setup_->partners.find(partner_id)) return action_error{400, "no such partner"};
+    if (!setup_->partners.find(partner_id)) return action_error{400, "no such partner", "no_partner"};
     for (const auto& r : store_.case_referrals(c.id))
         if (r.partner == partner_id &&
             (r.status == "new" || r.status == "accepted" || r.status == "in_progress"))
-            return action_error{409, "this partner already has the case"};
+            return action_error{409, "this partner already has the case", "partner_has_case"};
     // The operator's own words go to the sealed case notes, not in here.
     return hand_over(*setup_, c, partner_id, "", "referred by the hotline (" + actor + ")", actor);
 }
@@ -309,14 +309,14 @@ std::variant<store::referral_record, action_error> referral_service::refer_to(
 std::variant<store::referral_record, action_error> referral_service::revoke(
     long long referral_id, const std::string& reason, const std::string& actor) {
     std::lock_guard lock(mutex_);
-    if (trim(reason).empty()) return action_error{400, "revoking needs a reason"};
+    if (trim(reason).empty()) return action_error{400, "revoking needs a reason", "reason_needed"};
     auto r = store_.find_referral(referral_id);
-    if (!r) return action_error{404, "no such referral"};
+    if (!r) return action_error{404, "no such referral", "no_referral"};
     const long long now = to_unix_seconds(clock_.now());
     auto moved = store_.transition_referral(r->id, {"new", "accepted", "in_progress", "escalated"},
                                             "revoked", {r->id, actor, "revoked", reason, now}, {},
                                             reason, "");
-    if (!moved) return action_error{409, "the referral is " + r->status};
+    if (!moved) return action_error{409, "the referral is " + r->status, "referral_state"};
     return *moved;
 }
 

@@ -49,7 +49,8 @@ enum class partner_action { accept, decline, start, close, note };
 
 struct action_error {
     int status;  // 404 unknown or other partner's referral, 409 wrong state, 400 bad request
-    std::string reason;
+    std::string reason;     // English, for logs and API clients
+    std::string code = {};  // stable key a client translates; empty: the status's generic one
 };
 
 class referral_service {

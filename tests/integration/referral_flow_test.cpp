@@ -35,13 +35,13 @@ protected:
         // Partners as the test needs them: always open, tokens, a webhook receiver.
         dir.write("partners.yaml",
                   "partners:\n"
-                  "  - {id: legal_aid_osh, name: Legal aid Osh, oblasts: [osh], topics: [legal_aid, rights],\n"
+                  "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, rights],\n"
                   "     api_token: tok-osh, focal_phone: \"+996700000101\", acknowledge_within_hours: 8,\n"
                   "     webhook_url: \"http://127.0.0.1:" + std::to_string(hooks.port()) + "/hooks\",\n"
                   "     webhook_secret: " + hook_secret + "}\n"
-                  "  - {id: legal_aid_ngo, name: Legal aid NGO, topics: [legal_aid, rights], api_token: tok-ngo}\n"
-                  "  - {id: employment_service, name: Employment, topics: [employment], api_token: tok-emp}\n"
-                  "  - {id: crisis_centres, name: Crisis, topics: [urgent], api_token: tok-crisis}\n");
+                  "  - {id: legal_aid_ngo, name: Legal aid NGO, names: {ky: legal_aid_ngo ky, ru: legal_aid_ngo ru}, topics: [legal_aid, rights], api_token: tok-ngo}\n"
+                  "  - {id: employment_service, name: Employment, names: {ky: employment_service ky, ru: employment_service ru}, topics: [employment], api_token: tok-emp}\n"
+                  "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
         rules_file = dir.write("rules/rules.yaml", rules_text("legal_aid_osh"));
         std::string yaml =
             "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"

@@ -75,9 +75,9 @@ class StoreIntegrity : public ::testing::Test {
         dir.write(
             "partners.yaml",
             "partners:\n"
-            "  - {id: legal_aid_osh, name: Legal aid Osh, oblasts: [osh], topics: [legal_aid, "
+            "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, "
             "rights],\n     api_token: tok-osh}\n"
-            "  - {id: crisis_centres, name: Crisis, topics: [urgent], api_token: tok-crisis}\n");
+            "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
         dir.write("rules/rules.yaml",
                   "rules:\n"
                   "  - id: urgent\n    when: {urgent: true}\n    route_to: crisis_centres\n"

@@ -78,14 +78,14 @@ print(*[s.getsockname()[1] for s in ss])')
 # their referrals is overdue at the next sweep and both nodes' sweeps meet it.
 cat >"$T/partners.yaml" <<'EOF'
 partners:
-  - {id: legal_aid_batken, name: "Legal aid Batken", oblasts: [batken], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100001", focal_language: ru}
-  - {id: legal_aid_jalal_abad, name: "Legal aid Jalal-Abad", oblasts: [jalal_abad], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100002", focal_language: ky}
-  - {id: legal_aid_osh, name: "Legal aid Osh", oblasts: [osh], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100003", focal_language: ru}
-  - {id: legal_aid_talas, name: "Legal aid Talas", oblasts: [talas], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100004", focal_language: ky}
-  - {id: employment_service, name: "Employment services", oblasts: [batken, jalal_abad, osh, talas], topics: [employment, returnees], languages: [ky, ru], focal_phone: "+996700100005"}
-  - {id: migration_service, name: "Migration offices", oblasts: [batken, jalal_abad, osh, talas], topics: [migration], languages: [ky, ru], focal_phone: "+996700100006"}
-  - {id: iom_migrant_support, name: "IOM migrant support", oblasts: [batken, jalal_abad, osh, talas], topics: [migration, employment, returnees], languages: [ky, ru], focal_phone: "+996700100007"}
-  - {id: crisis_centres, name: "Crisis centres", oblasts: [batken, jalal_abad, osh, talas], topics: [urgent, family, trafficking], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100008"}
+  - {id: legal_aid_batken, name: "Legal aid Batken", names: {ky: "Legal aid Batken", ru: "Legal aid Batken"}, oblasts: [batken], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100001", focal_language: ru}
+  - {id: legal_aid_jalal_abad, name: "Legal aid Jalal-Abad", names: {ky: "Legal aid Jalal-Abad", ru: "Legal aid Jalal-Abad"}, oblasts: [jalal_abad], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100002", focal_language: ky}
+  - {id: legal_aid_osh, name: "Legal aid Osh", names: {ky: "Legal aid Osh", ru: "Legal aid Osh"}, oblasts: [osh], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100003", focal_language: ru}
+  - {id: legal_aid_talas, name: "Legal aid Talas", names: {ky: "Legal aid Talas", ru: "Legal aid Talas"}, oblasts: [talas], topics: [legal_aid, rights, children], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100004", focal_language: ky}
+  - {id: employment_service, name: "Employment services", names: {ky: "Employment services", ru: "Employment services"}, oblasts: [batken, jalal_abad, osh, talas], topics: [employment, returnees], languages: [ky, ru], focal_phone: "+996700100005"}
+  - {id: migration_service, name: "Migration offices", names: {ky: "Migration offices", ru: "Migration offices"}, oblasts: [batken, jalal_abad, osh, talas], topics: [migration], languages: [ky, ru], focal_phone: "+996700100006"}
+  - {id: iom_migrant_support, name: "IOM migrant support", names: {ky: "IOM migrant support", ru: "IOM migrant support"}, oblasts: [batken, jalal_abad, osh, talas], topics: [migration, employment, returnees], languages: [ky, ru], focal_phone: "+996700100007"}
+  - {id: crisis_centres, name: "Crisis centres", names: {ky: "Crisis centres", ru: "Crisis centres"}, oblasts: [batken, jalal_abad, osh, talas], topics: [urgent, family, trafficking], languages: [ky, ru], acknowledge_within_hours: 0, focal_phone: "+996700100008"}
 EOF
 # Relative paths resolve against this file's folder (partners.yaml above);
 # the shipped menus, rules and console by absolute path.

@@ -450,3 +450,63 @@ TEST_F(Hotline, TheTranscriptIsTheOneOfTheCaseNotOfHerNextConversation) {
     ASSERT_EQ(view.transcript.size(), 3u);
     EXPECT_EQ(view.transcript[2].screen, "legal_aid_menu");
 }
+
+// Issue #15: she reads out her code or the last digits of her number; the
+// operator finds the case, the search is audited without the digits.
+TEST_F(Hotline, SearchFindsACaseByItsCodeOrTheLastDigitsOfHerNumber) {
+    auto c = urgent_case();  // +996555123451
+    for (const std::string q : {c.reference, c.reference.substr(2), "r" + c.reference.substr(2),
+                                " " + c.reference + " "}) {
+        auto found = hotline->search(aida, q);
+        ASSERT_EQ(status_of(found), 200) << q;
+        const auto& list = std::get<std::vector<store::case_record>>(found);
+        ASSERT_EQ(list.size(), 1u) << q;
+        EXPECT_EQ(list[0].reference, c.reference);
+        EXPECT_TRUE(list[0].phone.empty()) << "a list carries nothing of hers";
+    }
+    auto by_ending = hotline->search(aida, "3451");
+    ASSERT_EQ(status_of(by_ending), 200);
+    ASSERT_EQ(std::get<std::vector<store::case_record>>(by_ending).size(), 1u);
+    EXPECT_TRUE(std::get<std::vector<store::case_record>>(hotline->search(aida, "R-0000000")).empty());
+    EXPECT_TRUE(std::get<std::vector<store::case_record>>(hotline->search(aida, "9999")).empty());
+    for (const std::string bad : {"", "12", "R-12", "R3451", "abcd", "12345678", "%"}) {
+        auto refused = hotline->search(aida, bad);
+        EXPECT_EQ(status_of(refused), 400) << bad;
+        EXPECT_EQ(std::get<service::action_error>(refused).code, "search_invalid") << bad;
+    }
+    bool audited = false;
+    for (const auto& e : db->audit_trail(0, 100))
+        if (e.action == "searched" && e.actor == "operator:aida") {
+            audited = true;
+            EXPECT_EQ(e.detail.find("3451"), std::string::npos) << e.detail;
+        }
+    EXPECT_TRUE(audited);
+}
+
+TEST_F(Hotline, ProgrammeStaffSeeNoCaseAndPartnersForACaseListLikelyOnesFirst) {
+    auto c = urgent_case();
+    auto programme = add("asel", "programme");
+    EXPECT_EQ(status_of(hotline->open_case(programme, c.reference)), 403);
+    EXPECT_EQ(status_of(hotline->search(programme, c.reference)), 403);
+    EXPECT_EQ(status_of(hotline->partners_for(programme, c.reference)), 403);
+
+    auto partners = hotline->partners_for(aida, c.reference);
+    ASSERT_EQ(status_of(partners), 200);
+    const auto& list = std::get<std::vector<service::partner_status>>(partners);
+    ASSERT_EQ(list.size(), hotline->partners().size());
+    EXPECT_EQ(list[0].id, "crisis") << "the urgent rule's partner first";
+    EXPECT_TRUE(list[0].suggested);
+    EXPECT_FALSE(list.back().suggested);
+    EXPECT_EQ(status_of(hotline->partners_for(aida, "R-0000000")), 404);
+}
+
+TEST_F(Hotline, LabelsSayEveryValueAndPartnerInBothLanguages) {
+    auto labels = hotline->labels();
+    for (const char* lang : {"ky", "ru"}) {
+        EXPECT_FALSE(labels[lang]["topic"]["legal_aid"].empty()) << lang;
+        EXPECT_FALSE(labels[lang]["subtopic"]["general"].empty()) << lang;
+        EXPECT_FALSE(labels[lang]["oblast"]["osh"].empty()) << lang;
+        EXPECT_FALSE(labels[lang]["partner"]["legal_osh"].empty()) << lang;
+    }
+    EXPECT_EQ(labels["ru"]["subtopic"]["general"], "общий вопрос");
+}

@@ -253,3 +253,75 @@ TEST(Rules, UnknownKeysShadowedRulesAndValuesNoMenuSets) {
     EXPECT_EQ(text, file + ":18: error: rule typos can never match: no menu sets oblast chui\n" +
                         file + ":18: error: rule typos can never match: no menu sets target_group migrant\n");
 }
+
+// Issue #15: the console says the explanation in Kyrgyz or Russian, so the
+// stored English text must come apart into what matched and what was skipped.
+TEST(Rules, ExplanationComesApartForTheConsole) {
+    Fixture f;
+    auto d = route(f.rules.value, f.partners.value, {"legal_aid", "", "osh", "ky", ""},
+                   bishkek(7, 12), {});
+    auto parts = parse_explanation(d.explanation);
+    EXPECT_EQ(parts.kind, "rule") << d.explanation;
+    EXPECT_EQ(parts.rule, "legal-anywhere");
+    ASSERT_EQ(parts.skipped.size(), 1u) << d.explanation;
+    EXPECT_EQ(parts.skipped[0].rule, "legal-osh");
+    EXPECT_EQ(parts.skipped[0].partner, "legal_osh");
+    EXPECT_EQ(parts.skipped[0].why, "closed");
+
+    parts = parse_explanation(
+        route(f.rules.value, f.partners.value, {"legal_aid", "", "osh", "ky", "", true},
+              bishkek(1, 12), {})
+            .explanation);
+    EXPECT_EQ(parts.kind, "rule");
+    EXPECT_EQ(parts.rule, "urgent");
+    EXPECT_EQ(parts.urgent, std::optional<bool>(true));
+
+    parts = parse_explanation(route(f.rules.value, f.partners.value,
+                                    {"legal_aid", "", "osh", "ky", ""}, bishkek(1, 12),
+                                    {{"legal_osh", 2}})
+                                  .explanation);
+    ASSERT_EQ(parts.skipped.size(), 1u);
+    EXPECT_EQ(parts.skipped[0].why, "capacity");
+
+    parts = parse_explanation(
+        "rule legal-osh (rules.yaml:3) matched: topic=legal_aid, oblast=osh, within its hours;");
+    ASSERT_EQ(parts.matched.size(), 2u);
+    EXPECT_EQ(parts.matched[0], std::make_pair(std::string("topic"), std::string("legal_aid")));
+    EXPECT_EQ(parts.matched[1], std::make_pair(std::string("oblast"), std::string("osh")));
+    EXPECT_TRUE(parts.within_hours);
+    EXPECT_FALSE(parts.urgent.has_value());
+
+    parts = parse_explanation(
+        route(f.rules.value, f.partners.value, {"migration", "", "osh", "ky", ""}, bishkek(1, 12), {})
+            .explanation);
+    EXPECT_EQ(parts.kind, "fallback");
+    parts = parse_explanation("referred by the hotline (operator:aida)");
+    EXPECT_EQ(parts.kind, "operator");
+    EXPECT_EQ(parts.by, "operator:aida");
+    EXPECT_EQ(parse_explanation("something else entirely").kind, "other");
+    EXPECT_EQ(parse_explanation("").kind, "other");
+}
+
+// The refer form lists first the partners the rules would pick for the case.
+TEST(Rules, LikelyPartnersComeFromMatchingRulesThenOblastAndTopic) {
+    Fixture f;
+    auto likely = likely_partners(f.rules.value, f.partners.value,
+                                  {"legal_aid", "", "osh", "ky", ""});
+    ASSERT_GE(likely.size(), 2u);
+    EXPECT_EQ(likely[0], "legal_osh");
+    EXPECT_EQ(likely[1], "legal_backup");
+    EXPECT_EQ(std::count(likely.begin(), likely.end(), "legal_osh"), 1);
+    auto urgent = likely_partners(f.rules.value, f.partners.value,
+                                  {"legal_aid", "", "osh", "ky", "", true});
+    ASSERT_FALSE(urgent.empty());
+    EXPECT_EQ(urgent[0], "crisis");
+}
+
+TEST(Partners, EachNeedsANameInEveryMenuLanguage) {
+    Fixture f;
+    EXPECT_TRUE(check_partner_names(f.partners.value, {"ky", "ru"}).empty());
+    auto d = check_partner_names(f.partners.value, {"ky", "ru", "uz"});
+    ASSERT_EQ(d.size(), f.partners.value.partners.size());
+    EXPECT_NE(d[0].message.find("names.uz is missing"), std::string::npos) << d[0].message;
+    EXPECT_FALSE(d[0].warning);
+}
