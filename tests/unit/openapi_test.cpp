@@ -51,6 +51,10 @@ TEST(OpenApi, DocumentsEveryRoute) {
         {"patch", "/operator/v1/operators/{username}"},
         {"get", "/operator/v1/audit"},
         {"get", "/operator/v1/stats.csv"},
+        {"get", "/operator/v1/search"},
+        {"get", "/operator/v1/labels"},
+        {"get", "/operator/v1/dashboard"},
+        {"get", "/operator/v1/dashboard.csv"},
     };
     for (const auto& [method, path] : routes) {
         const YAML::Node op = doc["paths"][path][method];
