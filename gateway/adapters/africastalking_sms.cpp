@@ -47,7 +47,7 @@ public:
         return std::vector<delivery_report>{r};
     }
 
-    outbound_request build_send(const store::outbound_message& m,
+    outbound_request build_send(const domain::outbound_message& m,
                                 const channel_settings& c) const override {
         outbound_request r;
         r.url = c.send_url;
@@ -62,7 +62,7 @@ public:
     }
 
     send_outcome read_send_response(int status, const std::string& body,
-                                    const store::outbound_message&) const override {
+                                    const domain::outbound_message&) const override {
         send_outcome out = outcome_from_status(status, "Africa's Talking");
         if (out.kind != send_outcome::sent) return out;
         try {

@@ -5,14 +5,14 @@
 
 namespace gw::adapters {
 
-result<service::ussd_request> africastalking_ussd::parse(const http::request& req) const {
+result<domain::ussd_request> africastalking_ussd::parse(const http::request& req) const {
     if (const std::string* ct = req.header("Content-Type");
         ct && ct->find("application/x-www-form-urlencoded") == std::string::npos)
         return failure{"expected application/x-www-form-urlencoded"};
     auto form = parse_form(req.body);
     if (!form) return failure{form.error()};
 
-    service::ussd_request out;
+    domain::ussd_request out;
     out.aggregator = name();
     auto required = [&](const char* field, std::string& into) -> bool {
         const std::string* v = form->find(field);
@@ -32,7 +32,7 @@ result<service::ussd_request> africastalking_ussd::parse(const http::request& re
     return out;
 }
 
-http::response africastalking_ussd::render(const service::ussd_reply& reply) const {
+http::response africastalking_ussd::render(const domain::ussd_reply& reply) const {
     http::response r;
     r.content_type = "text/plain; charset=utf-8";
     r.body = (reply.end ? "END " : "CON ") + reply.text;

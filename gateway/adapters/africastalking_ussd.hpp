@@ -9,8 +9,8 @@ namespace gw::adapters {
 class africastalking_ussd final : public ussd_adapter {
 public:
     std::string name() const override { return "africastalking"; }
-    result<service::ussd_request> parse(const http::request& req) const override;
-    http::response render(const service::ussd_reply& reply) const override;
+    result<domain::ussd_request> parse(const http::request& req) const override;
+    http::response render(const domain::ussd_reply& reply) const override;
 };
 
 }  // namespace gw::adapters

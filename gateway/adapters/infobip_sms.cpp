@@ -67,7 +67,7 @@ public:
         return out;
     }
 
-    outbound_request build_send(const store::outbound_message& m,
+    outbound_request build_send(const domain::outbound_message& m,
                                 const channel_settings& c) const override {
         outbound_request r;
         r.url = c.send_url + "/sms/2/text/advanced";
@@ -84,7 +84,7 @@ public:
     }
 
     send_outcome read_send_response(int status, const std::string& body,
-                                    const store::outbound_message&) const override {
+                                    const domain::outbound_message&) const override {
         send_outcome out = outcome_from_status(status, "Infobip");
         if (out.kind != send_outcome::sent) return out;
         json j = json::parse(body, nullptr, false);

@@ -6,7 +6,7 @@ namespace {
 
 // Kannel's sendsms answers without an id of its own, so each message
 // carries ours in its dlr-url: "ob-<outbox id>".
-std::string reference_of(const store::outbound_message& m) { return "ob-" + std::to_string(m.id); }
+std::string reference_of(const domain::outbound_message& m) { return "ob-" + std::to_string(m.id); }
 
 std::string from_windows1251(const std::string& bytes) {
     static constexpr char16_t upper[64] = {
@@ -112,7 +112,7 @@ public:
         return r;
     }
 
-    outbound_request build_send(const store::outbound_message& m,
+    outbound_request build_send(const domain::outbound_message& m,
                                 const channel_settings& c) const override {
         outbound_request r;
         r.method = "GET";
@@ -139,7 +139,7 @@ public:
     }
 
     send_outcome read_send_response(int status, const std::string& body,
-                                    const store::outbound_message& m) const override {
+                                    const domain::outbound_message& m) const override {
         send_outcome out = outcome_from_status(status, "Kannel");
         if (out.kind != send_outcome::sent) return out;
         // "0: Accepted for delivery" or "3: Queued for later delivery".

@@ -1,56 +1,18 @@
 #pragma once
-// What the outbox worker needs from a channel: turn a queued message into
-// an HTTP request, and read the answer. SMS aggregators and partner
-// webhooks both implement it.
+// The outbound port (domain/outbound.hpp) as the adapters implement it,
+// and the status handling they share.
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "store/store.hpp"
+#include "domain/outbound.hpp"
 
 namespace gw::adapters {
 
-// Per-channel settings from config. Secrets stay here and never reach a log.
-struct channel_settings {
-    std::string name;
-    std::string auth_type = "token";  // none, token, basic, twilio_signature
-    std::string token;                // auth_type token: ?token= or X-Gateway-Token
-    std::string username, password;   // auth_type basic
-    std::string auth_token;           // twilio_signature (the account's auth token)
-    std::string public_url;           // base URL the aggregator calls (signatures)
-    // Outbound.
-    std::string send_url;
-    std::string send_username;  // Kannel user, AT username, Twilio account SID
-    std::string send_password;  // Kannel password, AT/Infobip API key, Twilio token, webhook secret
-    std::string sender;         // from / short code
-    std::string report_url;     // where the aggregator sends delivery reports
-};
-
-struct outbound_request {
-    std::string method = "POST";
-    std::string url;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-};
-
-struct send_outcome {
-    enum kind_t { sent, retry, reject } kind = retry;
-    std::string provider_id;
-    std::string error;  // short, without secrets
-    // The aggregator refused because she opted out with it (Twilio 21610):
-    // no SMS to her until she writes a start keyword, like our own STOP.
-    bool recipient_opted_out = false;
-};
-
-class outbound_adapter {
-public:
-    virtual ~outbound_adapter() = default;
-    virtual std::string name() const = 0;
-    virtual outbound_request build_send(const store::outbound_message& m,
-                                        const channel_settings& c) const = 0;
-    virtual send_outcome read_send_response(int status, const std::string& body,
-                                            const store::outbound_message& m) const = 0;
-};
+using domain::channel_settings;
+using domain::outbound_adapter;
+using domain::outbound_request;
+using domain::send_outcome;
 
 // Standard status handling: 2xx ok, 408, 429 and 5xx retry, other 4xx reject.
 send_outcome outcome_from_status(int status, const std::string& what);

@@ -13,7 +13,6 @@
 #include "common/form.hpp"
 #include "common/result.hpp"
 #include "http/message.hpp"
-#include "store/store.hpp"
 
 namespace gw::adapters {
 

@@ -76,7 +76,7 @@ public:
         return r;
     }
 
-    outbound_request build_send(const store::outbound_message& m,
+    outbound_request build_send(const domain::outbound_message& m,
                                 const channel_settings& c) const override {
         outbound_request r;
         r.url = c.send_url + "/2010-04-01/Accounts/" + c.send_username + "/Messages.json";
@@ -93,7 +93,7 @@ public:
     }
 
     send_outcome read_send_response(int status, const std::string& body,
-                                    const store::outbound_message&) const override {
+                                    const domain::outbound_message&) const override {
         send_outcome out = outcome_from_status(status, "Twilio");
         if (out.kind == send_outcome::reject) {
             // Errors are JSON: {"code": 21610, "message": "...", "status": 400}.

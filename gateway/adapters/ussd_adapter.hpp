@@ -7,7 +7,7 @@
 
 #include "common/result.hpp"
 #include "http/message.hpp"
-#include "service/ussd_service.hpp"
+#include "domain/ussd.hpp"
 
 namespace gw::adapters {
 
@@ -18,8 +18,8 @@ public:
     virtual std::string name() const = 0;
     // A request the aggregator should not have sent fails with a reason
     // (answered with HTTP 400).
-    virtual result<service::ussd_request> parse(const http::request& req) const = 0;
-    virtual http::response render(const service::ussd_reply& reply) const = 0;
+    virtual result<domain::ussd_request> parse(const http::request& req) const = 0;
+    virtual http::response render(const domain::ussd_reply& reply) const = 0;
 };
 
 }  // namespace gw::adapters

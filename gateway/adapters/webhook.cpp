@@ -40,7 +40,7 @@ class webhook_sender final : public outbound_adapter {
 public:
     std::string name() const override { return "webhook"; }
 
-    outbound_request build_send(const store::outbound_message& m,
+    outbound_request build_send(const domain::outbound_message& m,
                                 const channel_settings& c) const override {
         const long long now = std::chrono::duration_cast<std::chrono::seconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
@@ -58,7 +58,7 @@ public:
     }
 
     send_outcome read_send_response(int status, const std::string&,
-                                    const store::outbound_message& m) const override {
+                                    const domain::outbound_message& m) const override {
         send_outcome out = outcome_from_status(status, "webhook");
         if (out.kind == send_outcome::sent) out.provider_id = "msg_" + std::to_string(m.id);
         // A partner endpoint that is gone (404/410) or refuses may be fixed

@@ -6,7 +6,7 @@
 #include "app/smpp_links.hpp"
 #include "common/log.hpp"
 #include "server/http_server.hpp"
-#include "server/http_transport.hpp"
+#include "net/http_client.hpp"
 
 namespace gw::app {
 
@@ -27,7 +27,7 @@ int serve(const std::string& config_path) {
         spdlog::critical("not starting: {}", e.what());
         return 2;
     }
-    auto transport = server::make_beast_transport();
+    auto transport = net::make_beast_transport();
     smpp_links links(cfg.value, *gw, clock);  // before the outbox: it sends through them
     gw->start_outbox(*transport);
     links.start();

@@ -1,19 +1,13 @@
 #pragma once
-// A problem found in menus or config, reported as "file:line: message".
-#include <string>
-#include <vector>
-
+// Menus report problems with the gateway's common diagnostics
+// (common/diagnostic.hpp), under the names the menu code has always used.
+#include "common/diagnostic.hpp"
 #include "menu/model.hpp"
 
 namespace gw::menu {
 
-struct diagnostic {
-    source_location where;
-    std::string message;
-    bool warning = false;
-};
-
-std::string format(const diagnostic& d);
-bool has_errors(const std::vector<diagnostic>& ds);
+using gw::diagnostic;
+using gw::format;
+using gw::has_errors;
 
 }  // namespace gw::menu

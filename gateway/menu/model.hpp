@@ -7,15 +7,14 @@
 #include <utility>
 #include <vector>
 
+#include "common/diagnostic.hpp"
+
 namespace gw::menu {
 
 // Language code -> text.
 using localized = std::map<std::string, std::string>;
 
-struct source_location {
-    std::string file;
-    int line = 0;  // 1-based; 0 when unknown
-};
+using gw::source_location;  // common/diagnostic.hpp
 
 enum class screen_kind { language, choice, info, input, action, end };
 

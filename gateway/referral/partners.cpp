@@ -129,7 +129,7 @@ const partner* partner_directory::by_focal_phone(const std::string& e164) const 
 partners_result load_partners(const std::string& path, const phone_normalizer& phones) {
     partners_result r;
     auto& d = r.diagnostics;
-    auto at = [&](const YAML::Node& n) { return menu::source_location{path, n.Mark().line + 1}; };
+    auto at = [&](const YAML::Node& n) { return gw::source_location{path, n.Mark().line + 1}; };
     YAML::Node root;
     try {
         root = YAML::LoadFile(path);
@@ -253,9 +253,9 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
     return r;
 }
 
-std::vector<menu::diagnostic> check_partner_names(const partner_directory& partners,
+std::vector<gw::diagnostic> check_partner_names(const partner_directory& partners,
                                                   const std::vector<std::string>& languages) {
-    std::vector<menu::diagnostic> d;
+    std::vector<gw::diagnostic> d;
     for (const auto& p : partners.partners)
         for (const auto& lang : languages) {
             auto it = p.names.find(lang);

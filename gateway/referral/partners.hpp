@@ -12,7 +12,7 @@
 
 #include "common/clock.hpp"
 #include "common/phone.hpp"
-#include "menu/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 
 namespace gw::referral {
 
@@ -50,7 +50,7 @@ struct partner {
     std::string focal_phone;     // E.164; may act by SMS
     std::string focal_language = "ru";  // the language of the SMS to the focal point
     std::chrono::minutes acknowledge_within{24 * 60};  // working time
-    menu::source_location where;
+    gw::source_location where;
 };
 
 struct partner_directory {
@@ -62,7 +62,7 @@ struct partner_directory {
 
 struct partners_result {
     partner_directory value;
-    std::vector<menu::diagnostic> diagnostics;
+    std::vector<gw::diagnostic> diagnostics;
 };
 
 // Reports unknown keys, dates that are not YYYY-MM-DD and focal phones that
@@ -71,7 +71,7 @@ struct partners_result {
 partners_result load_partners(const std::string& path,
                               const phone_normalizer& phones = phone_normalizer("KG", {}));
 // Each partner has a name in each of `languages` (the menu's).
-std::vector<menu::diagnostic> check_partner_names(const partner_directory& partners,
+std::vector<gw::diagnostic> check_partner_names(const partner_directory& partners,
                                                   const std::vector<std::string>& languages);
 
 }  // namespace gw::referral

@@ -53,7 +53,7 @@ bool covers(const rule& a, const rule& b) {
 // A rule placed after a broader one: the first always wins. With another
 // partner it still matches a case the first partner declined (a fallback),
 // which is worth saying too.
-void shadowing(const rule_set& rules, const rule& r, std::vector<menu::diagnostic>& d) {
+void shadowing(const rule_set& rules, const rule& r, std::vector<gw::diagnostic>& d) {
     for (const auto& earlier : rules.rules) {
         if (&earlier == &r) return;
         if (!covers(earlier, r)) continue;
@@ -88,7 +88,7 @@ rules_result load_rules(const std::string& directory) {
     std::set<std::string> ids;
     for (const auto& file : files) {
         const std::string path = file.string();
-        auto at = [&](const YAML::Node& n) { return menu::source_location{path, n.Mark().line + 1}; };
+        auto at = [&](const YAML::Node& n) { return gw::source_location{path, n.Mark().line + 1}; };
         try {
             YAML::Node root = YAML::LoadFile(path);
             if (!root.IsMap() || !root["rules"] || !root["rules"].IsSequence()) {
@@ -155,9 +155,9 @@ rules_result load_rules(const std::string& directory) {
     return r;
 }
 
-std::vector<menu::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
+std::vector<gw::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
                                           const std::set<std::string>& menu_topics) {
-    std::vector<menu::diagnostic> d;
+    std::vector<gw::diagnostic> d;
     std::set<std::string> routed_topics;
     bool catch_all_seen = false;
     for (const auto& r : rules.rules) {
@@ -262,9 +262,9 @@ routing_decision route(const rule_set& rules, const partner_directory& partners,
 
 namespace gw::referral {
 
-std::vector<menu::diagnostic> check_rule_values(
+std::vector<gw::diagnostic> check_rule_values(
     const rule_set& rules, const std::map<std::string, std::set<std::string>>& menu_values) {
-    std::vector<menu::diagnostic> d;
+    std::vector<gw::diagnostic> d;
     for (const auto& r : rules.rules)
         for (const auto& [attr, values] : r.match) {
             if (attr == "topic") continue;  // check_rules reports topics

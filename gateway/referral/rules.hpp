@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "menu/diagnostic.hpp"
+#include "common/diagnostic.hpp"
 #include "referral/partners.hpp"
 
 namespace gw::referral {
@@ -30,7 +30,7 @@ struct rule {
     std::string partner;
     bool only_when_open = false;
     bool only_with_capacity = false;
-    menu::source_location where;
+    gw::source_location where;
 };
 
 struct rule_set {
@@ -40,20 +40,20 @@ struct rule_set {
 
 struct rules_result {
     rule_set value;
-    std::vector<menu::diagnostic> diagnostics;
+    std::vector<gw::diagnostic> diagnostics;
 };
 
 // Reads every *.yaml file of a directory (in name order) as one list.
 rules_result load_rules(const std::string& directory);
 
 // Checks rules against partners and the topics the menus can produce.
-std::vector<menu::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
+std::vector<gw::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
                                           const std::set<std::string>& menu_topics);
 
 // Checks the values rules match on (oblast, target_group, subtopic,
 // language) against those the menus can set (`language`: the menu's
 // languages). A value no menu sets means the rule never matches.
-std::vector<menu::diagnostic> check_rule_values(
+std::vector<gw::diagnostic> check_rule_values(
     const rule_set& rules, const std::map<std::string, std::set<std::string>>& menu_values);
 
 struct routing_decision {

@@ -109,24 +109,24 @@ void outbox_worker::attempt(const store::outbound_message& m) {
         store_.mark_dead(m.id, m.attempts, "recipient asked for no SMS", now);
         return;
     }
-    adapters::send_outcome out;
+    domain::send_outcome out;
     if (ch->second.send) {
         out = ch->second.send(m, settings_.request_timeout);
     } else {
         const auto& adapter = *ch->second.adapter;
         transport_result r =
             transport_.send(adapter.build_send(m, ch->second.settings), settings_.request_timeout);
-        out = r.status == 0 ? adapters::send_outcome{adapters::send_outcome::retry, "",
+        out = r.status == 0 ? domain::send_outcome{domain::send_outcome::retry, "",
                                                      m.channel + ": " + r.error}
                             : adapter.read_send_response(r.status, r.body, m);
     }
     switch (out.kind) {
-        case adapters::send_outcome::sent:
+        case domain::send_outcome::sent:
             store_.mark_sent(m.id, out.provider_id, now);
             spdlog::info("outbox: message {} sent via {} to {}", m.id, m.channel,
                          mask_phone(m.recipient));
             return;
-        case adapters::send_outcome::retry:
+        case domain::send_outcome::retry:
             if (attempts < settings_.max_attempts) {
                 auto delay = backoff(attempts);
                 auto next = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -143,7 +143,7 @@ void outbox_worker::attempt(const store::outbound_message& m) {
                 return;
             }
             [[fallthrough]];
-        case adapters::send_outcome::reject:
+        case domain::send_outcome::reject:
             if (out.recipient_opted_out) {
                 // As if she had sent STOP to us: nothing more goes to her
                 // (other queued messages die unsent) until she writes again.

@@ -19,25 +19,14 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/outbound_adapter.hpp"
 #include "common/clock.hpp"
+#include "domain/outbound.hpp"
 #include "store/store.hpp"
 
 namespace gw::service {
 
-struct transport_result {
-    int status = 0;  // 0: no HTTP answer (connection refused, timeout, TLS failure)
-    std::string body;
-    std::string error;
-};
-
-// Performs one outbound HTTP request. Implemented with Beast in the server module.
-class http_transport {
-  public:
-    virtual ~http_transport() = default;
-    virtual transport_result send(const adapters::outbound_request& req,
-                                  std::chrono::milliseconds timeout) = 0;
-};
+using domain::http_transport;
+using domain::transport_result;
 
 struct outbox_settings {
     int max_attempts = 8;
@@ -50,12 +39,12 @@ struct outbox_settings {
 
 // A channel that sends without HTTP (an SMPP bind): called on the outbox
 // thread, it returns once the message was accepted, refused or timed out.
-using direct_sender = std::function<adapters::send_outcome(const store::outbound_message&,
-                                                           std::chrono::milliseconds timeout)>;
+using direct_sender = std::function<domain::send_outcome(const store::outbound_message&,
+                                                         std::chrono::milliseconds timeout)>;
 
 struct outbox_channel {
-    const adapters::outbound_adapter* adapter = nullptr;
-    adapters::channel_settings settings;
+    const domain::outbound_adapter* adapter = nullptr;
+    domain::channel_settings settings;
     direct_sender send;  // when set, used instead of adapter + transport
 };
 

@@ -92,8 +92,8 @@ void run(const sms_adapter& a, const std::vector<report_case>& cases) {
     }
 }
 
-store::outbound_message message() {
-    store::outbound_message m;
+domain::outbound_message message() {
+    domain::outbound_message m;
     m.id = 42;
     m.channel = "x";
     m.recipient = "+996555123456";

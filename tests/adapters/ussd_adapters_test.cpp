@@ -17,13 +17,13 @@ struct parse_case {
     std::string content_type;
     std::string body;
     // Expected on success; nullopt means the adapter must refuse with `error_contains`.
-    std::optional<service::ussd_request> expected;
+    std::optional<domain::ussd_request> expected;
     std::string error_contains;
 };
 
 struct render_case {
     std::string name;
-    service::ussd_reply reply;
+    domain::ussd_reply reply;
     std::string body;
 };
 
@@ -60,7 +60,7 @@ void run_render_cases(const adapters::ussd_adapter& adapter, const std::vector<r
     }
 }
 
-service::ussd_request req(std::string session, std::string phone, std::string code,
+domain::ussd_request req(std::string session, std::string phone, std::string code,
                           std::string network, std::string text) {
     return {"", std::move(session), std::move(phone), std::move(code), std::move(network),
             std::move(text)};

@@ -14,7 +14,7 @@
 #include "app/gateway.hpp"
 #include "integration/fake_aggregator.hpp"
 #include "server/http_server.hpp"
-#include "server/http_transport.hpp"
+#include "net/http_client.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 
@@ -144,7 +144,7 @@ class Dashboard : public ::testing::Test {
     test::temp_dir dir;
     system_clock_source clock;
     test::fake_aggregator sms_api;
-    std::unique_ptr<service::http_transport> transport = server::make_beast_transport();
+    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
     std::unique_ptr<app::gateway> gateway;
     std::unique_ptr<server::http_server> server;
     unsigned short port = 0;

@@ -13,7 +13,7 @@
 #include "common/crypto.hpp"
 #include "integration/fake_aggregator.hpp"
 #include "server/http_server.hpp"
-#include "server/http_transport.hpp"
+#include "net/http_client.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -99,7 +99,7 @@ protected:
     test::fake_aggregator aggregator;
     test::temp_dir dir;
     system_clock_source clock;
-    std::unique_ptr<service::http_transport> transport = server::make_beast_transport();
+    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
     std::unique_ptr<app::gateway> gateway;
     std::unique_ptr<server::http_server> server;
     unsigned short port = 0;
@@ -278,7 +278,7 @@ TEST(KannelDeliveryReports, TheDlrUrlKannelGetsIsAcceptedByTheGateway) {
     auto cfg = app::load_config(path);
     for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
     system_clock_source clock;
-    auto transport = server::make_beast_transport();
+    auto transport = net::make_beast_transport();
     app::gateway gateway(cfg.value, clock);
     gateway.start_outbox(*transport);
     server::http_server server(cfg.value.server, [&](const http::request& r) { return gateway.handle(r); });

@@ -1,7 +1,7 @@
 // The outbox's HTTP client against loopback servers: an answer comes back
 // as it was sent, and a partner that accepts the connection but never
 // answers costs a lane one deadline, not a hang.
-#include "server/http_transport.hpp"
+#include "net/http_client.hpp"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -45,8 +45,8 @@ class silent_server {
 
 TEST(HttpTransport, AnAnswerComesBackAsSent) {
     test::fake_aggregator aggregator;
-    auto transport = server::make_beast_transport();
-    adapters::outbound_request r;
+    auto transport = net::make_beast_transport();
+    domain::outbound_request r;
     r.method = "POST";
     r.url = "http://127.0.0.1:" + std::to_string(aggregator.port()) + "/send";
     r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
@@ -61,8 +61,8 @@ TEST(HttpTransport, AnAnswerComesBackAsSent) {
 
 TEST(HttpTransport, APartnerThatNeverAnswersCostsOneDeadline) {
     silent_server partner;
-    auto transport = server::make_beast_transport();
-    adapters::outbound_request r;
+    auto transport = net::make_beast_transport();
+    domain::outbound_request r;
     r.method = "POST";
     r.url = "http://127.0.0.1:" + std::to_string(partner.port()) + "/webhook";
     r.body = "{}";
@@ -72,8 +72,8 @@ TEST(HttpTransport, APartnerThatNeverAnswersCostsOneDeadline) {
 }
 
 TEST(HttpTransport, AnUnusableUrlIsRefusedWithoutAnyConnection) {
-    auto transport = server::make_beast_transport();
-    adapters::outbound_request r;
+    auto transport = net::make_beast_transport();
+    domain::outbound_request r;
     r.method = "POST";
     r.url = "ftp://example.org/x";
     EXPECT_EQ(transport->send(r, 1s).error, "unsupported URL");

@@ -22,7 +22,7 @@
 #include "app/gateway.hpp"
 #include "common/form.hpp"
 #include "server/http_server.hpp"
-#include "server/http_transport.hpp"
+#include "net/http_client.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -259,7 +259,7 @@ protected:
     const std::string token = "k+e2e/token";
     test::temp_dir dir;
     system_clock_source clock;
-    std::unique_ptr<service::http_transport> transport = server::make_beast_transport();
+    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
     std::unique_ptr<app::gateway> gateway;
     std::unique_ptr<server::http_server> server;
     unsigned short gateway_port = 0;

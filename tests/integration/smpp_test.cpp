@@ -20,7 +20,7 @@
 #include "app/gateway.hpp"
 #include "app/smpp_links.hpp"
 #include "common/text.hpp"
-#include "server/http_transport.hpp"
+#include "net/http_client.hpp"
 #include "support/line_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -169,7 +169,7 @@ class Smpp : public ::testing::Test {
         ASSERT_EQ(cfg.value.smpp.operators.size(), 1u);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         links = std::make_unique<app::smpp_links>(cfg.value, *gateway, clock);
-        transport = server::make_beast_transport();
+        transport = net::make_beast_transport();
         gateway->start_outbox(*transport);
         links->start();
     }
@@ -228,7 +228,7 @@ class Smpp : public ::testing::Test {
     int smsc_port = 0;
     std::unique_ptr<app::gateway> gateway;
     std::unique_ptr<app::smpp_links> links;
-    std::unique_ptr<service::http_transport> transport;
+    std::unique_ptr<domain::http_transport> transport;
 };
 
 }  // namespace

@@ -26,7 +26,7 @@ struct Fixture {
 
 TEST(Partners, LoadAndLookUp) {
     Fixture f;
-    for (const auto& d : f.partners.diagnostics) ADD_FAILURE() << menu::format(d);
+    for (const auto& d : f.partners.diagnostics) ADD_FAILURE() << gw::format(d);
     const auto& dir = f.partners.value;
     ASSERT_EQ(dir.partners.size(), 4u);
     EXPECT_EQ(dir.by_token("token-legal-osh")->id, "legal_osh");
@@ -63,12 +63,12 @@ TEST(WorkingHours, DeadlinesCountOnlyWorkingTime) {
 
 TEST(Rules, LoadCleanly) {
     Fixture f;
-    for (const auto& d : f.rules.diagnostics) ADD_FAILURE() << menu::format(d);
+    for (const auto& d : f.rules.diagnostics) ADD_FAILURE() << gw::format(d);
     EXPECT_EQ(f.rules.value.rules.size(), 4u);
     auto checks = check_rules(f.rules.value, f.partners.value,
                               {"rights", "legal_aid", "employment", "migration", "urgent"});
     for (const auto& d : checks)
-        EXPECT_TRUE(d.warning) << menu::format(d);
+        EXPECT_TRUE(d.warning) << gw::format(d);
 }
 
 TEST(Rules, MatchingTable) {
@@ -133,9 +133,9 @@ TEST(Rules, CheckReportsBadRulesWithFileAndLine) {
     Fixture f;
     auto rules = load_rules(dir.file("r"));
     std::string text;
-    for (const auto& d : rules.diagnostics) text += menu::format(d) + "\n";
+    for (const auto& d : rules.diagnostics) text += gw::format(d) + "\n";
     for (const auto& d : check_rules(rules.value, f.partners.value, {"legal_aid", "migration"}))
-        text += menu::format(d) + "\n";
+        text += gw::format(d) + "\n";
     const std::string file = dir.file("r/rules.yaml");
     EXPECT_NE(text.find(file + ":11: error: rule typo: unknown condition colour"), std::string::npos) << text;
     EXPECT_NE(text.find(file + ":4: error: rule ghost routes to unknown partner nobody"), std::string::npos) << text;
@@ -172,9 +172,9 @@ TEST(Webhook, SignatureMatchesTheStandardWebhooksExample) {
 }
 
 namespace {
-std::string all(const std::vector<menu::diagnostic>& ds) {
+std::string all(const std::vector<gw::diagnostic>& ds) {
     std::string out;
-    for (const auto& d : ds) out += menu::format(d) + "\n";
+    for (const auto& d : ds) out += gw::format(d) + "\n";
     return out;
 }
 }  // namespace

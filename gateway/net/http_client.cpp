@@ -1,4 +1,4 @@
-#include "server/http_transport.hpp"
+#include "net/http_client.hpp"
 
 #include "common/asio_fwd.hpp"
 // (asio_fwd first)
@@ -14,7 +14,7 @@
 #include <mutex>
 #include <thread>
 
-namespace gw::server {
+namespace gw::net {
 namespace {
 
 namespace asio = boost::asio;
@@ -87,10 +87,10 @@ std::optional<tcp::resolver::results_type> resolve_until(const std::string& host
 }
 
 template <class Stream>
-service::transport_result exchange(Stream& stream, beast::tcp_stream& lowest,
+domain::transport_result exchange(Stream& stream, beast::tcp_stream& lowest,
                                    bhttp::request<bhttp::string_body>& req, asio::io_context& ioc,
                                    clock_type::time_point deadline) {
-    service::transport_result out;
+    domain::transport_result out;
     beast::error_code ec;
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
@@ -114,7 +114,7 @@ service::transport_result exchange(Stream& stream, beast::tcp_stream& lowest,
     return out;
 }
 
-class beast_transport final : public service::http_transport {
+class beast_transport final : public domain::http_transport {
   public:
     // One TLS context for every request (loading the system's CA store
     // is the costly part); OpenSSL lets threads share it once set up.
@@ -125,10 +125,10 @@ class beast_transport final : public service::http_transport {
 
     // `timeout` bounds the whole request: name look-up, connection, TLS
     // handshake, request and answer.
-    service::transport_result send(const adapters::outbound_request& r,
+    domain::transport_result send(const domain::outbound_request& r,
                                    std::chrono::milliseconds timeout) override {
         const auto deadline = clock_type::now() + timeout;
-        service::transport_result out;
+        domain::transport_result out;
         url_parts url;
         if (!parse_url(r.url, url)) {
             out.error = "unsupported URL";
@@ -202,8 +202,8 @@ class beast_transport final : public service::http_transport {
 
 }  // namespace
 
-std::unique_ptr<service::http_transport> make_beast_transport() {
+std::unique_ptr<domain::http_transport> make_beast_transport() {
     return std::make_unique<beast_transport>();
 }
 
-}  // namespace gw::server
+}  // namespace gw::net

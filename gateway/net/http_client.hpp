@@ -5,10 +5,10 @@
 // look-up, the connection, the TLS handshake and the exchange.
 #include <memory>
 
-#include "service/outbox_worker.hpp"
+#include "domain/outbound.hpp"
 
-namespace gw::server {
+namespace gw::net {
 
-std::unique_ptr<service::http_transport> make_beast_transport();
+std::unique_ptr<domain::http_transport> make_beast_transport();
 
-}  // namespace gw::server
+}  // namespace gw::net
