@@ -34,14 +34,14 @@ int main(int argc, char** argv) {
     add->add_option("-c,--config", config_path, "config file")->capture_default_str();
     add->add_option("--username", op.username, "log-in name (a-z, 0-9, . _ -)")->required();
     add->add_option("--display-name", op.display_name, "name shown in the console");
-    add->add_option("--role", op.role, "operator, supervisor or programme (dashboard only)")->capture_default_str();
+    add->add_option("--role", op.role, "operator, supervisor or programme (dashboard only)")
+        ->capture_default_str();
 
     gw::app::backup_options bk;
     auto* backup = cli.add_subcommand(
         "backup", "copy the SQLite database while the gateway runs (never the data key)");
     backup->add_option("-c,--config", config_path, "config file")->capture_default_str();
-    backup->add_option("--to", bk.to, "the copy: a new file (0600), never overwritten")
-        ->required();
+    backup->add_option("--to", bk.to, "the copy: a new file (0600), never overwritten")->required();
     backup->add_option("--step-pages", bk.step_pages, "pages copied per step")
         ->capture_default_str();
     backup->add_option("--pause-ms", bk.pause_ms, "pause between steps")->capture_default_str();

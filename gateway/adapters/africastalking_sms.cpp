@@ -17,7 +17,7 @@ std::string status_of(const std::string& s) {
 }
 
 class africastalking_sms final : public sms_adapter {
-public:
+  public:
     std::string name() const override { return "africastalking"; }
 
     result<std::vector<inbound_sms>> parse_inbound(const http::request& req) const override {

@@ -7,7 +7,7 @@
 namespace gw::adapters {
 
 class africastalking_ussd final : public ussd_adapter {
-public:
+  public:
     std::string name() const override { return "africastalking"; }
     result<domain::ussd_request> parse(const http::request& req) const override;
     http::response render(const domain::ussd_reply& reply) const override;

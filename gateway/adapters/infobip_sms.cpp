@@ -29,7 +29,7 @@ std::string string_at(const json& o, const char* key) {
 }
 
 class infobip_sms final : public sms_adapter {
-public:
+  public:
     std::string name() const override { return "infobip"; }
 
     result<std::vector<inbound_sms>> parse_inbound(const http::request& req) const override {
@@ -74,8 +74,8 @@ public:
         r.headers = {{"Authorization", "App " + c.send_password},
                      {"Content-Type", "application/json"},
                      {"Accept", "application/json"}};
-        json msg = {{"destinations", json::array({{{"to", m.recipient.substr(
-                                                              m.recipient[0] == '+' ? 1 : 0)}}})},
+        json msg = {{"destinations",
+                     json::array({{{"to", m.recipient.substr(m.recipient[0] == '+' ? 1 : 0)}}})},
                     {"text", m.body}};
         if (!c.sender.empty()) msg["from"] = c.sender;
         if (!c.report_url.empty()) msg["notifyUrl"] = c.report_url;
@@ -92,8 +92,8 @@ public:
         try {
             const auto& msg = j.at("messages").at(0);
             if (msg.contains("status") && string_at(msg["status"], "groupName") == "REJECTED")
-                return {send_outcome::reject, "", "Infobip rejected: " +
-                                                      string_at(msg["status"], "name")};
+                return {send_outcome::reject, "",
+                        "Infobip rejected: " + string_at(msg["status"], "name")};
             return {send_outcome::sent, string_at(msg, "messageId"), ""};
         } catch (const json::exception&) {
             return {send_outcome::retry, "", "Infobip answer not understood"};
@@ -103,6 +103,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<sms_adapter> make_infobip_sms() { return std::make_unique<infobip_sms>(); }
+std::unique_ptr<sms_adapter> make_infobip_sms() {
+    return std::make_unique<infobip_sms>();
+}
 
 }  // namespace gw::adapters

@@ -6,18 +6,18 @@ namespace {
 
 // Kannel's sendsms answers without an id of its own, so each message
 // carries ours in its dlr-url: "ob-<outbox id>".
-std::string reference_of(const domain::outbound_message& m) { return "ob-" + std::to_string(m.id); }
+std::string reference_of(const domain::outbound_message& m) {
+    return "ob-" + std::to_string(m.id);
+}
 
 std::string from_windows1251(const std::string& bytes) {
     static constexpr char16_t upper[64] = {
-        0x0402, 0x0403, 0x201A, 0x0453, 0x201E, 0x2026, 0x2020, 0x2021,
-        0x20AC, 0x2030, 0x0409, 0x2039, 0x040A, 0x040C, 0x040B, 0x040F,
-        0x0452, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-        0xFFFD, 0x2122, 0x0459, 0x203A, 0x045A, 0x045C, 0x045B, 0x045F,
-        0x00A0, 0x040E, 0x045E, 0x0408, 0x00A4, 0x0490, 0x00A6, 0x00A7,
-        0x0401, 0x00A9, 0x0404, 0x00AB, 0x00AC, 0x00AD, 0x00AE, 0x0407,
-        0x00B0, 0x00B1, 0x0406, 0x0456, 0x0491, 0x00B5, 0x00B6, 0x00B7,
-        0x0451, 0x2116, 0x0454, 0x00BB, 0x0458, 0x0405, 0x0455, 0x0457,
+        0x0402, 0x0403, 0x201A, 0x0453, 0x201E, 0x2026, 0x2020, 0x2021, 0x20AC, 0x2030, 0x0409,
+        0x2039, 0x040A, 0x040C, 0x040B, 0x040F, 0x0452, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+        0x2013, 0x2014, 0xFFFD, 0x2122, 0x0459, 0x203A, 0x045A, 0x045C, 0x045B, 0x045F, 0x00A0,
+        0x040E, 0x045E, 0x0408, 0x00A4, 0x0490, 0x00A6, 0x00A7, 0x0401, 0x00A9, 0x0404, 0x00AB,
+        0x00AC, 0x00AD, 0x00AE, 0x0407, 0x00B0, 0x00B1, 0x0406, 0x0456, 0x0491, 0x00B5, 0x00B6,
+        0x00B7, 0x0451, 0x2116, 0x0454, 0x00BB, 0x0458, 0x0405, 0x0455, 0x0457,
     };
     std::string out;
     for (unsigned char b : bytes)
@@ -40,18 +40,16 @@ result<std::string> decode_text(const std::string& text, const std::string* codi
     const std::string cs = charset ? upper_ascii(*charset) : "";
     if (cs == "UTF-16BE" || cs == "UTF-16" || cs == "UCS-2" || cs == "UCS-2BE" || cs == "UCS2")
         return from_utf16be(text);
-    if (cs == "ISO-8859-1" || cs == "LATIN1" || cs == "ISO_8859-1")
-        return from_latin1(text);
-    if (cs == "WINDOWS-1251" || cs == "CP1251")
-        return from_windows1251(text);
+    if (cs == "ISO-8859-1" || cs == "LATIN1" || cs == "ISO_8859-1") return from_latin1(text);
+    if (cs == "WINDOWS-1251" || cs == "CP1251") return from_windows1251(text);
     if (cs.empty() && coding && *coding == "2") return from_utf16be(text);
     if (is_valid_utf8(text)) {
         // An old get-url without coding/charset and no mo-recode: UTF-16BE
         // shows as bytes 0x00..0x08, which no typed text has.
         const bool no_hint = !coding && !charset;
-        const bool looks_utf16 = text.size() % 2 == 0 &&
-                                 text.find_first_of(std::string("\0\1\2\3\4\5\6\7\10", 9)) !=
-                                     std::string::npos;
+        const bool looks_utf16 =
+            text.size() % 2 == 0 &&
+            text.find_first_of(std::string("\0\1\2\3\4\5\6\7\10", 9)) != std::string::npos;
         return no_hint && looks_utf16 ? from_utf16be(text) : text;
     }
     // 8-bit data (coding=1, charset=8-BIT) or a mislabelled text: keep every byte.
@@ -67,7 +65,7 @@ bool has_query_parameter(const std::string& url, const std::string& name) {
 }
 
 class kannel_sms final : public sms_adapter {
-public:
+  public:
     std::string name() const override { return "kannel"; }
     bool reply_in_response() const override { return true; }
 
@@ -151,7 +149,9 @@ public:
 
 }  // namespace
 
-std::unique_ptr<sms_adapter> make_kannel_sms() { return std::make_unique<kannel_sms>(); }
+std::unique_ptr<sms_adapter> make_kannel_sms() {
+    return std::make_unique<kannel_sms>();
+}
 
 std::vector<std::unique_ptr<sms_adapter>> all_sms_adapters() {
     std::vector<std::unique_ptr<sms_adapter>> out;

@@ -10,12 +10,23 @@ std::string xml_escape(const std::string& s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -34,7 +45,7 @@ std::string status_of(const std::string& s) {
 constexpr int opted_out_error = 21610;
 
 class twilio_sms final : public sms_adapter {
-public:
+  public:
     std::string name() const override { return "twilio"; }
     bool reply_in_response() const override { return true; }
 
@@ -58,7 +69,8 @@ public:
         if (!f) return failure{f.error()};
         const std::string* sid = f->find("MessageSid");
         const std::string* status = f->find("MessageStatus");
-        if (!sid || sid->empty() || !status) return failure{"missing field: MessageSid or MessageStatus"};
+        if (!sid || sid->empty() || !status)
+            return failure{"missing field: MessageSid or MessageStatus"};
         delivery_report r{*sid, status_of(*status), *status};
         if (const std::string* code = f->find("ErrorCode"); code && !code->empty()) {
             r.detail += " " + *code;
@@ -80,15 +92,16 @@ public:
                                 const channel_settings& c) const override {
         outbound_request r;
         r.url = c.send_url + "/2010-04-01/Accounts/" + c.send_username + "/Messages.json";
-        r.headers = {{"Authorization",
-                      "Basic " + base64_encode(c.send_username + ":" + c.send_password)},
-                     {"Content-Type", "application/x-www-form-urlencoded"}};
+        r.headers = {
+            {"Authorization", "Basic " + base64_encode(c.send_username + ":" + c.send_password)},
+            {"Content-Type", "application/x-www-form-urlencoded"}};
         // A Messaging Service SID (MG + 32 hex) sends from the service's number pool.
         const bool service = c.sender.size() == 34 && c.sender.rfind("MG", 0) == 0;
         r.body = "To=" + url_encode_component(m.recipient) +
                  (service ? "&MessagingServiceSid=" : "&From=") + url_encode_component(c.sender) +
                  "&Body=" + url_encode_component(m.body);
-        if (!c.report_url.empty()) r.body += "&StatusCallback=" + url_encode_component(c.report_url);
+        if (!c.report_url.empty())
+            r.body += "&StatusCallback=" + url_encode_component(c.report_url);
         return r;
     }
 
@@ -119,6 +132,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<sms_adapter> make_twilio_sms() { return std::make_unique<twilio_sms>(); }
+std::unique_ptr<sms_adapter> make_twilio_sms() {
+    return std::make_unique<twilio_sms>();
+}
 
 }  // namespace gw::adapters

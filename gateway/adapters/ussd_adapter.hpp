@@ -6,13 +6,13 @@
 #include <string>
 
 #include "common/result.hpp"
-#include "http/message.hpp"
 #include "domain/ussd.hpp"
+#include "http/message.hpp"
 
 namespace gw::adapters {
 
 class ussd_adapter {
-public:
+  public:
     virtual ~ussd_adapter() = default;
     // Short stable name, used in the callback path and in session keys.
     virtual std::string name() const = 0;

@@ -37,7 +37,7 @@ bool verify_webhook(const std::string& secret, const std::string& id, long long 
 namespace {
 
 class webhook_sender final : public outbound_adapter {
-public:
+  public:
     std::string name() const override { return "webhook"; }
 
     outbound_request build_send(const domain::outbound_message& m,

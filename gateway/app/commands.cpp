@@ -27,8 +27,7 @@ bool print_config_problems(const config_result& c, std::ostream& out) {
 // The configured data key, never a new one: for an existing database a
 // missing key file means a lost key or a wrong config, not a first start.
 data_sealer existing_data_key(const privacy_config& p) {
-    if (p.data_key.empty() && !p.data_key_file.empty() &&
-        !std::filesystem::exists(p.data_key_file))
+    if (p.data_key.empty() && !p.data_key_file.empty() && !std::filesystem::exists(p.data_key_file))
         throw std::runtime_error("there is no data key file at " + p.data_key_file);
     return load_data_sealer(p);
 }
@@ -196,9 +195,9 @@ int rotate_key(const rotate_key_options& options, std::ostream& out) {
         if (r.already_done) {
             out << "rotate-key: " << db << " is already sealed with the new key\n";
         } else {
-            const std::size_t rows = std::accumulate(
-                r.rows.begin(), r.rows.end(), std::size_t{0},
-                [](std::size_t n, const auto& table) { return n + table.second; });
+            const std::size_t rows =
+                std::accumulate(r.rows.begin(), r.rows.end(), std::size_t{0},
+                                [](std::size_t n, const auto& table) { return n + table.second; });
             out << "rotate-key: " << (r.resumed ? "continued the unfinished rotation: " : "")
                 << rows << " rows re-sealed in " << r.batches << " batches (";
             const char* sep = "";

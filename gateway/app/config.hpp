@@ -76,8 +76,9 @@ struct referral_config {
     std::string notify_channel;  // SMS channel for focal points and women; "" = none
     // By language (a partner's focal_language); one text for all: key "".
     std::map<std::string, std::string> focal_new_referral = {
-        {"", "New referral {ref}: {topic}, {oblast}, contact: {contact}. Reply ACCEPT {ref} or "
-             "DECLINE {ref} reason"}};
+        {"",
+         "New referral {ref}: {topic}, {oblast}, contact: {contact}. Reply ACCEPT {ref} or "
+         "DECLINE {ref} reason"}};
     std::chrono::milliseconds sweep_interval{30000};
 };
 

@@ -231,7 +231,8 @@ gateway::~gateway() {
 
 void gateway::start_outbox(service::http_transport& transport) {
     std::map<std::string, service::outbox_channel> channels;
-    for (const auto& [name, ch] : sms_channels_) channels[name] = {ch.adapter.get(), ch.settings, {}};
+    for (const auto& [name, ch] : sms_channels_)
+        channels[name] = {ch.adapter.get(), ch.settings, {}};
     for (const auto& [name, send] : direct_channels_) {
         service::outbox_channel ch;
         ch.settings.name = name;
@@ -281,7 +282,8 @@ void gateway::start_outbox(service::http_transport& transport) {
                             outbox_->wake();
                         }
                         if (config_.postgres && store_->requeue_unfinished() > 0) {
-                            spdlog::warn("outbox: messages a stopped node left unsent, queued again");
+                            spdlog::warn(
+                                "outbox: messages a stopped node left unsent, queued again");
                             outbox_->wake();
                         }
                         if (config_.privacy.retention_days > 0 &&
@@ -381,8 +383,8 @@ http::response gateway::handle(const http::request& in) {
     // Every line: a proxy appends its own line after any the client sent,
     // and the right-most entries are the only ones a trusted proxy wrote.
     const auto forwarded_for = in.header_list("X-Forwarded-For");
-    req.remote_address = client_address(in.remote_address, forwarded_for ? &*forwarded_for : nullptr,
-                                        config_.trusted_proxies);
+    req.remote_address = client_address(
+        in.remote_address, forwarded_for ? &*forwarded_for : nullptr, config_.trusted_proxies);
     return route(req);
 }
 
@@ -517,7 +519,6 @@ http::response gateway::handle_sms(const std::string& channel, const std::string
         reply = sms_->handle({channel, m.message_id, m.from, m.text}, in_response);
     return ch.adapter->inbound_response(in_response ? reply : std::nullopt);
 }
-
 
 http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
                                     const http::request& req) {

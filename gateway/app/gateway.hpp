@@ -5,12 +5,12 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
-#include <thread>
-#include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adapters/sms_adapter.hpp"
@@ -35,7 +35,7 @@ namespace gw::app {
 
 // Startup refused: bad config or menus. what() lists file:line problems.
 class startup_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -78,7 +78,7 @@ struct link_report {
 };
 
 class gateway {
-public:
+  public:
     gateway(const config& c, const clock_source& clock);
     ~gateway();
 
@@ -129,7 +129,7 @@ public:
         return menus_;
     }
 
-private:
+  private:
     // handle() once the client's address is known (trusted proxies).
     http::response route(const http::request& req);
     http::response handle_ussd(const adapters::ussd_adapter& adapter, const http::request& req);

@@ -40,8 +40,7 @@ json to_json(const store::referral_record& r, const store::case_record& c) {
         // How she may be reached, next to her number: a call she ruled out can hurt her.
         if (!c.contact.empty()) out["contact"]["how"] = c.contact;
         if (!c.call_time.empty()) out["contact"]["call_time"] = c.call_time;
-    }
-    else
+    } else
         out["contact"] = {{"via", "hotline"},
                           {"note", c.consent ? "the referral is no longer open"
                                              : "no consent to share her number"}};

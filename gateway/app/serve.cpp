@@ -5,8 +5,8 @@
 #include "app/gateway.hpp"
 #include "app/smpp_links.hpp"
 #include "common/log.hpp"
-#include "server/http_server.hpp"
 #include "net/http_client.hpp"
+#include "server/http_server.hpp"
 
 namespace gw::app {
 
@@ -45,11 +45,10 @@ int serve(const std::string& config_path) {
         try {
             unsigned short port = http.start();
             // One write: tools (and tests) read this line while the log is busy.
-            const std::string line = "hotline gateway listening on http://" + s.address + ":" +
-                                     std::to_string(port) + " (database " +
-                                     (cfg.value.postgres ? std::string("PostgreSQL")
-                                                         : cfg.value.sqlite_path) +
-                                     ")\n";
+            const std::string line =
+                "hotline gateway listening on http://" + s.address + ":" + std::to_string(port) +
+                " (database " +
+                (cfg.value.postgres ? std::string("PostgreSQL") : cfg.value.sqlite_path) + ")\n";
             std::fwrite(line.data(), 1, line.size(), stdout);
             std::fflush(stdout);
         } catch (const server::descriptor_limit_error& e) {

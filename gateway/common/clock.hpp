@@ -7,13 +7,13 @@ namespace gw {
 using time_point = std::chrono::system_clock::time_point;
 
 class clock_source {
-public:
+  public:
     virtual ~clock_source() = default;
     virtual time_point now() const = 0;
 };
 
 class system_clock_source final : public clock_source {
-public:
+  public:
     time_point now() const override { return std::chrono::system_clock::now(); }
 };
 

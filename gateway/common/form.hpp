@@ -11,13 +11,13 @@
 namespace gw {
 
 class form_fields {
-public:
+  public:
     void add(std::string name, std::string value);
     // First value of a field, or nullptr when absent.
     const std::string* find(std::string_view name) const;
     const std::vector<std::pair<std::string, std::string>>& all() const { return fields_; }
 
-private:
+  private:
     std::vector<std::pair<std::string, std::string>> fields_;
 };
 

@@ -12,7 +12,7 @@
 namespace gw {
 
 class metrics {
-public:
+  public:
     // The route label of a request path: "/ussd/africastalking", "/sms/kannel",
     // "/api/partner", "/healthz", "/metrics" or "other".
     static std::string route_of(const std::string& path);
@@ -23,7 +23,7 @@ public:
     // carry its labels: `gateway_outbox_messages{status="queued"}`).
     std::string render(const std::vector<std::pair<std::string, double>>& gauges) const;
 
-private:
+  private:
     static constexpr std::array<double, 10> buckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
                                                        0.05,  0.1,    0.25,  0.5,  1.0};
     struct series {

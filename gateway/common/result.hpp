@@ -13,7 +13,7 @@ struct failure {
 
 template <class T>
 class result {
-public:
+  public:
     result(T value) : value_(std::move(value)) {}
     result(failure f) : error_(std::move(f.reason)) {}
 
@@ -27,7 +27,7 @@ public:
     const T& operator*() const { return *value_; }
     const std::string& error() const { return error_; }
 
-private:
+  private:
     std::optional<T> value_;
     std::string error_;
 };

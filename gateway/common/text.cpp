@@ -221,8 +221,8 @@ std::string from_latin1(std::string_view bytes) {
 namespace {
 char32_t lower(char32_t c) {
     if (c >= U'A' && c <= U'Z') return c + 32;
-    if (c >= 0x410 && c <= 0x42F) return c + 32;    // А..Я
-    if (c >= 0x400 && c <= 0x40F) return c + 80;    // Ѐ..Џ (Ё)
+    if (c >= 0x410 && c <= 0x42F) return c + 32;               // А..Я
+    if (c >= 0x400 && c <= 0x40F) return c + 80;               // Ѐ..Џ (Ё)
     if (c == 0x4A2 || c == 0x4E8 || c == 0x4AE) return c + 1;  // Ң Ө Ү
     return c;
 }

@@ -9,7 +9,7 @@ namespace gw::menu {
 namespace {
 
 class checker {
-public:
+  public:
     checker(const menu& m, std::vector<diagnostic>& out) : m_(m), out_(out) {}
 
     void error(const source_location& at, std::string msg) { out_.push_back({at, std::move(msg)}); }
@@ -64,7 +64,7 @@ public:
         label_checks();
     }
 
-private:
+  private:
     void screen_checks(const screen& s) {
         const std::string name = "screen '" + s.id + "'";
         if (s.kind != screen_kind::action) translations(s.text, s.where, name + " text");
@@ -157,10 +157,9 @@ void whole_screen_texts(const menu& m, const laid_out_menu& ussd, std::vector<di
             joined += m.ui_text("bad_number", l.code);
         }
         if (!ussd.fits(joined))
-            out.push_back({where("bad_number"),
-                           "ui.bad_number: all languages together are " +
-                               std::to_string(measure_text(joined).units) +
-                               " characters, over one USSD screen" + limit});
+            out.push_back({where("bad_number"), "ui.bad_number: all languages together are " +
+                                                    std::to_string(measure_text(joined).units) +
+                                                    " characters, over one USSD screen" + limit});
     }
     for (const char* key : {"store_error", "session_expired"}) {
         if (!m.ui.count(key)) continue;
@@ -176,7 +175,8 @@ void whole_screen_texts(const menu& m, const laid_out_menu& ussd, std::vector<di
 
 }  // namespace
 
-std::vector<diagnostic> check_menu(const menu& m, const std::vector<const laid_out_menu*>& layouts) {
+std::vector<diagnostic> check_menu(const menu& m,
+                                   const std::vector<const laid_out_menu*>& layouts) {
     std::vector<diagnostic> out;
     checker(m, out).run();
     for (const auto* l : layouts) {
@@ -190,8 +190,8 @@ std::vector<diagnostic> check_menu(const menu& m, const std::vector<const laid_o
             for (const auto& lang : m.languages) {
                 const laid_out_screen* ls = l->find(id, lang.code);
                 if (ls && ls->pages.size() > limit->second)
-                    out.push_back({s.where, "screen '" + id + "' (" + lang.code + "): " +
-                                                std::to_string(ls->pages.size()) +
+                    out.push_back({s.where, "screen '" + id + "' (" + lang.code +
+                                                "): " + std::to_string(ls->pages.size()) +
                                                 " pages on a USSD phone, at most " +
                                                 std::to_string(limit->second) + " for " +
                                                 to_string(s.kind) + " screens (page_limits)"});

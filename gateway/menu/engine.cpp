@@ -79,8 +79,7 @@ reply engine::render_with_error(const session_state& s, const std::string& error
     for (std::size_t i = 0; i < text.size(); ++i) words += text[i] == ' ' || text[i] == '\n';
     for (std::size_t keep = words; keep-- > 1 && !text.empty();) {
         std::string shortened = first_words(text, keep);
-        std::string full =
-            with_error(p.choices.empty() ? shortened : shortened + "\n" + p.choices);
+        std::string full = with_error(p.choices.empty() ? shortened : shortened + "\n" + p.choices);
         if (layout_->fits(full)) return {full, false};
     }
     for (const std::string& under : {p.choices, p.options}) {

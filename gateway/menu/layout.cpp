@@ -82,7 +82,8 @@ const laid_out_screen* laid_out_menu::find(const std::string& screen_id,
 
 void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
     const menu& m = *source_;
-    const bool root = s.id == m.start || s.id == m.home || (!m.sms_home.empty() && s.id == m.sms_home);
+    const bool root =
+        s.id == m.start || s.id == m.home || (!m.sms_home.empty() && s.id == m.sms_home);
     const bool ends = s.kind == screen_kind::end;
 
     auto text_in = [&](const localized& texts) -> std::string {
@@ -153,8 +154,8 @@ void laid_out_menu::lay_out(const screen& s, const std::string& lang) {
         out.pages.push_back(std::move(p));
     };
     auto cannot_fit = [&](const std::string& what) {
-        diagnostics_.push_back({s.where, "screen '" + s.id + "' (" + lang + ", " +
-                                             profile_.name + "): " + what +
+        diagnostics_.push_back({s.where, "screen '" + s.id + "' (" + lang + ", " + profile_.name +
+                                             "): " + what +
                                              " cannot fit one screen even paginated"});
     };
 

@@ -54,7 +54,7 @@ inline constexpr const char* status_placeholder = "{status}";
 inline constexpr std::size_t status_sample_chars = 40;
 
 class laid_out_menu {
-public:
+  public:
     laid_out_menu(std::shared_ptr<const menu> source, screen_profile profile);
 
     const menu& source() const { return *source_; }
@@ -67,7 +67,7 @@ public:
     // Length limit that applies to a text (by its encoding).
     bool fits(const std::string& text) const;
 
-private:
+  private:
     void lay_out(const screen& s, const std::string& lang);
 
     std::shared_ptr<const menu> source_;

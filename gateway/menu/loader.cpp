@@ -11,7 +11,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class reader {
-public:
+  public:
     reader(std::string file, std::vector<diagnostic>& out) : file_(std::move(file)), out_(out) {}
 
     source_location at(const YAML::Node& n) const {
@@ -41,7 +41,7 @@ public:
 
     const std::string& file() const { return file_; }
 
-private:
+  private:
     std::string file_;
     std::vector<diagnostic>& out_;
 };
@@ -66,7 +66,8 @@ void read_meta(const YAML::Node& root, reader& r, menu& m) {
     }
     if (const auto langs = root["languages"]; langs && langs.IsSequence()) {
         for (const auto& l : langs) {
-            language lang{r.scalar(l["code"], "language code"), r.scalar(l["name"], "language name")};
+            language lang{r.scalar(l["code"], "language code"),
+                          r.scalar(l["name"], "language name")};
             if (!lang.code.empty()) m.languages.push_back(lang);
         }
     } else {

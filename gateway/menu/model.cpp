@@ -25,11 +25,19 @@ std::string menu::label(const std::string& var, const std::string& value,
 }
 
 const std::vector<std::string>& required_ui_keys() {
-    static const std::vector<std::string> keys = {
-        "invalid_option", "empty_input",     "more",           "back",
-        "home",           "resume_prompt",   "resume_continue", "resume_restart",
-        "store_error",    "bad_number",      "session_expired", "goodbye",
-        "referral_accepted_sms"};
+    static const std::vector<std::string> keys = {"invalid_option",
+                                                  "empty_input",
+                                                  "more",
+                                                  "back",
+                                                  "home",
+                                                  "resume_prompt",
+                                                  "resume_continue",
+                                                  "resume_restart",
+                                                  "store_error",
+                                                  "bad_number",
+                                                  "session_expired",
+                                                  "goodbye",
+                                                  "referral_accepted_sms"};
     return keys;
 }
 
@@ -56,12 +64,18 @@ const std::vector<std::string>& ui_keys_for_action(const std::string& kind) {
 
 const char* to_string(screen_kind k) {
     switch (k) {
-        case screen_kind::language: return "language";
-        case screen_kind::choice: return "choice";
-        case screen_kind::info: return "info";
-        case screen_kind::input: return "input";
-        case screen_kind::action: return "action";
-        case screen_kind::end: return "end";
+        case screen_kind::language:
+            return "language";
+        case screen_kind::choice:
+            return "choice";
+        case screen_kind::info:
+            return "info";
+        case screen_kind::input:
+            return "input";
+        case screen_kind::action:
+            return "action";
+        case screen_kind::end:
+            return "end";
     }
     return "?";
 }

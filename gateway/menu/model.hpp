@@ -54,8 +54,8 @@ struct language {
 struct menu {
     std::vector<language> languages;
     std::string default_language;
-    std::string start;  // first screen for a number never seen before
-    std::string home;   // where "00" leads and where a known number starts
+    std::string start;     // first screen for a number never seen before
+    std::string home;      // where "00" leads and where a known number starts
     std::string sms_home;  // SMS sessions start here (empty: `home`)
     // Most pages a screen may take on a USSD phone, by screen type
     // ("choice", "info", ...): `check` reports screens over it as errors.

@@ -88,8 +88,8 @@ std::optional<tcp::resolver::results_type> resolve_until(const std::string& host
 
 template <class Stream>
 domain::transport_result exchange(Stream& stream, beast::tcp_stream& lowest,
-                                   bhttp::request<bhttp::string_body>& req, asio::io_context& ioc,
-                                   clock_type::time_point deadline) {
+                                  bhttp::request<bhttp::string_body>& req, asio::io_context& ioc,
+                                  clock_type::time_point deadline) {
     domain::transport_result out;
     beast::error_code ec;
     beast::flat_buffer buffer;
@@ -126,7 +126,7 @@ class beast_transport final : public domain::http_transport {
     // `timeout` bounds the whole request: name look-up, connection, TLS
     // handshake, request and answer.
     domain::transport_result send(const domain::outbound_request& r,
-                                   std::chrono::milliseconds timeout) override {
+                                  std::chrono::milliseconds timeout) override {
         const auto deadline = clock_type::now() + timeout;
         domain::transport_result out;
         url_parts url;

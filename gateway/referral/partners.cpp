@@ -61,11 +61,24 @@ bool iso_date(const std::string& s) {
     return d <= days[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
-const std::set<std::string> partner_keys = {
-    "id",       "name",        "names",             "oblasts",           "topics",        "languages",
-    "working_hours", "holidays", "capacity",        "acknowledge_within_hours",
-    "api_token", "api_token_env", "api_token_sha256", "webhook_url", "webhook_secret",
-    "webhook_secret_env", "focal_phone", "focal_language"};
+const std::set<std::string> partner_keys = {"id",
+                                            "name",
+                                            "names",
+                                            "oblasts",
+                                            "topics",
+                                            "languages",
+                                            "working_hours",
+                                            "holidays",
+                                            "capacity",
+                                            "acknowledge_within_hours",
+                                            "api_token",
+                                            "api_token_env",
+                                            "api_token_sha256",
+                                            "webhook_url",
+                                            "webhook_secret",
+                                            "webhook_secret_env",
+                                            "focal_phone",
+                                            "focal_language"};
 
 }  // namespace
 
@@ -162,8 +175,8 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
             p.name = n["name"].as<std::string>("");
             if (const auto names = n["names"]; names) {
                 if (!names.IsMap())
-                    d.push_back({at(names), "partner " + p.id +
-                                                ": names must be a map of language -> name"});
+                    d.push_back({at(names),
+                                 "partner " + p.id + ": names must be a map of language -> name"});
                 else
                     for (const auto& kv : names)
                         p.names[kv.first.as<std::string>()] = kv.second.as<std::string>("");
@@ -172,14 +185,14 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
             if (r.value.find(p.id)) d.push_back({p.where, "duplicate partner id " + p.id});
             for (const char* key : {"oblasts", "topics", "languages"}) {
                 if (!n[key]) continue;
-                auto& into = std::string(key) == "oblasts" ? p.oblasts
+                auto& into = std::string(key) == "oblasts"  ? p.oblasts
                              : std::string(key) == "topics" ? p.topics
                                                             : p.languages;
                 for (const auto& v : n[key]) into.insert(v.as<std::string>());
             }
             p.capacity = n["capacity"].as<std::size_t>(0);
-            p.acknowledge_within = minutes(
-                static_cast<long long>(n["acknowledge_within_hours"].as<double>(24) * 60));
+            p.acknowledge_within =
+                minutes(static_cast<long long>(n["acknowledge_within_hours"].as<double>(24) * 60));
             if (const auto phone = n["focal_phone"]; phone) {
                 // Her SMS commands are matched on E.164: an invalid number
                 // means the focal point's ACCEPT/DECLINE would be ignored.
@@ -197,10 +210,10 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
                 if (!env.empty()) {
                     const char* v = std::getenv(env.c_str());
                     if (!v)
-                        d.push_back({p.where,
-                                     "partner " + p.id + ": environment variable " + env +
-                                         " is not set",
-                                     true});
+                        d.push_back(
+                            {p.where,
+                             "partner " + p.id + ": environment variable " + env + " is not set",
+                             true});
                     return v ? v : "";
                 }
                 return n[key].as<std::string>("");
@@ -254,7 +267,7 @@ partners_result load_partners(const std::string& path, const phone_normalizer& p
 }
 
 std::vector<gw::diagnostic> check_partner_names(const partner_directory& partners,
-                                                  const std::vector<std::string>& languages) {
+                                                const std::vector<std::string>& languages) {
     std::vector<gw::diagnostic> d;
     for (const auto& p : partners.partners)
         for (const auto& lang : languages) {

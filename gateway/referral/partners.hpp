@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/clock.hpp"
-#include "common/phone.hpp"
 #include "common/diagnostic.hpp"
+#include "common/phone.hpp"
 
 namespace gw::referral {
 
@@ -23,7 +23,7 @@ struct working_hours {
         int to_minute = 0;
     };
     std::map<int, std::vector<span>> by_weekday;
-    std::set<std::string> holidays;  // "2026-12-31", local dates
+    std::set<std::string> holidays;   // "2026-12-31", local dates
     int utc_offset_minutes = 6 * 60;  // Asia/Bishkek: UTC+6 all year (no DST since 2005)
 
     bool always_open() const { return by_weekday.empty(); }
@@ -42,13 +42,13 @@ struct partner {
     std::set<std::string> topics;
     std::set<std::string> languages;
     working_hours hours;
-    std::size_t capacity = 0;  // open referrals at most; 0 = no limit
-    std::string api_token;     // bearer token for the partner API (secret)
+    std::size_t capacity = 0;      // open referrals at most; 0 = no limit
+    std::string api_token;         // bearer token for the partner API (secret)
     std::string api_token_sha256;  // or only its SHA-256 (hex), so the file holds no secret
     std::string webhook_url;
-    std::string webhook_secret;  // "whsec_<base64>" (secret)
-    std::string focal_phone;     // E.164; may act by SMS
-    std::string focal_language = "ru";  // the language of the SMS to the focal point
+    std::string webhook_secret;                        // "whsec_<base64>" (secret)
+    std::string focal_phone;                           // E.164; may act by SMS
+    std::string focal_language = "ru";                 // the language of the SMS to the focal point
     std::chrono::minutes acknowledge_within{24 * 60};  // working time
     gw::source_location where;
 };
@@ -72,6 +72,6 @@ partners_result load_partners(const std::string& path,
                               const phone_normalizer& phones = phone_normalizer("KG", {}));
 // Each partner has a name in each of `languages` (the menu's).
 std::vector<gw::diagnostic> check_partner_names(const partner_directory& partners,
-                                                  const std::vector<std::string>& languages);
+                                                const std::vector<std::string>& languages);
 
 }  // namespace gw::referral

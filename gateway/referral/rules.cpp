@@ -110,9 +110,11 @@ rules_result load_rules(const std::string& directory) {
                                                        " (id, when, route_to, only_if)"});
                 }
                 if (ru.id.empty()) d.push_back({ru.where, "rule without id"});
-                if (!ids.insert(ru.id).second) d.push_back({ru.where, "duplicate rule id " + ru.id});
+                if (!ids.insert(ru.id).second)
+                    d.push_back({ru.where, "duplicate rule id " + ru.id});
                 ru.partner = n["route_to"].as<std::string>("");
-                if (ru.partner.empty()) d.push_back({ru.where, "rule " + ru.id + " needs route_to"});
+                if (ru.partner.empty())
+                    d.push_back({ru.where, "rule " + ru.id + " needs route_to"});
                 if (const auto when = n["when"]; when) {
                     for (const auto& kv : when) {
                         std::string key = kv.first.as<std::string>();
@@ -129,8 +131,8 @@ rules_result load_rules(const std::string& directory) {
                             else
                                 values.insert(kv.second.as<std::string>());
                         } else {
-                            d.push_back({at(kv.first), "rule " + ru.id + ": unknown condition " +
-                                                           key});
+                            d.push_back(
+                                {at(kv.first), "rule " + ru.id + ": unknown condition " + key});
                         }
                     }
                 }
@@ -142,8 +144,9 @@ rules_result load_rules(const std::string& directory) {
                         else if (c == "partner_has_capacity")
                             ru.only_with_capacity = true;
                         else
-                            d.push_back({at(v), "only_if takes partner_open or "
-                                                "partner_has_capacity"});
+                            d.push_back({at(v),
+                                         "only_if takes partner_open or "
+                                         "partner_has_capacity"});
                     }
                 }
                 r.value.rules.push_back(std::move(ru));
@@ -156,7 +159,7 @@ rules_result load_rules(const std::string& directory) {
 }
 
 std::vector<gw::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
-                                          const std::set<std::string>& menu_topics) {
+                                        const std::set<std::string>& menu_topics) {
     std::vector<gw::diagnostic> d;
     std::set<std::string> routed_topics;
     bool catch_all_seen = false;
@@ -167,8 +170,9 @@ std::vector<gw::diagnostic> check_rules(const rule_set& rules, const partner_dir
             continue;
         }
         if (catch_all_seen)
-            d.push_back({r.where, "rule " + r.id + " can never match: an earlier rule matches "
-                                                   "every case"});
+            d.push_back({r.where, "rule " + r.id +
+                                      " can never match: an earlier rule matches "
+                                      "every case"});
         // A value the partner does not serve, or the menus never produce, never matches.
         auto never = [&](const std::string& why) {
             d.push_back({r.where, "rule " + r.id + " can never match: " + why});
@@ -177,9 +181,10 @@ std::vector<gw::diagnostic> check_rules(const rule_set& rules, const partner_dir
             for (const auto& t : it->second) {
                 if (!menu_topics.count(t)) never("no menu sets topic " + t);
                 if (!p->topics.empty() && !p->topics.count(t))
-                    d.push_back({r.where,
-                                 "rule " + r.id + ": partner " + p->id + " does not serve topic " + t,
-                                 true});
+                    d.push_back(
+                        {r.where,
+                         "rule " + r.id + ": partner " + p->id + " does not serve topic " + t,
+                         true});
                 routed_topics.insert(t);
             }
         } else if (r.urgent.value_or(false)) {
@@ -190,9 +195,10 @@ std::vector<gw::diagnostic> check_rules(const rule_set& rules, const partner_dir
         if (auto it = r.match.find("oblast"); it != r.match.end())
             for (const auto& o : it->second)
                 if (!p->oblasts.empty() && !p->oblasts.count(o))
-                    d.push_back({r.where, "rule " + r.id + ": partner " + p->id +
-                                              " does not serve oblast " + o,
-                                 true});
+                    d.push_back(
+                        {r.where,
+                         "rule " + r.id + ": partner " + p->id + " does not serve oblast " + o,
+                         true});
         for (const auto& [attr, values] : r.match)
             if (values.empty()) never(attr + " has no values");
         if (!catch_all_seen) shadowing(rules, r, d);
@@ -224,7 +230,8 @@ routing_decision route(const rule_set& rules, const partner_directory& partners,
         }
         if (!matches) continue;
         if (r.urgent && *r.urgent != facts.urgent) continue;
-        if (r.urgent) why += std::string(why.empty() ? "" : ", ") + (facts.urgent ? "urgent" : "not urgent");
+        if (r.urgent)
+            why += std::string(why.empty() ? "" : ", ") + (facts.urgent ? "urgent" : "not urgent");
         const partner* p = partners.find(r.partner);
         if (!p) continue;
         if (r.from_minute >= 0) {
@@ -285,8 +292,7 @@ std::vector<std::string> likely_partners(const rule_set& rules, const partner_di
                                          const case_facts& facts) {
     std::vector<std::string> out;
     auto add = [&](const std::string& id) {
-        if (!id.empty() && partners.find(id) &&
-            std::find(out.begin(), out.end(), id) == out.end())
+        if (!id.empty() && partners.find(id) && std::find(out.begin(), out.end(), id) == out.end())
             out.push_back(id);
     };
     for (const auto& r : rules.rules) {
@@ -318,8 +324,7 @@ explanation_parts parse_explanation(const std::string& text) {
     static const std::string operator_prefix = "referred by the hotline (";
     if (head.rfind(operator_prefix, 0) == 0 && head.back() == ')') {
         out.kind = "operator";
-        out.by = head.substr(operator_prefix.size(),
-                             head.size() - operator_prefix.size() - 1);
+        out.by = head.substr(operator_prefix.size(), head.size() - operator_prefix.size() - 1);
         return out;
     }
     if (head.rfind("no rule routed this case", 0) == 0) {
@@ -333,9 +338,12 @@ explanation_parts parse_explanation(const std::string& text) {
                 auto end = rest.find(", ", start);
                 if (end == std::string::npos) end = rest.size();
                 std::string item = rest.substr(start, end - start);
-                if (item == "urgent") out.urgent = true;
-                else if (item == "not urgent") out.urgent = false;
-                else if (item == "within its hours") out.within_hours = true;
+                if (item == "urgent")
+                    out.urgent = true;
+                else if (item == "not urgent")
+                    out.urgent = false;
+                else if (item == "within its hours")
+                    out.within_hours = true;
                 else if (auto eq = item.find('='); eq != std::string::npos)
                     out.matched.emplace_back(item.substr(0, eq), item.substr(eq + 1));
                 start = end + 2;

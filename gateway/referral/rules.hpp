@@ -48,7 +48,7 @@ rules_result load_rules(const std::string& directory);
 
 // Checks rules against partners and the topics the menus can produce.
 std::vector<gw::diagnostic> check_rules(const rule_set& rules, const partner_directory& partners,
-                                          const std::set<std::string>& menu_topics);
+                                        const std::set<std::string>& menu_topics);
 
 // Checks the values rules match on (oblast, target_group, subtopic,
 // language) against those the menus can set (`language`: the menu's

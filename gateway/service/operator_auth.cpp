@@ -63,8 +63,7 @@ std::string session_token_hash(std::string_view token) {
     return sha256_hex(token);
 }
 
-login_throttle::login_throttle(int free_failures, long long max_wait_s,
-                               store::limit_store* shared)
+login_throttle::login_throttle(int free_failures, long long max_wait_s, store::limit_store* shared)
     : shared_(shared),
       free_failures_(std::max(0, free_failures)),
       max_wait_s_(std::max(1LL, max_wait_s)) {}

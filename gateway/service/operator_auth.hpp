@@ -3,8 +3,8 @@
 // crypto_pwhash_str, interactive limits), random session tokens stored
 // only as their hash, and a back-off for repeated wrong passwords.
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 

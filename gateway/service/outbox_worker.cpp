@@ -117,7 +117,7 @@ void outbox_worker::attempt(const store::outbound_message& m) {
         transport_result r =
             transport_.send(adapter.build_send(m, ch->second.settings), settings_.request_timeout);
         out = r.status == 0 ? domain::send_outcome{domain::send_outcome::retry, "",
-                                                     m.channel + ": " + r.error}
+                                                   m.channel + ": " + r.error}
                             : adapter.read_send_response(r.status, r.body, m);
     }
     switch (out.kind) {

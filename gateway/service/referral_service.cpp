@@ -129,10 +129,12 @@ store::referral_record referral_service::route(const store::case_record& c,
     return hand_over(*setup_, c, decision.partner, decision.rule, decision.explanation, actor);
 }
 
-store::referral_record referral_service::hand_over(
-    const routing_setup& setup, const store::case_record& c, const std::string& partner,
-    const std::string& rule, const std::string& explanation, const std::string& actor,
-    bool first_of_case) {
+store::referral_record referral_service::hand_over(const routing_setup& setup,
+                                                   const store::case_record& c,
+                                                   const std::string& partner,
+                                                   const std::string& rule,
+                                                   const std::string& explanation,
+                                                   const std::string& actor, bool first_of_case) {
     const auto now = clock_.now();
     const long long now_s = to_unix_seconds(now);
     store::referral_record r;
@@ -297,7 +299,8 @@ std::optional<std::string> referral_service::handle_sms_command(const std::strin
 std::variant<store::referral_record, action_error> referral_service::refer_to(
     const store::case_record& c, const std::string& partner_id, const std::string& actor) {
     std::lock_guard lock(mutex_);
-    if (!setup_->partners.find(partner_id)) return action_error{400, "no such partner", "no_partner"};
+    if (!setup_->partners.find(partner_id))
+        return action_error{400, "no such partner", "no_partner"};
     for (const auto& r : store_.case_referrals(c.id))
         if (r.partner == partner_id &&
             (r.status == "new" || r.status == "accepted" || r.status == "in_progress"))

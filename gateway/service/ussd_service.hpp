@@ -59,7 +59,7 @@ struct ussd_settings {
     // alternate between nodes, so each hop reads her session from the
     // store and writes it through before answering (session_flush ignored).
     bool shared_store = false;
-    info_sms_settings info_sms;   // "SMS me this" from an info screen
+    info_sms_settings info_sms;  // "SMS me this" from an info screen
 };
 
 class ussd_service {

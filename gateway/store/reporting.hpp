@@ -25,12 +25,12 @@ struct case_count {
 struct partner_funnel {
     std::string partner;
     long long created = 0;
-    long long accepted = 0;  // the partner ever accepted it
-    long long done = 0;      // closed by the partner (not by the hotline)
-    long long declined = 0;  // status declined
-    long long overdue = 0;   // status overdue, or still new past its deadline
-    long long rerouted = 0;  // declined, overdue or revoked, and the case had a later referral
-    long long answered = 0;  // the partner accepted or declined it
+    long long accepted = 0;   // the partner ever accepted it
+    long long done = 0;       // closed by the partner (not by the hotline)
+    long long declined = 0;   // status declined
+    long long overdue = 0;    // status overdue, or still new past its deadline
+    long long rerouted = 0;   // declined, overdue or revoked, and the case had a later referral
+    long long answered = 0;   // the partner accepted or declined it
     double answer_hours = 0;  // mean hours to the first answer, over `answered`
     long long sla_total = 0;  // with a deadline that is decided (answered, or past)
     long long sla_kept = 0;   // first answer at or before the deadline

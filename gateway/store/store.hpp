@@ -96,7 +96,7 @@ struct sqlite_backup_report {
     long long pages = 0;
     long long bytes = 0;
     int schema_version = 0;
-    std::string data_key_id;  // the key the copy is sealed with (meta), "" if none
+    std::string data_key_id;           // the key the copy is sealed with (meta), "" if none
     bool rotation_unfinished = false;  // the copy holds a key rotation left half-way
 };
 

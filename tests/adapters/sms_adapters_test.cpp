@@ -1,11 +1,12 @@
 // Table-driven cases for the SMS adapters, all run by the same harness:
 // inbound callbacks, delivery reports, outbound requests and the
 // aggregators' answers to them.
+#include "adapters/sms_adapters.hpp"
+
 #include <gtest/gtest.h>
 
 #include <optional>
 
-#include "adapters/sms_adapters.hpp"
 #include "common/crypto.hpp"
 #include "common/form.hpp"
 #include "support/http_client.hpp"
@@ -148,7 +149,8 @@ TEST(AfricasTalkingSms, Inbound) {
                 {{"no from", "POST", "/sms/africastalking", form_ct, "id=1&text=x"},
                  std::nullopt,
                  "from"},
-                {{"JSON body", "POST", "/sms/africastalking", json_ct, "{}"}, std::nullopt,
+                {{"JSON body", "POST", "/sms/africastalking", json_ct, "{}"},
+                 std::nullopt,
                  "x-www-form-urlencoded"},
             });
     run(*a, std::vector<report_case>{
@@ -172,7 +174,8 @@ TEST(AfricasTalkingSms, Inbound) {
                  std::vector<delivery_report>{{"ATXid_9", "sent", ""}},
                  ""},
                 {{"rejected by the telco: final", "POST", "/sms/africastalking/dlr", form_ct,
-                  "id=ATXid_9&status=Rejected&failureReason=DeliveryFailure&phoneNumber=%2B996555123456"},
+                  "id=ATXid_9&status=Rejected&failureReason=DeliveryFailure&phoneNumber=%"
+                  "2B996555123456"},
                  std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
                  ""},
                 {{"expired: final", "POST", "/sms/africastalking/dlr", form_ct,
@@ -183,27 +186,29 @@ TEST(AfricasTalkingSms, Inbound) {
                   "id=ATXid_9&status=AbsentSubscriber&phoneNumber=%2B996555123456"},
                  std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
                  ""},
-                {{"no status", "POST", "/sms/africastalking/dlr", form_ct, "id=a"}, std::nullopt,
+                {{"no status", "POST", "/sms/africastalking/dlr", form_ct, "id=a"},
+                 std::nullopt,
                  "status"},
             });
-    run(*a, std::vector<send_case>{
-                {"accepted", 201,
-                 R"({"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"+996555123456","status":"Success","messageId":"ATXid_7"}]}})",
-                 send_outcome::sent, "ATXid_7"},
-                {"invalid number", 201,
-                 R"({"SMSMessageData":{"Recipients":[{"statusCode":403,"status":"InvalidPhoneNumber","messageId":"None"}]}})",
-                 send_outcome::reject, ""},
-                {"no balance: later", 201,
-                 R"({"SMSMessageData":{"Recipients":[{"statusCode":405,"status":"InsufficientBalance"}]}})",
-                 send_outcome::retry, ""},
-                {"she blacklisted our sender", 201,
-                 R"({"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":406,"number":"+996555123456","status":"UserInBlacklist","cost":"0","messageId":"None"}]}})",
-                 send_outcome::reject, "", true},
-                {"server error", 500, "", send_outcome::retry, ""},
-                {"bad credentials", 401, "The supplied authentication is invalid",
-                 send_outcome::reject, ""},
-                {"garbage", 201, "<html>", send_outcome::retry, ""},
-            });
+    run(*a,
+        std::vector<send_case>{
+            {"accepted", 201,
+             R"({"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"+996555123456","status":"Success","messageId":"ATXid_7"}]}})",
+             send_outcome::sent, "ATXid_7"},
+            {"invalid number", 201,
+             R"({"SMSMessageData":{"Recipients":[{"statusCode":403,"status":"InvalidPhoneNumber","messageId":"None"}]}})",
+             send_outcome::reject, ""},
+            {"no balance: later", 201,
+             R"({"SMSMessageData":{"Recipients":[{"statusCode":405,"status":"InsufficientBalance"}]}})",
+             send_outcome::retry, ""},
+            {"she blacklisted our sender", 201,
+             R"({"SMSMessageData":{"Message":"Sent to 0/1 Total Cost: 0","Recipients":[{"statusCode":406,"number":"+996555123456","status":"UserInBlacklist","cost":"0","messageId":"None"}]}})",
+             send_outcome::reject, "", true},
+            {"server error", 500, "", send_outcome::retry, ""},
+            {"bad credentials", 401, "The supplied authentication is invalid", send_outcome::reject,
+             ""},
+            {"garbage", 201, "<html>", send_outcome::retry, ""},
+        });
     auto req = a->build_send(message(), settings());
     EXPECT_EQ(req.method, "POST");
     EXPECT_EQ(req.url, "http://127.0.0.1:9/send");
@@ -227,7 +232,8 @@ TEST(TwilioSms, InboundReportsAndTwiml) {
                               {"Body", "жардам"}})},
                  std::vector<inbound_sms>{{"SM1", "+77011234567", "+15005550006", "жардам"}},
                  ""},
-                {{"no sid", "POST", "/sms/twilio", form_ct, "From=1&Body=x"}, std::nullopt,
+                {{"no sid", "POST", "/sms/twilio", form_ct, "From=1&Body=x"},
+                 std::nullopt,
                  "MessageSid"},
             });
     run(*a, std::vector<report_case>{
@@ -240,7 +246,8 @@ TEST(TwilioSms, InboundReportsAndTwiml) {
                  std::vector<delivery_report>{{"SM9", "failed", ""}},
                  ""},
                 {{"sent: still on its way", "POST", "/sms/twilio/dlr", form_ct,
-                  "SmsSid=SM9&SmsStatus=sent&MessageStatus=sent&To=%2B996555123456&MessageSid=SM9&AccountSid=AC1&From=%2B15005550006&ApiVersion=2010-04-01"},
+                  "SmsSid=SM9&SmsStatus=sent&MessageStatus=sent&To=%2B996555123456&MessageSid=SM9&"
+                  "AccountSid=AC1&From=%2B15005550006&ApiVersion=2010-04-01"},
                  std::vector<delivery_report>{{"SM9", "sent", ""}},
                  ""},
                 {{"accepted by a messaging service", "POST", "/sms/twilio/dlr", form_ct,
@@ -260,16 +267,16 @@ TEST(TwilioSms, InboundReportsAndTwiml) {
                  std::vector<delivery_report>{{"SM9", "failed", ""}},
                  ""},
             });
-    run(*a, std::vector<send_case>{
-                {"created", 201, R"({"sid":"SMabc","status":"queued"})", send_outcome::sent,
-                 "SMabc"},
-                {"bad number", 400, R"({"code":21211})", send_outcome::reject, ""},
-                {"she texted STOP to our Twilio number", 400,
-                 R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400})",
-                 send_outcome::reject, "", true},
-                {"error body not JSON", 400, "Bad Request", send_outcome::reject, ""},
-                {"too many requests", 429, "", send_outcome::retry, ""},
-            });
+    run(*a,
+        std::vector<send_case>{
+            {"created", 201, R"({"sid":"SMabc","status":"queued"})", send_outcome::sent, "SMabc"},
+            {"bad number", 400, R"({"code":21211})", send_outcome::reject, ""},
+            {"she texted STOP to our Twilio number", 400,
+             R"({"code": 21610, "message": "Attempt to send to unsubscribed recipient", "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400})",
+             send_outcome::reject, "", true},
+            {"error body not JSON", 400, "Bad Request", send_outcome::reject, ""},
+            {"too many requests", 429, "", send_outcome::retry, ""},
+        });
     auto twiml = a->inbound_response(std::string("1 Да & <нет>"));
     EXPECT_EQ(twiml.content_type, "text/xml; charset=utf-8");
     EXPECT_EQ(twiml.body,
@@ -294,8 +301,9 @@ TEST(TwilioSms, SignatureMatchesTwiliosPublishedExample) {
     r.method = "POST";
     r.target = "/myapp.php?foo=1&bar=2";
     http::split_target(r);
-    r.body = "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&"
-             "To=%2B18005551212";
+    r.body =
+        "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&"
+        "To=%2B18005551212";
     r.headers.emplace_back("X-Twilio-Signature", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
     EXPECT_TRUE(authenticate(r, c));
     r.headers.back().second = "0/KCTR6DLpKmkAf8muzZqo1nDgQ";  // one character short
@@ -347,7 +355,8 @@ TEST(InfobipSms, Inbound) {
             {{"truncated JSON", "POST", "/sms/infobip", json_ct, R"({"results":[{"messageId":)"},
              std::nullopt,
              "malformed JSON"},
-            {{"no results", "POST", "/sms/infobip", json_ct, R"({"messages":[]})"}, std::nullopt,
+            {{"no results", "POST", "/sms/infobip", json_ct, R"({"messages":[]})"},
+             std::nullopt,
              "results"},
             {{"invalid UTF-8", "POST", "/sms/infobip", json_ct,
               "{\"results\":[{\"messageId\":\"x\",\"from\":\"1\",\"text\":\"\xFF\"}]}"},
@@ -376,16 +385,17 @@ TEST(InfobipSms, Inbound) {
              std::nullopt,
              "status"},
         });
-    run(*a, std::vector<send_case>{
-                {"accepted", 200,
-                 R"({"bulkId":"b","messages":[{"messageId":"ib5","status":{"groupName":"PENDING","name":"PENDING_ENROUTE"},"to":"996555123456"}]})",
-                 send_outcome::sent, "ib5"},
-                {"rejected", 200,
-                 R"({"messages":[{"messageId":"ib6","status":{"groupName":"REJECTED","name":"REJECTED_DESTINATION"}}]})",
-                 send_outcome::reject, ""},
-                {"unauthorized", 401, "{}", send_outcome::reject, ""},
-                {"unavailable", 503, "", send_outcome::retry, ""},
-            });
+    run(*a,
+        std::vector<send_case>{
+            {"accepted", 200,
+             R"({"bulkId":"b","messages":[{"messageId":"ib5","status":{"groupName":"PENDING","name":"PENDING_ENROUTE"},"to":"996555123456"}]})",
+             send_outcome::sent, "ib5"},
+            {"rejected", 200,
+             R"({"messages":[{"messageId":"ib6","status":{"groupName":"REJECTED","name":"REJECTED_DESTINATION"}}]})",
+             send_outcome::reject, ""},
+            {"unauthorized", 401, "{}", send_outcome::reject, ""},
+            {"unavailable", 503, "", send_outcome::retry, ""},
+        });
     auto req = a->build_send(message(), settings());
     EXPECT_EQ(req.url, "http://127.0.0.1:9/send/sms/2/text/advanced");
     EXPECT_NE(req.body.find(R"("to":"996555123456")"), std::string::npos) << req.body;
@@ -395,17 +405,17 @@ TEST(InfobipSms, Inbound) {
 TEST(KannelSms, Inbound) {
     auto a = make_kannel_sms();
     EXPECT_TRUE(a->reply_in_response());
-    run(*a, std::vector<inbound_case>{
-                {{"message", "GET",
-                  "/sms/kannel?from=%2B996555123456&to=1234&text=%D0%96%D0%90%D0%A0%D0%94%D0%90%D0%9C&"
-                  "id=7f3e&token=t",
-                  "", ""},
-                 std::vector<inbound_sms>{{"7f3e", "+996555123456", "1234", "ЖАРДАМ"}},
-                 ""},
-                {{"no id", "GET", "/sms/kannel?from=1&text=x", "", ""}, std::nullopt, "id"},
-                {{"bad escape", "GET", "/sms/kannel?from=%G1&id=1", "", ""}, std::nullopt,
-                 "percent"},
-            });
+    run(*a,
+        std::vector<inbound_case>{
+            {{"message", "GET",
+              "/sms/kannel?from=%2B996555123456&to=1234&text=%D0%96%D0%90%D0%A0%D0%94%D0%90%D0%9C&"
+              "id=7f3e&token=t",
+              "", ""},
+             std::vector<inbound_sms>{{"7f3e", "+996555123456", "1234", "ЖАРДАМ"}},
+             ""},
+            {{"no id", "GET", "/sms/kannel?from=1&text=x", "", ""}, std::nullopt, "id"},
+            {{"bad escape", "GET", "/sms/kannel?from=%G1&id=1", "", ""}, std::nullopt, "percent"},
+        });
     run(*a, std::vector<report_case>{
                 {{"delivered", "GET", "/sms/kannel/dlr?ref=ob-42&status=1", "", ""},
                  std::vector<delivery_report>{{"ob-42", "delivered", ""}},
@@ -417,19 +427,21 @@ TEST(KannelSms, Inbound) {
                  std::vector<delivery_report>{{"ob-42", "sent", ""}},
                  ""},
             });
-    run(*a, std::vector<send_case>{
-                {"accepted", 202, "0: Accepted for delivery", send_outcome::sent, "ob-42"},
-                {"queued", 202, "3: Queued for later delivery", send_outcome::sent, "ob-42"},
-                {"bad credentials", 403, "Authorization failed for sendsms", send_outcome::reject,
-                 ""},
-                {"down", 503, "", send_outcome::retry, ""},
-            });
+    run(*a,
+        std::vector<send_case>{
+            {"accepted", 202, "0: Accepted for delivery", send_outcome::sent, "ob-42"},
+            {"queued", 202, "3: Queued for later delivery", send_outcome::sent, "ob-42"},
+            {"bad credentials", 403, "Authorization failed for sendsms", send_outcome::reject, ""},
+            {"down", 503, "", send_outcome::retry, ""},
+        });
     auto req = a->build_send(message(), settings());
     EXPECT_EQ(req.method, "GET");
     EXPECT_NE(req.url.find("coding=2"), std::string::npos) << "Cyrillic needs UCS-2";
     EXPECT_NE(req.url.find("dlr-mask=31"), std::string::npos);
-    EXPECT_NE(req.url.find("dlr-url=http%3A%2F%2F127.0.0.1%3A8080%2Fsms%2Fx%2Fdlr%3Fref%3Dob-42%26status%3D%25d"),
-              std::string::npos)
+    EXPECT_NE(
+        req.url.find(
+            "dlr-url=http%3A%2F%2F127.0.0.1%3A8080%2Fsms%2Fx%2Fdlr%3Fref%3Dob-42%26status%3D%25d"),
+        std::string::npos)
         << req.url;
     EXPECT_EQ(a->inbound_response(std::string("Привет")).body, "Привет");
 }
@@ -448,7 +460,8 @@ TEST(TwilioSms, SignatureWithOrWithoutTheDefaultPort) {
     channel_settings c;
     c.auth_type = "twilio_signature";
     c.auth_token = "12345";
-    for (const std::string configured : {"https://hotline.example.org", "https://hotline.example.org:443"}) {
+    for (const std::string configured :
+         {"https://hotline.example.org", "https://hotline.example.org:443"}) {
         c.public_url = configured;
         for (const std::string signed_over : {"https://hotline.example.org/sms/twilio",
                                               "https://hotline.example.org:443/sms/twilio"}) {
@@ -497,7 +510,9 @@ TEST(KannelSms, InboundInEveryCodingKannelPasses) {
              std::vector<inbound_sms>{{"u4", "1", "", "😀\xEF\xBF\xBD"}},
              ""},
             {{"with mo-recode: UTF-8, coding 0", "GET",
-              "/sms/kannel?from=1&text=%D0%9F%D0%9E%D0%9C%D0%9E%D0%A9%D0%AC&id=u5&coding=0&charset=UTF-8",
+              "/sms/"
+              "kannel?from=1&text=%D0%9F%D0%9E%D0%9C%D0%9E%D0%A9%D0%AC&id=u5&coding=0&charset=UTF-"
+              "8",
               "", ""},
              std::vector<inbound_sms>{{"u5", "1", "", "ПОМОЩЬ"}},
              ""},
@@ -506,8 +521,8 @@ TEST(KannelSms, InboundInEveryCodingKannelPasses) {
               "", ""},
              std::vector<inbound_sms>{{"u6", "1", "", "ПОМОЩЬ Ё"}},
              ""},
-            {{"ISO-8859-1", "GET", "/sms/kannel?from=1&text=caf%E9&id=u7&coding=0&charset=ISO-8859-1",
-              "", ""},
+            {{"ISO-8859-1", "GET",
+              "/sms/kannel?from=1&text=caf%E9&id=u7&coding=0&charset=ISO-8859-1", "", ""},
              std::vector<inbound_sms>{{"u7", "1", "", "café"}},
              ""},
             {{"8-bit data that is not UTF-8 keeps every byte", "GET",

@@ -51,7 +51,8 @@ void run_parse_cases(const adapters::ussd_adapter& adapter, const std::vector<pa
     }
 }
 
-void run_render_cases(const adapters::ussd_adapter& adapter, const std::vector<render_case>& cases) {
+void run_render_cases(const adapters::ussd_adapter& adapter,
+                      const std::vector<render_case>& cases) {
     for (const auto& c : cases) {
         SCOPED_TRACE(adapter.name() + ": " + c.name);
         auto res = adapter.render(c.reply);
@@ -61,8 +62,12 @@ void run_render_cases(const adapters::ussd_adapter& adapter, const std::vector<r
 }
 
 domain::ussd_request req(std::string session, std::string phone, std::string code,
-                          std::string network, std::string text) {
-    return {"", std::move(session), std::move(phone), std::move(code), std::move(network),
+                         std::string network, std::string text) {
+    return {"",
+            std::move(session),
+            std::move(phone),
+            std::move(code),
+            std::move(network),
             std::move(text)};
 }
 
@@ -74,35 +79,27 @@ TEST(AfricasTalkingUssd, Parse) {
     run_parse_cases(
         adapters::africastalking_ussd{},
         {
-            {"first hop",
-             form_ct,
+            {"first hop", form_ct,
              test::form({{"sessionId", "ATUid_1"},
                          {"serviceCode", "*384*123#"},
                          {"phoneNumber", "+996555123456"},
                          {"networkCode", "43709"},
                          {"text", ""}}),
-             req("ATUid_1", "+996555123456", "*384*123#", "43709", ""),
-             ""},
-            {"later hop with cumulative text",
-             form_ct + "; charset=utf-8",
+             req("ATUid_1", "+996555123456", "*384*123#", "43709", ""), ""},
+            {"later hop with cumulative text", form_ct + "; charset=utf-8",
              "sessionId=s2&serviceCode=%2A384%2A123%23&phoneNumber=%2B79161234567&"
              "networkCode=25001&text=2%2A3%2A1",
-             req("s2", "+79161234567", "*384*123#", "25001", "2*3*1"),
-             ""},
-            {"free text in Cyrillic",
-             form_ct,
+             req("s2", "+79161234567", "*384*123#", "25001", "2*3*1"), ""},
+            {"free text in Cyrillic", form_ct,
              test::form({{"sessionId", "s3"}, {"phoneNumber", "0555123456"}, {"text", "1*Айгүл"}}),
-             req("s3", "0555123456", "", "", "1*Айгүл"),
-             ""},
-            {"no content type still parses", "",
-             "sessionId=s4&phoneNumber=%2B996555123456&text=",
+             req("s3", "0555123456", "", "", "1*Айгүл"), ""},
+            {"no content type still parses", "", "sessionId=s4&phoneNumber=%2B996555123456&text=",
              req("s4", "+996555123456", "", "", ""), ""},
             {"missing sessionId", form_ct, "phoneNumber=%2B996555123456&text=", std::nullopt,
              "sessionId"},
             {"empty phoneNumber", form_ct, "sessionId=a&phoneNumber=&text=", std::nullopt,
              "phoneNumber"},
-            {"malformed escape", form_ct, "sessionId=a%zz&phoneNumber=1", std::nullopt,
-             "percent"},
+            {"malformed escape", form_ct, "sessionId=a%zz&phoneNumber=1", std::nullopt, "percent"},
             {"JSON instead of a form", "application/json", "{\"sessionId\":\"a\"}", std::nullopt,
              "x-www-form-urlencoded"},
             {"over-long session id", form_ct,
@@ -113,9 +110,10 @@ TEST(AfricasTalkingUssd, Parse) {
 }
 
 TEST(AfricasTalkingUssd, Render) {
-    run_render_cases(adapters::africastalking_ussd{},
-                     {
-                         {"continue", {"Тил / Язык\n1 Кыргызча", false}, "CON Тил / Язык\n1 Кыргызча"},
-                         {"end", {"Принято: R-1234567.", true}, "END Принято: R-1234567."},
-                     });
+    run_render_cases(
+        adapters::africastalking_ussd{},
+        {
+            {"continue", {"Тил / Язык\n1 Кыргызча", false}, "CON Тил / Язык\n1 Кыргызча"},
+            {"end", {"Принято: R-1234567.", true}, "END Принято: R-1234567."},
+        });
 }

@@ -7,7 +7,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -23,7 +22,8 @@ asio::awaitable<void> session(tcp::socket socket) {
     for (;;) {
         bhttp::request<bhttp::string_body> req;
         beast::error_code ec;
-        co_await bhttp::async_read(stream, buffer, req, asio::redirect_error(asio::use_awaitable, ec));
+        co_await bhttp::async_read(stream, buffer, req,
+                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
         bhttp::response<bhttp::string_body> res{bhttp::status::ok, req.version()};
         res.set(bhttp::field::content_type, "text/plain; charset=utf-8");

@@ -10,12 +10,11 @@
 // case (with --any-end any END counts: for servers that do not register).
 #include "common/asio_fwd.hpp"
 // (asio_fwd first)
+#include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -56,7 +55,7 @@ struct stats {
 std::atomic<long long> session_counter{0};
 
 class client : public std::enable_shared_from_this<client> {
-public:
+  public:
     client(asio::io_context& ioc, const options& o, stats& st, clock_type::time_point end,
            int index)
         : stream_(ioc), opts_(o), st_(st), end_(end), index_(index) {}
@@ -72,7 +71,7 @@ public:
         });
     }
 
-private:
+  private:
     void new_session() {
         long long n = session_counter++;
         session_id_ = "load-" + std::to_string(opts_.phone_base) + "-" + std::to_string(n);
@@ -94,7 +93,8 @@ private:
             auto next = last_sent_ + std::chrono::duration_cast<clock_type::duration>(interval);
             if (next > clock_type::now()) {
                 timer_ = std::make_unique<asio::steady_timer>(stream_.get_executor(), next);
-                timer_->async_wait([self = shared_from_this()](beast::error_code) { self->send(); });
+                timer_->async_wait(
+                    [self = shared_from_this()](beast::error_code) { self->send(); });
                 return;
             }
         }
@@ -106,23 +106,27 @@ private:
         req_ = {bhttp::verb::post, opts_.target, 11};
         req_.set(bhttp::field::host, "127.0.0.1");
         req_.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
-        req_.body() = "sessionId=" + gw::url_encode_component(session_id_) + "&serviceCode=%2A384%23&phoneNumber=" +
-                      gw::url_encode_component(phone_) + "&networkCode=43709&text=" + gw::url_encode_component(text_);
+        req_.body() = "sessionId=" + gw::url_encode_component(session_id_) +
+                      "&serviceCode=%2A384%23&phoneNumber=" + gw::url_encode_component(phone_) +
+                      "&networkCode=43709&text=" + gw::url_encode_component(text_);
         req_.keep_alive(true);
         req_.prepare_payload();
         sent_at_ = clock_type::now();
-        bhttp::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) return self->fail();
-            self->res_ = {};
-            bhttp::async_read(self->stream_, self->buffer_, self->res_,
-                              [self](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
-        });
+        bhttp::async_write(
+            stream_, req_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) return self->fail();
+                self->res_ = {};
+                bhttp::async_read(
+                    self->stream_, self->buffer_, self->res_,
+                    [self](beast::error_code ec2, std::size_t) { self->on_read(ec2); });
+            });
     }
 
     void on_read(beast::error_code ec) {
         if (ec) return fail();
-        auto us = std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - sent_at_)
-                      .count();
+        auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - sent_at_)
+                .count();
         st_.latencies_us.push_back(static_cast<std::uint32_t>(us));
         ++st_.hops;
         const std::string& body = res_.body();
@@ -186,13 +190,20 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-        if (a == "--port") o.port = static_cast<unsigned short>(std::stoi(next()));
-        else if (a == "--target") o.target = next();
-        else if (a == "--connections") o.connections = std::stoi(next());
-        else if (a == "--seconds") o.seconds = std::stod(next());
-        else if (a == "--rate") o.rate = std::stod(next());
-        else if (a == "--threads") o.threads = std::stoi(next());
-        else if (a == "--any-end") o.any_end = true;
+        if (a == "--port")
+            o.port = static_cast<unsigned short>(std::stoi(next()));
+        else if (a == "--target")
+            o.target = next();
+        else if (a == "--connections")
+            o.connections = std::stoi(next());
+        else if (a == "--seconds")
+            o.seconds = std::stod(next());
+        else if (a == "--rate")
+            o.rate = std::stod(next());
+        else if (a == "--threads")
+            o.threads = std::stoi(next());
+        else if (a == "--any-end")
+            o.any_end = true;
         else if (a == "--path") {
             o.path.clear();
             std::stringstream ss(next());
@@ -223,7 +234,8 @@ int main(int argc, char** argv) {
         all.cases += s.cases;
         all.errors += s.errors;
         all.unexpected += s.unexpected;
-        all.latencies_us.insert(all.latencies_us.end(), s.latencies_us.begin(), s.latencies_us.end());
+        all.latencies_us.insert(all.latencies_us.end(), s.latencies_us.begin(),
+                                s.latencies_us.end());
     }
     auto lat = all.latencies_us;
     std::printf(

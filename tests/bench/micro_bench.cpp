@@ -3,18 +3,16 @@
 // fitting); sealing; the store's group commit (cases per fsync at 1, 8
 // and 64 waiting writers). Run by hand or by tests/bench/run.sh; never a timed test.
 #include <benchmark/benchmark.h>
-
 #include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
 
-#include "service/case_from_session.hpp"
-#include "common/sealing.hpp"
-#include "store/store.hpp"
-
 #include "app/gateway.hpp"
+#include "common/sealing.hpp"
 #include "menu/loader.hpp"
+#include "service/case_from_session.hpp"
+#include "store/store.hpp"
 
 namespace {
 
@@ -48,7 +46,8 @@ void screen_fitting(benchmark::State& state) {
         gw::menu::laid_out_menu layout(source, gw::app::ussd_profile(cfg.ussd));
         benchmark::DoNotOptimize(layout.diagnostics());
     }
-    state.counters["screens"] = static_cast<double>(source->screens.size() * source->languages.size());
+    state.counters["screens"] =
+        static_cast<double>(source->screens.size() * source->languages.size());
 }
 BENCHMARK(screen_fitting)->Unit(benchmark::kMillisecond);
 

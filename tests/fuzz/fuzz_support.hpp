@@ -1,11 +1,12 @@
 #pragma once
 // Shared by the fuzz targets: a gateway on an in-memory store with the
 // shipped menus and the test partners, built once per process.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "app/gateway.hpp"
 #include "common/log.hpp"
@@ -36,16 +37,24 @@ inline app::gateway& shared_gateway() {
         auto path = scratch_dir() / "gateway.yaml";
         write_file(path,
                    "store: {sqlite_path: \":memory:\"}\n"
-                   "menus: {directory: " + source("menus") + "}\n"
-                   "limits: {ussd_per_number_per_minute: 0}\n"
-                   "ussd: {token: fuzz}\n"
-                   "sms: {per_number_limit: 0, per_channel_limit: 0, channels: {kannel: {auth: none}}}\n"
-                   "referrals: {partners_file: " + source("tests/data/referral/partners.yaml") +
-                       ", rules_directory: " + source("tests/data/referral/rules") + "}\n"
-                   "privacy: {data_key: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff}\n"
-                   "console: {directory: " + source("gateway/console") +
-                       ", reply_templates: " + source("config/reply-templates.yaml") + "}\n"
-                   "log: {level: off}\n");
+                   "menus: {directory: " +
+                       source("menus") +
+                       "}\n"
+                       "limits: {ussd_per_number_per_minute: 0}\n"
+                       "ussd: {token: fuzz}\n"
+                       "sms: {per_number_limit: 0, per_channel_limit: 0, channels: {kannel: {auth: "
+                       "none}}}\n"
+                       "referrals: {partners_file: " +
+                       source("tests/data/referral/partners.yaml") +
+                       ", rules_directory: " + source("tests/data/referral/rules") +
+                       "}\n"
+                       "privacy: {data_key: "
+                       "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff}\n"
+                       "console: {directory: " +
+                       source("gateway/console") +
+                       ", reply_templates: " + source("config/reply-templates.yaml") +
+                       "}\n"
+                       "log: {level: off}\n");
         auto cfg = app::load_config(path.string());
         spdlog::set_level(spdlog::level::off);
         return std::make_unique<app::gateway>(cfg.value, clock);

@@ -3,8 +3,8 @@
 // never a 5xx or a crash.
 #include <cstdint>
 
-#include "service/case_from_session.hpp"
 #include "fuzz_support.hpp"
+#include "service/case_from_session.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;
@@ -26,12 +26,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         gw.referrals().route_case(rec);
         return rec.reference;
     }();
-    static const char* paths[] = {"queue",    "cases/{ref}",        "cases/{ref}/claim",
-                                  "cases/{ref}/notes", "cases/{ref}/reply", "cases/{ref}/refer",
-                                  "cases/{ref}/close", "cases/{ref}/release", "referrals/{x}/revoke",
-                                  "messages/{x}/retry", "partners",         "partners/{x}/pause",
-                                  "operators",         "operators/{x}",     "audit",
-                                  "stats.csv",         "me",                "{x}"};
+    static const char* paths[] = {"queue",
+                                  "cases/{ref}",
+                                  "cases/{ref}/claim",
+                                  "cases/{ref}/notes",
+                                  "cases/{ref}/reply",
+                                  "cases/{ref}/refer",
+                                  "cases/{ref}/close",
+                                  "cases/{ref}/release",
+                                  "referrals/{x}/revoke",
+                                  "messages/{x}/retry",
+                                  "partners",
+                                  "partners/{x}/pause",
+                                  "operators",
+                                  "operators/{x}",
+                                  "audit",
+                                  "stats.csv",
+                                  "me",
+                                  "{x}"};
     static const char* methods[] = {"GET", "POST", "PATCH", "DELETE"};
     std::string body(reinterpret_cast<const char*>(data + 2), size - 2);
     std::string path = paths[data[0] % (sizeof paths / sizeof *paths)];

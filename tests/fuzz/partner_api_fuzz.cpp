@@ -2,8 +2,8 @@
 // Properties: a 2xx/4xx answer with a JSON body, never a 5xx or a crash.
 #include <cstdint>
 
-#include "service/case_from_session.hpp"
 #include "fuzz_support.hpp"
+#include "service/case_from_session.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;

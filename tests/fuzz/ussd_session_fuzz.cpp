@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (res.status != 200) __builtin_trap();
         if (res.body.rfind("CON ", 0) != 0 && res.body.rfind("END ", 0) != 0) __builtin_trap();
         auto shown = gw::measure_text(res.body.substr(4));
-        if (shown.units > (shown.encoding == gw::text_encoding::gsm7 ? 182u : 80u)) __builtin_trap();
+        if (shown.units > (shown.encoding == gw::text_encoding::gsm7 ? 182u : 80u))
+            __builtin_trap();
         if (res.body.rfind("END ", 0) == 0 || !std::getline(lines, line)) break;
         text = hop == 0 ? line : text + "*" + line;
     }

@@ -1,17 +1,15 @@
 // The built hotline-gateway binary, as an operator runs it.
 #include <gtest/gtest.h>
-
-#include <chrono>
-#include <thread>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -35,7 +33,8 @@ run_result run(const std::vector<std::string>& args, const std::string& input = 
     FILE* p = ::popen(cmd.c_str(), "r");
     std::string out;
     std::array<char, 4096> buf;
-    for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
+    for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;)
+        out.append(buf.data(), n);
     int status = ::pclose(p);
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
@@ -70,8 +69,8 @@ TEST(Binary, CheckFailsWithFileAndLine) {
 
 TEST(Binary, SimulatorWalksToACase) {
     // Russian, urgent help, Osh, call me, then quit.
-    auto r = run({"simulate", "--config", test::source_path("config/gateway.yaml")},
-                 "2\n1\n3\n1\nq\n");
+    auto r =
+        run({"simulate", "--config", test::source_path("config/gateway.yaml")}, "2\n1\n3\n1\nq\n");
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("Русский"), std::string::npos);
     EXPECT_TRUE(std::regex_search(r.output, std::regex("R-[0-9]{7}"))) << r.output;
@@ -102,10 +101,9 @@ TEST(Binary, ServeAnswersAndStopsCleanlyOnSigterm) {
     ASSERT_TRUE(m.size() == 2) << log;
     auto port = static_cast<unsigned short>(std::stoi(m[1]));
     EXPECT_EQ(test::get(port, "/healthz").status, 200);
-    auto r = test::post_form(port, test::ussd_path,
-                             test::form({{"sessionId", "bin-1"},
-                                         {"phoneNumber", "+996555123456"},
-                                         {"text", ""}}));
+    auto r = test::post_form(
+        port, test::ussd_path,
+        test::form({{"sessionId", "bin-1"}, {"phoneNumber", "+996555123456"}, {"text", ""}}));
     EXPECT_EQ(r.body.rfind("CON ", 0), 0u);
     ::kill(pid, SIGTERM);
     for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) log.append(buf, n);
@@ -134,8 +132,9 @@ TEST(Binary, MetricsForTheLocalMonitoringAgent) {
     test::temp_dir dir;
     test::gateway_process gw(test::write_test_config(dir), dir.file("gateway.log"));
     test::get(gw.port(), "/healthz");
-    test::post_form(gw.port(), test::ussd_path,
-                    test::form({{"sessionId", "m1"}, {"phoneNumber", "+996555123456"}, {"text", ""}}));
+    test::post_form(
+        gw.port(), test::ussd_path,
+        test::form({{"sessionId", "m1"}, {"phoneNumber", "+996555123456"}, {"text", ""}}));
     // A request is counted once its response is written, which can be just
     // after the client has read it: ask again for a moment if need be.
     auto r = test::get(gw.port(), "/metrics");
@@ -148,9 +147,12 @@ TEST(Binary, MetricsForTheLocalMonitoringAgent) {
     EXPECT_EQ(r.status, 200);
     EXPECT_NE(r.headers["content-type"].find("text/plain; version=0.0.4"), std::string::npos);
     EXPECT_NE(r.body.find("gateway_http_requests_total{route=\"/healthz\",code=\"2xx\"} 1"),
-              std::string::npos) << r.body;
-    EXPECT_NE(r.body.find("gateway_http_request_duration_seconds_count{route=\"/ussd/africastalking\"} 1"),
-              std::string::npos) << r.body;
+              std::string::npos)
+        << r.body;
+    EXPECT_NE(r.body.find(
+                  "gateway_http_request_duration_seconds_count{route=\"/ussd/africastalking\"} 1"),
+              std::string::npos)
+        << r.body;
     EXPECT_NE(r.body.find("gateway_ussd_active_sessions 1"), std::string::npos) << r.body;
     EXPECT_NE(r.body.find("gateway_storage_failing 0"), std::string::npos);
     EXPECT_EQ(r.body.find("+996"), std::string::npos) << "no numbers in metrics";

@@ -7,9 +7,8 @@
 // (walked again through the same menus in-process), every SMS the
 // aggregator was told was received got its reply queued once and delivered
 // once when the aggregator came back, and SQLite's integrity check passes.
-#include <gtest/gtest.h>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <map>
@@ -36,16 +35,18 @@ namespace {
 
 struct acknowledged {
     std::mutex m;
-    std::set<std::string> cases;                  // reference codes shown in an END
-    std::set<std::string> messages;               // inbound SMS ids answered 200
-    std::map<std::string, std::string> walks;     // session id -> every input she pressed
+    std::set<std::string> cases;               // reference codes shown in an END
+    std::set<std::string> messages;            // inbound SMS ids answered 200
+    std::map<std::string, std::string> walks;  // session id -> every input she pressed
 };
 
 // A legal-aid referral with varied answers: Russian, lawyer/family, need a
 // lawyer, then oblast and situation drawn at random, call me, consent drawn
 // at random (the consent answer creates the case).
 std::vector<std::string> random_walk(std::mt19937& random) {
-    auto pick = [&](int n) { return std::to_string(std::uniform_int_distribution<>(1, n)(random)); };
+    auto pick = [&](int n) {
+        return std::to_string(std::uniform_int_distribution<>(1, n)(random));
+    };
     return {"", "2", "2", "1", pick(5), pick(5), "1", pick(2)};
 }
 
@@ -96,8 +97,9 @@ void ussd_case(const std::atomic<unsigned short>& port, const std::atomic<bool>&
 
 void sms(unsigned short port, const std::string& id, const std::string& phone, acknowledged& ack) {
     try {
-        auto r = test::post_form(port, "/sms/africastalking?token=t",
-                                 test::form({{"from", phone}, {"to", "5555"}, {"text", "HELP"}, {"id", id}}));
+        auto r = test::post_form(
+            port, "/sms/africastalking?token=t",
+            test::form({{"from", phone}, {"to", "5555"}, {"text", "HELP"}, {"id", id}}));
         if (r.status == 200) {
             std::lock_guard lock(ack.m);
             ack.messages.insert(id);
@@ -139,8 +141,10 @@ TEST(CrashLoop, KillNineFiftyTimesLosesNothing) {
         "sms:\n  base_delay_ms: 50\n  max_delay_ms: 200\n  max_attempts: 100000\n"
         "  poll_interval_ms: 50\n  per_number_limit: 0\n  per_channel_limit: 0\n"
         "  channels:\n    africastalking:\n      auth: token\n      token: t\n"
-        "      send_url: http://127.0.0.1:" + std::to_string(api_port) + "/version1/messaging\n"
-        "      send_username: u\n      send_password: k\n");
+        "      send_url: http://127.0.0.1:" +
+            std::to_string(api_port) +
+            "/version1/messaging\n"
+            "      send_username: u\n      send_password: k\n");
     acknowledged ack;
     std::mt19937 random(20261125);
     const int cycles = 50;
@@ -164,7 +168,8 @@ TEST(CrashLoop, KillNineFiftyTimesLosesNothing) {
     for (int cycle = 0; cycle < cycles; ++cycle) {
         test::gateway_process gw(config, dir.file("gateway.log"));
         port = gw.port();
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<>(30, 250)(random)));
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(std::uniform_int_distribution<>(30, 250)(random)));
         gw.kill_hard();
         port = 0;
     }
@@ -198,19 +203,21 @@ TEST(CrashLoop, KillNineFiftyTimesLosesNothing) {
             const auto& e = expected[walk->second];
             EXPECT_EQ(std::tie(c->topic, c->subtopic, c->oblast, c->target_group, c->language,
                                c->consent, c->notify_sms, c->urgent),
-                      std::tie(e.topic, e.subtopic, e.oblast, e.target_group, e.language,
-                               e.consent, e.notify_sms, e.urgent))
+                      std::tie(e.topic, e.subtopic, e.oblast, e.target_group, e.language, e.consent,
+                               e.notify_sms, e.urgent))
                 << c->reference << " stored answers she never gave; she pressed " << walk->second;
             ++checked;
         }
         EXPECT_GT(checked, 10u);
-        std::cout << "crash loop: " << checked << " stored cases match the presses that made them\n";
+        std::cout << "crash loop: " << checked
+                  << " stored cases match the presses that made them\n";
         for (const auto& id : ack.messages)
             if (!store->find_inbound("africastalking", id)) ++lost_messages;
         // One reply queued per recorded SMS, none twice.
         SQLite::Statement q(db, "SELECT count(*) FROM outbox WHERE purpose = 'menu_reply'");
         q.executeStep();
-        SQLite::Statement in(db, "SELECT count(*) FROM inbound_messages WHERE aggregator = 'africastalking'");
+        SQLite::Statement in(
+            db, "SELECT count(*) FROM inbound_messages WHERE aggregator = 'africastalking'");
         in.executeStep();
         EXPECT_EQ(q.getColumn(0).getInt64(), in.getColumn(0).getInt64());
     }

@@ -13,8 +13,8 @@
 
 #include "app/gateway.hpp"
 #include "integration/fake_aggregator.hpp"
-#include "server/http_server.hpp"
 #include "net/http_client.hpp"
+#include "server/http_server.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 

@@ -2,9 +2,8 @@
 // RLIMIT_NOFILE, or with the limit lowered under it while it runs. It must
 // answer (503) instead of leaving clients hanging, not spin on accept, not
 // flood its log, and serve again once connections are given back.
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -30,7 +29,7 @@ namespace {
 // `hotline-gateway serve` with RLIMIT_NOFILE set to `soft`/`hard` before
 // exec (0: unchanged). Killed when the test ends.
 class limited_gateway {
-public:
+  public:
     limited_gateway(const std::string& config, const std::string& log_file, rlim_t soft,
                     rlim_t hard)
         : log_file_(log_file) {
@@ -104,7 +103,7 @@ public:
         return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
     }
 
-private:
+  private:
     pid_t pid_ = -1;
     unsigned short port_ = 0;
     int exit_code_ = -1;
@@ -156,10 +155,9 @@ void release(std::vector<int>& fds) {
 }
 
 test::http_reply ussd_hop(unsigned short port, const std::string& session) {
-    return test::post_form(port, test::ussd_path,
-                           test::form({{"sessionId", session},
-                                       {"phoneNumber", "+996555123456"},
-                                       {"text", ""}}));
+    return test::post_form(
+        port, test::ussd_path,
+        test::form({{"sessionId", session}, {"phoneNumber", "+996555123456"}, {"text", ""}}));
 }
 
 // Answered at all (the server may be busy), within `within`.

@@ -15,13 +15,14 @@ using namespace gw;
 namespace {
 
 class Running {
-public:
+  public:
     explicit Running(const std::string& extra = "") {
         auto cfg = app::load_config(test::write_test_config(dir, extra));
         for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         server = std::make_unique<server::http_server>(
-            server::server_options{}, [this](const http::request& r) { return gateway->handle(r); });
+            server::server_options{},
+            [this](const http::request& r) { return gateway->handle(r); });
         port = server->start();
     }
     ~Running() {
@@ -49,8 +50,9 @@ TEST(Duplicates, UssdCaseHopThreeTimesAtOnceMakesOneCase) {
     Running g;
     std::string text;
     auto hop = [&] {
-        return test::post_form(g.port, test::ussd_path,
-                               test::form({{"sessionId", "dup"}, {"phoneNumber", "+996555123400"}, {"text", text}}));
+        return test::post_form(
+            g.port, test::ussd_path,
+            test::form({{"sessionId", "dup"}, {"phoneNumber", "+996555123400"}, {"text", text}}));
     };
     for (const std::string in : {"", "2", "2", "1", "3", "2", "1"}) {
         text = text.empty() ? in : (in.empty() ? text : text + "*" + in);
@@ -70,8 +72,9 @@ TEST(Duplicates, UssdCaseHopThreeTimesAtOnceMakesOneCase) {
 }
 
 TEST(Duplicates, SmsDeliveredThreeTimesAtOnceIsProcessedOnce) {
-    Running g("sms:\n  channels:\n    kannel:\n      auth: token\n      token: k\n"
-              "    africastalking:\n      auth: token\n      token: a\n");
+    Running g(
+        "sms:\n  channels:\n    kannel:\n      auth: token\n      token: k\n"
+        "    africastalking:\n      auth: token\n      token: a\n");
     auto kannel = [&] {
         return test::get(g.port, "/sms/kannel?from=%2B996555123401&text=HELP&id=same-id&token=k");
     };
@@ -94,18 +97,21 @@ TEST(Limits, UssdHopsPerNumberGet429WithRetryAfter) {
     std::string text;
     test::http_reply last;
     for (int i = 0; i < 7; ++i) {
-        last = test::post_form(g.port, test::ussd_path,
-                               test::form({{"sessionId", "rl"}, {"phoneNumber", "+996555123403"}, {"text", text}}));
+        last = test::post_form(
+            g.port, test::ussd_path,
+            test::form({{"sessionId", "rl"}, {"phoneNumber", "+996555123403"}, {"text", text}}));
         text = text.empty() ? "2" : text + "*98";
     }
     EXPECT_EQ(last.status, 429);
     EXPECT_NE(last.headers["retry-after"], "");
     EXPECT_LE(std::stoi(last.headers["retry-after"]), 60);
     // Another number is served.
-    EXPECT_EQ(test::post_form(g.port, test::ussd_path,
-                              test::form({{"sessionId", "rl2"}, {"phoneNumber", "+996555123404"}, {"text", ""}}))
-                  .status,
-              200);
+    EXPECT_EQ(
+        test::post_form(
+            g.port, test::ussd_path,
+            test::form({{"sessionId", "rl2"}, {"phoneNumber", "+996555123404"}, {"text", ""}}))
+            .status,
+        200);
 }
 
 TEST(Limits, RequestsPerClientAddressGet429WithRetryAfter) {

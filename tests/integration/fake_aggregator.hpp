@@ -15,7 +15,7 @@
 namespace gw::test {
 
 class fake_aggregator {
-public:
+  public:
     explicit fake_aggregator(unsigned short port = 0) {
         server::server_options o;
         o.port = port;
@@ -25,8 +25,9 @@ public:
             http::response res;
             res.status = 201;
             res.content_type = "application/json";
-            res.body = R"({"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"x","status":"Success","messageId":"ATXid_)" +
-                       std::to_string(received_.size()) + R"("}]}})";
+            res.body =
+                R"({"SMSMessageData":{"Message":"Sent to 1/1","Recipients":[{"statusCode":101,"number":"x","status":"Success","messageId":"ATXid_)" +
+                std::to_string(received_.size()) + R"("}]}})";
             return res;
         });
         port_ = server_->start();
@@ -58,7 +59,7 @@ public:
         return v ? *v : "";
     }
 
-private:
+  private:
     std::unique_ptr<server::http_server> server_;
     unsigned short port_ = 0;
     std::mutex mutex_;

@@ -12,8 +12,8 @@
 #include "app/gateway.hpp"
 #include "common/crypto.hpp"
 #include "integration/fake_aggregator.hpp"
-#include "server/http_server.hpp"
 #include "net/http_client.hpp"
+#include "server/http_server.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 namespace {
 
 class SmsOverHttp : public ::testing::Test {
-protected:
+  protected:
     SmsOverHttp() {
         std::string api = "http://127.0.0.1:" + std::to_string(aggregator.port());
         std::string yaml =
@@ -35,7 +35,9 @@ protected:
             "    africastalking:\n"
             "      auth: token\n"
             "      token: at-secret\n"
-            "      send_url: " + api + "/version1/messaging\n"
+            "      send_url: " +
+            api +
+            "/version1/messaging\n"
             "      send_username: sandbox\n"
             "      send_password: at-key\n"
             "      sender: \"5555\"\n"
@@ -47,7 +49,9 @@ protected:
             "      auth: basic\n"
             "      username: ib\n"
             "      password: ib-pass\n"
-            "      send_url: " + api + "\n"
+            "      send_url: " +
+            api +
+            "\n"
             "      send_password: ib-key\n"
             "      sender: HOTLINE\n"
             "    kannel:\n"
@@ -58,7 +62,8 @@ protected:
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         gateway->start_outbox(*transport);
         server = std::make_unique<server::http_server>(
-            server::server_options{}, [this](const http::request& r) { return gateway->handle(r); });
+            server::server_options{},
+            [this](const http::request& r) { return gateway->handle(r); });
         port = server->start();
     }
     ~SmsOverHttp() override {
@@ -70,14 +75,17 @@ protected:
     test::http_reply post(const std::string& path, const std::string& body,
                           const std::string& content_type = "application/x-www-form-urlencoded",
                           const std::string& extra_headers = "") {
-        return test::send_raw(port, "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                                    "Content-Type: " + content_type + "\r\n" + extra_headers +
-                                        "Content-Length: " + std::to_string(body.size()) +
-                                        "\r\n\r\n" + body);
+        return test::send_raw(port, "POST " + path +
+                                        " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                        "Content-Type: " +
+                                        content_type + "\r\n" + extra_headers + "Content-Length: " +
+                                        std::to_string(body.size()) + "\r\n\r\n" + body);
     }
 
-    test::http_reply twilio(const std::string& sid, const std::string& from, const std::string& body) {
-        std::string form = test::form({{"MessageSid", sid}, {"From", from}, {"To", "+15005550006"}, {"Body", body}});
+    test::http_reply twilio(const std::string& sid, const std::string& from,
+                            const std::string& body) {
+        std::string form = test::form(
+            {{"MessageSid", sid}, {"From", from}, {"To", "+15005550006"}, {"Body", body}});
         // Signature over the public URL and the sorted parameters.
         std::string data = "https://hotline.example.org/sms/twilio" + std::string("Body") + body +
                            "From" + from + "MessageSid" + sid + "To" + "+15005550006";
@@ -88,7 +96,11 @@ protected:
 
     test::http_reply kannel(const std::string& id, const std::string& from, const std::string& text,
                             const std::string& token = "k-secret") {
-        return test::get(port, "/sms/kannel?" + test::form({{"from", from}, {"to", "1234"}, {"text", text}, {"id", id}, {"token", token}}));
+        return test::get(port, "/sms/kannel?" + test::form({{"from", from},
+                                                            {"to", "1234"},
+                                                            {"text", text},
+                                                            {"id", id},
+                                                            {"token", token}}));
     }
 
     static std::string ref_in(const std::string& s) {
@@ -147,8 +159,11 @@ TEST_F(SmsOverHttp, TwilioBadOrMissingSignatureIs403AndNotProcessed) {
 }
 
 TEST_F(SmsOverHttp, AfricasTalkingRepliesThroughTheOutbox) {
-    auto r = post("/sms/africastalking?token=at-secret",
-                  test::form({{"from", "+79161234567"}, {"to", "5555"}, {"text", "HELP"}, {"id", "AT1"}, {"date", "x"}}));
+    auto r = post("/sms/africastalking?token=at-secret", test::form({{"from", "+79161234567"},
+                                                                     {"to", "5555"},
+                                                                     {"text", "HELP"},
+                                                                     {"id", "AT1"},
+                                                                     {"date", "x"}}));
     ASSERT_EQ(r.status, 200);
     ASSERT_TRUE(aggregator.wait_for(1)) << "reply was not sent";
     EXPECT_EQ(aggregator.received()[0].path, "/version1/messaging");
@@ -178,9 +193,10 @@ TEST_F(SmsOverHttp, AfricasTalkingRepliesThroughTheOutbox) {
 
 TEST_F(SmsOverHttp, InfobipBatchWithBasicAuth) {
     std::string auth = "Authorization: Basic " + base64_encode("ib:ib-pass") + "\r\n";
-    auto r = post("/sms/infobip",
-                  R"({"results":[{"messageId":"ib1","from":"996700123456","to":"1","text":"HELP"},{"messageId":"ib2","from":"996700123456","to":"1","text":"2"}]})",
-                  "application/json", auth);
+    auto r = post(
+        "/sms/infobip",
+        R"({"results":[{"messageId":"ib1","from":"996700123456","to":"1","text":"HELP"},{"messageId":"ib2","from":"996700123456","to":"1","text":"2"}]})",
+        "application/json", auth);
     ASSERT_EQ(r.status, 200) << r.body;
     ASSERT_TRUE(aggregator.wait_for(2));
     auto second = aggregator.received()[1];
@@ -200,7 +216,10 @@ TEST_F(SmsOverHttp, UnknownChannelAndBadBodies) {
 
 TEST_F(SmsOverHttp, CallbackUrlsWithATrailingSlash) {
     // Twilio signs the URL it calls, slash included.
-    std::string form = test::form({{"MessageSid", "SMs"}, {"From", "+77011234567"}, {"To", "+15005550006"}, {"Body", "help"}});
+    std::string form = test::form({{"MessageSid", "SMs"},
+                                   {"From", "+77011234567"},
+                                   {"To", "+15005550006"},
+                                   {"Body", "help"}});
     std::string data = "https://hotline.example.org/sms/twilio/" + std::string("Bodyhelp") +
                        "From+77011234567MessageSidSMsTo+15005550006";
     auto r = post("/sms/twilio/", form, "application/x-www-form-urlencoded",
@@ -209,7 +228,11 @@ TEST_F(SmsOverHttp, CallbackUrlsWithATrailingSlash) {
     EXPECT_NE(r.body.find("<Message>"), std::string::npos) << r.body;
     // The same for delivery reports and USSD.
     EXPECT_EQ(test::get(port, "/sms/kannel/dlr/?token=k-secret&ref=ob-1&status=1").status, 200);
-    r = post("/ussd/africastalking/?token=test-ussd-token", test::form({{"sessionId", "s1"}, {"phoneNumber", "+996555123456"}, {"serviceCode", "*384#"}, {"text", ""}}));
+    r = post("/ussd/africastalking/?token=test-ussd-token",
+             test::form({{"sessionId", "s1"},
+                         {"phoneNumber", "+996555123456"},
+                         {"serviceCode", "*384#"},
+                         {"text", ""}}));
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
     EXPECT_EQ(test::get(port, "/sms/kannel//?token=k-secret&id=x&from=1").status, 404)
@@ -220,17 +243,18 @@ namespace {
 
 // Kannel's sendsms stand-in: accepts every message and keeps the requests.
 class fake_sendsms {
-public:
+  public:
     fake_sendsms() {
-        server_ = std::make_unique<server::http_server>(server::server_options{}, [this](const http::request& r) {
-            std::lock_guard lock(mutex_);
-            received_.push_back(r);
-            http::response res;
-            res.status = 202;
-            res.content_type = "text/plain";
-            res.body = "0: Accepted for delivery";
-            return res;
-        });
+        server_ = std::make_unique<server::http_server>(server::server_options{},
+                                                        [this](const http::request& r) {
+                                                            std::lock_guard lock(mutex_);
+                                                            received_.push_back(r);
+                                                            http::response res;
+                                                            res.status = 202;
+                                                            res.content_type = "text/plain";
+                                                            res.body = "0: Accepted for delivery";
+                                                            return res;
+                                                        });
         port_ = server_->start();
     }
     ~fake_sendsms() {
@@ -239,15 +263,15 @@ public:
     }
     unsigned short port() const { return port_; }
     std::optional<http::request> first(std::chrono::milliseconds timeout = 10s) {
-        for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;
-             std::this_thread::sleep_for(20ms)) {
+        for (auto end = std::chrono::steady_clock::now() + timeout;
+             std::chrono::steady_clock::now() < end; std::this_thread::sleep_for(20ms)) {
             std::lock_guard lock(mutex_);
             if (!received_.empty()) return received_.front();
         }
         return std::nullopt;
     }
 
-private:
+  private:
     std::unique_ptr<server::http_server> server_;
     unsigned short port_ = 0;
     std::mutex mutex_;
@@ -263,10 +287,13 @@ TEST(KannelDeliveryReports, TheDlrUrlKannelGetsIsAcceptedByTheGateway) {
     test::temp_dir dir;
     const unsigned short gateway_port = test::free_port();
     std::string path = test::write_test_config(
-        dir, "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n    kannel:\n"
-             "      auth: token\n      token: \"k+dlr/token\"\n"
-             "      send_url: http://127.0.0.1:" + std::to_string(sendsms.port()) + "/cgi-bin/sendsms\n"
-             "      send_username: gw\n      send_password: gwpass\n      sender: \"1414\"\n");
+        dir,
+        "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n    kannel:\n"
+        "      auth: token\n      token: \"k+dlr/token\"\n"
+        "      send_url: http://127.0.0.1:" +
+            std::to_string(sendsms.port()) +
+            "/cgi-bin/sendsms\n"
+            "      send_username: gw\n      send_password: gwpass\n      sender: \"1414\"\n");
     {
         std::ifstream in(path);
         std::stringstream text;
@@ -281,7 +308,8 @@ TEST(KannelDeliveryReports, TheDlrUrlKannelGetsIsAcceptedByTheGateway) {
     auto transport = net::make_beast_transport();
     app::gateway gateway(cfg.value, clock);
     gateway.start_outbox(*transport);
-    server::http_server server(cfg.value.server, [&](const http::request& r) { return gateway.handle(r); });
+    server::http_server server(cfg.value.server,
+                               [&](const http::request& r) { return gateway.handle(r); });
     ASSERT_EQ(server.start(), gateway_port);
 
     store::outbound_message m;

@@ -1,8 +1,6 @@
 // The outbox's HTTP client against loopback servers: an answer comes back
 // as it was sent, and a partner that accepts the connection but never
 // answers costs a lane one deadline, not a hang.
-#include "net/http_client.hpp"
-
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "fake_aggregator.hpp"
+#include "net/http_client.hpp"
 
 using namespace gw;
 using namespace std::chrono_literals;

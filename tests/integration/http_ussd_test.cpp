@@ -1,8 +1,7 @@
 // The real server on a free loopback port, walked over HTTP like an
 // aggregator would.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,7 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 class running_gateway {
-public:
+  public:
     explicit running_gateway(const std::string& extra_config = "",
                              server::server_options options = {}) {
         auto cfg = app::load_config(test::write_test_config(dir, extra_config));
@@ -224,7 +223,8 @@ TEST(HttpUssd, KeepAliveServesSeveralRequestsOnOneConnection) {
     for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) in.append(buf, n);
     ::close(fd);
     std::size_t count = 0;
-    for (auto p = in.find("HTTP/1.1 200"); p != std::string::npos; p = in.find("HTTP/1.1 200", p + 1))
+    for (auto p = in.find("HTTP/1.1 200"); p != std::string::npos;
+         p = in.find("HTTP/1.1 200", p + 1))
         ++count;
     EXPECT_EQ(count, 3u) << in;
 }
@@ -305,10 +305,12 @@ TEST(HttpUssd, CallbacksWithoutTheTokenAreRefused) {
     r = test::post_form(g.port, "/ussd/africastalking?token=test-ussd-tokeN", body);
     EXPECT_EQ(r.status, 403);
     EXPECT_FALSE(g.gateway->storage().find_session("africastalking:forged"));
-    r = test::send_raw(g.port, "POST /ussd/africastalking HTTP/1.1\r\nHost: x\r\n"
-                               "X-Gateway-Token: test-ussd-token\r\n"
-                               "Content-Type: application/x-www-form-urlencoded\r\n"
-                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    r = test::send_raw(g.port,
+                       "POST /ussd/africastalking HTTP/1.1\r\nHost: x\r\n"
+                       "X-Gateway-Token: test-ussd-token\r\n"
+                       "Content-Type: application/x-www-form-urlencoded\r\n"
+                       "Content-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body.rfind("CON ", 0), 0u) << r.body;
 }
@@ -324,8 +326,8 @@ TEST(HttpUssd, ASessionBelongsToTheNumberThatOpenedIt) {
     running_gateway g;
     at_session her{g.port, "ATUid_bound", "+996555100200"};
     her.hop();
-    her.send("2");                        // Русский
-    auto mine = her.send("2").body;       // lawyer, family
+    her.send("2");                   // Русский
+    auto mine = her.send("2").body;  // lawyer, family
     // Someone else sends her session id with another number: a neutral END
     // in both languages, nothing about her screens.
     at_session other{g.port, "ATUid_bound", "+996700999888"};
@@ -361,9 +363,9 @@ TEST(HttpUssd, OnlyAllowedSourcesBehindATrustedProxy) {
                                           "Content-Length: " +
                                           std::to_string(body.size()) + "\r\n\r\n" + body);
     };
-    EXPECT_EQ(from("").status, 403);                         // the proxy itself is not the aggregator
-    EXPECT_EQ(from("203.0.113.9").status, 403);              // someone else
-    EXPECT_EQ(from("196.201.214.7").status, 200);            // the aggregator, via the proxy
+    EXPECT_EQ(from("").status, 403);               // the proxy itself is not the aggregator
+    EXPECT_EQ(from("203.0.113.9").status, 403);    // someone else
+    EXPECT_EQ(from("196.201.214.7").status, 200);  // the aggregator, via the proxy
     EXPECT_EQ(from("196.201.214.7, 203.0.113.9").status, 403);  // the right-most hop counts
     // A proxy appends a line of its own after the client's: the client's
     // forged first line must not count.
@@ -386,8 +388,8 @@ TEST(HttpUssd, ForwardedForIsIgnoredFromAnyoneButATrustedProxy) {
 TEST(HttpUssd, RateLimitCountsTheNumberNotItsSpelling) {
     running_gateway g("limits:\n  ussd_per_number_per_minute: 4\n");
     int refused = 0;
-    const char* spellings[] = {"+996555100200", "996555100200", "0555100200", "00996555100200",
-                               "+996 555 100 200", "+996555100200"};
+    const char* spellings[] = {"+996555100200",  "996555100200",     "0555100200",
+                               "00996555100200", "+996 555 100 200", "+996555100200"};
     for (int i = 0; i < 6; ++i) {
         auto r = test::post_form(g.port, test::ussd_path,
                                  test::form({{"sessionId", "rl" + std::to_string(i)},
@@ -403,9 +405,9 @@ TEST(HttpUssd, ThousandsOfStarsCostNothing) {
     at_session s{g.port, "ATUid_stars", "+996555100200"};
     s.hop();
     // Raw '*' (a form may carry it unescaped): 15,000 of them under the body limit.
-    auto r = test::post_form(g.port, test::ussd_path,
-                             "sessionId=ATUid_stars&phoneNumber=%2B996555100200&text=" +
-                                 std::string(15000, '*'));
+    auto r = test::post_form(
+        g.port, test::ussd_path,
+        "sessionId=ATUid_stars&phoneNumber=%2B996555100200&text=" + std::string(15000, '*'));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body.rfind("END ", 0), 0u) << r.body.substr(0, 200);
     EXPECT_EQ(test::get(g.port, "/healthz").status, 200);
@@ -414,7 +416,7 @@ TEST(HttpUssd, ThousandsOfStarsCostNothing) {
 TEST(HttpUssd, MetricsStayLocalBehindATrustedProxy) {
     running_gateway g("server:\n  trusted_proxies: [127.0.0.1]\n");
     EXPECT_EQ(test::get(g.port, "/metrics").status, 200);
-    auto r = test::send_raw(g.port,
-                            "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n");
+    auto r = test::send_raw(
+        g.port, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n");
     EXPECT_EQ(r.status, 403) << "a request the proxy passed on comes from outside";
 }

@@ -4,9 +4,8 @@
 // phone goes SMSC -> bearerbox -> smsbox -> gateway, and the menu reply
 // comes back gateway -> smsbox -> bearerbox -> SMSC. Outbound messages go
 // from the outbox through Kannel's sendsms, with delivery reports back.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,8 +20,8 @@
 
 #include "app/gateway.hpp"
 #include "common/form.hpp"
-#include "server/http_server.hpp"
 #include "net/http_client.hpp"
+#include "server/http_server.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -68,8 +67,8 @@ std::string decode_ucs2(const std::string& payload) {
     std::string bytes = url_decode_component(payload, ok);
     std::string out;
     for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
-        unsigned cp = (static_cast<unsigned char>(bytes[i]) << 8) |
-                      static_cast<unsigned char>(bytes[i + 1]);
+        unsigned cp =
+            (static_cast<unsigned char>(bytes[i]) << 8) | static_cast<unsigned char>(bytes[i + 1]);
         if (cp < 0x80) {
             out += static_cast<char>(cp);
         } else if (cp < 0x800) {
@@ -86,7 +85,7 @@ std::string decode_ucs2(const std::string& payload) {
 
 // The test's end of the fake-SMSC link.
 class smsc_link {
-public:
+  public:
     explicit smsc_link(unsigned short port) {
         for (int i = 0; i < 100 && fd_ < 0; ++i) {
             int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -141,7 +140,7 @@ public:
         return text;
     }
 
-private:
+  private:
     std::string next_line(std::chrono::steady_clock::time_point deadline) {
         for (;;) {
             auto nl = buffer_.find('\n');
@@ -167,7 +166,7 @@ private:
 };
 
 class KannelEndToEnd : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         if (!std::filesystem::exists(bearerbox) || !std::filesystem::exists(smsbox))
             GTEST_SKIP() << "Kannel is not installed (apt-get install kannel): end-to-end test "
@@ -180,8 +179,12 @@ protected:
         gateway_port = test::free_port();
         std::string yaml =
             "sms:\n  base_delay_ms: 100\n  poll_interval_ms: 100\n  channels:\n    kannel:\n"
-            "      auth: token\n      token: \"" + token + "\"\n"
-            "      send_url: http://127.0.0.1:" + std::to_string(sendsms) + "/cgi-bin/sendsms\n"
+            "      auth: token\n      token: \"" +
+            token +
+            "\"\n"
+            "      send_url: http://127.0.0.1:" +
+            std::to_string(sendsms) +
+            "/cgi-bin/sendsms\n"
             "      send_username: gw\n      send_password: gwpass\n      sender: \"1414\"\n";
         std::string path = test::write_test_config(dir, yaml);
         {
@@ -278,7 +281,8 @@ TEST_F(KannelEndToEnd, SmsWalksTheMenusThroughKannel) {
 
     link->send_line("996555000999 1414 text 2");
     reply = link->receive_message();
-    EXPECT_NE(reply.find("Перезвоните"), std::string::npos) << "reply: [" << reply << "]";  // the SMS menu
+    EXPECT_NE(reply.find("Перезвоните"), std::string::npos)
+        << "reply: [" << reply << "]";  // the SMS menu
 
     auto session = gateway->storage().find_session("sms:+996555000999");
     ASSERT_TRUE(session);

@@ -8,9 +8,9 @@
 #include "integration/fake_aggregator.hpp"
 #include "store/store.hpp"
 #include "support/http_client.hpp"
-#include "support/test_sealer.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_sealer.hpp"
 
 using namespace gw;
 using namespace std::chrono_literals;
@@ -23,14 +23,16 @@ TEST(OutboxCrash, QueuedSmsSurvivesKill9WhileTheAggregatorIsDown) {
         "sms:\n  base_delay_ms: 100\n  max_delay_ms: 300\n  max_attempts: 1000\n"
         "  poll_interval_ms: 100\n  channels:\n    africastalking:\n      auth: token\n"
         "      token: at-secret\n      send_url: http://127.0.0.1:" +
-            std::to_string(api_port) + "/version1/messaging\n      send_username: sandbox\n"
+            std::to_string(api_port) +
+            "/version1/messaging\n      send_username: sandbox\n"
             "      send_password: key\n");
     const std::string phone = "+79161234567";
     {
         test::gateway_process gw(config, dir.file("gateway.log"));
-        auto r = test::post_form(gw.port(), "/sms/africastalking?token=at-secret",
-                                 test::form({{"from", phone}, {"to", "5555"}, {"text", "ПОМОЩЬ"},
-                                             {"id", "AT-crash-1"}}));
+        auto r = test::post_form(
+            gw.port(), "/sms/africastalking?token=at-secret",
+            test::form(
+                {{"from", phone}, {"to", "5555"}, {"text", "ПОМОЩЬ"}, {"id", "AT-crash-1"}}));
         ASSERT_EQ(r.status, 200);
         // Let it fail against the dead aggregator a few times, then crash it.
         for (int i = 0; i < 100 && gw.log().find("attempt 2 failed") == std::string::npos; ++i)

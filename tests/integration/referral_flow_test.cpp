@@ -5,19 +5,18 @@
 // routes the next case elsewhere; a broken rules file keeps the old rules.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
-#include "service/case_from_session.hpp"
 #include "adapters/webhook.hpp"
 #include "app/gateway.hpp"
 #include "integration/fake_aggregator.hpp"
-#include "server/http_server.hpp"
 #include "net/http_client.hpp"
+#include "server/http_server.hpp"
+#include "service/case_from_session.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 
@@ -30,33 +29,49 @@ namespace {
 const std::string hook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 class ReferralFlow : public ::testing::Test {
-protected:
+  protected:
     ReferralFlow() {
         // Partners as the test needs them: always open, tokens, a webhook receiver.
-        dir.write("partners.yaml",
-                  "partners:\n"
-                  "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, rights],\n"
-                  "     api_token: tok-osh, focal_phone: \"+996700000101\", acknowledge_within_hours: 8,\n"
-                  "     webhook_url: \"http://127.0.0.1:" + std::to_string(hooks.port()) + "/hooks\",\n"
-                  "     webhook_secret: " + hook_secret + "}\n"
-                  "  - {id: legal_aid_ngo, name: Legal aid NGO, names: {ky: legal_aid_ngo ky, ru: legal_aid_ngo ru}, topics: [legal_aid, rights], api_token: tok-ngo}\n"
-                  "  - {id: employment_service, name: Employment, names: {ky: employment_service ky, ru: employment_service ru}, topics: [employment], api_token: tok-emp}\n"
-                  "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
+        dir.write(
+            "partners.yaml",
+            "partners:\n"
+            "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: "
+            "legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, rights],\n"
+            "     api_token: tok-osh, focal_phone: \"+996700000101\", acknowledge_within_hours: "
+            "8,\n"
+            "     webhook_url: \"http://127.0.0.1:" +
+                std::to_string(hooks.port()) +
+                "/hooks\",\n"
+                "     webhook_secret: " +
+                hook_secret +
+                "}\n"
+                "  - {id: legal_aid_ngo, name: Legal aid NGO, names: {ky: legal_aid_ngo ky, ru: "
+                "legal_aid_ngo ru}, topics: [legal_aid, rights], api_token: tok-ngo}\n"
+                "  - {id: employment_service, name: Employment, names: {ky: employment_service ky, "
+                "ru: employment_service ru}, topics: [employment], api_token: tok-emp}\n"
+                "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: "
+                "crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
         rules_file = dir.write("rules/rules.yaml", rules_text("legal_aid_osh"));
         std::string yaml =
             "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
             "    africastalking:\n      auth: token\n      token: at\n"
-            "      send_url: http://127.0.0.1:" + std::to_string(sms_api.port()) + "/version1/messaging\n"
+            "      send_url: http://127.0.0.1:" +
+            std::to_string(sms_api.port()) +
+            "/version1/messaging\n"
             "      send_username: sandbox\n      send_password: key\n      sender: HOTLINE\n"
             "    kannel:\n      auth: token\n      token: k\n"
-            "referrals:\n  partners_file: " + dir.file("partners.yaml") + "\n"
-            "  rules_directory: " + dir.file("rules") + "\n  notify_channel: africastalking\n";
+            "referrals:\n  partners_file: " +
+            dir.file("partners.yaml") +
+            "\n"
+            "  rules_directory: " +
+            dir.file("rules") + "\n  notify_channel: africastalking\n";
         auto cfg = app::load_config(test::write_test_config(dir, yaml));
         for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         gateway->start_outbox(*transport);
         server = std::make_unique<server::http_server>(
-            server::server_options{}, [this](const http::request& r) { return gateway->handle(r); });
+            server::server_options{},
+            [this](const http::request& r) { return gateway->handle(r); });
         port = server->start();
     }
     ~ReferralFlow() override {
@@ -69,9 +84,13 @@ protected:
         return "rules:\n"
                "  - id: urgent\n    when: {urgent: true}\n    route_to: crisis_centres\n"
                "  - id: legal-aid-osh\n    when: {topic: [legal_aid, rights], oblast: osh}\n"
-               "    route_to: " + osh_partner + "\n"
-               "  - id: legal-aid\n    when: {topic: [legal_aid, rights]}\n    route_to: legal_aid_ngo\n"
-               "  - id: employment\n    when: {topic: employment}\n    route_to: employment_service\n";
+               "    route_to: " +
+               osh_partner +
+               "\n"
+               "  - id: legal-aid\n    when: {topic: [legal_aid, rights]}\n    route_to: "
+               "legal_aid_ngo\n"
+               "  - id: employment\n    when: {topic: employment}\n    route_to: "
+               "employment_service\n";
     }
 
     // Language, lawyer/family, "need a lawyer", Osh, returning, call me, consent.
@@ -87,8 +106,9 @@ protected:
                                std::to_string(help), std::string("3"), std::string("2"),
                                std::string("1"), std::string(consent ? "1" : "2")}) {
             text = text.empty() ? in : (in.empty() ? text : text + "*" + in);
-            body = test::post_form(port, test::ussd_path,
-                                   test::form({{"sessionId", session}, {"phoneNumber", phone}, {"text", text}}))
+            body = test::post_form(
+                       port, test::ussd_path,
+                       test::form({{"sessionId", session}, {"phoneNumber", phone}, {"text", text}}))
                        .body;
         }
         std::smatch m;
@@ -96,8 +116,8 @@ protected:
         return m.str();
     }
 
-    test::http_reply api(const std::string& method, const std::string& path, const std::string& token,
-                         const std::string& body = "") {
+    test::http_reply api(const std::string& method, const std::string& path,
+                         const std::string& token, const std::string& body = "") {
         std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
         if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
         if (!body.empty()) req += "Content-Type: application/json\r\n";
@@ -132,7 +152,7 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     EXPECT_EQ(j["referrals"][0]["reference"], ref);
     EXPECT_EQ(j["referrals"][0]["topic"], "legal_aid");
     EXPECT_EQ(j["referrals"][0]["oblast"], "osh");
-    EXPECT_EQ(j["referrals"][0]["contact"]["phone"], woman);  // she consented
+    EXPECT_EQ(j["referrals"][0]["contact"]["phone"], woman);     // she consented
     EXPECT_EQ(j["referrals"][0]["contact"]["how"], "call_any");  // and how she may be reached
     const long long id = j["referrals"][0]["id"];
 
@@ -141,10 +161,9 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     auto hook = hooks.received()[0];
     EXPECT_EQ(hook.path, "/hooks");
     auto header = [&](const char* n) { return hook.header(n) ? *hook.header(n) : std::string(); };
-    EXPECT_TRUE(adapters::verify_webhook(hook_secret, header("webhook-id"),
-                                         std::stoll(header("webhook-timestamp")), hook.body,
-                                         header("webhook-signature"),
-                                         to_unix_seconds(std::chrono::system_clock::now())))
+    EXPECT_TRUE(adapters::verify_webhook(
+        hook_secret, header("webhook-id"), std::stoll(header("webhook-timestamp")), hook.body,
+        header("webhook-signature"), to_unix_seconds(std::chrono::system_clock::now())))
         << hook.body;
     EXPECT_EQ(json::parse(hook.body)["reference"], ref);
 
@@ -160,16 +179,26 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     // Another partner cannot see it, list it or touch it.
     EXPECT_EQ(api("GET", "/api/partner/v1/referrals/" + std::to_string(id), "tok-ngo").status, 404);
     EXPECT_EQ(api("GET", "/api/partner/v1/referrals/" + ref, "tok-ngo").status, 404);
-    EXPECT_EQ(json::parse(api("GET", "/api/partner/v1/referrals", "tok-ngo").body)["referrals"].size(), 0u);
+    EXPECT_EQ(
+        json::parse(api("GET", "/api/partner/v1/referrals", "tok-ngo").body)["referrals"].size(),
+        0u);
     EXPECT_EQ(api("POST", "/api/partner/v1/referrals/" + std::to_string(id) + "/status", "tok-ngo",
-                  R"({"status":"accepted"})").status, 404);
+                  R"({"status":"accepted"})")
+                  .status,
+              404);
 
     // Someone else's phone cannot accept it by SMS; the focal point can.
-    auto r = test::get(port, "/sms/kannel?" + test::form({{"from", "+996555000000"}, {"text", "ACCEPT " + ref}, {"id", "k1"}, {"token", "k"}}));
+    auto r = test::get(port, "/sms/kannel?" + test::form({{"from", "+996555000000"},
+                                                          {"text", "ACCEPT " + ref},
+                                                          {"id", "k1"},
+                                                          {"token", "k"}}));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "");
     EXPECT_EQ(gateway->storage().find_referral(id)->status, "new");
-    r = test::get(port, "/sms/kannel?" + test::form({{"from", "+996700000101"}, {"text", "ACCEPT " + ref}, {"id", "k2"}, {"token", "k"}}));
+    r = test::get(port, "/sms/kannel?" + test::form({{"from", "+996700000101"},
+                                                     {"text", "ACCEPT " + ref},
+                                                     {"id", "k2"},
+                                                     {"token", "k"}}));
     EXPECT_EQ(r.body, ref + ": accepted");
     EXPECT_EQ(gateway->storage().find_referral(id)->status, "accepted");
 
@@ -247,14 +276,18 @@ TEST_F(ReferralFlow, AuthorizationMatrix) {
         std::string token;
         std::string partner;  // empty: not a partner
     };
-    const std::vector<who> callers = {{"tok-osh", "legal_aid_osh"}, {"tok-ngo", "legal_aid_ngo"},
-                                      {"tok-emp", "employment_service"}, {"", ""}, {"tok-osh-forged", ""}};
+    const std::vector<who> callers = {{"tok-osh", "legal_aid_osh"},
+                                      {"tok-ngo", "legal_aid_ngo"},
+                                      {"tok-emp", "employment_service"},
+                                      {"", ""},
+                                      {"tok-osh-forged", ""}};
     int checked = 0;
     for (const auto& target : {osh, ngo}) {
         for (const auto& key : {std::to_string(target.id), target.case_reference}) {
             for (const auto& e : endpoints) {
                 for (const auto& c : callers) {
-                    auto r = api(e.method, "/api/partner/v1/referrals/" + key + e.suffix, c.token, e.body);
+                    auto r = api(e.method, "/api/partner/v1/referrals/" + key + e.suffix, c.token,
+                                 e.body);
                     SCOPED_TRACE(e.method + " " + key + e.suffix + " as " +
                                  (c.token.empty() ? "nobody" : c.token));
                     if (c.partner.empty())
@@ -282,9 +315,12 @@ TEST_F(ReferralFlow, AuthorizationMatrix) {
     }
     EXPECT_EQ(checked, 2 * 2 * 3 * 5);
     // Malformed JSON and unknown statuses get 400 with a reason.
-    auto bad = api("POST", "/api/partner/v1/referrals/" + osh_ref + "/status", "tok-osh", "{\"status\":");
+    auto bad =
+        api("POST", "/api/partner/v1/referrals/" + osh_ref + "/status", "tok-osh", "{\"status\":");
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(bad.body.find("malformed JSON"), std::string::npos);
     EXPECT_EQ(api("POST", "/api/partner/v1/referrals/" + osh_ref + "/status", "tok-osh",
-                  R"({"status":"teleported"})").status, 400);
+                  R"({"status":"teleported"})")
+                  .status,
+              400);
 }

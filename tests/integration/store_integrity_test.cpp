@@ -72,12 +72,13 @@ std::pair<int, int> passive_checkpoint(const std::string& db_path) {
 class StoreIntegrity : public ::testing::Test {
   protected:
     StoreIntegrity() {
-        dir.write(
-            "partners.yaml",
-            "partners:\n"
-            "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, "
-            "rights],\n     api_token: tok-osh}\n"
-            "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
+        dir.write("partners.yaml",
+                  "partners:\n"
+                  "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: "
+                  "legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, "
+                  "rights],\n     api_token: tok-osh}\n"
+                  "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: "
+                  "crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
         dir.write("rules/rules.yaml",
                   "rules:\n"
                   "  - id: urgent\n    when: {urgent: true}\n    route_to: crisis_centres\n"
@@ -153,8 +154,9 @@ TEST_F(StoreIntegrity, DatabaseFilesAreTheGatewaysOwn) {
         all = std::regex_replace(all, std::regex("sqlite_path: [^\n]*"),
                                  "sqlite_path: " + dir.file("fresh/data/gateway.db"));
         // The key file in the same new folder, as the shipped config has it.
-        all = std::regex_replace(all, std::regex("privacy:\n  data_key: [^\n]*"),
-                                 "privacy:\n  data_key_file: " + dir.file("fresh/data/gateway.key"));
+        all =
+            std::regex_replace(all, std::regex("privacy:\n  data_key: [^\n]*"),
+                               "privacy:\n  data_key_file: " + dir.file("fresh/data/gateway.key"));
         dir.write("private.yaml", all);
     }
     test::gateway_process gw(yaml, dir.file("gateway2.log"));

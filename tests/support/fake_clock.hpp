@@ -7,7 +7,7 @@
 namespace gw::test {
 
 class fake_clock final : public clock_source {
-public:
+  public:
     gw::time_point now() const override { return t; }
     long long ms() const {
         return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

@@ -27,8 +27,7 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
         int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         ::dup2(fd, 1);
         ::dup2(fd, 2);
-        ::execl(GW_GATEWAY_BINARY, GW_GATEWAY_BINARY, "serve", "--config", config.c_str(),
-                nullptr);
+        ::execl(GW_GATEWAY_BINARY, GW_GATEWAY_BINARY, "serve", "--config", config.c_str(), nullptr);
         ::_exit(127);
     }
     // From here on, any way out of the constructor but success kills the
@@ -71,7 +70,9 @@ gateway_process::gateway_process(const std::string& config, const std::string& l
                              (text.size() > log_before ? text.substr(log_before) : "") + "]");
 }
 
-gateway_process::~gateway_process() { kill_hard(); }
+gateway_process::~gateway_process() {
+    kill_hard();
+}
 
 void gateway_process::kill_hard() {
     if (pid_ <= 0) return;

@@ -9,7 +9,7 @@
 namespace gw::test {
 
 class gateway_process {
-public:
+  public:
     // Starts `hotline-gateway serve --config <config>` and waits (up to 20 s)
     // until it listens. Throws std::runtime_error when it does not.
     gateway_process(const std::string& config, const std::string& log_file);
@@ -17,11 +17,11 @@ public:
 
     unsigned short port() const { return port_; }
     pid_t pid() const { return pid_; }
-    void kill_hard();    // SIGKILL, no clean-up: a crash
-    int terminate();     // SIGTERM and wait; returns the exit status
+    void kill_hard();  // SIGKILL, no clean-up: a crash
+    int terminate();   // SIGTERM and wait; returns the exit status
     std::string log() const;
 
-private:
+  private:
     pid_t pid_ = -1;
     unsigned short port_ = 0;
     std::string log_file_;

@@ -38,11 +38,11 @@ std::string source_path(const std::string& relative) {
 std::string write_test_config(const temp_dir& dir, const std::string& extra,
                               const std::string& menus) {
     // A server section in `extra` gets the test's address and port added.
-    const bool own_server = extra.rfind("server:\n", 0) == 0 || extra.find("\nserver:\n") != std::string::npos;
+    const bool own_server =
+        extra.rfind("server:\n", 0) == 0 || extra.find("\nserver:\n") != std::string::npos;
     std::string yaml =
         std::string(own_server ? "" : "server:\n  address: 127.0.0.1\n  port: 0\n") +
-        "store:\n  sqlite_path: " +
-        dir.file("gateway.db") +
+        "store:\n  sqlite_path: " + dir.file("gateway.db") +
         "\nmenus:\n  directory: " + (menus.empty() ? source_path("menus") : menus) + "\n" +
         (own_server ? std::regex_replace(extra, std::regex("(^|\n)server:\n"),
                                          "$1server:\n  address: 127.0.0.1\n  port: 0\n")

@@ -6,7 +6,7 @@
 namespace gw::test {
 
 class temp_dir {
-public:
+  public:
     temp_dir();
     ~temp_dir();
     temp_dir(const temp_dir&) = delete;
@@ -17,7 +17,7 @@ public:
     // Writes `content` to `name` (creating folders) and returns the full path.
     std::string write(const std::string& name, const std::string& content) const;
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

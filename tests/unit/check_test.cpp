@@ -1,9 +1,10 @@
+#include "menu/check.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "menu/check.hpp"
 #include "unit/menu_fixture.hpp"
 
 using namespace gw;
@@ -13,7 +14,7 @@ namespace {
 
 // Copies the small menu and replaces one file, so each case breaks one thing.
 class BrokenMenu {
-public:
+  public:
     BrokenMenu(const std::string& file, const std::string& content) {
         for (const auto& e : std::filesystem::directory_iterator(test::small_menu_dir()))
             std::filesystem::copy_file(e.path(), dir.path() / e.path().filename());
@@ -120,8 +121,8 @@ TEST(Check, BadNumberInAllLanguagesMustFitOneUssdScreen) {
     std::string t;
     for (int i = 0; i < 30; ++i) t += "ж";  // Cyrillic: UCS-2, 80 a screen
     BrokenMenu m("menu.yaml",
-                 small_menu_yaml_with("bad_number", "  bad_number: {ky: \"" + t + "\", ru: \"" +
-                                                        t + "\", uz: \"" + t + "\"}"));
+                 small_menu_yaml_with("bad_number", "  bad_number: {ky: \"" + t + "\", ru: \"" + t +
+                                                        "\", uz: \"" + t + "\"}"));
     auto text = all(m.check());
     EXPECT_NE(text.find("menu.yaml:23: error: ui.bad_number: all languages together are 92 "
                         "characters, over one USSD screen (limit 80 UCS-2 / 182 GSM-7)"),
@@ -132,8 +133,9 @@ TEST(Check, BadNumberInAllLanguagesMustFitOneUssdScreen) {
 TEST(Check, WholeScreenUiTextOverOneScreen) {
     std::string t;
     for (int i = 0; i < 81; ++i) t += "ж";
-    BrokenMenu m("menu.yaml", small_menu_yaml_with("store_error", "  store_error: {ky: \"Ката\", ru: \"" + t +
-                                                                    "\", uz: \"Xato\"}"));
+    BrokenMenu m("menu.yaml",
+                 small_menu_yaml_with("store_error", "  store_error: {ky: \"Ката\", ru: \"" + t +
+                                                         "\", uz: \"Xato\"}"));
     auto text = all(m.check());
     EXPECT_NE(text.find("menu.yaml:22: error: ui.store_error 'ru' is 81 characters, over one "
                         "USSD screen"),
@@ -147,8 +149,9 @@ TEST(Check, WholeScreenUiTextOverOneScreen) {
 TEST(Check, ValuesWithoutALabelAreReported) {
     std::ifstream in(test::small_menu_dir() + "/menu.yaml");
     std::string meta((std::istreambuf_iterator<char>(in)), {});
-    meta += "labels:\n  topic:\n    rights: {ky: \"укуктар\", ru: \"права\", uz: \"huquq\"}\n"
-            "    legal_aid: {ky: \"юрист\", ru: \"юрист\"}\n";
+    meta +=
+        "labels:\n  topic:\n    rights: {ky: \"укуктар\", ru: \"права\", uz: \"huquq\"}\n"
+        "    legal_aid: {ky: \"юрист\", ru: \"юрист\"}\n";
     BrokenMenu m("menu.yaml", meta);
     const std::string out = all(m.check());
     EXPECT_NE(out.find("labels.topic.employment is missing"), std::string::npos) << out;

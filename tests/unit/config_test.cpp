@@ -1,9 +1,10 @@
+#include "app/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "app/commands.hpp"
-#include "app/config.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -54,11 +55,11 @@ namespace {
 // The SMS secrets and senders the shipped config names, unset for a test.
 struct unset_sms_environment {
     unset_sms_environment() {
-        for (const char* v : {"GATEWAY_KANNEL_TOKEN", "KANNEL_SENDSMS_PASSWORD",
-                              "GATEWAY_KANNEL_SENDER", "GATEWAY_AT_TOKEN", "AT_API_KEY",
-                              "GATEWAY_AT_SENDER", "TWILIO_AUTH_TOKEN", "GATEWAY_TWILIO_SENDER",
-                              "GATEWAY_INFOBIP_PASSWORD", "INFOBIP_API_KEY",
-                              "GATEWAY_INFOBIP_SENDER"})
+        for (const char* v :
+             {"GATEWAY_KANNEL_TOKEN", "KANNEL_SENDSMS_PASSWORD", "GATEWAY_KANNEL_SENDER",
+              "GATEWAY_AT_TOKEN", "AT_API_KEY", "GATEWAY_AT_SENDER", "TWILIO_AUTH_TOKEN",
+              "GATEWAY_TWILIO_SENDER", "GATEWAY_INFOBIP_PASSWORD", "INFOBIP_API_KEY",
+              "GATEWAY_INFOBIP_SENDER"})
             ::unsetenv(v);
     }
 };
@@ -105,21 +106,24 @@ TEST(Config, UnsetSecretsAreOneLineNamingTheChannels) {
               std::string::npos)
         << all(c.diagnostics);
     EXPECT_EQ(channel(c.value, "kannel")->sender, "1414") << "sender_env";
-    for (const char* v : {"GATEWAY_KANNEL_TOKEN", "KANNEL_SENDSMS_PASSWORD", "GATEWAY_KANNEL_SENDER"})
+    for (const char* v :
+         {"GATEWAY_KANNEL_TOKEN", "KANNEL_SENDSMS_PASSWORD", "GATEWAY_KANNEL_SENDER"})
         ::unsetenv(v);
 }
 
 TEST(Config, AChannelThatSendsNeedsASender) {
     test::temp_dir dir;
-    auto path = dir.write("c.yaml",
-                          "privacy: {data_key_file: key}\n"
-                          "sms:\n  channels:\n"
-                          "    twilio:\n      auth: twilio_signature\n      auth_token: x\n"
-                          "      send_url: https://api.twilio.com\n"
-                          "    kannel:\n      token: t\n      send_url: http://127.0.0.1:13013/cgi-bin/sendsms\n"
-                          "    africastalking:\n      token: t\n      send_url: https://api.africastalking.com/version1/messaging\n"
-                          "    infobip:\n      auth: basic\n      username: u\n      password: p\n"
-                          "      send_url: https://api.infobip.com\n      sender: \"HOTLINE-KYRGYZSTAN\"\n");
+    auto path = dir.write(
+        "c.yaml",
+        "privacy: {data_key_file: key}\n"
+        "sms:\n  channels:\n"
+        "    twilio:\n      auth: twilio_signature\n      auth_token: x\n"
+        "      send_url: https://api.twilio.com\n"
+        "    kannel:\n      token: t\n      send_url: http://127.0.0.1:13013/cgi-bin/sendsms\n"
+        "    africastalking:\n      token: t\n      send_url: "
+        "https://api.africastalking.com/version1/messaging\n"
+        "    infobip:\n      auth: basic\n      username: u\n      password: p\n"
+        "      send_url: https://api.infobip.com\n      sender: \"HOTLINE-KYRGYZSTAN\"\n");
     auto c = app::load_config(path);
     const std::string text = all(c.diagnostics);
     EXPECT_NE(text.find(path + ":4: error: sms.channels.twilio sends SMS but has no sender (set "
@@ -141,50 +145,59 @@ TEST(Config, AChannelThatSendsNeedsASender) {
 
     // Receiving only (no send_url): no sender needed. Plausible senders pass.
     auto ok = app::load_config(dir.write(
-        "ok.yaml", "privacy: {data_key_file: key}\nsms:\n  channels:\n"
-                   "    twilio:\n      auth: twilio_signature\n      auth_token: x\n"
-                   "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      sender: \"1414\"\n"
-                   "    africastalking:\n      token: t\n      send_url: https://a\n      sender: HOTLINE\n"
-                   "    infobip:\n      auth: basic\n      username: u\n      password: p\n"
-                   "      send_url: https://i\n      sender: \"+996555123456\"\n"));
+        "ok.yaml",
+        "privacy: {data_key_file: key}\nsms:\n  channels:\n"
+        "    twilio:\n      auth: twilio_signature\n      auth_token: x\n"
+        "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      sender: "
+        "\"1414\"\n"
+        "    africastalking:\n      token: t\n      send_url: https://a\n      sender: HOTLINE\n"
+        "    infobip:\n      auth: basic\n      username: u\n      password: p\n"
+        "      send_url: https://i\n      sender: \"+996555123456\"\n"));
     EXPECT_EQ(all(ok.diagnostics), "");
 }
 
 TEST(Config, DeliveryReportUrlsFollowTheServerAndPublicUrl) {
     test::temp_dir dir;
     auto c = app::load_config(dir.write(
-        "c.yaml", "privacy: {data_key_file: key}\nserver:\n  address: 0.0.0.0\n  port: 9090\n"
-                  "sms:\n  channels:\n"
-                  "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      sender: \"1414\"\n"
-                  "    twilio:\n      auth: twilio_signature\n      auth_token: x\n"
-                  "      public_url: https://hotline.example.org/\n      send_url: https://api.twilio.com\n"
-                  "      sender: \"+15005550006\"\n"));
+        "c.yaml",
+        "privacy: {data_key_file: key}\nserver:\n  address: 0.0.0.0\n  port: 9090\n"
+        "sms:\n  channels:\n"
+        "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      sender: "
+        "\"1414\"\n"
+        "    twilio:\n      auth: twilio_signature\n      auth_token: x\n"
+        "      public_url: https://hotline.example.org/\n      send_url: https://api.twilio.com\n"
+        "      sender: \"+15005550006\"\n"));
     EXPECT_EQ(all(c.diagnostics), "");
     EXPECT_EQ(channel(c.value, "kannel")->report_url, "http://127.0.0.1:9090/sms/kannel/dlr");
     EXPECT_EQ(channel(c.value, "twilio")->report_url, "https://hotline.example.org/sms/twilio/dlr");
 
-    c = app::load_config(dir.write(
-        "v6.yaml", "privacy: {data_key_file: key}\nserver:\n  address: \"::1\"\n  port: 9090\n"
-                   "sms:\n  channels:\n"
-                   "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      sender: \"1414\"\n"));
+    c = app::load_config(
+        dir.write("v6.yaml",
+                  "privacy: {data_key_file: key}\nserver:\n  address: \"::1\"\n  port: 9090\n"
+                  "sms:\n  channels:\n"
+                  "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      "
+                  "sender: \"1414\"\n"));
     EXPECT_EQ(channel(c.value, "kannel")->report_url, "http://[::1]:9090/sms/kannel/dlr");
 
     // A hard-coded port that is not the gateway's: the reports would go nowhere.
-    auto stale = dir.write(
-        "stale.yaml", "privacy: {data_key_file: key}\nserver:\n  port: 9090\n"
-                      "sms:\n  channels:\n"
-                      "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      sender: \"1414\"\n"
-                      "      report_url: http://127.0.0.1:8080/sms/kannel/dlr\n");
+    auto stale = dir.write("stale.yaml",
+                           "privacy: {data_key_file: key}\nserver:\n  port: 9090\n"
+                           "sms:\n  channels:\n"
+                           "    kannel:\n      token: t\n      send_url: "
+                           "http://k/cgi-bin/sendsms\n      sender: \"1414\"\n"
+                           "      report_url: http://127.0.0.1:8080/sms/kannel/dlr\n");
     c = app::load_config(stale);
     EXPECT_EQ(all(c.diagnostics),
-              stale + ":6: warning: sms.channels.kannel.report_url uses port 8080 but the gateway "
-                      "listens on 9090: delivery reports would not arrive\n");
+              stale +
+                  ":6: warning: sms.channels.kannel.report_url uses port 8080 but the gateway "
+                  "listens on 9090: delivery reports would not arrive\n");
     EXPECT_EQ(channel(c.value, "kannel")->report_url, "http://127.0.0.1:8080/sms/kannel/dlr");
 
-    auto any_port = dir.write(
-        "any.yaml", "privacy: {data_key_file: key}\nserver:\n  port: 0\n"
-                    "sms:\n  channels:\n"
-                    "    kannel:\n      token: t\n      send_url: http://k/cgi-bin/sendsms\n      sender: \"1414\"\n");
+    auto any_port = dir.write("any.yaml",
+                              "privacy: {data_key_file: key}\nserver:\n  port: 0\n"
+                              "sms:\n  channels:\n"
+                              "    kannel:\n      token: t\n      send_url: "
+                              "http://k/cgi-bin/sendsms\n      sender: \"1414\"\n");
     c = app::load_config(any_port);
     EXPECT_NE(all(c.diagnostics).find("server.port is 0 (any free port)"), std::string::npos);
     EXPECT_EQ(channel(c.value, "kannel")->report_url, "");
@@ -197,9 +210,11 @@ TEST(Config, CheckCommandOnTheShippedFilesAndOnAMisspeltRule) {
     const std::string text = out.str();
     EXPECT_NE(text.find("check ok"), std::string::npos) << text;
     // One line about the SMS secrets, none per variable.
-    EXPECT_NE(text.find("SMS channels not configured (secrets missing)"), std::string::npos) << text;
+    EXPECT_NE(text.find("SMS channels not configured (secrets missing)"), std::string::npos)
+        << text;
     EXPECT_EQ(text.find("GATEWAY_AT_TOKEN"), std::string::npos) << text;
-    EXPECT_EQ(text.find("warning: rule"), std::string::npos) << "shipped rules are not shadowed\n" << text;
+    EXPECT_EQ(text.find("warning: rule"), std::string::npos) << "shipped rules are not shadowed\n"
+                                                             << text;
 
     // The shipped config with a rule on an oblast the menus never set.
     test::temp_dir dir;

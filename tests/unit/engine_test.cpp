@@ -6,7 +6,7 @@ using namespace gw;
 using namespace gw::menu;
 
 class Engine : public ::testing::Test {
-protected:
+  protected:
     engine eng{test::load_layout(test::small_menu_dir())};
     session_state s;
 

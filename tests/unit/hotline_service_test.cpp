@@ -1,17 +1,16 @@
 // The hotline console's logic without a server: accounts and log-in
 // back-off, the queue, what operators and supervisors may do, the audit
 // trail, statistics and retention.
-#include "service/case_from_session.hpp"
 #include "service/hotline_service.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "app/partner_api.hpp"
 #include "menu/loader.hpp"
+#include "service/case_from_session.hpp"
 #include "service/operator_accounts.hpp"
 #include "service/session_codec.hpp"
 #include "support/fake_clock.hpp"
@@ -68,8 +67,9 @@ class Hotline : public ::testing::Test {
         service::stored_state st;
         st.engine.language = "ru";
         st.engine.screen = "urgent_done_call";
-        st.engine.trail = {"language",       "main",               "urgent_start",
-                           "urgent_contact", "urgent_create_call", "urgent_done_call"};
+        st.engine.trail = {"language",           "main",
+                           "urgent_start",       "urgent_contact",
+                           "urgent_create_call", "urgent_done_call"};
         st.engine.vars = {{"topic", "urgent"}, {"oblast", "osh"}, {"safe_to_call", "yes"}};
         const long long now = to_unix_seconds(clock.now());
         db->save_session(
@@ -467,7 +467,8 @@ TEST_F(Hotline, SearchFindsACaseByItsCodeOrTheLastDigitsOfHerNumber) {
     auto by_ending = hotline->search(aida, "3451");
     ASSERT_EQ(status_of(by_ending), 200);
     ASSERT_EQ(std::get<std::vector<store::case_record>>(by_ending).size(), 1u);
-    EXPECT_TRUE(std::get<std::vector<store::case_record>>(hotline->search(aida, "R-0000000")).empty());
+    EXPECT_TRUE(
+        std::get<std::vector<store::case_record>>(hotline->search(aida, "R-0000000")).empty());
     EXPECT_TRUE(std::get<std::vector<store::case_record>>(hotline->search(aida, "9999")).empty());
     for (const std::string bad : {"", "12", "R-12", "R3451", "abcd", "12345678", "%"}) {
         auto refused = hotline->search(aida, bad);

@@ -127,7 +127,8 @@ TEST(Layout, LastPageOfAnEndScreenOffersNoWayBack) {
         ASSERT_NE(done, nullptr);
         ASSERT_GE(done->pages.size(), 2u) << "a long end screen, split over pages";
         EXPECT_EQ(done->pages.back().inputs.count("0"), 0u) << lang;
-        EXPECT_EQ(done->pages.back().body.find("\n0 "), std::string::npos) << done->pages.back().body;
+        EXPECT_EQ(done->pages.back().body.find("\n0 "), std::string::npos)
+            << done->pages.back().body;
         EXPECT_EQ(done->pages.front().inputs.count("98"), 1u);
     }
 }

@@ -18,6 +18,8 @@ inline std::shared_ptr<const menu::laid_out_menu> load_layout(const std::string&
     return std::make_shared<const menu::laid_out_menu>(m, profile);
 }
 
-inline std::string small_menu_dir() { return source_path("tests/data/menus_small"); }
+inline std::string small_menu_dir() {
+    return source_path("tests/data/menus_small");
+}
 
 }  // namespace gw::test

@@ -1,11 +1,13 @@
-#include <gtest/gtest.h>
-
 #include "common/phone.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace gw;
 
 namespace {
-phone_normalizer kg() { return phone_normalizer("KG", {"KG", "RU", "KZ"}); }
+phone_normalizer kg() {
+    return phone_normalizer("KG", {"KG", "RU", "KZ"});
+}
 }  // namespace
 
 TEST(Phone, KyrgyzNumbersInAnyCommonFormat) {

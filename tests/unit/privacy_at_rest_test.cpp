@@ -63,14 +63,17 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         ref.partner = "legal_aid_osh";
         ref.status = "new";
         ref.created_at = 102;
-        ref = db->create_referral(ref, {0, "system", "created", "to legal_aid_osh", 102}, {}, false);
-        ASSERT_TRUE(db->transition_referral(
-            ref.id, {"new"}, "revoked", {ref.id, "operator:aida", "revoked", "husband reads mail", 103},
-            {}, "husband reads mail", ""));
+        ref =
+            db->create_referral(ref, {0, "system", "created", "to legal_aid_osh", 102}, {}, false);
+        ASSERT_TRUE(
+            db->transition_referral(ref.id, {"new"}, "revoked",
+                                    {ref.id, "operator:aida", "revoked", "husband reads mail", 103},
+                                    {}, "husband reads mail", ""));
         EXPECT_EQ(db->find_referral(ref.id)->reason, "husband reads mail");
         EXPECT_EQ(db->referral_events(ref.id).back().detail, "husband reads mail");
         bool in_trail = false;
-        for (const auto& a : db->audit_trail(rec.id, 50)) in_trail = in_trail || a.detail == "husband reads mail";
+        for (const auto& a : db->audit_trail(rec.id, 50))
+            in_trail = in_trail || a.detail == "husband reads mail";
         EXPECT_TRUE(in_trail);
 
         // Everything reads back in clear through the store.

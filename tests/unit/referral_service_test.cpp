@@ -1,11 +1,11 @@
+#include "service/referral_service.hpp"
+
 #include <gtest/gtest.h>
 
 #include "service/case_from_session.hpp"
 #include "support/fake_clock.hpp"
-#include "support/test_sealer.hpp"
-
-#include "service/referral_service.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_sealer.hpp"
 
 using namespace gw;
 using namespace std::chrono;
@@ -13,9 +13,10 @@ using namespace std::chrono;
 namespace {
 
 class ReferralService : public ::testing::Test {
-protected:
+  protected:
     ReferralService() {
-        auto partners = referral::load_partners(test::source_path("tests/data/referral/partners.yaml"));
+        auto partners =
+            referral::load_partners(test::source_path("tests/data/referral/partners.yaml"));
         auto rules = referral::load_rules(test::source_path("tests/data/referral/rules"));
         setup = std::make_shared<service::routing_setup>(
             service::routing_setup{partners.value, rules.value});
@@ -43,7 +44,8 @@ protected:
 
     test::temp_dir dir;
     test::fake_clock clock;
-    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
+    std::unique_ptr<store::store> db =
+        store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     std::shared_ptr<service::routing_setup> setup;
     std::unique_ptr<service::referral_service> svc;
     int n = 0;
@@ -57,7 +59,8 @@ TEST_F(ReferralService, RoutesWithExplanationDeadlineWebhookAndFocalSms) {
     EXPECT_EQ(r.partner, "legal_osh");
     EXPECT_EQ(r.status, "new");
     EXPECT_EQ(r.rule, "legal-osh");
-    EXPECT_NE(r.explanation.find("matched: oblast=osh, topic=legal_aid"), std::string::npos) << r.explanation;
+    EXPECT_NE(r.explanation.find("matched: oblast=osh, topic=legal_aid"), std::string::npos)
+        << r.explanation;
     // 4 working hours from Monday 12:00: 12-13, lunch, 14-17.
     EXPECT_EQ(r.due_at, to_unix_seconds(clock.t) + 5 * 3600);
     auto events = db->referral_events(r.id);
@@ -105,7 +108,7 @@ TEST_F(ReferralService, LifecycleIsEnforcedAndAudited) {
     auto r = svc->route_case(c);
     using A = service::partner_action;
     auto err = [&](auto v) { return std::get<service::action_error>(v).status; };
-    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::start, "", "p")), 409);  // not accepted yet
+    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::start, "", "p")), 409);    // not accepted yet
     EXPECT_EQ(err(svc->act("legal_osh", r.id, A::decline, "", "p")), 400);  // reason needed
     EXPECT_EQ(err(svc->act("employment", r.id, A::accept, "", "p")), 404);  // not theirs
     svc->act("legal_osh", r.id, A::accept, "", "partner:legal_osh");
@@ -116,7 +119,8 @@ TEST_F(ReferralService, LifecycleIsEnforcedAndAudited) {
     EXPECT_EQ(err(svc->act("legal_osh", r.id, A::accept, "", "p")), 409);
     std::vector<std::string> actions;
     for (const auto& e : db->referral_events(r.id)) actions.push_back(e.action);
-    EXPECT_EQ(actions, (std::vector<std::string>{"created", "accepted", "noted", "in_progress", "closed"}));
+    EXPECT_EQ(actions,
+              (std::vector<std::string>{"created", "accepted", "noted", "in_progress", "closed"}));
     EXPECT_EQ(db->find_referral(r.id)->outcome, "court claim filed");
 }
 
@@ -175,7 +179,8 @@ TEST_F(ReferralService, SmsCommandsOnlyFromTheFocalPoint) {
     ASSERT_TRUE(reply);
     EXPECT_EQ(*reply, c.reference + ": accepted");
     EXPECT_EQ(db->find_referral(r.id)->status, "accepted");
-    reply = svc->handle_sms_command("+996700000101", "done r-" + c.reference.substr(2) + " helped", handled);
+    reply = svc->handle_sms_command("+996700000101", "done r-" + c.reference.substr(2) + " helped",
+                                    handled);
     EXPECT_EQ(*reply, c.reference + ": closed");
     EXPECT_EQ(db->find_referral(r.id)->outcome, "helped");
     // The wrong partner's focal point, and text that is not a command.

@@ -60,9 +60,8 @@ TEST(ShippedMenus, EveryReachableScreenFitsEveryLanguage) {
             auto shown = eng.render(cur);
             ++screens_shown;
             auto size = measure_text(shown.text);
-            EXPECT_LE(size.units, size.encoding == text_encoding::gsm7 ? 182u : 80u)
-                << key << ":\n"
-                << shown.text;
+            EXPECT_LE(size.units, size.encoding == text_encoding::gsm7 ? 182u : 80u) << key << ":\n"
+                                                                                     << shown.text;
             const auto* laid = bundle.ussd_layout->find(cur.screen, cur.language);
             ASSERT_NE(laid, nullptr) << key;
             for (const auto& [input, what] : laid->pages[cur.page].inputs) {

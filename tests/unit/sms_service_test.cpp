@@ -1,11 +1,11 @@
-#include <gtest/gtest.h>
+#include "service/sms_service.hpp"
 
-#include "support/fake_clock.hpp"
-#include "support/test_sealer.hpp"
+#include <gtest/gtest.h>
 
 #include <regex>
 
-#include "service/sms_service.hpp"
+#include "support/fake_clock.hpp"
+#include "support/test_sealer.hpp"
 #include "unit/menu_fixture.hpp"
 
 using namespace gw;
@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 namespace {
 
 class SmsService : public ::testing::Test {
-protected:
+  protected:
     SmsService() { svc = make({}); }
 
     std::unique_ptr<service::sms_service> make(service::sms_settings s) {
@@ -42,7 +42,8 @@ protected:
 
     test::temp_dir dir;
     test::fake_clock clock;
-    std::unique_ptr<store::store> db = store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
+    std::unique_ptr<store::store> db =
+        store::open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     std::unique_ptr<service::sms_service> svc;
     int n = 0;
 };

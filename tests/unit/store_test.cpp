@@ -1,6 +1,7 @@
-#include <gtest/gtest.h>
+#include "store/store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <regex>
@@ -9,7 +10,6 @@
 #include <vector>
 
 #include "service/case_from_session.hpp"
-#include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
@@ -72,7 +72,8 @@ TEST(Store, CaseCreationIsIdempotentPerOrigin) {
     EXPECT_EQ(a.reference, b.reference);
     EXPECT_EQ(s->count_cases(), 1u);
     std::set<std::string> refs;
-    for (int i = 0; i < 200; ++i) refs.insert(gw::service::store_case(*s, sample(std::to_string(i)), 3).reference);
+    for (int i = 0; i < 200; ++i)
+        refs.insert(gw::service::store_case(*s, sample(std::to_string(i)), 3).reference);
     EXPECT_EQ(refs.size(), 200u);
     EXPECT_EQ(s->count_cases(), 201u);
 }
@@ -143,7 +144,8 @@ TEST(Store, SessionsAndResumeCandidates) {
 }
 
 TEST(Store, UnopenableFileIsAStoreError) {
-    EXPECT_THROW(open_sqlite_store("/proc/definitely/not/here.db", gw::test::test_sealer()), store_error);
+    EXPECT_THROW(open_sqlite_store("/proc/definitely/not/here.db", gw::test::test_sealer()),
+                 store_error);
 }
 
 TEST(Store, AnOptOutReportedByTheAggregatorStopsSmsToHer) {
@@ -179,13 +181,14 @@ TEST(Store, WritesFromManyThreadsAreEachKeptAndAFailingOneSpoilsNoOther) {
     for (int t = 0; t < threads; ++t)
         pool.emplace_back([&, t] {
             for (int i = 0; i < per_thread; ++i) {
-                made[t].push_back(gw::service::store_case(*s, 
-                    sample("ussd:t" + std::to_string(t) + ":" + std::to_string(i)), 1700000000));
+                made[t].push_back(gw::service::store_case(
+                    *s, sample("ussd:t" + std::to_string(t) + ":" + std::to_string(i)),
+                    1700000000));
                 // The same user name again: refused by the unique index,
                 // inside a batch that also holds other threads' cases.
                 if (i % 5 == 0) try {
-                        s->create_operator(first, {1700000000, "system", "operator_created", 0,
-                                                   "aida"});
+                        s->create_operator(first,
+                                           {1700000000, "system", "operator_created", 0, "aida"});
                     } catch (const store_error&) {
                         ++refused;
                     }
@@ -208,7 +211,7 @@ TEST(Store, WritesFromManyThreadsAreEachKeptAndAFailingOneSpoilsNoOther) {
     const commit_stats stats = s->commit_counts();
     EXPECT_GE(stats.writes, threads * per_thread + 1);
     EXPECT_LE(stats.commits, stats.writes);
-    EXPECT_GE(stats.durable_commits, 1);  // cases are fsynced...
+    EXPECT_GE(stats.durable_commits, 1);                     // cases are fsynced...
     EXPECT_LE(stats.durable_commits, threads * per_thread);  // ...never more than once each
 }
 

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "common/text.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace gw;
 

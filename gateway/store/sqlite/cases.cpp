@@ -18,13 +18,15 @@ const std::string sql_insert_case =
     "INSERT INTO cases (reference, origin_key, phone, channel, language, topic, subtopic, "
     "oblast, target_group, details, consent, urgent, safe_to_call, status, created_at, "
     "notify_sms, phone_sealed, session_id, needs_hotline, sms_channel, transcript, contact, "
-    "call_time, phone_ending) VALUES (:reference, :origin_key, :phone, :channel, :language, :topic, "
+    "call_time, phone_ending) VALUES (:reference, :origin_key, :phone, :channel, :language, "
+    ":topic, "
     ":subtopic, :oblast, :target_group, :details, :consent, :urgent, :safe_to_call, :status, "
     ":created_at, :notify_sms, :phone_sealed, :session_id, :needs_hotline, :sms_channel, "
     ":transcript, :contact, :call_time, :phone_ending)";
 const std::string sql_case_by_reference =
     std::string("SELECT ") + case_columns + " FROM cases WHERE reference = :reference";
-const std::string sql_case_by_id = std::string("SELECT ") + case_columns + " FROM cases WHERE id = :id";
+const std::string sql_case_by_id =
+    std::string("SELECT ") + case_columns + " FROM cases WHERE id = :id";
 const std::string sql_cases_by_phone_ending =
     std::string("SELECT ") + case_columns +
     " FROM cases WHERE phone_ending = :phone_ending ORDER BY id DESC LIMIT :limit";
@@ -141,7 +143,7 @@ std::optional<case_record> sqlite_cases::find_case_by_id(long long id) {
 }
 
 std::vector<case_record> sqlite_cases::find_cases_by_number_ending(const std::string& digits,
-                                                                  std::size_t limit) {
+                                                                   std::size_t limit) {
     const std::string ending = db_.number_ending_hash(digits);
     if (ending.empty()) return {};
     return db_.read(__func__, [&](connection& c) {

@@ -18,7 +18,8 @@ const std::string sql_queue =
     "AS latest_referral_status, EXISTS (SELECT 1 FROM referrals r WHERE r.case_id = cases.id "
     "AND r.status = 'overdue') AS overdue FROM cases WHERE " +
     hotline_queue_condition + " ORDER BY urgent DESC, created_at, id LIMIT :limit";
-const std::string sql_case_by_id = std::string("SELECT ") + case_columns + " FROM cases WHERE id = :id";
+const std::string sql_case_by_id =
+    std::string("SELECT ") + case_columns + " FROM cases WHERE id = :id";
 const std::string sql_update_case =
     "UPDATE cases SET assigned_to = :assigned_to, status = :status, outcome = :outcome, "
     "closed_at = :closed_at, needs_hotline = :needs_hotline WHERE id = :id";

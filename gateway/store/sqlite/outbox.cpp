@@ -39,12 +39,14 @@ const std::string sql_set_dead =
     "updated_at = :now WHERE id = :id";
 const std::string sql_requeue_unfinished =
     "UPDATE outbox SET status = 'queued' WHERE status = 'sending'";
-const std::string sql_outbound_by_id = std::string("SELECT ") + outbox_columns + " FROM outbox WHERE id = :id";
-const std::string sql_outbound_to =
-    std::string("SELECT ") + outbox_columns + " FROM outbox WHERE recipient = :recipient ORDER BY id";
+const std::string sql_outbound_by_id =
+    std::string("SELECT ") + outbox_columns + " FROM outbox WHERE id = :id";
+const std::string sql_outbound_to = std::string("SELECT ") + outbox_columns +
+                                    " FROM outbox WHERE recipient = :recipient ORDER BY id";
 const std::string sql_outbox_counts = "SELECT status, count(*) AS n FROM outbox GROUP BY status";
 const std::string sql_dead_outbound =
-    std::string("SELECT ") + outbox_columns + " FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT :limit";
+    std::string("SELECT ") + outbox_columns +
+    " FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT :limit";
 const std::string sql_retry_dead =
     "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at_ms = :now_ms, "
     "updated_at = :now WHERE id = :id AND status = 'dead'";

@@ -64,8 +64,8 @@ const std::string sql_hold_lease =
 
 }  // namespace
 
-bool sqlite_reporting::hold_lease(const std::string& job, const std::string& holder,
-                                  long long now, long long seconds) {
+bool sqlite_reporting::hold_lease(const std::string& job, const std::string& holder, long long now,
+                                  long long seconds) {
     return db_.write(__func__, [&](unit_tx& tx) {
         auto& st = db_.cached(sql_hold_lease);
         bind_param(st, ":job", job);

@@ -21,7 +21,8 @@ const std::string sql_put_session =
     ":id_sealed, :phone_sealed) "
     "ON CONFLICT (id) DO UPDATE SET state = excluded.state, status = excluded.status, "
     "updated_at = excluded.updated_at";
-const std::string sql_find_session = std::string("SELECT ") + session_columns + " FROM sessions WHERE id = :id";
+const std::string sql_find_session =
+    std::string("SELECT ") + session_columns + " FROM sessions WHERE id = :id";
 const std::string sql_find_resumable =
     std::string("SELECT ") + session_columns +
     " FROM sessions WHERE phone = :phone AND status IN ('active', 'abandoned') AND "
