@@ -48,11 +48,6 @@ bool request_token_ok(const http::request& req, const std::string& token);
 // Checks a callback against the channel's auth settings (constant time).
 bool authenticate(const http::request& req, const channel_settings& c);
 
-// The base URL forms a Twilio signature may cover: as configured, and with
-// the scheme's default port (:443, :80) added or removed, as Twilio's own
-// validators accept.
-std::vector<std::string> twilio_url_forms(const std::string& base);
-
 // The form fields of a request: the body for POST, the query for GET.
 result<form_fields> request_fields(const http::request& req);
 

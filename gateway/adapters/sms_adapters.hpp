@@ -21,6 +21,8 @@ std::unique_ptr<sms_adapter> make_infobip_sms();
 // sendsms GET interface; dlr-url callbacks carrying our own reference.
 std::unique_ptr<sms_adapter> make_kannel_sms();
 
+// One of each aggregator that speaks SMS, in the registry's order
+// (adapters/registry.cpp).
 std::vector<std::unique_ptr<sms_adapter>> all_sms_adapters();
 
 }  // namespace gw::adapters

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "adapters/registry.hpp"
 #include "common/client_address.hpp"
 
 namespace gw::app {
@@ -112,7 +113,8 @@ void check_sender(const sms_channel_config& ch, bool configured, const std::stri
     const std::string name = "sms.channels." + ch.name;
     if (ch.send_url.empty() || !configured) return;  // unset variables: in the summary
     if (ch.sender.empty()) {
-        const bool required = ch.name == "twilio" || ch.name == "kannel";
+        const auto* aggregator = adapters::find_aggregator(ch.name);
+        const bool required = aggregator && aggregator->sender_required;
         d.push_back({{path, line},
                      name + " sends SMS but has no sender (set sender: or sender_env:): " +
                          (required ? std::string("every message would be refused")
@@ -135,29 +137,34 @@ std::string url_host(const std::string& address) {
     return address.find(':') != std::string::npos ? "[" + address + "]" : address;
 }
 
-// Where an aggregator sends delivery reports, when not configured: Kannel
-// (usually beside the gateway) calls the gateway's own address and port;
-// Twilio calls the public URL its signatures cover. The channel's token is
-// added by the adapter when it sends.
+// Where an aggregator sends delivery reports, when not configured (the
+// registry says which): an SMSC box beside the gateway (Kannel) calls the
+// gateway's own address and port; Twilio calls the public URL its
+// signatures cover. The channel's token is added by the adapter when it sends.
 void default_report_url(sms_channel_config& ch, const server_config& server,
                         const std::string& path, int line, std::vector<menu::diagnostic>& d) {
     const std::string name = "sms.channels." + ch.name;
-    if (ch.name == "twilio" && ch.report_url.empty() && !ch.public_url.empty()) {
+    using reports = adapters::aggregator::reports_to;
+    const auto* aggregator = adapters::find_aggregator(ch.name);
+    if (!aggregator) return;
+    const std::string own_path = "/sms/" + ch.name + "/dlr";
+    if (aggregator->default_reports == reports::public_url && ch.report_url.empty() &&
+        !ch.public_url.empty()) {
         std::string base = ch.public_url;
         while (!base.empty() && base.back() == '/') base.pop_back();
-        ch.report_url = base + "/sms/twilio/dlr";
+        ch.report_url = base + own_path;
     }
-    if (ch.name != "kannel" || ch.send_url.empty()) return;
+    if (aggregator->default_reports != reports::gateway || ch.send_url.empty()) return;
     const std::string self = url_host(server.address);
     if (ch.report_url.empty()) {
         if (server.port == 0) {
             d.push_back({{path, line},
-                         name + ": server.port is 0 (any free port), so Kannel cannot be told "
-                                "where to send delivery reports: set report_url",
+                         name + ": server.port is 0 (any free port), so " + ch.name +
+                             " cannot be told where to send delivery reports: set report_url",
                          true});
             return;
         }
-        ch.report_url = "http://" + self + ":" + std::to_string(server.port) + "/sms/kannel/dlr";
+        ch.report_url = "http://" + self + ":" + std::to_string(server.port) + own_path;
         return;
     }
     // A report_url on this host with another port misses the gateway.
@@ -230,9 +237,11 @@ config_result load_config(const std::string& path) {
             s.get_duration("read_timeout_ms", c.server.read_timeout);
             s.get_duration("write_timeout_ms", c.server.write_timeout);
             s.get("body_limit_bytes", c.server.body_limit);
-            // Infobip batches up to 100 delivery reports (about 500 bytes
-            // each) in one request. A configured map replaces these.
-            c.server.body_limits = {{"/sms/infobip", 65536}, {"/sms/infobip/dlr", 131072}};
+            // What aggregators need beyond the default (the registry: Infobip
+            // batches delivery reports). A configured map replaces these.
+            c.server.body_limits.clear();
+            for (const auto& a : adapters::aggregators())
+                c.server.body_limits.insert(a.body_limits.begin(), a.body_limits.end());
             s.get("body_limits", c.server.body_limits);
             for (const auto& [prefix, limit] : c.server.body_limits) {
                 // Only configured entries can be wrong: the key is there.
@@ -324,10 +333,13 @@ config_result load_config(const std::string& path) {
             s.get_duration("max_delay_ms", c.sms.max_delay);
             s.get_duration("poll_interval_ms", c.sms.poll_interval);
             s.get_duration("request_timeout_ms", c.sms.request_timeout);
-            static const std::set<std::string> known_channels = {"africastalking", "twilio",
-                                                                 "infobip", "kannel"};
-            static const std::set<std::string> auth_types = {"none", "token", "basic",
-                                                             "twilio_signature"};
+            std::string known_channels, auth_types;
+            for (const auto& a : adapters::aggregators())
+                if (a.make_sms) known_channels += (known_channels.empty() ? "" : ", ") + a.name;
+            for (const auto& scheme : adapters::common_auth_schemes())
+                auth_types += (auth_types.empty() ? "" : ", ") + scheme;
+            for (const auto& a : adapters::aggregators())
+                if (!a.auth_scheme.empty()) auth_types += ", " + a.auth_scheme;
             s.known("channels");
             std::vector<std::string> unconfigured;  // channels whose secrets are not set
             bool refusing = false;                  // one of them refuses callbacks
@@ -335,10 +347,11 @@ config_result load_config(const std::string& path) {
                 for (const auto& kv : chans) {
                     sms_channel_config ch;
                     ch.name = kv.first.as<std::string>();
-                    if (!known_channels.count(ch.name))
-                        d.push_back({{path, kv.first.Mark().line + 1},
-                                     "unknown SMS channel " + ch.name +
-                                         " (africastalking, twilio, infobip, kannel)"});
+                    const auto* aggregator = adapters::find_aggregator(ch.name);
+                    if (!aggregator || !aggregator->make_sms)
+                        d.push_back(
+                            {{path, kv.first.Mark().line + 1},
+                             "unknown SMS channel " + ch.name + " (" + known_channels + ")"});
                     if (!kv.second.IsMap()) {
                         d.push_back({{path, kv.second.Mark().line + 1},
                                      "sms.channels." + ch.name + " must be a map"});
@@ -346,11 +359,16 @@ config_result load_config(const std::string& path) {
                     }
                     section_reader cr(kv.second, "sms.channels." + ch.name, path, d);
                     cr.get("auth", ch.auth);
-                    if (!auth_types.count(ch.auth))
+                    const auto& common = adapters::common_auth_schemes();
+                    const auto* owner = adapters::find_aggregator_by_auth(ch.auth);
+                    if (std::find(common.begin(), common.end(), ch.auth) == common.end() && !owner)
+                        d.push_back(
+                            {{path, kv.second.Mark().line + 1},
+                             "sms.channels." + ch.name + ".auth must be one of " + auth_types});
+                    else if (owner && owner->name != ch.name)
                         d.push_back({{path, kv.second.Mark().line + 1},
-                                     "sms.channels." + ch.name +
-                                         ".auth must be none, token, basic "
-                                         "or twilio_signature"});
+                                     "sms.channels." + ch.name + ".auth " + ch.auth + " is " +
+                                         owner->name + "'s own scheme"});
                     std::map<std::string, std::string> missing;  // key -> unset variable
                     cr.get_secret("token", ch.token, &missing);
                     cr.get("username", ch.username);

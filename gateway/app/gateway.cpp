@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "adapters/africastalking_ussd.hpp"
+#include "adapters/registry.hpp"
 #include "adapters/sms_adapters.hpp"
 #include "adapters/webhook.hpp"
 #include "app/data_key.hpp"
@@ -125,6 +125,7 @@ std::string make_node_id() {
 gateway::gateway(const config& c, const clock_source& clock)
     : config_(c),
       clock_(clock),
+      metrics_(adapters::aggregator_names()),
       phones_(c.default_region, c.allowed_regions),
       per_ip_(c.limits.per_ip_per_minute, 60),
       per_number_(c.limits.ussd_per_number_per_minute, 60),
@@ -191,8 +192,8 @@ gateway::gateway(const config& c, const clock_source& clock)
         spdlog::error(
             "ussd: no callback token configured (ussd.token_env): every USSD callback is "
             "refused with 403");
-    auto at = std::make_unique<adapters::africastalking_ussd>();
-    ussd_adapters_.emplace(at->name(), std::move(at));
+    for (const auto& a : adapters::aggregators())
+        if (a.make_ussd) ussd_adapters_.emplace(a.name, a.make_ussd());
 
     service::sms_settings sms;
     sms.idle_timeout = c.sms.idle_timeout;

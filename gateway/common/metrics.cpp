@@ -4,7 +4,7 @@
 
 namespace gw {
 
-std::string metrics::route_of(const std::string& path) {
+std::string metrics::route_of(const std::string& path, const std::vector<std::string>& channels) {
     for (const char* fixed : {"/healthz", "/metrics"})
         if (path == fixed) return fixed;
     for (const char* prefix : {"/ussd/", "/sms/"}) {
@@ -13,7 +13,7 @@ std::string metrics::route_of(const std::string& path) {
             auto end = path.find('/', p.size());
             std::string channel = path.substr(p.size(), end - p.size());
             // Known channel names only: anything else would let a client mint series.
-            for (const char* known : {"africastalking", "twilio", "infobip", "kannel"})
+            for (const auto& known : channels)
                 if (channel == known) return p + channel;
             return p + "unknown";
         }
@@ -26,7 +26,7 @@ std::string metrics::route_of(const std::string& path) {
 }
 
 void metrics::observe(const std::string& path, int status, double seconds) {
-    const std::string route = route_of(path);
+    const std::string route = route_of(path, channels_);
     const std::string code = std::to_string(status / 100) + "xx";
     std::lock_guard lock(mutex_);
     series& s = routes_[route];

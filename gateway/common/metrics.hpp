@@ -13,9 +13,13 @@ namespace gw {
 
 class metrics {
   public:
+    // `channels`: the aggregator names a callback path may carry
+    // (adapters::aggregator_names()); any other gets the label "unknown".
+    explicit metrics(std::vector<std::string> channels = {}) : channels_(std::move(channels)) {}
+
     // The route label of a request path: "/ussd/africastalking", "/sms/kannel",
     // "/api/partner", "/healthz", "/metrics" or "other".
-    static std::string route_of(const std::string& path);
+    static std::string route_of(const std::string& path, const std::vector<std::string>& channels);
 
     void observe(const std::string& path, int status, double seconds);
 
@@ -32,6 +36,7 @@ class metrics {
         long long count = 0;
         double sum = 0;
     };
+    const std::vector<std::string> channels_;
     mutable std::mutex mutex_;
     std::map<std::string, series> routes_;
 };

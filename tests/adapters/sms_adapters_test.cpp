@@ -7,6 +7,7 @@
 
 #include <optional>
 
+#include "adapters/twilio/signature.hpp"
 #include "common/crypto.hpp"
 #include "common/form.hpp"
 #include "support/http_client.hpp"
@@ -474,13 +475,13 @@ TEST(TwilioSms, SignatureWithOrWithoutTheDefaultPort) {
         r.headers = {{"X-Twilio-Signature", sign("http://hotline.example.org:80/sms/twilio")}};
         EXPECT_FALSE(authenticate(r, c)) << "another scheme is another URL";
     }
-    EXPECT_EQ(twilio_url_forms("http://10.0.0.5"),
+    EXPECT_EQ(twilio::url_forms("http://10.0.0.5"),
               (std::vector<std::string>{"http://10.0.0.5", "http://10.0.0.5:80"}));
-    EXPECT_EQ(twilio_url_forms("HTTP://10.0.0.5:80/hotline"),
+    EXPECT_EQ(twilio::url_forms("HTTP://10.0.0.5:80/hotline"),
               (std::vector<std::string>{"HTTP://10.0.0.5:80/hotline", "HTTP://10.0.0.5/hotline"}));
-    EXPECT_EQ(twilio_url_forms("https://[2001:db8::1]:8443"),
+    EXPECT_EQ(twilio::url_forms("https://[2001:db8::1]:8443"),
               (std::vector<std::string>{"https://[2001:db8::1]:8443"}));
-    EXPECT_EQ(twilio_url_forms("https://[2001:db8::1]"),
+    EXPECT_EQ(twilio::url_forms("https://[2001:db8::1]"),
               (std::vector<std::string>{"https://[2001:db8::1]", "https://[2001:db8::1]:443"}));
 }
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <optional>
 
-#include "adapters/africastalking_ussd.hpp"
+#include "adapters/africastalking/ussd.hpp"
 #include "support/http_client.hpp"
 
 using namespace gw;

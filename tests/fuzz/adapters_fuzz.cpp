@@ -2,7 +2,7 @@
 // strings: the first byte picks the adapter and the call.
 #include <cstdint>
 
-#include "adapters/africastalking_ussd.hpp"
+#include "adapters/africastalking/ussd.hpp"
 #include "adapters/sms_adapters.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-#include "adapters/africastalking_ussd.hpp"
+#include "adapters/africastalking/ussd.hpp"
 
 #include "common/form.hpp"
 #include "common/text.hpp"

@@ -153,13 +153,4 @@ std::unique_ptr<sms_adapter> make_kannel_sms() {
     return std::make_unique<kannel_sms>();
 }
 
-std::vector<std::unique_ptr<sms_adapter>> all_sms_adapters() {
-    std::vector<std::unique_ptr<sms_adapter>> out;
-    out.push_back(make_africastalking_sms());
-    out.push_back(make_twilio_sms());
-    out.push_back(make_infobip_sms());
-    out.push_back(make_kannel_sms());
-    return out;
-}
-
 }  // namespace gw::adapters
