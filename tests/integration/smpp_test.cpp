@@ -22,6 +22,7 @@
 #include "common/text.hpp"
 #include "net/http_client.hpp"
 #include "support/line_process.hpp"
+#include "support/log_capture.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -30,39 +31,7 @@ using nlohmann::json;
 
 namespace {
 
-// Everything logged while it lives, for checks on what a log says (and never says).
-class log_capture {
-    class sink : public spdlog::sinks::base_sink<std::mutex> {
-      public:
-        std::string text() {
-            std::lock_guard lock(mutex_);
-            return text_;
-        }
-
-      protected:
-        void sink_it_(const spdlog::details::log_msg& m) override {
-            text_.append(m.payload.data(), m.payload.size());
-            text_ += '\n';
-        }
-        void flush_() override {}
-
-      private:
-        std::string text_;
-    };
-
-  public:
-    log_capture() : sink_(std::make_shared<sink>()), previous_(spdlog::default_logger()) {
-        auto logger = std::make_shared<spdlog::logger>("capture", sink_);
-        logger->set_level(spdlog::level::debug);
-        spdlog::set_default_logger(logger);
-    }
-    ~log_capture() { spdlog::set_default_logger(previous_); }
-    std::string text() { return sink_->text(); }
-
-  private:
-    std::shared_ptr<sink> sink_;
-    std::shared_ptr<spdlog::logger> previous_;
-};
+using test::log_capture;
 
 namespace asio = boost::asio;
 
