@@ -4,6 +4,7 @@
 
 #include "app/dashboard_api.hpp"
 #include "app/json_http.hpp"
+#include "app/route_table.hpp"
 #include "common/form.hpp"
 #include "common/phone.hpp"
 #include "referral/rules.hpp"
@@ -138,29 +139,296 @@ bool is_number(const std::string& s) {
     return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-std::vector<std::string> split_path(const std::string& rest) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (start <= rest.size()) {
-        auto slash = rest.find('/', start);
-        if (slash == std::string::npos) slash = rest.size();
-        if (slash > start) parts.push_back(rest.substr(start, slash - start));
-        start = slash + 1;
+// One call's context: who is calling (after log-in), the path's
+// parameters and, for POST and PATCH, the JSON object it sent.
+struct operator_call {
+    const http::request& req;
+    service::operator_accounts& accounts;
+    service::hotline_service& hotline;
+    const service::operator_identity& me;
+    const std::string& token;
+    const path_params& params;
+    const json& body;
+
+    const std::string& param(const char* name) const { return params.at(name); }
+    std::string field(const char* name) const { return json_string(body, name); }
+};
+
+using operator_handler = http::response (*)(const operator_call&);
+
+http::response not_found() {
+    return json_error(404, "not found");
+}
+
+// --- the routes, each a short function
+
+http::response logout(const operator_call& c) {
+    c.accounts.logout(c.token, c.me);
+    return json_response(200, json::object());
+}
+
+http::response me(const operator_call& c) {
+    return json_response(200, to_json(c.me));
+}
+
+http::response queue(const operator_call& c) {
+    auto q = parse_form(c.req.query);
+    std::string filter = q && q->find("filter") ? *q->find("filter") : "all";
+    if (filter != "all" && filter != "mine" && filter != "unclaimed")
+        return json_error(400, "filter must be all, mine or unclaimed");
+    auto view = c.hotline.queue(c.me, filter);
+    json items = json::array(), messages = json::array();
+    for (const auto& i : view.items)
+        // What a list needs; the case file (audited) has the rest.
+        items.push_back({{"reference", i.c.reference},
+                         {"reasons", i.reasons},
+                         {"urgent", i.c.urgent},
+                         {"topic", i.c.topic},
+                         {"oblast", i.c.oblast},
+                         {"language", i.c.language},
+                         {"channel", i.c.channel},
+                         {"status", i.c.status},
+                         {"assigned_to", i.c.assigned_to},
+                         {"created_at", i.c.created_at}});
+    for (const auto& m : view.failed_messages) {
+        json j = to_json(m);
+        j["updated_at"] = m.created_at;
+        messages.push_back(std::move(j));
     }
-    return parts;
+    json out = {{"items", items}, {"messages", messages}};
+    // Lets the console skip redrawing an unchanged queue.
+    out["version"] = std::to_string(std::hash<std::string>{}(out.dump()));
+    return json_response(200, out);
+}
+
+http::response labels(const operator_call& c) {
+    return json_response(200, c.hotline.labels());
+}
+
+http::response search(const operator_call& c) {
+    auto q = parse_form(c.req.query);
+    if (!q) return json_error(400, q.error());
+    const std::string* text = q->find("q");
+    return answer(c.hotline.search(c.me, text ? *text : std::string()),
+                  [](const std::vector<store::case_record>& found) {
+                      json matches = json::array();
+                      for (const auto& m : found)
+                          matches.push_back({{"reference", m.reference},
+                                             {"status", m.status},
+                                             {"urgent", m.urgent},
+                                             {"topic", m.topic},
+                                             {"oblast", m.oblast},
+                                             {"language", m.language},
+                                             {"channel", m.channel},
+                                             {"created_at", m.created_at}});
+                      return json{{"matches", matches}};
+                  });
+}
+
+http::response open_case(const operator_call& c) {
+    return answer(c.hotline.open_case(c.me, c.param("reference")),
+                  [](const auto& v) { return to_json(v); });
+}
+
+// After an action on a case: the case file again.
+auto case_body(const operator_call& c) {
+    return [&c](const store::case_record& rec) { return case_file(c.hotline, c.me, rec); };
+}
+
+http::response claim(const operator_call& c) {
+    const bool force =
+        c.body.contains("force") && c.body["force"].is_boolean() && c.body["force"].get<bool>();
+    return answer(c.hotline.claim(c.me, c.param("reference"), force), case_body(c));
+}
+
+http::response release(const operator_call& c) {
+    return answer(c.hotline.release(c.me, c.param("reference")), case_body(c));
+}
+
+http::response add_note(const operator_call& c) {
+    return answer(c.hotline.add_note(c.me, c.param("reference"), c.field("text")), case_body(c));
+}
+
+http::response reply(const operator_call& c) {
+    return answer(c.hotline.reply(c.me, c.param("reference"), c.field("template")),
+                  [](const store::outbound_message& m) {
+                      return json{{"message_id", m.id}, {"text", m.body}, {"status", m.status}};
+                  });
+}
+
+http::response refer(const operator_call& c) {
+    return answer(c.hotline.refer(c.me, c.param("reference"), c.field("partner"), c.field("note")),
+                  case_body(c));
+}
+
+http::response close_case(const operator_call& c) {
+    return answer(c.hotline.close(c.me, c.param("reference"), c.field("outcome")), case_body(c));
+}
+
+http::response revoke_referral(const operator_call& c) {
+    if (!is_number(c.param("id"))) return json_error(404, "no such referral", "no_referral");
+    return answer(c.hotline.revoke(c.me, std::stoll(c.param("id")), c.field("reason")),
+                  case_body(c));
+}
+
+http::response retry_message(const operator_call& c) {
+    if (!is_number(c.param("id"))) return json_error(404, "no such message", "no_message");
+    return answer(c.hotline.retry_message(c.me, std::stoll(c.param("id"))),
+                  [](const store::outbound_message& m) {
+                      return json{{"id", m.id}, {"status", m.status}};
+                  });
+}
+
+json partner_json(const service::partner_status& p) {
+    return json{{"id", p.id},     {"name", p.name},     {"names", p.names},
+                {"open", p.open}, {"paused", p.paused}, {"suggested", p.suggested}};
+}
+
+json partner_list(const std::vector<service::partner_status>& ps) {
+    json list = json::array();
+    for (const auto& p : ps) list.push_back(partner_json(p));
+    return json{{"partners", list}};
+}
+
+http::response partners(const operator_call& c) {
+    auto q = parse_form(c.req.query);
+    if (!q) return json_error(400, q.error());
+    // ?case=R-...: those likely for that case first (the refer form).
+    if (const std::string* ref = q->find("case"))
+        return answer(c.hotline.partners_for(c.me, *ref), partner_list);
+    return json_response(200, partner_list(c.hotline.partners()));
+}
+
+http::response pause_partner(const operator_call& c) {
+    return answer(c.hotline.set_paused(c.me, c.param("id"), true), partner_json);
+}
+
+http::response resume_partner(const operator_call& c) {
+    return answer(c.hotline.set_paused(c.me, c.param("id"), false), partner_json);
+}
+
+// Account management is for supervisors only.
+http::response supervisors_only() {
+    return json_error(403, "supervisors only", "supervisors_only");
+}
+
+http::response list_operators(const operator_call& c) {
+    if (!c.me.supervisor()) return supervisors_only();
+    json list = json::array();
+    for (const auto& a : c.accounts.list()) list.push_back(to_json(a));
+    return json_response(200, {{"operators", list}});
+}
+
+http::response add_operator(const operator_call& c) {
+    if (!c.me.supervisor()) return supervisors_only();
+    return answer(c.accounts.add(c.me.actor(), c.field("username"), c.field("display_name"),
+                                 c.field("role"), c.field("password")),
+                  [](const store::operator_account& a) { return to_json(a); });
+}
+
+http::response change_operator(const operator_call& c) {
+    if (!c.me.supervisor()) return supervisors_only();
+    service::operator_change change;
+    if (c.body.contains("display_name")) change.display_name = c.field("display_name");
+    if (c.body.contains("role")) change.role = c.field("role");
+    if (c.body.contains("password")) change.password = c.field("password");
+    if (c.body.contains("active")) {
+        if (!c.body["active"].is_boolean()) return json_error(400, "active must be true or false");
+        change.active = c.body["active"].get<bool>();
+    }
+    if (c.param("username") == c.me.username && change.active == false)
+        return json_error(409, "you cannot disable your own account", "self_disable");
+    return answer(c.accounts.change(c.me.actor(), c.param("username"), change),
+                  [](const store::operator_account& a) { return to_json(a); });
+}
+
+http::response audit(const operator_call& c) {
+    auto q = parse_form(c.req.query);
+    if (!q) return json_error(400, q.error());
+    std::string ref = q->find("case") ? *q->find("case") : "";
+    std::size_t limit = 200;
+    if (const std::string* l = q->find("limit"); l && is_number(*l) && l->size() <= 4)
+        limit = std::stoul(*l);
+    return answer(c.hotline.audit(c.me, ref, limit),
+                  [](const std::vector<store::audit_record>& es) {
+                      json list = json::array();
+                      for (const auto& e : es)
+                          list.push_back({{"at", e.at},
+                                          {"actor", e.actor},
+                                          {"action", e.action},
+                                          {"case_reference", e.case_reference},
+                                          {"detail", e.detail}});
+                      return json{{"events", list}};
+                  });
+}
+
+http::response statistics_csv(const operator_call& c) {
+    auto csv = c.hotline.statistics_csv(c.me);
+    if (auto* e = std::get_if<action_error>(&csv)) return json_error(e->status, e->reason, e->code);
+    http::response r;
+    r.content_type = "text/csv; charset=utf-8";
+    r.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"hotline-statistics.csv\"");
+    r.body = std::get<std::string>(csv);
+    return r;
+}
+
+http::response dashboard(const operator_call& c) {
+    return handle_dashboard(c.req, c.me, c.hotline);
+}
+
+// Who may call a route besides operators and supervisors: programme staff
+// see anonymous counts only (no queue, no case, no account).
+bool programme_may(const std::string& pattern) {
+    return pattern == "me" || pattern == "logout" || pattern == "labels" ||
+           pattern == "dashboard" || pattern == "dashboard.csv";
+}
+
+const route_table<operator_handler>& operator_routes() {
+    // POST login is answered before this table (it needs no token).
+    static const route_table<operator_handler> table({
+        {"POST", "logout", logout},
+        {"GET", "me", me},
+        {"GET", "queue", queue},
+        {"GET", "labels", labels},
+        {"GET", "search", search},
+        {"GET", "cases/{reference}", open_case},
+        {"POST", "cases/{reference}/claim", claim},
+        {"POST", "cases/{reference}/release", release},
+        {"POST", "cases/{reference}/notes", add_note},
+        {"POST", "cases/{reference}/reply", reply},
+        {"POST", "cases/{reference}/refer", refer},
+        {"POST", "cases/{reference}/close", close_case},
+        {"POST", "referrals/{id}/revoke", revoke_referral},
+        {"POST", "messages/{id}/retry", retry_message},
+        {"GET", "partners", partners},
+        {"POST", "partners/{id}/pause", pause_partner},
+        {"POST", "partners/{id}/resume", resume_partner},
+        {"GET", "operators", list_operators},
+        {"POST", "operators", add_operator},
+        {"PATCH", "operators/{username}", change_operator},
+        {"GET", "audit", audit},
+        {"GET", "stats.csv", statistics_csv},
+        {"GET", "dashboard", dashboard},
+        {"GET", "dashboard.csv", dashboard},
+    });
+    return table;
 }
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> operator_api_routes() {
+    std::vector<std::pair<std::string, std::string>> out = {{"POST", "login"}};
+    for (const auto& r : operator_routes().routes()) out.emplace_back(r.method, r.pattern);
+    return out;
+}
+
 http::response handle_operator_api(const http::request& req, service::operator_accounts& accounts,
                                    service::hotline_service& hotline) {
-    const auto parts = split_path(req.path.substr(std::string(operator_api_prefix).size()));
-    if (parts.empty()) return json_error(404, "not found");
-    const bool get = req.method == "GET", post = req.method == "POST";
-    http::response bad;
-
-    if (parts.size() == 1 && parts[0] == "login") {
-        if (!post) return json_error(405, "method not allowed");
+    const std::string rest = req.path.substr(std::string(operator_api_prefix).size());
+    if (rest == "login") {
+        if (req.method != "POST") return json_error(405, "method not allowed");
+        http::response bad;
         auto body = json_object_body(req, bad);
         if (!body) return bad;
         auto result = accounts.login(json_string(*body, "username"), json_string(*body, "password"),
@@ -189,220 +457,24 @@ http::response handle_operator_api(const http::request& req, service::operator_a
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
     }
-    const auto& me = *who;
-    const std::string& first = parts[0];
-    const std::size_t n = parts.size();
-    // Programme staff see anonymous counts only: no queue, no case, no account.
-    static const std::set<std::string> programme_paths = {"me", "logout", "labels", "dashboard",
-                                                          "dashboard.csv"};
-    if (me.programme() && !(n == 1 && programme_paths.count(first)))
-        return json_error(403, "programme accounts see the dashboard only", "forbidden");
-    std::optional<json> body;
-    if (post || req.method == "PATCH") {
-        body = json_object_body(req, bad);
-        if (!body) return bad;
-    }
-
-    if (n == 1 && first == "logout") {
-        if (!post) return json_error(405, "method not allowed");
-        accounts.logout(token, me);
-        return json_response(200, json::object());
-    }
-    if (n == 1 && first == "me") {
-        if (!get) return json_error(405, "method not allowed");
-        return json_response(200, to_json(me));
-    }
-    if (n == 1 && first == "queue") {
-        if (!get) return json_error(405, "method not allowed");
-        auto q = parse_form(req.query);
-        std::string filter = q && q->find("filter") ? *q->find("filter") : "all";
-        if (filter != "all" && filter != "mine" && filter != "unclaimed")
-            return json_error(400, "filter must be all, mine or unclaimed");
-        auto view = hotline.queue(me, filter);
-        json items = json::array(), messages = json::array();
-        for (const auto& i : view.items)
-            // What a list needs; the case file (audited) has the rest.
-            items.push_back({{"reference", i.c.reference},
-                             {"reasons", i.reasons},
-                             {"urgent", i.c.urgent},
-                             {"topic", i.c.topic},
-                             {"oblast", i.c.oblast},
-                             {"language", i.c.language},
-                             {"channel", i.c.channel},
-                             {"status", i.c.status},
-                             {"assigned_to", i.c.assigned_to},
-                             {"created_at", i.c.created_at}});
-        for (const auto& m : view.failed_messages) {
-            json j = to_json(m);
-            j["updated_at"] = m.created_at;
-            messages.push_back(std::move(j));
-        }
-        json out = {{"items", items}, {"messages", messages}};
-        // Lets the console skip redrawing an unchanged queue.
-        out["version"] = std::to_string(std::hash<std::string>{}(out.dump()));
-        return json_response(200, out);
-    }
-    if (n == 1 && first == "labels") {
-        if (!get) return json_error(405, "method not allowed");
-        return json_response(200, hotline.labels());
-    }
-    if (n == 1 && first == "search") {
-        if (!get) return json_error(405, "method not allowed");
-        auto q = parse_form(req.query);
-        if (!q) return json_error(400, q.error());
-        const std::string* text = q->find("q");
-        return answer(hotline.search(me, text ? *text : std::string()),
-                      [](const std::vector<store::case_record>& found) {
-                          json matches = json::array();
-                          for (const auto& c : found)
-                              matches.push_back({{"reference", c.reference},
-                                                 {"status", c.status},
-                                                 {"urgent", c.urgent},
-                                                 {"topic", c.topic},
-                                                 {"oblast", c.oblast},
-                                                 {"language", c.language},
-                                                 {"channel", c.channel},
-                                                 {"created_at", c.created_at}});
-                          return json{{"matches", matches}};
-                      });
-    }
-    if (first == "cases" && n >= 2) {
-        const std::string& ref = parts[1];
-        if (n == 2) {
-            if (!get) return json_error(405, "method not allowed");
-            return answer(hotline.open_case(me, ref), [](const auto& v) { return to_json(v); });
-        }
-        if (n != 3) return json_error(404, "not found");
-        if (!post) return json_error(405, "method not allowed");
-        const std::string& verb = parts[2];
-        auto case_body = [&](const store::case_record& c) { return case_file(hotline, me, c); };
-        if (verb == "claim") {
-            bool force = body->contains("force") && (*body)["force"].is_boolean() &&
-                         (*body)["force"].get<bool>();
-            return answer(hotline.claim(me, ref, force), case_body);
-        }
-        if (verb == "release") return answer(hotline.release(me, ref), case_body);
-        if (verb == "notes")
-            return answer(hotline.add_note(me, ref, json_string(*body, "text")), case_body);
-        if (verb == "reply")
-            return answer(
-                hotline.reply(me, ref, json_string(*body, "template")),
-                [](const store::outbound_message& m) {
-                    return json{{"message_id", m.id}, {"text", m.body}, {"status", m.status}};
-                });
-        if (verb == "refer")
-            return answer(
-                hotline.refer(me, ref, json_string(*body, "partner"), json_string(*body, "note")),
-                case_body);
-        if (verb == "close")
-            return answer(hotline.close(me, ref, json_string(*body, "outcome")), case_body);
-        return json_error(404, "not found");
-    }
-    if (first == "referrals" && n == 3 && parts[2] == "revoke") {
-        if (!post) return json_error(405, "method not allowed");
-        if (!is_number(parts[1])) return json_error(404, "no such referral");
-        return answer(hotline.revoke(me, std::stoll(parts[1]), json_string(*body, "reason")),
-                      [&](const store::case_record& c) { return case_file(hotline, me, c); });
-    }
-    if (first == "messages" && n == 3 && parts[2] == "retry") {
-        if (!post) return json_error(405, "method not allowed");
-        if (!is_number(parts[1])) return json_error(404, "no such message");
-        return answer(hotline.retry_message(me, std::stoll(parts[1])),
-                      [](const store::outbound_message& m) {
-                          return json{{"id", m.id}, {"status", m.status}};
-                      });
-    }
-    if (first == "partners") {
-        auto partner_json = [](const service::partner_status& p) {
-            return json{{"id", p.id},     {"name", p.name},     {"names", p.names},
-                        {"open", p.open}, {"paused", p.paused}, {"suggested", p.suggested}};
-        };
-        auto partner_list = [&](const std::vector<service::partner_status>& ps) {
-            json list = json::array();
-            for (const auto& p : ps) list.push_back(partner_json(p));
-            return json{{"partners", list}};
-        };
-        if (n == 1) {
-            if (!get) return json_error(405, "method not allowed");
-            auto q = parse_form(req.query);
-            if (!q) return json_error(400, q.error());
-            // ?case=R-...: those likely for that case first (the refer form).
-            if (const std::string* ref = q->find("case"))
-                return answer(hotline.partners_for(me, *ref), partner_list);
-            return json_response(200, partner_list(hotline.partners()));
-        }
-        if (n == 3 && (parts[2] == "pause" || parts[2] == "resume")) {
-            if (!post) return json_error(405, "method not allowed");
-            return answer(hotline.set_paused(me, parts[1], parts[2] == "pause"), partner_json);
-        }
-        return json_error(404, "not found");
-    }
-    if (first == "operators") {
-        // Account management is for supervisors only.
-        if (!me.supervisor()) return json_error(403, "supervisors only");
-        auto account_body = [](const store::operator_account& a) { return to_json(a); };
-        if (n == 1 && get) {
-            json list = json::array();
-            for (const auto& a : accounts.list()) list.push_back(to_json(a));
-            return json_response(200, {{"operators", list}});
-        }
-        if (n == 1 && post)
-            return answer(accounts.add(me.actor(), json_string(*body, "username"),
-                                       json_string(*body, "display_name"),
-                                       json_string(*body, "role"), json_string(*body, "password")),
-                          account_body);
-        if (n == 2 && req.method == "PATCH") {
-            service::operator_change change;
-            if (body->contains("display_name"))
-                change.display_name = json_string(*body, "display_name");
-            if (body->contains("role")) change.role = json_string(*body, "role");
-            if (body->contains("password")) change.password = json_string(*body, "password");
-            if (body->contains("active")) {
-                if (!(*body)["active"].is_boolean())
-                    return json_error(400, "active must be true or false");
-                change.active = (*body)["active"].get<bool>();
-            }
-            if (parts[1] == me.username && change.active == false)
-                return json_error(409, "you cannot disable your own account");
-            return answer(accounts.change(me.actor(), parts[1], change), account_body);
-        }
-        return n <= 2 ? json_error(405, "method not allowed") : json_error(404, "not found");
-    }
-    if (n == 1 && first == "audit") {
-        if (!get) return json_error(405, "method not allowed");
-        auto q = parse_form(req.query);
-        if (!q) return json_error(400, q.error());
-        std::string ref = q->find("case") ? *q->find("case") : "";
-        std::size_t limit = 200;
-        if (const std::string* l = q->find("limit"); l && is_number(*l) && l->size() <= 4)
-            limit = std::stoul(*l);
-        return answer(hotline.audit(me, ref, limit),
-                      [](const std::vector<store::audit_record>& es) {
-                          json list = json::array();
-                          for (const auto& e : es)
-                              list.push_back({{"at", e.at},
-                                              {"actor", e.actor},
-                                              {"action", e.action},
-                                              {"case_reference", e.case_reference},
-                                              {"detail", e.detail}});
-                          return json{{"events", list}};
-                      });
-    }
-    if (n == 1 && (first == "dashboard" || first == "dashboard.csv"))
-        return handle_dashboard(req, me, hotline);
-    if (n == 1 && first == "stats.csv") {
-        if (!get) return json_error(405, "method not allowed");
-        auto csv = hotline.statistics_csv(me);
-        if (auto* e = std::get_if<action_error>(&csv))
-            return json_error(e->status, e->reason, e->code);
-        http::response r;
-        r.content_type = "text/csv; charset=utf-8";
-        r.headers.emplace_back("Content-Disposition",
-                               "attachment; filename=\"hotline-statistics.csv\"");
-        r.body = std::get<std::string>(csv);
+    auto found = operator_routes().find(req.method, rest);
+    if (auto* miss = std::get_if<route_table<operator_handler>::unmatched>(&found)) {
+        if (miss->status == 404) return not_found();
+        auto r = json_error(405, "method not allowed");
+        r.headers.emplace_back("Allow", miss->allow);
         return r;
     }
-    return json_error(404, "not found");
+    const auto& [route, params] = std::get<route_table<operator_handler>::matched>(found);
+    if (who->programme() && !programme_may(route->pattern))
+        return json_error(403, "programme accounts see the dashboard only", "forbidden");
+    json body = json::object();
+    if (req.method == "POST" || req.method == "PATCH") {
+        http::response bad;
+        auto parsed = json_object_body(req, bad);
+        if (!parsed) return bad;
+        body = std::move(*parsed);
+    }
+    return route->handle({req, accounts, hotline, *who, token, params, body});
 }
 
 }  // namespace gw::app

@@ -1,0 +1,85 @@
+#pragma once
+// One route table per API: method + path pattern -> one short function.
+// A pattern is segments separated by '/'; "{name}" matches any one
+// segment and hands it to the function. A path no pattern matches is 404;
+// a path some pattern matches but not with this method is 405 with Allow.
+// The same table serves requests and tells tests (and the OpenAPI check)
+// which routes exist.
+#include <map>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace gw::app {
+
+using path_params = std::map<std::string, std::string>;
+
+template <class Handler>
+struct route {
+    std::string method;
+    std::string pattern;  // relative to the API's prefix, e.g. "cases/{reference}/claim"
+    Handler handle;
+};
+
+template <class Handler>
+class route_table {
+  public:
+    struct matched {
+        const app::route<Handler>* entry;
+        path_params params;
+    };
+    struct unmatched {
+        int status;         // 404 or 405
+        std::string allow;  // 405: the methods the path takes ("GET, POST")
+    };
+
+    explicit route_table(std::vector<route<Handler>> routes) : routes_(std::move(routes)) {}
+
+    // `path` relative to the prefix, without query.
+    std::variant<matched, unmatched> find(const std::string& method,
+                                          const std::string& path) const {
+        const auto segments = split(path);
+        std::string allow;
+        for (const auto& r : routes_) {
+            path_params params;
+            if (!matches(split(r.pattern), segments, params)) continue;
+            if (r.method == method) return matched{&r, std::move(params)};
+            if (allow.find(r.method) == std::string::npos)
+                allow += (allow.empty() ? "" : ", ") + r.method;
+        }
+        if (allow.empty()) return unmatched{404, ""};
+        return unmatched{405, allow};
+    }
+
+    const std::vector<route<Handler>>& routes() const { return routes_; }
+
+  private:
+    static std::vector<std::string> split(const std::string& path) {
+        std::vector<std::string> out;
+        std::size_t start = 0;
+        while (start <= path.size()) {
+            auto slash = path.find('/', start);
+            if (slash == std::string::npos) slash = path.size();
+            if (slash > start) out.push_back(path.substr(start, slash - start));
+            start = slash + 1;
+        }
+        return out;
+    }
+    static bool matches(const std::vector<std::string>& pattern,
+                        const std::vector<std::string>& segments, path_params& params) {
+        if (pattern.size() != segments.size()) return false;
+        for (std::size_t i = 0; i < pattern.size(); ++i) {
+            const auto& p = pattern[i];
+            if (p.size() > 2 && p.front() == '{' && p.back() == '}')
+                params[p.substr(1, p.size() - 2)] = segments[i];
+            else if (p != segments[i])
+                return false;
+        }
+        return true;
+    }
+
+    std::vector<route<Handler>> routes_;
+};
+
+}  // namespace gw::app
