@@ -4,8 +4,8 @@
 //   GET dashboard.csv?(the same)                                      CSV
 // for supervisors and the read-only programme role (others 403). Counts
 // go out as numbers, "<5" (under 5) or "x" (hidden so that a "<5" cannot
-// be worked out); the shape is in /work/notes/issue15-contract.md
-// ("Dashboard shape"). The CSV export is audited like stats.csv.
+// be worked out); the shape is in gateway/api/dashboard.md.
+// The CSV export is audited like stats.csv.
 #include "http/message.hpp"
 #include "service/hotline_service.hpp"
 #include "service/operator_accounts.hpp"
