@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/json_http.hpp"
+#include "app/route_table.hpp"
 #include "common/form.hpp"
 #include "common/text.hpp"
 
@@ -73,7 +74,128 @@ std::optional<service::partner_action> action_for(const std::string& status) {
     return std::nullopt;
 }
 
+// One call: the partner (authenticated by its token) and the path's parameters.
+struct partner_call {
+    const http::request& req;
+    service::referral_service& referrals;
+    store::store& store;
+    const referral::partner& partner;
+    const std::string& actor;
+    const path_params& params;
+};
+
+using partner_handler = http::response (*)(const partner_call&);
+
+http::response list_referrals(const partner_call& c) {
+    auto q = parse_form(c.req.query);
+    if (!q) return error(400, q.error());
+    auto number = [&](const char* name, long long fallback, long long max) -> long long {
+        const std::string* v = q->find(name);
+        if (!v || v->empty() || v->size() > 6 ||
+            v->find_first_not_of("0123456789") != std::string::npos)
+            return fallback;
+        return std::min(std::stoll(*v), max);
+    };
+    std::string status = q->find("status") ? *q->find("status") : "";
+    long long limit = number("limit", 50, 200), offset = number("offset", 0, 1'000'000);
+    json list = json::array();
+    for (const auto& r : c.store.partner_referrals(c.partner.id, status, limit, offset)) {
+        auto rec = c.store.find_case_by_id(r.case_id);
+        if (!rec) continue;
+        c.referrals.record_view(r.id, c.actor);  // a list shows as much as a single read
+        list.push_back(to_json(r, *rec));
+    }
+    return json_response(200, {{"referrals", list}, {"limit", limit}, {"offset", offset}});
+}
+
+http::response show_referral(const partner_call& c) {
+    auto r = own_referral(c.store, c.partner.id, c.params.at("key"));
+    if (!r) return error(404, "no such referral");
+    auto rec = c.store.find_case_by_id(r->case_id);
+    if (!rec) return error(404, "no such referral");
+    c.referrals.record_view(r->id, c.actor);
+    json body = to_json(*r, *rec);
+    json history = json::array();
+    for (const auto& e : c.store.referral_events(r->id)) {
+        const bool by_partner = e.actor.rfind("partner:", 0) == 0 || e.actor.rfind("sms:", 0) == 0;
+        // The hotline's own words (why it withdrew a referral) stay with the hotline.
+        const bool by_operator = e.actor.rfind("operator:", 0) == 0;
+        history.push_back({{"action", e.action},
+                           {"at", e.at},
+                           {"detail", by_operator ? std::string() : e.detail},
+                           {"by", by_partner ? "partner" : "hotline"}});
+    }
+    body["history"] = history;
+    return json_response(200, body);
+}
+
+// A change to one of its referrals: `act` reads the JSON body and acts.
+template <class Act>
+http::response change_referral(const partner_call& c, Act&& act) {
+    auto r = own_referral(c.store, c.partner.id, c.params.at("key"));
+    if (!r) return error(404, "no such referral");
+    http::response bad;
+    auto parsed = json_object_body(c.req, bad);
+    if (!parsed) return bad;
+    std::variant<store::referral_record, service::action_error, http::response> result =
+        act(*r, *parsed);
+    if (auto* refused = std::get_if<http::response>(&result)) return *refused;
+    if (auto* e = std::get_if<service::action_error>(&result))
+        return json_error(e->status, e->reason, e->code);
+    auto updated = std::get<store::referral_record>(result);
+    auto rec = c.store.find_case_by_id(updated.case_id);
+    return json_response(200, to_json(updated, *rec));
+}
+
+using change_result = std::variant<store::referral_record, service::action_error, http::response>;
+
+change_result from(std::variant<store::referral_record, service::action_error> v) {
+    if (auto* e = std::get_if<service::action_error>(&v)) return *e;
+    return std::get<store::referral_record>(v);
+}
+
+http::response set_status(const partner_call& c) {
+    return change_referral(c, [&](const store::referral_record& r, json& body) -> change_result {
+        if (!body.contains("status") || !body["status"].is_string())
+            return error(400, "`status` is required");
+        auto action = action_for(body["status"].get<std::string>());
+        if (!action) return error(400, "status must be accepted, declined, in_progress or closed");
+        std::string text;
+        for (const char* k : {"reason", "note"})
+            if (body.contains(k) && body[k].is_string()) text = body[k].get<std::string>();
+        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
+        return from(c.referrals.act(c.partner.id, r.id, *action, text, c.actor));
+    });
+}
+
+http::response add_note(const partner_call& c) {
+    return change_referral(c, [&](const store::referral_record& r, json& body) -> change_result {
+        if (!body.contains("text") || !body["text"].is_string())
+            return error(400, "`text` is required");
+        std::string text = body["text"].get<std::string>();
+        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
+        return from(
+            c.referrals.act(c.partner.id, r.id, service::partner_action::note, text, c.actor));
+    });
+}
+
+const route_table<partner_handler>& partner_routes() {
+    static const route_table<partner_handler> table({
+        {"GET", "referrals", list_referrals},
+        {"GET", "referrals/{key}", show_referral},
+        {"POST", "referrals/{key}/status", set_status},
+        {"POST", "referrals/{key}/notes", add_note},
+    });
+    return table;
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> partner_api_routes() {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& r : partner_routes().routes()) out.emplace_back(r.method, r.pattern);
+    return out;
+}
 
 http::response handle_partner_api(const http::request& req, service::referral_service& referrals,
                                   store::store& store) {
@@ -87,90 +209,16 @@ http::response handle_partner_api(const http::request& req, service::referral_se
         return r;
     }
     const std::string actor = "partner:" + partner->id;
-    std::string rest = req.path.substr(std::string(partner_api_prefix).size());
-    if (rest.rfind("referrals", 0) != 0) return error(404, "not found");
-    rest = rest.substr(9);
-
-    if (rest.empty() || rest == "/") {
-        if (req.method != "GET") return error(405, "method not allowed");
-        auto q = parse_form(req.query);
-        if (!q) return error(400, q.error());
-        auto number = [&](const char* name, long long fallback, long long max) -> long long {
-            const std::string* v = q->find(name);
-            if (!v || v->empty() || v->size() > 6 ||
-                v->find_first_not_of("0123456789") != std::string::npos)
-                return fallback;
-            return std::min(std::stoll(*v), max);
-        };
-        std::string status = q->find("status") ? *q->find("status") : "";
-        long long limit = number("limit", 50, 200), offset = number("offset", 0, 1'000'000);
-        json list = json::array();
-        for (const auto& r : store.partner_referrals(partner->id, status, limit, offset)) {
-            auto c = store.find_case_by_id(r.case_id);
-            if (!c) continue;
-            referrals.record_view(r.id, actor);  // a list shows as much as a single read
-            list.push_back(to_json(r, *c));
-        }
-        return json_response(200, {{"referrals", list}, {"limit", limit}, {"offset", offset}});
+    auto found =
+        partner_routes().find(req.method, req.path.substr(std::string(partner_api_prefix).size()));
+    if (auto* miss = std::get_if<route_table<partner_handler>::unmatched>(&found)) {
+        if (miss->status == 404) return error(404, "not found");
+        auto r = error(405, "method not allowed");
+        r.headers.emplace_back("Allow", miss->allow);
+        return r;
     }
-
-    rest = rest.substr(1);
-    auto slash = rest.find('/');
-    const std::string key = rest.substr(0, slash);
-    const std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    auto r = own_referral(store, partner->id, key);
-    if (!r) return error(404, "no such referral");
-
-    if (sub.empty()) {
-        if (req.method != "GET") return error(405, "method not allowed");
-        auto c = store.find_case_by_id(r->case_id);
-        if (!c) return error(404, "no such referral");
-        referrals.record_view(r->id, actor);
-        json body = to_json(*r, *c);
-        json history = json::array();
-        for (const auto& e : store.referral_events(r->id)) {
-            const bool by_partner =
-                e.actor.rfind("partner:", 0) == 0 || e.actor.rfind("sms:", 0) == 0;
-            // The hotline's own words (why it withdrew a referral) stay with the hotline.
-            const bool by_operator = e.actor.rfind("operator:", 0) == 0;
-            history.push_back({{"action", e.action},
-                               {"at", e.at},
-                               {"detail", by_operator ? std::string() : e.detail},
-                               {"by", by_partner ? "partner" : "hotline"}});
-        }
-        body["history"] = history;
-        return json_response(200, body);
-    }
-    if (req.method != "POST") return error(405, "method not allowed");
-    http::response bad;
-    auto parsed = json_object_body(req, bad);
-    if (!parsed) return bad;
-    json& body = *parsed;
-
-    std::variant<store::referral_record, service::action_error> result;
-    if (sub == "status") {
-        if (!body.contains("status") || !body["status"].is_string())
-            return error(400, "`status` is required");
-        auto action = action_for(body["status"].get<std::string>());
-        if (!action) return error(400, "status must be accepted, declined, in_progress or closed");
-        std::string text;
-        for (const char* k : {"reason", "note"})
-            if (body.contains(k) && body[k].is_string()) text = body[k].get<std::string>();
-        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
-        result = referrals.act(partner->id, r->id, *action, text, actor);
-    } else if (sub == "notes") {
-        if (!body.contains("text") || !body["text"].is_string())
-            return error(400, "`text` is required");
-        std::string text = body["text"].get<std::string>();
-        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
-        result = referrals.act(partner->id, r->id, service::partner_action::note, text, actor);
-    } else {
-        return error(404, "not found");
-    }
-    if (auto* e = std::get_if<service::action_error>(&result)) return error(e->status, e->reason);
-    auto updated = std::get<store::referral_record>(result);
-    auto c = store.find_case_by_id(updated.case_id);
-    return json_response(200, to_json(updated, *c));
+    const auto& [entry, params] = std::get<route_table<partner_handler>::matched>(found);
+    return entry->handle({req, referrals, store, *partner, actor, params});
 }
 
 }  // namespace gw::app
