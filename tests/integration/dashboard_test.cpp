@@ -12,7 +12,7 @@
 #include <regex>
 
 #include "app/gateway.hpp"
-#include "integration/fake_aggregator.hpp"
+#include "integration/console_gateway.hpp"
 #include "net/http_client.hpp"
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
@@ -23,44 +23,10 @@ using nlohmann::json;
 
 namespace {
 
-const std::string password = "correct horse battery";
+const std::string password = test::console_gateway::operator_password;
 
-class Dashboard : public ::testing::Test {
+class Dashboard : public ::testing::Test, protected test::console_gateway {
   protected:
-    Dashboard() {
-        std::string yaml =
-            "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
-            "    africastalking:\n      auth: token\n      token: at\n"
-            "      send_url: http://127.0.0.1:" +
-            std::to_string(sms_api.port()) +
-            "/version1/messaging\n"
-            "      send_username: sandbox\n      send_password: key\n"
-            "referrals:\n  partners_file: " +
-            test::source_path("config/partners.yaml") +
-            "\n"
-            "  rules_directory: " +
-            test::source_path("referral-rules") +
-            "\n"
-            "  notify_channel: africastalking\n";
-        auto cfg = app::load_config(test::write_test_config(dir, yaml));
-        for (const auto& d : cfg.diagnostics)
-            if (!d.warning) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        gateway->start_outbox(*transport);
-        server = std::make_unique<server::http_server>(
-            server::server_options{},
-            [this](const http::request& r) { return gateway->handle(r); });
-        port = server->start();
-        for (auto [name, role] : {std::pair{"aida", "operator"}, {"gulnara", "supervisor"}})
-            EXPECT_TRUE(std::holds_alternative<store::operator_account>(
-                gateway->accounts().add("cli", name, name, role, password)));
-    }
-    ~Dashboard() override {
-        server->stop();
-        server->wait();
-        gateway->stop_outbox();
-    }
-
     test::http_reply get(const std::string& path, const std::string& token) {
         std::string req = "GET " + path +
                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
@@ -141,13 +107,6 @@ class Dashboard : public ::testing::Test {
         return out;
     }
 
-    test::temp_dir dir;
-    system_clock_source clock;
-    test::fake_aggregator sms_api;
-    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
     std::vector<std::string> phones, references;
 };
 

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "app/gateway.hpp"
-#include "integration/fake_aggregator.hpp"
+#include "integration/console_gateway.hpp"
 #include "net/http_client.hpp"
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
@@ -28,42 +28,8 @@ namespace {
 
 const std::string her_number = "+996555123456";
 
-class OperatorConsole : public ::testing::Test {
+class OperatorConsole : public ::testing::Test, protected test::console_gateway {
   protected:
-    OperatorConsole() {
-        std::string yaml =
-            "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
-            "    africastalking:\n      auth: token\n      token: at\n"
-            "      send_url: http://127.0.0.1:" +
-            std::to_string(sms_api.port()) +
-            "/version1/messaging\n"
-            "      send_username: sandbox\n      send_password: key\n"
-            "referrals:\n  partners_file: " +
-            test::source_path("config/partners.yaml") +
-            "\n"
-            "  rules_directory: " +
-            test::source_path("referral-rules") +
-            "\n"
-            "  notify_channel: africastalking\n";
-        auto cfg = app::load_config(test::write_test_config(dir, yaml));
-        for (const auto& d : cfg.diagnostics)
-            if (!d.warning) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        gateway->start_outbox(*transport);
-        server = std::make_unique<server::http_server>(
-            server::server_options{},
-            [this](const http::request& r) { return gateway->handle(r); });
-        port = server->start();
-        for (auto [name, role] : {std::pair{"aida", "operator"}, {"gulnara", "supervisor"}})
-            EXPECT_TRUE(std::holds_alternative<store::operator_account>(
-                gateway->accounts().add("cli", name, name, role, "correct horse battery")));
-    }
-    ~OperatorConsole() override {
-        server->stop();
-        server->wait();
-        gateway->stop_outbox();
-    }
-
     test::http_reply call(const std::string& method, const std::string& path,
                           const std::string& token = "", const std::string& body = "") {
         std::string req =
@@ -123,14 +89,6 @@ class OperatorConsole : public ::testing::Test {
         }
         return all;
     }
-
-    test::temp_dir dir;
-    system_clock_source clock;
-    test::fake_aggregator sms_api;
-    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
 };
 
 }  // namespace
