@@ -34,16 +34,20 @@ class route_table {
         std::string allow;  // 405: the methods the path takes ("GET, POST")
     };
 
-    explicit route_table(std::vector<route<Handler>> routes) : routes_(std::move(routes)) {}
+    explicit route_table(std::vector<route<Handler>> routes) : routes_(std::move(routes)) {
+        for (const auto& r : routes_)
+            patterns_.push_back(split(r.pattern));  // once, not per request
+    }
 
     // `path` relative to the prefix, without query.
     std::variant<matched, unmatched> find(const std::string& method,
                                           const std::string& path) const {
         const auto segments = split(path);
         std::string allow;
-        for (const auto& r : routes_) {
+        for (std::size_t i = 0; i < routes_.size(); ++i) {
+            const auto& r = routes_[i];
             path_params params;
-            if (!matches(split(r.pattern), segments, params)) continue;
+            if (!matches(patterns_[i], segments, params)) continue;
             if (r.method == method) return matched{&r, std::move(params)};
             if (allow.find(r.method) == std::string::npos)
                 allow += (allow.empty() ? "" : ", ") + r.method;
@@ -80,6 +84,7 @@ class route_table {
     }
 
     std::vector<route<Handler>> routes_;
+    std::vector<std::vector<std::string>> patterns_;  // routes_[i].pattern in segments
 };
 
 }  // namespace gw::app
