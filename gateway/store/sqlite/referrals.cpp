@@ -42,6 +42,7 @@ const std::string sql_referral_events =
 const std::string sql_overdue_referrals =
     std::string("SELECT ") + referral_columns +
     " WHERE r.status = 'new' AND r.due_at > 0 AND r.due_at < :now ORDER BY r.due_at";
+// Its WHERE is the partial index referrals_open_by_partner's, term for term.
 const std::string sql_open_referral_counts =
     "SELECT partner, count(*) AS n FROM referrals WHERE status IN ('new', 'accepted', "
     "'in_progress') AND partner <> '' GROUP BY partner";

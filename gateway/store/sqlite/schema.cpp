@@ -263,6 +263,14 @@ const std::vector<const char*>& migrations() {
         DROP TABLE operators;
         ALTER TABLE operators_new RENAME TO operators;
         )sql",
+        // Routing counts each partner's open referrals for every new case:
+        // an index of the open ones keeps that count as small as the open
+        // work, however many referrals the years have closed. Same terms as
+        // sql_open_referral_counts (SQLite uses it only then).
+        R"sql(
+        CREATE INDEX referrals_open_by_partner ON referrals (partner, status)
+            WHERE status IN ('new', 'accepted', 'in_progress') AND partner <> '';
+        )sql",
     };
     return m;
 }
