@@ -370,26 +370,24 @@ http::response too_many(long long retry_after, const std::string& what) {
 }
 }  // namespace
 
-http::response gateway::handle(const http::request& in) {
-    // Callback URLs are often entered with a trailing slash (/sms/twilio/): one is dropped.
-    if (in.path.size() > 1 && in.path.back() == '/' && in.path[in.path.size() - 2] != '/' &&
-        (in.path.rfind("/sms/", 0) == 0 || in.path.rfind("/ussd/", 0) == 0))
-        return handle([&] {
-            auto r = in;
-            r.path.pop_back();
-            return r;
-        }());
-    if (config_.trusted_proxies.empty()) return route(in);
-    http::request req = in;
-    // Every line: a proxy appends its own line after any the client sent,
-    // and the right-most entries are the only ones a trusted proxy wrote.
-    const auto forwarded_for = in.header_list("X-Forwarded-For");
-    req.remote_address = client_address(
-        in.remote_address, forwarded_for ? &*forwarded_for : nullptr, config_.trusted_proxies);
-    return route(req);
+http::response gateway::handle(const http::request& req) {
+    server::first_answer first = handle_first(req);
+    if (auto* answered = std::get_if<http::response>(&first)) return std::move(*answered);
+    return std::get<server::rest_of_request>(first)();
 }
 
-http::response gateway::route(const http::request& req) {
+server::first_answer gateway::handle_first(http::request req) {
+    // Callback URLs are often entered with a trailing slash (/sms/twilio/): one is dropped.
+    if (req.path.size() > 1 && req.path.back() == '/' && req.path[req.path.size() - 2] != '/' &&
+        (req.path.rfind("/sms/", 0) == 0 || req.path.rfind("/ussd/", 0) == 0))
+        req.path.pop_back();
+    if (!config_.trusted_proxies.empty()) {
+        // Every line: a proxy appends its own line after any the client sent,
+        // and the right-most entries are the only ones a trusted proxy wrote.
+        const auto forwarded_for = req.header_list("X-Forwarded-For");
+        req.remote_address = client_address(
+            req.remote_address, forwarded_for ? &*forwarded_for : nullptr, config_.trusted_proxies);
+    }
     if (config_.limits.per_ip_per_minute > 0) {
         std::lock_guard lock(limits_mutex_);
         const long long now = to_unix_seconds(clock_.now());
@@ -415,8 +413,12 @@ http::response gateway::route(const http::request& req) {
         auto it = ussd_adapters_.find(req.path.substr(ussd_prefix.size()));
         if (it == ussd_adapters_.end()) return http::error_response(404, "unknown USSD channel");
         if (req.method != "POST") return http::error_response(405, "method not allowed");
-        return handle_ussd(*it->second, req);
+        return handle_ussd(*it->second, std::move(req));
     }
+    return server::rest_of_request([this, req = std::move(req)] { return route(req); });
+}
+
+http::response gateway::route(const http::request& req) {
     if (req.path == "/metrics") return handle_metrics(req);
     if (req.path.rfind(partner_api_prefix, 0) == 0) {
         auto r = handle_partner_api(req, *referrals_, *store_);
@@ -521,8 +523,8 @@ http::response gateway::handle_sms(const std::string& channel, const std::string
     return ch.adapter->inbound_response(in_response ? reply : std::nullopt);
 }
 
-http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
-                                    const http::request& req) {
+server::first_answer gateway::handle_ussd(const adapters::ussd_adapter& adapter,
+                                          http::request req) {
     // Whoever calls here drives a woman's session: only the aggregator may.
     if (!config_.ussd.allowed_sources.empty() &&
         !address_in(req.remote_address, config_.ussd.allowed_sources)) {
@@ -540,32 +542,40 @@ http::response gateway::handle_ussd(const adapters::ussd_adapter& adapter,
         spdlog::info("ussd/{}: request refused: {}", adapter.name(), parsed.error());
         return http::error_response(400, parsed.error());
     }
+    domain::ussd_request hop = std::move(*parsed);
     if (config_.limits.ussd_per_number_per_minute > 0) {
         // One count per number however it is spelled (996..., 0555..., +996 555 ...).
-        const std::string number = phones_.to_e164(parsed->phone).value_or(parsed->phone);
+        const std::string number = phones_.to_e164(hop.phone).value_or(hop.phone);
         const long long now = to_unix_seconds(clock_.now());
         if (config_.postgres) {
             // Several nodes: counted in the store, so a number gets its
             // limit once, not once per node (one-minute windows).
-            const long long window = now - now % 60;
-            try {
-                if (store_->count_event("ussd-number:" + number, window) >
-                    static_cast<long long>(config_.limits.ussd_per_number_per_minute)) {
-                    spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(number));
-                    return too_many(window + 60 - now, "for this number");
+            return server::rest_of_request([this, &adapter, number, now, hop = std::move(hop)] {
+                const long long window = now - now % 60;
+                try {
+                    if (store_->count_event("ussd-number:" + number, window) >
+                        static_cast<long long>(config_.limits.ussd_per_number_per_minute)) {
+                        spdlog::warn("ussd/{}: rate limit for {}", adapter.name(),
+                                     mask_phone(number));
+                        return too_many(window + 60 - now, "for this number");
+                    }
+                } catch (const store::store_error&) {
+                    // The hop itself will meet the store's trouble and say so.
                 }
-            } catch (const store::store_error&) {
-                // The hop itself will meet the store's trouble and say so.
-            }
-        } else {
-            std::lock_guard lock(limits_mutex_);
-            if (!per_number_.allow(number, now)) {
-                spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(number));
-                return too_many(per_number_.retry_after(number, now), "for this number");
-            }
+                return adapter.render(ussd_->handle(hop));
+            });
+        }
+        std::lock_guard lock(limits_mutex_);
+        if (!per_number_.allow(number, now)) {
+            spdlog::warn("ussd/{}: rate limit for {}", adapter.name(), mask_phone(number));
+            return too_many(per_number_.retry_after(number, now), "for this number");
         }
     }
-    return adapter.render(ussd_->handle(*parsed));
+    // Most hops: the menu answers from the session in memory, no thread hand-off.
+    if (auto reply = ussd_->answer_from_memory(hop)) return adapter.render(*reply);
+    // The rest may read or write the store (a new session, a case): on a worker.
+    return server::rest_of_request(
+        [this, &adapter, hop = std::move(hop)] { return adapter.render(ussd_->handle(hop)); });
 }
 
 }  // namespace gw::app

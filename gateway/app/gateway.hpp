@@ -21,6 +21,7 @@
 #include "common/phone.hpp"
 #include "http/message.hpp"
 #include "menu/engine.hpp"
+#include "server/http_server.hpp"
 #include "service/hotline_service.hpp"
 #include "service/operator_accounts.hpp"
 #include "service/outbox_worker.hpp"
@@ -85,6 +86,10 @@ class gateway {
     // Routes one request. Never throws for bad input; infrastructure
     // failures may throw and are answered with 500 by the server.
     http::response handle(const http::request& req);
+    // The same, in the server's two parts: what never blocks (checks, rate
+    // limits, /healthz, a USSD hop the menu answers from memory) answered
+    // here on the I/O thread, the rest returned to run on a worker.
+    server::first_answer handle_first(http::request req);
 
     // Starts and stops the background work: the outbox worker (sending
     // through `transport`) and the referral sweep (SLA, unrouted cases).
@@ -130,9 +135,9 @@ class gateway {
     }
 
   private:
-    // handle() once the client's address is known (trusted proxies).
+    // What may block: every path but /healthz and the USSD callbacks.
     http::response route(const http::request& req);
-    http::response handle_ussd(const adapters::ussd_adapter& adapter, const http::request& req);
+    server::first_answer handle_ussd(const adapters::ussd_adapter& adapter, http::request req);
     http::response handle_metrics(const http::request& req);
     http::response handle_sms(const std::string& channel, const std::string& action,
                               const http::request& req);
@@ -172,5 +177,13 @@ class gateway {
     std::condition_variable sweeper_wakeup_;
     bool sweeper_stopping_ = false;
 };
+
+// The HTTP server in front of a gateway, as `serve` runs it and the tests
+// drive it: checks, /healthz and the hops the menu answers from memory on
+// the I/O threads, the rest on workers; every response counted for
+// /metrics. Not started. Built with the server (app/serve.cpp, library
+// gateway_server).
+std::unique_ptr<server::http_server> make_http_server(const server::server_options& options,
+                                                      gateway& gw);
 
 }  // namespace gw::app

@@ -10,6 +10,17 @@
 
 namespace gw::app {
 
+std::unique_ptr<server::http_server> make_http_server(const server::server_options& options,
+                                                      gateway& gw) {
+    auto http = std::make_unique<server::http_server>(
+        options, [&gw](const http::request& r) { return gw.handle(r); });
+    http->handle_first([&gw](http::request r) { return gw.handle_first(std::move(r)); });
+    http->on_response([&gw](const std::string& path, int status, double seconds) {
+        gw.observe(path, status, seconds);
+    });
+    return http;
+}
+
 int serve(const std::string& config_path) {
     auto cfg = load_config(config_path);
     for (const auto& d : cfg.diagnostics) spdlog::warn("{}", menu::format(d));
@@ -34,10 +45,8 @@ int serve(const std::string& config_path) {
     const server_config& s = cfg.value.server;
     const server::server_options& options = s;
     {
-        server::http_server http(options, [&gw](const http::request& r) { return gw->handle(r); });
-        http.on_response([&gw](const std::string& path, int status, double seconds) {
-            gw->observe(path, status, seconds);
-        });
+        auto server = make_http_server(options, *gw);
+        server::http_server& http = *server;
         // Before "listening" is announced: a SIGHUP or SIGTERM sent as soon
         // as a supervisor (or a test) reads that line must find its handler.
         http.stop_on_signals();

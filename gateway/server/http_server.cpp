@@ -186,9 +186,9 @@ http::request to_plain(bhttp::request<bhttp::string_body>&& r, const std::string
 
 class http_server::impl {
   public:
-    impl(server_options o, request_handler h)
+    impl(server_options o, front_handler f)
         : options(std::move(o)),
-          handler(std::move(h)),
+          front(std::move(f)),
           ioc(options.io_threads),
           workers(handler_thread_count(options.handler_threads)),
           accept_strand(asio::make_strand(ioc)),
@@ -202,9 +202,9 @@ class http_server::impl {
     }
 
     server_options options;
-    request_handler handler;
+    front_handler front;  // on the I/O threads; what blocks goes to `workers`
     asio::io_context ioc;
-    asio::thread_pool workers;  // handlers: never on the I/O threads
+    asio::thread_pool workers;  // what may block: never on the I/O threads
     asio::strand<asio::io_context::executor_type> accept_strand;  // acceptor and its timer
     tcp::acceptor acceptor;
     asio::steady_timer accept_pause;  // backing off while descriptors are short
@@ -309,32 +309,34 @@ class http_server::impl {
         return limit;
     }
 
-    // One handler call handed to a worker thread. The coroutine waits on
-    // `done`, a timer on its own strand that the worker cancels when the
+    // The rest of a request handed to a worker thread. The coroutine waits
+    // on `done`, a timer on its own strand that the worker cancels when the
     // response is ready (Boost 1.74 has no channels or as_tuple); the timer
     // expiring instead is the request's deadline. `finished` says which
     // (the worker sets it before the cancel it posts).
     struct handler_call {
         explicit handler_call(asio::any_io_executor ex) : done(ex) {}
         asio::steady_timer done;
-        http::request request;
+        rest_of_request rest;
         http::response response;
         std::exception_ptr error;
         std::atomic<bool> finished{false};
     };
 
-    // Runs the handler on a worker thread and resumes on the connection's
-    // strand; past the deadline, answers 503 and leaves the handler to finish.
-    awaitable<http::response> run_handler(http::request req) {
+    // Runs the rest of a request on a worker thread and resumes on the
+    // connection's strand; past the deadline, answers 503 and leaves the
+    // worker to finish.
+    awaitable<http::response> run_on_worker(rest_of_request rest, const std::string& method,
+                                            const std::string& path) {
         auto call = std::make_shared<handler_call>(co_await asio::this_coro::executor);
         if (options.request_deadline.count() > 0)
             call->done.expires_after(options.request_deadline);
         else
             call->done.expires_at(asio::steady_timer::time_point::max());
-        call->request = std::move(req);
-        asio::post(workers, [this, call] {
+        call->rest = std::move(rest);
+        asio::post(workers, [call] {
             try {
-                call->response = handler(call->request);
+                call->response = call->rest();
             } catch (...) {
                 call->error = std::current_exception();
             }
@@ -346,8 +348,8 @@ class http_server::impl {
         if (!call->finished) {
             // The workers are all busy, or this handler is stuck (the store
             // held by another process, say): answer now, keep serving.
-            spdlog::warn("http: {} {} not answered within {} ms: 503", call->request.method,
-                         call->request.path, options.request_deadline.count());
+            spdlog::warn("http: {} {} not answered within {} ms: 503", method, path,
+                         options.request_deadline.count());
             auto busy = http::error_response(503, "busy: try again shortly");
             busy.headers.emplace_back("Retry-After", "1");
             co_return busy;
@@ -474,9 +476,15 @@ class http_server::impl {
                 bhttp::request_header<> head = req.base();
                 http::request plain = to_plain(std::move(req), remote);
                 const std::string path = plain.path;
+                const std::string method = plain.method;
                 http::response res;
                 try {
-                    res = co_await run_handler(std::move(plain));
+                    first_answer first = front(std::move(plain));
+                    if (auto* answered = std::get_if<http::response>(&first))
+                        res = std::move(*answered);
+                    else
+                        res = co_await run_on_worker(std::move(std::get<rest_of_request>(first)),
+                                                     method, path);
                 } catch (const std::exception& e) {
                     // Details stay in the log, never in the response.
                     spdlog::error("http: handler failed on {}: {}", path, e.what());
@@ -706,7 +714,14 @@ class http_server::impl {
 };
 
 http_server::http_server(server_options options, request_handler handler)
-    : impl_(std::make_unique<impl>(std::move(options), std::move(handler))) {}
+    : impl_(std::make_unique<impl>(
+          std::move(options), [h = std::move(handler)](http::request req) -> first_answer {
+              return rest_of_request([&h, req = std::move(req)] { return h(req); });
+          })) {}
+
+void http_server::handle_first(front_handler front) {
+    impl_->front = std::move(front);
+}
 
 http_server::~http_server() {
     stop();

@@ -3,12 +3,14 @@
 // connection on its own strand; per request the header is read first
 // (framing checked, body limit chosen by path), then the body; a timeout
 // before every request and write; keep-alive.
-// Handlers run on a pool of worker threads (they may block on the store
-// or on a password hash), never on the I/O threads: a slow request (an
-// operator's log-in, about 100 ms of Argon2id) never holds up a USSD hop
-// on another worker. The handler must be thread-safe. stop() drains: no
-// new connections, in-flight requests finish, idle keep-alive connections
-// are closed.
+// A request is handled in two parts. The first runs where the request was
+// read, on the connection's I/O thread, and must never block: it answers
+// at once (a USSD hop the menu answers from memory, a refusal), or hands
+// the rest to a pool of worker threads, which may block on the store or a
+// password hash. So most hops cost no thread hand-off, and a slow request
+// (an operator's log-in, about 100 ms of Argon2id) never holds up a hop.
+// Both parts must be thread-safe. stop() drains: no new connections,
+// in-flight requests finish, idle keep-alive connections are closed.
 // No Beast or Asio type appears in this header.
 #include <chrono>
 #include <cstddef>
@@ -17,6 +19,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 #include "http/message.hpp"
 
@@ -58,8 +61,17 @@ struct descriptor_limit_error : std::runtime_error {
 
 using request_handler = std::function<http::response(const http::request&)>;
 
+// What may block: run on a worker thread, under the request's deadline.
+using rest_of_request = std::function<http::response()>;
+// The first part's result: the response, or the rest to run on a worker.
+using first_answer = std::variant<http::response, rest_of_request>;
+// The first part of every request, on its I/O thread: no store call, no
+// lock held for longer than a lookup.
+using front_handler = std::function<first_answer(http::request)>;
+
 class http_server {
   public:
+    // Every request runs whole on a worker, unless handle_first() is set.
     http_server(server_options options, request_handler handler);
     ~http_server();
     http_server(const http_server&) = delete;
@@ -73,6 +85,9 @@ class http_server {
     // low, fewer connections are served and the log says what to set, and
     // when it leaves almost no room start() throws descriptor_limit_error.
     unsigned short start();
+    // Every request starts on its I/O thread (see front_handler), instead
+    // of the handler given at construction. Set before start().
+    void handle_first(front_handler front);
     // SIGINT and SIGTERM start a graceful stop.
     void stop_on_signals();
     // Called after each response is written: path, status, seconds taken

@@ -171,6 +171,65 @@ ussd_reply ussd_service::handle(const ussd_request& req) {
     }
 }
 
+std::optional<ussd_reply> ussd_service::answer_from_memory(const ussd_request& req) {
+    // Anything that might wait (a store call, a write-through, a flush that
+    // is due, another hop of hers) goes to handle() on a worker.
+    if (settings_.shared_store || settings_.session_flush.count() == 0 || req.stepwise ||
+        req.caller_flushes)
+        return std::nullopt;
+    std::shared_ptr<live_session> s = find_live(req.aggregator + ":" + req.session_id);
+    if (!s) return std::nullopt;
+    std::unique_lock session_lock(s->mutex, std::try_to_lock);
+    if (!session_lock || s->gone || !s->loaded || s->restored || s->write_now ||
+        !s->resume_from.empty() || s->state.finished || req.phone != s->raw_phone)
+        return std::nullopt;
+    const auto now_point = clock_.now();
+    const long long now = to_unix_seconds(now_point);
+    const long long now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now_point.time_since_epoch()).count();
+    if (now - s->updated_at > settings_.idle_timeout.count() || flush_due(now_ms))
+        return std::nullopt;
+    if (req.text == s->last_text) return s->last_reply;  // the aggregator retried this hop
+    // Exactly one new input after the walk the session holds (as hop()
+    // reads it); anything else (a late retry, a restart's replay) is
+    // handle()'s to sort out.
+    if (static_cast<std::size_t>(std::count(req.text.begin(), req.text.end(), '*')) >=
+        settings_.max_inputs)
+        return std::nullopt;
+    std::string input;
+    if (s->last_text.empty())
+        input = req.text;
+    else if (starts_with(req.text, s->last_text + "*"))
+        input = req.text.substr(s->last_text.size() + 1);
+    else
+        return std::nullopt;
+    if (input.size() > settings_.max_input_bytes || !is_valid_utf8(input)) return std::nullopt;
+
+    engine_ptr engine = current_engine();
+    menu::session_state next = s->state;
+    menu::step st = engine->input(next, input);
+    if (st.action) return std::nullopt;  // a case or an SMS: handle() runs the step again
+
+    // From here on as handle() would have done it.
+    s->engine = std::move(engine);
+    s->state = std::move(next);
+    if (!s->state.language.empty() && s->state.language != s->known_language) {
+        s->language_to_remember = s->state.language;
+        s->known_language = s->state.language;
+    }
+    s->last_text = req.text;
+    s->updated_at = now;
+    s->last_reply = {st.out.text, st.out.end};
+    {
+        // Her language stays in language_to_remember: a newer state may
+        // replace this one in the batch before it is written.
+        std::lock_guard lock(unsaved_mutex_);
+        unsaved_[s->key] = record_of(*s, st.out.end);
+    }
+    if (st.out.end) forget(*s);  // over: the store answers any retry
+    return s->last_reply;
+}
+
 ussd_reply ussd_service::in_all_languages(const menu::engine& engine,
                                           const std::string& ui_key) const {
     // Her language is unknown (or not to be revealed): every language, in the menu's order.
@@ -491,21 +550,33 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     }
 }
 
-void ussd_service::persist(live_session& s, bool finished, bool must_store, bool deferred) {
+store::session_record ussd_service::record_of(const live_session& s, bool finished) const {
     stored_state st{s.state,
                     {{"last_text", s.last_text},
                      {"last_reply", s.last_reply.text},
                      {"last_end", s.last_reply.end ? "1" : "0"},
                      {"resume_from", s.resume_from},
                      {"known_language", s.known_language}}};
-    store::session_record rec{s.key,
-                              s.phone,
-                              "ussd",
-                              encode_state(st),
-                              finished ? "finished" : "active",
-                              s.started_at,
-                              s.updated_at,
-                              s.language_to_remember};
+    return store::session_record{s.key,
+                                 s.phone,
+                                 "ussd",
+                                 encode_state(st),
+                                 finished ? "finished" : "active",
+                                 s.started_at,
+                                 s.updated_at,
+                                 s.language_to_remember};
+}
+
+// The write-behind batch is due: its interval has passed since the last
+// flush, or it has grown large.
+bool ussd_service::flush_due(long long now_ms) {
+    if (now_ms - last_flush_ms_.load() >= settings_.session_flush.count()) return true;
+    std::lock_guard lock(unsaved_mutex_);
+    return unsaved_.size() >= 1024;
+}
+
+void ussd_service::persist(live_session& s, bool finished, bool must_store, bool deferred) {
+    store::session_record rec = record_of(s, finished);
     if (deferred) {
         std::lock_guard lock(unsaved_mutex_);
         unsaved_[rec.id] = std::move(rec);  // the caller flushes before answering

@@ -8,7 +8,9 @@
 // A session belongs to (aggregator, session id, normalised number).
 //
 // Thread model: hops of different sessions run at once, on whatever
-// thread calls handle(); hops of one session run one after another.
+// thread calls handle() (a worker) or answer_from_memory() (an I/O
+// thread: it only try_locks and never waits); hops of one session run one
+// after another.
 // Locks, always taken in this order (never the other way round):
 //   1. a session's own mutex, held for the whole hop, store calls included
 //      (the aggregator waits for this hop's screen anyway);
@@ -29,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -69,6 +72,12 @@ class ussd_service {
     ~ussd_service();
 
     ussd_reply handle(const ussd_request& req);
+    // The same hop when it can be answered without waiting for anything:
+    // her session is in memory and free, and the step is a menu move (no
+    // case, no SMS, no store read; its state goes into the write-behind
+    // batch). Otherwise nothing, and nothing changed: call handle(). Never
+    // blocks, so it may run on an I/O thread.
+    std::optional<ussd_reply> answer_from_memory(const ussd_request& req);
 
     // Forgets sessions idle longer than the idle timeout (marks them
     // abandoned in the store, where they stay resumable). Returns how many.
@@ -126,6 +135,8 @@ class ussd_service {
     ussd_reply refuse_foreign_number(const menu::engine& engine, const ussd_request& req) const;
     ussd_reply resume_offer(const live_session& s, const std::string& error) const;
     void persist(live_session& s, bool finished, bool must_store = false, bool deferred = false);
+    store::session_record record_of(const live_session& s, bool finished) const;
+    bool flush_due(long long now_ms);
     std::size_t expire(long long now);
     bool has_unsaved_for(const std::string& phone);
     // Writes one session's state now (a new session, a case), without

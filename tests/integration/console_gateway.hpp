@@ -42,9 +42,7 @@ class console_gateway {
             if (!d.warning) ADD_FAILURE() << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         gateway->start_outbox(*transport);
-        server = std::make_unique<server::http_server>(
-            server::server_options{},
-            [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(server::server_options{}, *gateway);
         port = server->start();
         for (auto [name, role] : {std::pair{"aida", "operator"}, {"gulnara", "supervisor"}})
             EXPECT_TRUE(std::holds_alternative<store::operator_account>(

@@ -20,9 +20,7 @@ class Running {
         auto cfg = app::load_config(test::write_test_config(dir, extra));
         for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        server = std::make_unique<server::http_server>(
-            server::server_options{},
-            [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(server::server_options{}, *gateway);
         port = server->start();
     }
     ~Running() {

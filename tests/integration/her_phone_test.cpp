@@ -37,9 +37,7 @@ class HerPhone : public ::testing::Test {
         for (const auto& d : cfg.diagnostics)
             if (!d.warning) ADD_FAILURE() << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        server = std::make_unique<server::http_server>(
-            server::server_options{},
-            [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(server::server_options{}, *gateway);
         port = server->start();
     }
     ~HerPhone() override {

@@ -36,8 +36,7 @@ class configured_gateway {
         server::server_options options = cfg.value.server;
         options.address = "127.0.0.1";
         options.port = 0;
-        server = std::make_unique<server::http_server>(
-            options, [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(options, *gateway);
         port = server->start();
     }
     ~configured_gateway() {
@@ -322,6 +321,46 @@ TEST(HttpDeadlines, ARequestPastItsDeadlineGets503AndTheServerKeepsServing) {
     auto other = test::get(port, "/other");  // the stuck handler still holds one worker
     EXPECT_EQ(other.status, 200);
     EXPECT_EQ(other.body, "ok /other");
+    release = true;
+    s.stop();
+    s.wait();
+}
+
+// The first part of a request runs on its I/O thread: what it answers
+// (a menu move, /healthz) is answered even while every worker is held up,
+// and the rest it hands over still runs under the deadline.
+TEST(HttpDeadlines, WhatTheFirstPartAnswersNeedsNoFreeWorker) {
+    std::atomic<bool> release{false};
+    server::server_options o;
+    o.request_deadline = std::chrono::milliseconds(150);
+    o.handler_threads = 1;
+    server::http_server s(o, [](const http::request&) { return http::response{}; });
+    s.handle_first([&](http::request r) -> server::first_answer {
+        if (r.path == "/quick") {
+            http::response ok;
+            ok.body = "quick";
+            return ok;
+        }
+        if (r.path == "/throws") throw std::runtime_error("a detail for the log only");
+        return server::rest_of_request([&release, path = r.path] {
+            if (path == "/stuck")
+                while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            http::response ok;
+            ok.body = "rest " + path;
+            return ok;
+        });
+    });
+    const unsigned short port = s.start();
+    EXPECT_EQ(test::get(port, "/other").body, "rest /other");
+    auto stuck = test::get(port, "/stuck");  // holds the only worker from now on
+    EXPECT_EQ(stuck.status, 503);
+    auto quick = test::get(port, "/quick");
+    EXPECT_EQ(quick.status, 200);
+    EXPECT_EQ(quick.body, "quick");
+    auto thrown = test::get(port, "/throws");
+    EXPECT_EQ(thrown.status, 500);
+    EXPECT_EQ(thrown.body.find("detail"), std::string::npos) << "details stay in the log";
+    EXPECT_EQ(test::get(port, "/waits").status, 503) << "no worker free: the deadline holds";
     release = true;
     s.stop();
     s.wait();

@@ -61,9 +61,7 @@ class SmsOverHttp : public ::testing::Test {
         for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         gateway->start_outbox(*transport);
-        server = std::make_unique<server::http_server>(
-            server::server_options{},
-            [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(server::server_options{}, *gateway);
         port = server->start();
     }
     ~SmsOverHttp() override {
@@ -308,9 +306,8 @@ TEST(KannelDeliveryReports, TheDlrUrlKannelGetsIsAcceptedByTheGateway) {
     auto transport = net::make_beast_transport();
     app::gateway gateway(cfg.value, clock);
     gateway.start_outbox(*transport);
-    server::http_server server(cfg.value.server,
-                               [&](const http::request& r) { return gateway.handle(r); });
-    ASSERT_EQ(server.start(), gateway_port);
+    auto server = app::make_http_server(cfg.value.server, gateway);
+    ASSERT_EQ(server->start(), gateway_port);
 
     store::outbound_message m;
     m.channel = "kannel";
@@ -346,7 +343,7 @@ TEST(KannelDeliveryReports, TheDlrUrlKannelGetsIsAcceptedByTheGateway) {
     const auto t = without.find("token=");
     without.erase(t, without.find('&', t) + 1 - t);
     EXPECT_EQ(test::get(gateway_port, without).status, 403) << without;
-    server.stop();
-    server.wait();
+    server->stop();
+    server->wait();
     gateway.stop_outbox();
 }

@@ -29,8 +29,7 @@ class running_gateway {
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         options.address = "127.0.0.1";
         options.port = 0;
-        server = std::make_unique<server::http_server>(
-            options, [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(options, *gateway);
         port = server->start();
     }
     ~running_gateway() {

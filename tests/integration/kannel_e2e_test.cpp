@@ -199,8 +199,7 @@ class KannelEndToEnd : public ::testing::Test {
         for (const auto& d : cfg.diagnostics) ASSERT_TRUE(d.warning) << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         gateway->start_outbox(*transport);
-        server = std::make_unique<server::http_server>(
-            cfg.value.server, [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(cfg.value.server, *gateway);
         server->start();
 
         std::ifstream in(test::source_path("tests/kannel/kannel.conf.in"));

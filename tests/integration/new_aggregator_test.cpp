@@ -25,9 +25,8 @@ TEST(NewAggregator, IsOneFolderAndOneRegistryLine) {
         EXPECT_TRUE(d.warning) << menu::format(d);  // the channel is known to the config check
     system_clock_source clock;
     app::gateway gateway(cfg.value, clock);
-    server::http_server server(server::server_options{},
-                               [&](const http::request& r) { return gateway.handle(r); });
-    const unsigned short port = server.start();
+    auto server = app::make_http_server(server::server_options{}, gateway);
+    const unsigned short port = server->start();
 
     auto reply = test::post_form(port, "/sms/fake?token=fake-secret",
                                  "from=%2B996555123456&to=1313&text=HELP&id=f-1");
@@ -41,8 +40,8 @@ TEST(NewAggregator, IsOneFolderAndOneRegistryLine) {
 
     EXPECT_EQ(metrics::route_of("/sms/fake/dlr", adapters::aggregator_names()), "/sms/fake")
         << "its requests get their own metrics label";
-    server.stop();
-    server.wait();
+    server->stop();
+    server->wait();
 
     auto unknown = app::load_config(test::write_test_config(
         dir, "sms:\n  channels:\n    fake2:\n      auth: token\n      token: x\n"));

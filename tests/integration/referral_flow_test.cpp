@@ -69,9 +69,7 @@ class ReferralFlow : public ::testing::Test {
         for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
         gateway = std::make_unique<app::gateway>(cfg.value, clock);
         gateway->start_outbox(*transport);
-        server = std::make_unique<server::http_server>(
-            server::server_options{},
-            [this](const http::request& r) { return gateway->handle(r); });
+        server = app::make_http_server(server::server_options{}, *gateway);
         port = server->start();
     }
     ~ReferralFlow() override {

@@ -505,3 +505,88 @@ TEST_F(UssdService, HopsWhoseCallerFlushesAreWrittenOnlyWhenItFlushes) {
     EXPECT_TRUE(r.end);
     EXPECT_EQ(svc.active_sessions(), 0u);
 }
+
+// A menu move is answered on the I/O thread from the session in memory
+// (answer_from_memory); anything else falls back to handle(). The walk
+// must read and end exactly as handle() alone walks it.
+TEST_F(UssdService, MenuMovesAnsweredFromMemoryReadAsHandleWouldAnswerThem) {
+    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
+                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    auto straight = dial("straight", "+996555000777");
+    service::ussd_request req{"africastalking", "mem", "+996555123456", "*123#", "", ""};
+    std::vector<bool> from_memory;
+    auto hop = [&](const std::string& text) {
+        req.text = text;
+        auto quick = batched.answer_from_memory(req);
+        from_memory.push_back(quick.has_value());
+        return quick ? *quick : batched.handle(req);
+    };
+    auto r = hop("");
+    EXPECT_EQ(r.text, straight.first().text);
+    std::string text;
+    for (const char* input : {"2", "3", "1"}) {
+        text = text.empty() ? input : text + "*" + input;
+        auto expected = straight.send(input);
+        r = hop(text);
+        EXPECT_EQ(r.end, expected.end);
+        if (!expected.end) EXPECT_EQ(r.text, expected.text);
+    }
+    // The first hop (no session yet) and the last (it stores her case) go
+    // to handle(); the menu moves between them do not.
+    EXPECT_EQ(from_memory, (std::vector<bool>{false, true, true, false}));
+    ASSERT_TRUE(r.end);
+    auto mine = db.find_case(reference_in(r.text));
+    ASSERT_TRUE(mine) << r.text;
+    EXPECT_EQ(
+        std::tie(mine->topic, mine->oblast, mine->language, mine->consent),
+        std::make_tuple(std::string("employment"), std::string("osh"), std::string("ru"), true));
+    EXPECT_EQ(db.count_cases(), 2u);  // hers and the straight walk's, no more
+}
+
+TEST_F(UssdService, AHopAnsweredFromMemoryIsWrittenBehindWithHerLanguage) {
+    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
+                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_request req{"africastalking", "wbm", "+996555123456", "*123#", "", ""};
+    batched.handle(req);
+    req.text = "2";
+    auto r = batched.answer_from_memory(req);
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->text.find("Главное меню"), std::string::npos) << r->text;
+    // A retry of that hop: the same screen, still from memory.
+    auto again = batched.answer_from_memory(req);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->text, r->text);
+    EXPECT_EQ(db.find_session("africastalking:wbm")->state.find("\"last_text\":\"2\""),
+              std::string::npos);  // in the batch, not yet written
+    EXPECT_FALSE(db.subscriber_language("+996555123456"));
+    batched.flush_sessions();
+    EXPECT_NE(db.find_session("africastalking:wbm")->state.find("\"last_text\":\"2\""),
+              std::string::npos);
+    EXPECT_EQ(db.subscriber_language("+996555123456").value_or(""), "ru");
+}
+
+TEST_F(UssdService, WhatMustWaitIsNeverAnsweredFromMemory) {
+    service::ussd_request req{"africastalking", "wait", "+996555123456", "*123#", "", ""};
+    // Every hop written through (session_flush 0): each waits for the store.
+    svc.handle(req);
+    req.text = "2";
+    EXPECT_FALSE(svc.answer_from_memory(req));
+
+    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
+                                  service::ussd_settings{180s, 900s, 480, 1000ms}};
+    service::ussd_request b{"africastalking", "due", "+996555123456", "*123#", "", ""};
+    EXPECT_FALSE(batched.answer_from_memory(b));  // no session in memory yet
+    batched.handle(b);
+    b.text = "2";
+    ASSERT_TRUE(batched.answer_from_memory(b));
+    clock.t += 2s;  // the batch is due: the hop that writes it runs on a worker
+    b.text = "2*3";
+    EXPECT_FALSE(batched.answer_from_memory(b));
+    EXPECT_FALSE(batched.handle(b).end);
+    b.phone = "+996555000001";  // another number with her session id
+    b.text = "2*3*9";
+    EXPECT_FALSE(batched.answer_from_memory(b));
+    b.phone = "+996555123456";
+    b.text = "1*1";  // not a continuation of her walk
+    EXPECT_FALSE(batched.answer_from_memory(b));
+}
