@@ -11,29 +11,6 @@
 namespace gw::app {
 namespace {
 
-std::string html_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 // The comment lines of a screen's block in its YAML file: sources and
 // REVIEW(...) notes sit there, beside the texts.
 std::vector<std::string> comments_of(const menu::screen& s) {
@@ -89,18 +66,18 @@ int preview(const std::string& config_path, const std::string& output, std::ostr
     std::size_t reviews = 0;
     for (const auto& [id, s] : m.screens) {
         if (s.kind == menu::screen_kind::action) continue;
-        html << "<section id=\"" << html_escape(id) << "\"><h2>" << html_escape(id) << " <small>("
-             << menu::to_string(s.kind) << (s.sensitive ? ", sensitive" : "") << ", "
-             << html_escape(s.where.file.substr(s.where.file.find_last_of('/') + 1)) << ":"
+        html << "<section id=\"" << escape_markup(id) << "\"><h2>" << escape_markup(id)
+             << " <small>(" << menu::to_string(s.kind) << (s.sensitive ? ", sensitive" : "") << ", "
+             << escape_markup(s.where.file.substr(s.where.file.find_last_of('/') + 1)) << ":"
              << s.where.line << ")</small></h2>";
         for (const auto& c : comments_of(s)) {
             const bool review = c.find("REVIEW") != std::string::npos;
             reviews += review;
-            html << "<p class=\"note" << (review ? " review" : "") << "\">" << html_escape(c)
+            html << "<p class=\"note" << (review ? " review" : "") << "\">" << escape_markup(c)
                  << "</p>";
         }
         for (const auto& lang : m.languages) {
-            html << "<div class=\"lang\"><b>" << html_escape(lang.name) << "</b>";
+            html << "<div class=\"lang\"><b>" << escape_markup(lang.name) << "</b>";
             for (const auto& [label, layout] :
                  {std::pair{"USSD", menus.ussd_layout}, std::pair{"SMS", menus.sms_layout}}) {
                 const auto* ls = layout->find(id, lang.code);
@@ -110,7 +87,7 @@ int preview(const std::string& config_path, const std::string& output, std::ostr
                 for (const auto& p : ls->pages)
                     html << "<div class=\"phone"
                          << (p.last && s.kind == menu::screen_kind::end ? " end" : "") << "\">"
-                         << html_escape(p.body) << "</div>";
+                         << escape_markup(p.body) << "</div>";
             }
             html << "</div>";
         }

@@ -250,4 +250,31 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+std::string escape_markup(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";  // &apos; is XML's; this one is HTML's too
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace gw

@@ -59,4 +59,9 @@ std::string fold_case(std::string_view s);
 // Trims ASCII white space at both ends.
 std::string_view trim(std::string_view s);
 
+// Text made safe inside XML or HTML, element content or a quoted
+// attribute: & < > " ' become character references (TwiML replies, the
+// menu preview).
+std::string escape_markup(std::string_view s);
+
 }  // namespace gw

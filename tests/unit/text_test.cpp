@@ -59,3 +59,9 @@ TEST(Text, CountsCodePointsAndTrims) {
     EXPECT_EQ(trim("  1 \r\n"), "1");
     EXPECT_EQ(trim(""), "");
 }
+
+TEST(Text, MarkupEscapingLeavesNoTagNorQuoteOpen) {
+    EXPECT_EQ(gw::escape_markup("Сиз <b>\"R-1\" & 'A'</b>"),
+              "Сиз &lt;b&gt;&quot;R-1&quot; &amp; &#39;A&#39;&lt;/b&gt;");
+    EXPECT_EQ(gw::escape_markup("plain"), "plain");
+}

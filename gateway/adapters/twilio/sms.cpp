@@ -2,35 +2,10 @@
 
 #include "adapters/sms_adapters.hpp"
 #include "common/crypto.hpp"
+#include "common/text.hpp"
 
 namespace gw::adapters {
 namespace {
-
-std::string xml_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
 
 // Twilio's message statuses: queued, accepted, scheduled, sending and sent
 // are on their way; read (a read receipt) implies delivered; canceled (a
@@ -83,7 +58,7 @@ class twilio_sms final : public sms_adapter {
         http::response r;
         r.content_type = "text/xml; charset=utf-8";
         r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
-        r.body += reply ? "<Response><Message>" + xml_escape(*reply) + "</Message></Response>"
+        r.body += reply ? "<Response><Message>" + escape_markup(*reply) + "</Message></Response>"
                         : "<Response/>";
         return r;
     }
