@@ -11,8 +11,8 @@
 #include "app/gateway.hpp"
 #include "common/sealing.hpp"
 #include "menu/loader.hpp"
-#include "service/case_from_session.hpp"
 #include "store/store.hpp"
+#include "support/case_builder.hpp"
 
 namespace {
 
@@ -82,16 +82,13 @@ static void group_commit_cases(benchmark::State& state) {
         auto sealer = *gw::data_sealer::from_hex(gw::data_sealer::generate_hex_key());
         bench_store = gw::store::open_sqlite_store(bench_dir + "/g.db", sealer);
     }
-    gw::store::new_case c;
-    c.phone = "+996555123456";
-    c.channel = "ussd";
-    c.language = "ky";
-    c.topic = "legal_aid";
-    c.oblast = "osh";
     long long n = 0;
     for (auto _ : state) {
-        c.origin_key = "bench:" + std::to_string(state.thread_index()) + ":" + std::to_string(n++);
-        benchmark::DoNotOptimize(gw::service::store_case(*bench_store, c, 1700000000));
+        auto c = gw::test::a_case("bench:" + std::to_string(state.thread_index()) + ":" +
+                                  std::to_string(n++))
+                     .phone("+996555123456")
+                     .language("ky");
+        benchmark::DoNotOptimize(c.store_in(*bench_store, 1700000000));
     }
     if (state.thread_index() == 0) {
         const auto stats = bench_store->commit_counts();

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "fuzz_support.hpp"
-#include "service/case_from_session.hpp"
+#include "support/case_builder.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;
@@ -15,14 +15,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return std::get<gw::service::login_ok>(ok).token;
     }();
     static const std::string reference = [&] {
-        gw::store::new_case c;
-        c.origin_key = "fuzz-operator";
-        c.phone = "+996555000002";
-        c.channel = "ussd";
-        c.language = "ky";
-        c.topic = "urgent";
-        c.urgent = true;
-        auto rec = gw::service::store_case(gw.storage(), c, 1);
+        auto rec = gw::test::a_case("fuzz-operator")
+                       .phone("+996555000002")
+                       .language("ky")
+                       .topic("urgent")
+                       .oblast("")
+                       .urgent()
+                       .store_in(gw.storage(), 1);
         gw.referrals().route_case(rec);
         return rec.reference;
     }();

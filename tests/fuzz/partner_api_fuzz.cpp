@@ -3,20 +3,14 @@
 #include <cstdint>
 
 #include "fuzz_support.hpp"
-#include "service/case_from_session.hpp"
+#include "support/case_builder.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     auto& gw = gw::fuzz::shared_gateway();
     static const long long referral = [&] {
-        gw::store::new_case c;
-        c.origin_key = "fuzz";
-        c.phone = "+996555000001";
-        c.channel = "ussd";
-        c.language = "ru";
-        c.topic = "legal_aid";
-        c.oblast = "talas";
-        return gw.referrals().route_case(gw::service::store_case(gw.storage(), c, 1)).id;
+        auto c = gw::test::a_case("fuzz").oblast("talas").store_in(gw.storage(), 1);
+        return gw.referrals().route_case(c).id;
     }();
     std::string body(reinterpret_cast<const char*>(data + 1), size - 1);
     static const char* suffixes[] = {"/status", "/notes", "", "/x"};

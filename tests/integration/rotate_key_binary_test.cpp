@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <thread>
 
-#include "service/case_from_session.hpp"
 #include "store/store.hpp"
+#include "support/case_builder.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
@@ -77,15 +77,14 @@ TEST(RotateKeyBinary, KilledHalfWayThenRunAgainFinishes) {
                              "{\"screen\":\"main\"}", "active", 100, 100});
         db->save_sessions(batch);
         for (int i = 0; i < 20; ++i) {
-            store::new_case c;
-            c.origin_key = "o" + std::to_string(i);
-            c.phone = phone_of(i);
-            c.channel = "ussd";
-            c.language = "ky";
-            c.topic = "legal_aid";
-            c.details = "her words " + std::to_string(i);
-            c.session_id = "africastalking:s" + std::to_string(i);
-            references.push_back(service::store_case(*db, c, 100).reference);
+            references.push_back(test::a_case("o" + std::to_string(i))
+                                     .phone(phone_of(i))
+                                     .language("ky")
+                                     .oblast("")
+                                     .details("her words " + std::to_string(i))
+                                     .session_id("africastalking:s" + std::to_string(i))
+                                     .store_in(*db, 100)
+                                     .reference);
         }
     }
 

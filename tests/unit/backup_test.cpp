@@ -11,8 +11,8 @@
 #include <sstream>
 #include <thread>
 
-#include "service/case_from_session.hpp"
 #include "store/store.hpp"
+#include "support/case_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
@@ -28,14 +28,11 @@ std::string file_bytes(const std::string& path) {
 }
 
 store::case_record add_case(store::store& db, const std::string& origin, const std::string& phone) {
-    store::new_case c;
-    c.origin_key = origin;
-    c.phone = phone;
-    c.channel = "ussd";
-    c.language = "ru";
-    c.topic = "legal_aid";
-    c.details = "words of " + origin;
-    return service::store_case(db, c, 100);
+    return test::a_case(origin)
+        .phone(phone)
+        .oblast("")
+        .details("words of " + origin)
+        .store_in(db, 100);
 }
 
 }  // namespace

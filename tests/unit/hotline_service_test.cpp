@@ -10,9 +10,9 @@
 
 #include "app/partner_api.hpp"
 #include "menu/loader.hpp"
-#include "service/case_from_session.hpp"
 #include "service/operator_accounts.hpp"
 #include "service/session_codec.hpp"
+#include "support/case_builder.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
@@ -54,16 +54,13 @@ class Hotline : public ::testing::Test {
     }
 
     store::case_record urgent_case() {
-        store::new_case c;
-        c.origin_key = "t:" + std::to_string(++n);
-        c.phone = "+99655512345" + std::to_string(n % 10);
-        c.channel = "ussd";
-        c.language = "ru";
-        c.topic = "urgent";
-        c.oblast = "osh";
-        c.urgent = true;
-        c.safe_to_call = true;
-        c.session_id = "africastalking:s" + std::to_string(n);
+        ++n;
+        store::new_case c = test::a_case("t:" + std::to_string(n))
+                                .phone("+99655512345" + std::to_string(n % 10))
+                                .topic("urgent")
+                                .urgent()
+                                .safe_to_call(true)
+                                .session_id("africastalking:s" + std::to_string(n));
         service::stored_state st;
         st.engine.language = "ru";
         st.engine.screen = "urgent_done_call";
@@ -177,14 +174,13 @@ TEST_F(Hotline, DisabledAccountsAreSignedOutAndWeakPasswordsRefused) {
 }
 
 TEST_F(Hotline, UrgentCaseIsFirstInTheQueueWithItsReasons) {
-    store::new_case plain;
-    plain.origin_key = "plain";
-    plain.phone = "+996555000111";
-    plain.channel = "sms";
-    plain.language = "ky";
-    plain.topic = "migration";  // no rule: escalated to operators
-    plain.oblast = "talas";
-    referrals->route_case(gw::service::store_case(*db, plain, to_unix_seconds(clock.now()) - 100));
+    referrals->route_case(test::a_case("plain")
+                              .phone("+996555000111")
+                              .channel("sms")
+                              .language("ky")
+                              .topic("migration")  // no rule: escalated to operators
+                              .oblast("talas")
+                              .store_in(*db, to_unix_seconds(clock.now()) - 100));
     auto c = urgent_case();
     auto q = hotline->queue(aida, "all");
     ASSERT_EQ(q.items.size(), 2u);
@@ -324,13 +320,12 @@ TEST_F(Hotline, RetentionForgetsPersonalDataButKeepsCounts) {
 }
 
 TEST_F(Hotline, RepliesGoBackThroughTheAggregatorSheWroteThrough) {
-    store::new_case c;
-    c.origin_key = "sms-case";
-    c.phone = "+79161234567";  // working in Russia
-    c.channel = "sms";
-    c.sms_channel = "twilio";
-    c.language = "ru";
-    c.topic = "migration";
+    store::new_case c = test::a_case("sms-case")
+                            .phone("+79161234567")  // working in Russia
+                            .channel("sms")
+                            .sms_channel("twilio")
+                            .topic("migration")
+                            .oblast("");
     auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
     referrals->route_case(rec);
     EXPECT_EQ(db->find_case(rec.reference)->sms_channel, "twilio");
@@ -342,15 +337,10 @@ TEST_F(Hotline, RepliesGoBackThroughTheAggregatorSheWroteThrough) {
 }
 
 TEST_F(Hotline, WithdrawnReferralsShowThePartnerNeitherHerNumberNorTheHotlinesReason) {
-    store::new_case c;
-    c.origin_key = "consented";
-    c.phone = "+996555777888";
-    c.channel = "ussd";
-    c.language = "ru";
-    c.topic = "legal_aid";
-    c.oblast = "osh";
-    c.consent = true;
-    auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
+    auto rec = test::a_case("consented")
+                   .phone("+996555777888")
+                   .consent()
+                   .store_in(*db, to_unix_seconds(clock.now()));
     auto r = referrals->route_case(rec);
     ASSERT_EQ(r.partner, "legal_osh");
     auto read = [&] {
@@ -361,7 +351,7 @@ TEST_F(Hotline, WithdrawnReferralsShowThePartnerNeitherHerNumberNorTheHotlinesRe
         req.headers.emplace_back("Authorization", "Bearer token-legal-osh");
         return nlohmann::json::parse(app::handle_partner_api(req, *referrals, *db).body);
     };
-    EXPECT_EQ(read()["contact"]["phone"], c.phone) << "open, with her consent";
+    EXPECT_EQ(read()["contact"]["phone"], rec.phone) << "open, with her consent";
     // A supervisor withdraws it without claiming the case first.
     ASSERT_EQ(status_of(hotline->revoke(gulnara, r.id, "the partner's staff knows her family")),
               200);
@@ -407,15 +397,10 @@ TEST_F(Hotline, ANewPasswordSignsTheAccountOutEverywhere) {
 }
 
 TEST_F(Hotline, RetentionSparesCasesWithOpenOrRecentlyFinishedReferrals) {
-    store::new_case c;
-    c.origin_key = "slow";
-    c.phone = "+996555000999";
-    c.channel = "ussd";
-    c.language = "ru";
-    c.topic = "legal_aid";
-    c.oblast = "osh";
-    c.details = "her words";
-    auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
+    auto rec = test::a_case("slow")
+                   .phone("+996555000999")
+                   .details("her words")
+                   .store_in(*db, to_unix_seconds(clock.now()));
     auto r = referrals->route_case(rec);
     referrals->act("legal_osh", r.id, service::partner_action::accept, "", "partner:legal_osh");
     clock.t += std::chrono::hours(24 * 400);  // a quiet, still open referral
@@ -433,14 +418,12 @@ TEST_F(Hotline, TheTranscriptIsTheOneOfTheCaseNotOfHerNextConversation) {
     service::stored_state then;
     then.engine.language = "ru";
     then.engine.trail = {"language", "main", "legal_aid_menu"};
-    store::new_case c;
-    c.origin_key = "sms-transcript";
-    c.phone = "+79161234500";
-    c.channel = "sms";
-    c.language = "ru";
-    c.topic = "legal_aid";
-    c.session_id = "sms:" + c.phone;
-    c.transcript = service::encode_state(then);
+    store::new_case c = test::a_case("sms-transcript")
+                            .phone("+79161234500")
+                            .channel("sms")
+                            .oblast("")
+                            .session_id("sms:+79161234500")
+                            .transcript(service::encode_state(then));
     auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
     // She starts over: the same SMS session row now holds another walk.
     service::stored_state now;

@@ -12,10 +12,10 @@
 #include <thread>
 #include <vector>
 
-#include "service/case_from_session.hpp"
 #include "service/operator_auth.hpp"
 #include "store/health.hpp"
 #include "store/store.hpp"
+#include "support/case_builder.hpp"
 #include "support/postgres.hpp"
 #include "support/test_sealer.hpp"
 
@@ -84,12 +84,8 @@ TEST_F(PostgresNodes, OnlyADeadNodesClaimsAreTakenBack) {
 }
 
 TEST_F(PostgresNodes, TheSameEventOnTwoNodesMakesOneCase) {
-    new_case c;
-    c.origin_key = "sms:kannel:m-77:case";
-    c.phone = "+79161234567";
-    c.channel = "sms";
-    c.language = "ru";
-    c.topic = "legal_aid";
+    new_case c =
+        test::a_case("sms:kannel:m-77:case").phone("+79161234567").channel("sms").oblast("");
     std::vector<std::string> references(8);
     std::vector<std::thread> nodes;
     for (int i = 0; i < 8; ++i)
@@ -112,13 +108,11 @@ TEST_F(PostgresNodes, TheSameEventOnTwoNodesMakesOneCase) {
 }
 
 TEST_F(PostgresNodes, ANewCaseRoutedByTwoNodesAtOnceGetsOneReferral) {
-    new_case c;
-    c.origin_key = "ussd:x:1";
-    c.phone = "+996555123456";
-    c.channel = "ussd";
-    c.language = "ky";
-    c.topic = "legal_aid";
-    auto rec = service::store_case(*node_a_, c, 1);
+    auto rec = test::a_case("ussd:x:1")
+                   .phone("+996555123456")
+                   .language("ky")
+                   .oblast("")
+                   .store_in(*node_a_, 1);
     std::vector<std::thread> routers;
     std::vector<long long> ids(8);
     for (int i = 0; i < 8; ++i)
@@ -167,18 +161,8 @@ TEST_F(PostgresNodes, WrongPasswordsOnOneNodeCountOnTheOther) {
 }
 
 TEST_F(PostgresNodes, TheAuditTrailCannotBeRewritten) {
-    auto rec = service::store_case(
-        *node_a_,
-        [] {
-            new_case c;
-            c.origin_key = "a";
-            c.phone = "+996555123456";
-            c.channel = "ussd";
-            c.language = "ky";
-            c.topic = "legal_aid";
-            return c;
-        }(),
-        1);
+    auto rec =
+        test::a_case("a").phone("+996555123456").language("ky").oblast("").store_in(*node_a_, 1);
     node_a_->record_audit({1, "operator:aida", "viewed", rec.id, ""});
     auto r = node_a_->create_referral({0, rec.id, "", "legal_osh", "new", "", "", "", "", 0, 1, 1},
                                       {0, "system", "created", "to legal_osh", 1}, {}, false);

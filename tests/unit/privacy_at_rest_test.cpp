@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "service/case_from_session.hpp"
 #include "store/store.hpp"
+#include "support/case_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
@@ -40,15 +40,14 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         db->set_no_sms("+79161234567", true);
         db->save_session({"sms:" + phone, phone, "sms", "{\"vars\":{\"details\":\"my words\"}}",
                           "active", 100, 100});
-        store::new_case c;
-        c.origin_key = "o1";
-        c.phone = phone;
-        c.channel = "ussd";
-        c.language = "ky";
-        c.topic = "urgent";
-        c.details = "call me at 0555123456";
-        c.session_id = "sms:" + phone;
-        auto rec = gw::service::store_case(*db, c, 100);
+        auto rec = test::a_case("o1")
+                       .phone(phone)
+                       .language("ky")
+                       .topic("urgent")
+                       .oblast("")
+                       .details("call me at 0555123456")
+                       .session_id("sms:" + phone)
+                       .store_in(*db, 100);
         store::outbound_message m;
         m.channel = "kannel";
         m.recipient = phone;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "service/case_from_session.hpp"
+#include "support/case_builder.hpp"
 #include "support/fake_clock.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
@@ -30,16 +31,14 @@ class ReferralService : public ::testing::Test {
 
     store::case_record new_case(const std::string& topic, const std::string& oblast,
                                 bool consent = true, bool notify = false) {
-        store::new_case c;
-        c.origin_key = "test:" + std::to_string(++n);
-        c.phone = "+99655500" + std::to_string(1000 + n);
-        c.channel = "ussd";
-        c.language = "ru";
-        c.topic = topic;
-        c.oblast = oblast;
-        c.consent = consent;
-        c.notify_sms = notify;
-        return gw::service::store_case(*db, c, to_unix_seconds(clock.t));
+        ++n;
+        return test::a_case("test:" + std::to_string(n))
+            .phone("+99655500" + std::to_string(1000 + n))
+            .topic(topic)
+            .oblast(oblast)
+            .consent(consent)
+            .notify_sms(notify)
+            .store_in(*db, to_unix_seconds(clock.t));
     }
 
     test::temp_dir dir;

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "service/case_from_session.hpp"
 #include "store/store.hpp"
+#include "support/case_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
@@ -37,22 +37,24 @@ filled fill(store::store& db) {
     db.save_session(
         {"sms:" + writer, writer, "sms", "{\"screen\":\"sms_home\"}", "active", 100, 100});
 
-    store::new_case c;
-    c.origin_key = "o1";
-    c.phone = her;
-    c.channel = "ussd";
-    c.language = "ky";
-    c.topic = "legal_aid";
-    c.details = "call me after six";
-    c.transcript = "main > legal_aid > call";
-    c.session_id = "africastalking:S1";
-    auto rec = service::store_case(db, c, 100);
+    auto rec = test::a_case("o1")
+                   .phone(her)
+                   .language("ky")
+                   .oblast("")
+                   .details("call me after six")
+                   .transcript("main > legal_aid > call")
+                   .session_id("africastalking:S1")
+                   .store_in(db, 100);
     f.reference = rec.reference;
     f.case_id = rec.id;
-    c.origin_key = "o2";
-    c.details = "";
-    c.session_id = "africastalking:old";
-    f.purged_reference = service::store_case(db, c, 100).reference;
+    f.purged_reference = test::a_case("o2")
+                             .phone(her)
+                             .language("ky")
+                             .oblast("")
+                             .transcript("main > legal_aid > call")
+                             .session_id("africastalking:old")
+                             .store_in(db, 100)
+                             .reference;
 
     store::outbound_message m;
     m.channel = "kannel";

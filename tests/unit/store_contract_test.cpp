@@ -12,8 +12,8 @@
 #include <tuple>
 #include <vector>
 
-#include "service/case_from_session.hpp"
 #include "store/store.hpp"
+#include "support/case_builder.hpp"
 #include "support/postgres.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
@@ -24,17 +24,12 @@ using namespace gw::store;
 namespace {
 
 new_case sample(const std::string& origin, const std::string& phone = "+996555123456") {
-    new_case c;
-    c.origin_key = origin;
-    c.phone = phone;
-    c.channel = "ussd";
-    c.language = "ky";
-    c.topic = "legal_aid";
-    c.oblast = "osh";
-    c.details = "ишке орношуу, паспорт жок";
-    c.consent = true;
-    c.status = "new";
-    return c;
+    return gw::test::a_case(origin)
+        .phone(phone)
+        .language("ky")
+        .details("ишке орношуу, паспорт жок")
+        .consent()
+        .status("new");
 }
 
 outbound_message sms(const std::string& channel, const std::string& to, long long due_ms = 0) {

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "service/case_from_session.hpp"
+#include "support/case_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
@@ -18,15 +18,7 @@ using namespace gw::store;
 
 namespace {
 new_case sample(const std::string& origin) {
-    new_case c;
-    c.origin_key = origin;
-    c.phone = "+996555123456";
-    c.channel = "ussd";
-    c.language = "ky";
-    c.topic = "legal_aid";
-    c.oblast = "osh";
-    c.consent = true;
-    return c;
+    return gw::test::a_case(origin).phone("+996555123456").language("ky").consent();
 }
 }  // namespace
 
