@@ -12,8 +12,7 @@
 
 #include "app/gateway.hpp"
 #include "integration/fake_aggregator.hpp"
-#include "net/http_client.hpp"
-#include "server/http_server.hpp"
+#include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gw::test {
@@ -23,6 +22,20 @@ class console_gateway {
     static constexpr const char* operator_password = "correct horse battery";
 
     console_gateway() {
+        for (auto [name, role] : {std::pair{"aida", "operator"}, {"gulnara", "supervisor"}})
+            EXPECT_TRUE(std::holds_alternative<store::operator_account>(
+                gateway->accounts().add("cli", name, name, role, operator_password)));
+    }
+
+    temp_dir dir;
+    fake_aggregator sms_api;
+    running_gateway running{config_file(), {.send = true, .warnings_allowed = true}};
+    std::unique_ptr<app::gateway>& gateway = running.gateway;
+    const unsigned short port = running.port;
+
+  private:
+    // The shipped partners and rules; SMS to the stand-in of Africa's Talking.
+    std::string config_file() {
         std::string yaml =
             "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
             "    africastalking:\n      auth: token\n      token: at\n"
@@ -37,32 +50,8 @@ class console_gateway {
             source_path("referral-rules") +
             "\n"
             "  notify_channel: africastalking\n";
-        auto cfg = app::load_config(write_test_config(dir, yaml));
-        for (const auto& d : cfg.diagnostics)
-            if (!d.warning) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        gateway->start_outbox(*transport);
-        server = app::make_http_server(server::server_options{}, *gateway);
-        port = server->start();
-        for (auto [name, role] : {std::pair{"aida", "operator"}, {"gulnara", "supervisor"}})
-            EXPECT_TRUE(std::holds_alternative<store::operator_account>(
-                gateway->accounts().add("cli", name, name, role, operator_password)));
+        return write_test_config(dir, yaml);
     }
-    ~console_gateway() {
-        server->stop();
-        server->wait();
-        gateway->stop_outbox();
-    }
-    console_gateway(const console_gateway&) = delete;
-    console_gateway& operator=(const console_gateway&) = delete;
-
-    temp_dir dir;
-    system_clock_source clock;
-    fake_aggregator sms_api;
-    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
 };
 
 }  // namespace gw::test

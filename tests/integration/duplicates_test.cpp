@@ -8,6 +8,7 @@
 #include "app/gateway.hpp"
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
+#include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -16,17 +17,8 @@ namespace {
 
 class Running {
   public:
-    explicit Running(const std::string& extra = "") {
-        auto cfg = app::load_config(test::write_test_config(dir, extra));
-        for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        server = app::make_http_server(server::server_options{}, *gateway);
-        port = server->start();
-    }
-    ~Running() {
-        server->stop();
-        server->wait();
-    }
+    explicit Running(const std::string& extra = "")
+        : running(test::write_test_config(dir, extra)) {}
     template <class F>
     std::vector<test::http_reply> three_at_once(F f) {
         std::vector<std::future<test::http_reply>> all;
@@ -36,10 +28,9 @@ class Running {
         return out;
     }
     test::temp_dir dir;
-    system_clock_source clock;
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
+    test::running_gateway running;
+    std::unique_ptr<app::gateway>& gateway = running.gateway;
+    const unsigned short port = running.port;
 };
 
 }  // namespace

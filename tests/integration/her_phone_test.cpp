@@ -16,6 +16,7 @@
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -26,24 +27,15 @@ namespace {
 
 class HerPhone : public ::testing::Test {
   protected:
-    HerPhone() {
-        auto cfg = app::load_config(test::write_test_config(
-            dir,
-            "sms:\n  channels:\n    kannel:\n      auth: token\n      token: k\n"
-            "      sender: \"5555\"\n"
-            "referrals:\n  partners_file: " +
-                test::source_path("config/partners.yaml") + "\n  rules_directory: " +
-                test::source_path("referral-rules") + "\n  notify_channel: kannel\n"));
-        for (const auto& d : cfg.diagnostics)
-            if (!d.warning) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        server = app::make_http_server(server::server_options{}, *gateway);
-        port = server->start();
-    }
-    ~HerPhone() override {
-        server->stop();
-        server->wait();
-    }
+    HerPhone()
+        : running(test::write_test_config(
+                      dir,
+                      "sms:\n  channels:\n    kannel:\n      auth: token\n      token: k\n"
+                      "      sender: \"5555\"\n"
+                      "referrals:\n  partners_file: " +
+                          test::source_path("config/partners.yaml") + "\n  rules_directory: " +
+                          test::source_path("referral-rules") + "\n  notify_channel: kannel\n"),
+                  {.warnings_allowed = true}) {}
 
     // One USSD session; every press is counted.
     struct session {
@@ -86,10 +78,9 @@ class HerPhone : public ::testing::Test {
     }
 
     test::temp_dir dir;
-    system_clock_source clock;
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
+    test::running_gateway running;
+    std::unique_ptr<app::gateway>& gateway = running.gateway;
+    const unsigned short port = running.port;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "integration/raw_http.hpp"
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
+#include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -28,27 +29,14 @@ namespace {
 // config file gives them (only address and port are the test's).
 class configured_gateway {
   public:
-    explicit configured_gateway(const std::string& server_keys = "",
-                                const std::string& extra = "") {
-        auto cfg = app::load_config(test::config_with_server_keys(dir, server_keys, extra));
-        for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        server::server_options options = cfg.value.server;
-        options.address = "127.0.0.1";
-        options.port = 0;
-        server = app::make_http_server(options, *gateway);
-        port = server->start();
-    }
-    ~configured_gateway() {
-        server->stop();
-        server->wait();
-    }
+    explicit configured_gateway(const std::string& server_keys = "", const std::string& extra = "")
+        : running(test::config_with_server_keys(dir, server_keys, extra),
+                  {.server = std::nullopt}) {}
 
     test::temp_dir dir;
-    system_clock_source clock;
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
+    test::running_gateway running;
+    std::unique_ptr<app::gateway>& gateway = running.gateway;
+    const unsigned short port = running.port;
 };
 
 // A second request hidden where a body would be: if the server misreads

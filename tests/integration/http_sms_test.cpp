@@ -16,6 +16,7 @@
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -25,51 +26,6 @@ namespace {
 
 class SmsOverHttp : public ::testing::Test {
   protected:
-    SmsOverHttp() {
-        std::string api = "http://127.0.0.1:" + std::to_string(aggregator.port());
-        std::string yaml =
-            "sms:\n"
-            "  base_delay_ms: 50\n"
-            "  poll_interval_ms: 50\n"
-            "  channels:\n"
-            "    africastalking:\n"
-            "      auth: token\n"
-            "      token: at-secret\n"
-            "      send_url: " +
-            api +
-            "/version1/messaging\n"
-            "      send_username: sandbox\n"
-            "      send_password: at-key\n"
-            "      sender: \"5555\"\n"
-            "    twilio:\n"
-            "      auth: twilio_signature\n"
-            "      auth_token: tw-token\n"
-            "      public_url: https://hotline.example.org\n"
-            "    infobip:\n"
-            "      auth: basic\n"
-            "      username: ib\n"
-            "      password: ib-pass\n"
-            "      send_url: " +
-            api +
-            "\n"
-            "      send_password: ib-key\n"
-            "      sender: HOTLINE\n"
-            "    kannel:\n"
-            "      auth: token\n"
-            "      token: k-secret\n";
-        auto cfg = app::load_config(test::write_test_config(dir, yaml));
-        for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        gateway->start_outbox(*transport);
-        server = app::make_http_server(server::server_options{}, *gateway);
-        port = server->start();
-    }
-    ~SmsOverHttp() override {
-        server->stop();
-        server->wait();
-        gateway->stop_outbox();
-    }
-
     test::http_reply post(const std::string& path, const std::string& body,
                           const std::string& content_type = "application/x-www-form-urlencoded",
                           const std::string& extra_headers = "") {
@@ -108,11 +64,46 @@ class SmsOverHttp : public ::testing::Test {
 
     test::fake_aggregator aggregator;
     test::temp_dir dir;
-    system_clock_source clock;
-    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
+    test::running_gateway running{config_file(), {.send = true}};
+    std::unique_ptr<app::gateway>& gateway = running.gateway;
+    const unsigned short port = running.port;
+
+  private:
+    // Every SMS aggregator, sending to the stand-in `aggregator`.
+    std::string config_file() {
+        std::string api = "http://127.0.0.1:" + std::to_string(aggregator.port());
+        std::string yaml =
+            "sms:\n"
+            "  base_delay_ms: 50\n"
+            "  poll_interval_ms: 50\n"
+            "  channels:\n"
+            "    africastalking:\n"
+            "      auth: token\n"
+            "      token: at-secret\n"
+            "      send_url: " +
+            api +
+            "/version1/messaging\n"
+            "      send_username: sandbox\n"
+            "      send_password: at-key\n"
+            "      sender: \"5555\"\n"
+            "    twilio:\n"
+            "      auth: twilio_signature\n"
+            "      auth_token: tw-token\n"
+            "      public_url: https://hotline.example.org\n"
+            "    infobip:\n"
+            "      auth: basic\n"
+            "      username: ib\n"
+            "      password: ib-pass\n"
+            "      send_url: " +
+            api +
+            "\n"
+            "      send_password: ib-key\n"
+            "      sender: HOTLINE\n"
+            "    kannel:\n"
+            "      auth: token\n"
+            "      token: k-secret\n";
+        return test::write_test_config(dir, yaml);
+    }
 };
 
 }  // namespace

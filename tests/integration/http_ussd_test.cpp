@@ -13,6 +13,7 @@
 #include "app/gateway.hpp"
 #include "server/http_server.hpp"
 #include "support/http_client.hpp"
+#include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -20,28 +21,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The test config plus `extra_config`, any diagnostic a failure.
 class running_gateway {
   public:
     explicit running_gateway(const std::string& extra_config = "",
-                             server::server_options options = {}) {
-        auto cfg = app::load_config(test::write_test_config(dir, extra_config));
-        for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        options.address = "127.0.0.1";
-        options.port = 0;
-        server = app::make_http_server(options, *gateway);
-        port = server->start();
-    }
-    ~running_gateway() {
-        server->stop();
-        server->wait();
-    }
+                             server::server_options options = {})
+        : running(test::write_test_config(dir, extra_config), {.server = options}) {}
 
     test::temp_dir dir;
-    system_clock_source clock;
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
+    test::running_gateway running;
+    std::unique_ptr<app::gateway>& gateway = running.gateway;
+    const unsigned short port = running.port;
 };
 
 struct at_session {

@@ -16,8 +16,9 @@
 #include "integration/fake_aggregator.hpp"
 #include "net/http_client.hpp"
 #include "server/http_server.hpp"
-#include "service/case_from_session.hpp"
+#include "support/case_builder.hpp"
 #include "support/http_client.hpp"
+#include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace gw;
@@ -30,54 +31,6 @@ const std::string hook_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 class ReferralFlow : public ::testing::Test {
   protected:
-    ReferralFlow() {
-        // Partners as the test needs them: always open, tokens, a webhook receiver.
-        dir.write(
-            "partners.yaml",
-            "partners:\n"
-            "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: "
-            "legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, rights],\n"
-            "     api_token: tok-osh, focal_phone: \"+996700000101\", acknowledge_within_hours: "
-            "8,\n"
-            "     webhook_url: \"http://127.0.0.1:" +
-                std::to_string(hooks.port()) +
-                "/hooks\",\n"
-                "     webhook_secret: " +
-                hook_secret +
-                "}\n"
-                "  - {id: legal_aid_ngo, name: Legal aid NGO, names: {ky: legal_aid_ngo ky, ru: "
-                "legal_aid_ngo ru}, topics: [legal_aid, rights], api_token: tok-ngo}\n"
-                "  - {id: employment_service, name: Employment, names: {ky: employment_service ky, "
-                "ru: employment_service ru}, topics: [employment], api_token: tok-emp}\n"
-                "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: "
-                "crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
-        rules_file = dir.write("rules/rules.yaml", rules_text("legal_aid_osh"));
-        std::string yaml =
-            "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
-            "    africastalking:\n      auth: token\n      token: at\n"
-            "      send_url: http://127.0.0.1:" +
-            std::to_string(sms_api.port()) +
-            "/version1/messaging\n"
-            "      send_username: sandbox\n      send_password: key\n      sender: HOTLINE\n"
-            "    kannel:\n      auth: token\n      token: k\n"
-            "referrals:\n  partners_file: " +
-            dir.file("partners.yaml") +
-            "\n"
-            "  rules_directory: " +
-            dir.file("rules") + "\n  notify_channel: africastalking\n";
-        auto cfg = app::load_config(test::write_test_config(dir, yaml));
-        for (const auto& d : cfg.diagnostics) ADD_FAILURE() << menu::format(d);
-        gateway = std::make_unique<app::gateway>(cfg.value, clock);
-        gateway->start_outbox(*transport);
-        server = app::make_http_server(server::server_options{}, *gateway);
-        port = server->start();
-    }
-    ~ReferralFlow() override {
-        server->stop();
-        server->wait();
-        gateway->stop_outbox();
-    }
-
     static std::string rules_text(const std::string& osh_partner) {
         return "rules:\n"
                "  - id: urgent\n    when: {urgent: true}\n    route_to: crisis_centres\n"
@@ -127,11 +80,48 @@ class ReferralFlow : public ::testing::Test {
     test::fake_aggregator sms_api;  // SMS to focal points and women
     test::temp_dir dir;
     std::string rules_file;
-    system_clock_source clock;
-    std::unique_ptr<domain::http_transport> transport = net::make_beast_transport();
-    std::unique_ptr<app::gateway> gateway;
-    std::unique_ptr<server::http_server> server;
-    unsigned short port = 0;
+    test::running_gateway running{config_file(), {.send = true}};
+    std::unique_ptr<app::gateway>& gateway = running.gateway;
+    const unsigned short port = running.port;
+
+  private:
+    std::string config_file() {
+        // Partners as the test needs them: always open, tokens, a webhook receiver.
+        dir.write(
+            "partners.yaml",
+            "partners:\n"
+            "  - {id: legal_aid_osh, name: Legal aid Osh, names: {ky: legal_aid_osh ky, ru: "
+            "legal_aid_osh ru}, oblasts: [osh], topics: [legal_aid, rights],\n"
+            "     api_token: tok-osh, focal_phone: \"+996700000101\", acknowledge_within_hours: "
+            "8,\n"
+            "     webhook_url: \"http://127.0.0.1:" +
+                std::to_string(hooks.port()) +
+                "/hooks\",\n"
+                "     webhook_secret: " +
+                hook_secret +
+                "}\n"
+                "  - {id: legal_aid_ngo, name: Legal aid NGO, names: {ky: legal_aid_ngo ky, ru: "
+                "legal_aid_ngo ru}, topics: [legal_aid, rights], api_token: tok-ngo}\n"
+                "  - {id: employment_service, name: Employment, names: {ky: employment_service ky, "
+                "ru: employment_service ru}, topics: [employment], api_token: tok-emp}\n"
+                "  - {id: crisis_centres, name: Crisis, names: {ky: crisis_centres ky, ru: "
+                "crisis_centres ru}, topics: [urgent], api_token: tok-crisis}\n");
+        rules_file = dir.write("rules/rules.yaml", rules_text("legal_aid_osh"));
+        std::string yaml =
+            "sms:\n  base_delay_ms: 50\n  poll_interval_ms: 50\n  channels:\n"
+            "    africastalking:\n      auth: token\n      token: at\n"
+            "      send_url: http://127.0.0.1:" +
+            std::to_string(sms_api.port()) +
+            "/version1/messaging\n"
+            "      send_username: sandbox\n      send_password: key\n      sender: HOTLINE\n"
+            "    kannel:\n      auth: token\n      token: k\n"
+            "referrals:\n  partners_file: " +
+            dir.file("partners.yaml") +
+            "\n"
+            "  rules_directory: " +
+            dir.file("rules") + "\n  notify_channel: africastalking\n";
+        return test::write_test_config(dir, yaml);
+    }
 };
 
 }  // namespace
@@ -248,15 +238,11 @@ TEST_F(ReferralFlow, AuthorizationMatrix) {
     std::string osh_ref = legal_aid_case_in_osh("flow-6", "+996555000401", true);
     auto osh = gateway->storage().case_referrals(gateway->storage().find_case(osh_ref)->id)[0];
     // A case for the NGO: legal aid outside Osh is easier to make through the store.
-    store::new_case nc;
-    nc.origin_key = "matrix";
-    nc.phone = "+996555000402";
-    nc.channel = "ussd";
-    nc.language = "ru";
-    nc.topic = "legal_aid";
-    nc.oblast = "talas";
-    nc.consent = true;
-    auto ngo_case = gw::service::store_case(gateway->storage(), nc, 1);
+    auto ngo_case = test::a_case("matrix")
+                        .phone("+996555000402")
+                        .oblast("talas")
+                        .consent()
+                        .store_in(gateway->storage(), 1);
     auto ngo = gateway->referrals().route_case(ngo_case);
     ASSERT_EQ(ngo.partner, "legal_aid_ngo");
 
