@@ -12,15 +12,18 @@
 // Exit code 0 = everything passed. Everything started here is stopped here,
 // also on failure. Needs `npm ci` in tests/console and Debian's chromium.
 
-import { spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import {
+  addOperator, assert, check, cleanup, cleanups, gateway, loadPlaywright, parseArgs, run, softFail,
+  startFakeSmsc, startGateway, step, tid, walkUrgent, warn, watchPage, writeConfig, apiCall, ussd,
+  optionsOf, pass, gatewayLog, logTail,
+} from './lib.mjs';
+
 const TOTAL_TIMEOUT_MS = 110_000;
 const QUEUE_LATENCY_LIMIT_MS = 1000;
-const DATA_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 const PHONE = '+996555123456';
 const PHONE_DIGITS = '996555123456';
 const USERS = {
@@ -29,331 +32,11 @@ const USERS = {
 };
 const XSS_NOTE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>Позвонила';
 const OUTCOME = 'Консультация дана';
-const API = '/api/operator/v1';
 
-// ------------------------------------------------------------------ arguments
-
-function parseArgs(argv) {
-  const out = { chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium', keepTmp: !!process.env.KEEP_TMP };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--gateway') out.gateway = argv[++i];
-    else if (a === '--repo') out.repo = argv[++i];
-    else if (a === '--chromium') out.chromium = argv[++i];
-    else if (a === '--keep-tmp') out.keepTmp = true;
-    else { console.error(`unknown argument: ${a}`); process.exit(2); }
-  }
-  if (!out.gateway || !out.repo) {
-    console.error('usage: node console_test.mjs --gateway <hotline-gateway> --repo <repo root> [--chromium PATH] [--keep-tmp]');
-    process.exit(2);
-  }
-  out.gateway = path.resolve(out.gateway);
-  out.repo = path.resolve(out.repo);
-  return out;
-}
-
-const args = parseArgs(process.argv.slice(2));
-
-// ------------------------------------------------------------------ results
-
-let passed = 0;
-const failures = [];
-
-function pass(name, detail) {
-  passed++;
-  console.log(`PASS ${name}${detail ? ` — ${detail}` : ''}`);
-}
-function softFail(name, detail) {
-  failures.push(`${name}: ${detail}`);
-  console.log(`FAIL ${name} — ${detail}`);
-}
-// A check that does not stop the run.
-function check(name, ok, detail, failDetail) {
-  if (ok) pass(name, detail);
-  else softFail(name, failDetail || detail || 'check failed');
-  return ok;
-}
-// Something off in the gateway's answers that the console copes with:
-// printed, not counted as a failure.
-const warnings = [];
-function warn(msg) {
-  warnings.push(msg);
-  console.log(`WARN ${msg}`);
-}
-class StepFailure extends Error {}
-// A step whose failure stops the run (later steps depend on it).
-async function step(name, fn) {
-  let detail;
-  try {
-    detail = await fn();
-  } catch (err) {
-    const msg = err && err.message ? err.message : String(err);
-    softFail(name, msg);
-    throw new StepFailure(name);
-  }
-  pass(name, detail);
-  return detail;
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-
-// ------------------------------------------------------------------ clean-up
-
-const cleanups = [];
-let gatewayChild = null;
-let cleanedUp = false;
-
-async function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const fn of cleanups.reverse()) {
-    try {
-      await Promise.race([fn(), new Promise((r) => setTimeout(r, 5000))]);
-    } catch (e) { /* keep cleaning */ }
-  }
-}
-// Last resort when node itself goes down: never leave the gateway running.
-process.on('exit', () => {
-  if (gatewayChild && gatewayChild.exitCode === null && gatewayChild.signalCode === null) {
-    try { gatewayChild.kill('SIGKILL'); } catch (e) { /* gone */ }
-  }
-});
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    console.error(`got ${sig}, cleaning up`);
-    await cleanup();
-    process.exit(1);
-  });
-}
-
-// ------------------------------------------------------------------ fake SMSC (Kannel sendsms)
-
-function startFakeSmsc() {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const url = new URL(req.url, 'http://127.0.0.1');
-      const params = new URLSearchParams(url.search);
-      const ct = String(req.headers['content-type'] || '');
-      if (ct.includes('application/x-www-form-urlencoded')) {
-        for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
-      } else if (ct.includes('json')) {
-        try {
-          for (const [k, v] of Object.entries(JSON.parse(body))) params.append(k, String(v));
-        } catch (e) { /* keep the raw body */ }
-      }
-      requests.push({ at: Date.now(), method: req.method, url: req.url, body, params });
-      // Kannel's answer for an accepted message.
-      res.writeHead(202, { 'Content-Type': 'text/plain' });
-      res.end('0: Accepted for delivery');
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      cleanups.push(() => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }));
-      resolve({ port: server.address().port, requests });
-    });
-  });
-}
-
-// ------------------------------------------------------------------ gateway
-
-const gatewayLog = [];
-function logTail(n = 60) { return gatewayLog.slice(-n).join('\n'); }
-
-function writeConfig(tmp, smscPort) {
-  const repo = args.repo;
-  const lines = [
-    'server: {address: 127.0.0.1, port: 0}',
-    `store: {sqlite_path: ${JSON.stringify(path.join(tmp, 'gateway.db'))}}`,
-    `menus: {directory: ${JSON.stringify(path.join(repo, 'menus'))}}`,
-    'ussd: {token: test-ussd-token}',
-    'sms:',
-    '  poll_interval_ms: 100',
-    '  channels:',
-    '    kannel:',
-    '      auth: token',
-    '      token: test-token',
-    `      send_url: http://127.0.0.1:${smscPort}/cgi-bin/sendsms`,
-    '      send_username: hotline',
-    '      send_password: secret',
-    '      sender: "5555"',
-    'referrals:',
-    `  partners_file: ${JSON.stringify(path.join(repo, 'config', 'partners.yaml'))}`,
-    `  rules_directory: ${JSON.stringify(path.join(repo, 'referral-rules'))}`,
-    '  notify_channel: kannel',
-    'privacy:',
-    '  data_key_env: GATEWAY_DATA_KEY',
-    'console:',
-    `  directory: ${JSON.stringify(path.join(repo, 'gateway', 'console'))}`,
-  ];
-  // The shipped reply templates (a relative path would be relative to this
-  // config file, which is in the temp dir).
-  lines.push(`  reply_templates: ${JSON.stringify(path.join(repo, 'config', 'reply-templates.yaml'))}`);
-  const file = path.join(tmp, 'gateway.yaml');
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
-
-function addOperator(config, username) {
-  const u = USERS[username];
-  const r = spawnSync(args.gateway, ['operator', 'add', '--config', config, '--username', username,
-    '--display-name', u.display, '--role', u.role], {
-    env: { ...process.env, GATEWAY_DATA_KEY: DATA_KEY, GATEWAY_OPERATOR_PASSWORD: u.password },
-    encoding: 'utf8', timeout: 30_000,
-  });
-  if (r.error) throw new Error(`operator add ${username}: ${r.error.message}`);
-  if (r.status !== 0) {
-    throw new Error(`operator add ${username} exited with ${r.status} (signal ${r.signal})\n` +
-      `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  }
-}
-
-function startGateway(config) {
-  const env = { ...process.env, GATEWAY_DATA_KEY: DATA_KEY };
-  delete env.GATEWAY_OPERATOR_PASSWORD;
-  const child = spawn(args.gateway, ['serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  gatewayChild = child;
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
-  });
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => finish(new Error('no "listening on" line within 20 s')), 20_000);
-    function finish(err, port) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (err) reject(new Error(`${err.message}\n--- gateway output ---\n${logTail()}`));
-      else resolve({ port, child, exited });
-    }
-    for (const stream of [child.stdout, child.stderr]) {
-      let buf = '';
-      stream.setEncoding('utf8');
-      // Keep draining the output for the whole run (and keep it for messages).
-      stream.on('data', (chunk) => {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          gatewayLog.push(line);
-          if (gatewayLog.length > 2000) gatewayLog.shift();
-          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-          if (m) finish(null, Number(m[1]));
-        }
-      });
-    }
-    child.once('error', (e) => finish(e));
-    exited.then(({ code, signal }) => finish(new Error(`gateway exited early (code ${code}, signal ${signal})`)));
-  });
-}
-
-// ------------------------------------------------------------------ HTTP helpers
-
-let base = '';
-
-async function apiCall(method, p, { token, body } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(base + API + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch (e) { /* not JSON */ }
-  return { status: res.status, headers: res.headers, text, json };
-}
-
-async function ussd(sessionId, text) {
-  const body = new URLSearchParams({ sessionId, serviceCode: '*123#', phoneNumber: PHONE, text }).toString();
-  const res = await fetch(`${base}/ussd/africastalking?token=test-ussd-token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body,
-  });
-  const answer = await res.text();
-  if (res.status !== 200) throw new Error(`USSD text="${text}" → HTTP ${res.status}: ${answer}`);
-  if (!/^(CON|END) /.test(answer)) throw new Error(`USSD text="${text}" → not CON/END: ${answer}`);
-  return answer;
-}
-
-// "1 Label" lines of a screen → [{n, label}]
-function optionsOf(screen) {
-  const out = [];
-  for (const line of screen.split('\n')) {
-    const m = /^\s*(\d+)[.)]?\s+(.+?)\s*$/.exec(line);
-    if (m) out.push({ n: m[1], label: m[2] });
-  }
-  return out;
-}
-
-// Walks the urgent flow; returns {reference, endAt, screens}.
-async function walkUrgentUssd() {
-  const sessionId = `console-test-${process.pid}-${Date.now()}`;
-  const inputs = [];
-  const screens = [];
-  let screen = await ussd(sessionId, '');
-  screens.push(screen);
-  for (const label of ['Русский', 'Срочно', 'Ош', 'Только SMS']) {
-    for (let page = 0; ; page++) {
-      assert(screen.startsWith('CON '), `expected a CON screen before choosing "${label}", got: ${screen}`);
-      const opts = optionsOf(screen);
-      const hit = opts.find((o) => o.label === label) || opts.find((o) => o.label.startsWith(label));
-      if (hit) { inputs.push(hit.n); break; }
-      const more = opts.find((o) => o.n === '98');
-      assert(more && page < 5, `no option "${label}" on screen:\n${screen}`);
-      inputs.push('98');
-      screen = await ussd(sessionId, inputs.join('*'));
-      screens.push(screen);
-    }
-    screen = await ussd(sessionId, inputs.join('*'));
-    screens.push(screen);
-  }
-  // A long end text comes in pages ("98 Далее") before the END.
-  const endScreens = [screen];
-  for (let page = 0; !screen.startsWith('END ') && page < 5; page++) {
-    const more = optionsOf(screen).find((o) => o.n === '98');
-    assert(more, `expected END (or a page with 98) after choosing the oblast, got: ${screen}`);
-    inputs.push('98');
-    screen = await ussd(sessionId, inputs.join('*'));
-    screens.push(screen);
-    endScreens.push(screen);
-  }
-  const endAt = Date.now();
-  assert(screen.startsWith('END '), `expected END after choosing the oblast, got: ${screen}`);
-  const m = /R-\d{7}/.exec(endScreens.join('\n'));
-  assert(m, `no case code R-nnnnnnn in: ${endScreens.join(' | ')}`);
-  return { reference: m[0], endAt, screens };
-}
+const args = parseArgs(process.argv.slice(2), { script: 'console_test.mjs' });
+let gatewayChild = null;  // stopped by the test itself (SIGTERM must end it cleanly)
 
 // ------------------------------------------------------------------ browser helpers
-
-const tid = (id) => `[data-testid="${id}"]`;
-
-async function loadPlaywright() {
-  try {
-    return await import('playwright-core');
-  } catch (e) {
-    throw new Error(`cannot load playwright-core (${e.message}); run "npm ci" in tests/console`);
-  }
-}
-
-function watchPage(page, label, problems) {
-  page.on('pageerror', (err) => problems.push(`${label}: page error: ${err.message}`));
-  page.on('console', (msg) => {
-    const text = msg.text();
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(text)) {
-      problems.push(`${label}: CSP violation: ${text}`);
-    }
-  });
-  page.on('dialog', (d) => { problems.push(`${label}: unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
-}
 
 async function login(page, username, password) {
   await page.fill(tid('login-username'), username);
@@ -383,29 +66,30 @@ async function main() {
   });
 
   const smsc = await startFakeSmsc();
-  const config = writeConfig(tmp, smsc.port);
+  const config = writeConfig(args, tmp, smsc.port);
 
   await step('operator accounts created with the CLI', () => {
-    addOperator(config, 'aida');
-    addOperator(config, 'gulnara');
+    addOperator(args, config, 'aida', USERS.aida);
+    addOperator(args, config, 'gulnara', USERS.gulnara);
     return 'aida (operator), gulnara (supervisor)';
   });
 
   await step('gateway started', async () => {
-    const g = await startGateway(config);
-    base = `http://127.0.0.1:${g.port}`;
-    return base;
+    const g = await startGateway(args, config);
+    gatewayChild = g.child;
+    gateway.base = `http://127.0.0.1:${g.port}`;
+    return gateway.base;
   });
 
   await step('console files served with a strict CSP', async () => {
-    const res = await fetch(`${base}/console/`);
+    const res = await fetch(`${gateway.base}/console/`);
     const html = await res.text();
     assert(res.status === 200, `GET /console/ → ${res.status}`);
     assert(html.includes('data-testid="login-form"') || html.includes('login-username'), 'GET /console/ is not the console page');
     const csp = res.headers.get('content-security-policy') || '';
     assert(/script-src 'self'/.test(csp), `missing or weak Content-Security-Policy: "${csp}"`);
     for (const f of ['app.js', 'app.css', 'i18n.js']) {
-      const r = await fetch(`${base}/console/${f}`);
+      const r = await fetch(`${gateway.base}/console/${f}`);
       assert(r.status === 200, `GET /console/${f} → ${r.status}`);
     }
     return `CSP: ${csp}`;
@@ -426,7 +110,7 @@ async function main() {
   watchPage(page, 'aida', problems);
 
   await step('language switch Kyrgyz / Russian', async () => {
-    await page.goto(`${base}/console/`);
+    await page.goto(`${gateway.base}/console/`);
     await page.waitForSelector(tid('login-submit'));
     const ru = (await page.textContent(tid('login-submit'))).trim();
     assert(ru === 'Войти', `default language is not Russian: log-in button says "${ru}"`);
@@ -483,7 +167,7 @@ async function main() {
   });
 
   await step('urgent USSD session creates a case', async () => {
-    walkResult = await walkUrgentUssd();
+    walkResult = await walkUrgent(PHONE, 'Ош', `console-test-${process.pid}-${Date.now()}`);
     return `${walkResult.reference} after ${walkResult.screens.length} screens`;
   });
   const walk = walkResult;
@@ -618,7 +302,7 @@ async function main() {
   watchPage(gpage, 'gulnara', problems);
 
   await step('supervisor sees the audit trail of the case', async () => {
-    await gpage.goto(`${base}/console/`);
+    await gpage.goto(`${gateway.base}/console/`);
     await login(gpage, 'gulnara', USERS.gulnara.password);
     await gpage.waitForSelector(tid('queue-view'), { state: 'visible' });
     await gpage.click(tid('tab-audit'));
@@ -682,7 +366,7 @@ async function main() {
   {
     const p3 = await ctxG.newPage();
     watchPage(p3, 'backoff', problems);
-    await p3.goto(`${base}/console/`);
+    await p3.goto(`${gateway.base}/console/`);
     // This context holds gulnara's session; log out first to see the form.
     if (await p3.isVisible(tid('logout'))) await p3.click(tid('logout'));
     await p3.waitForSelector(tid('login-submit'), { state: 'visible' });
@@ -739,33 +423,7 @@ let walkResult = null;
 let queueLatency = null;
 let retryAfterSeen = null;
 
-const overall = setTimeout(async () => {
-  softFail('time limit', `test still running after ${TOTAL_TIMEOUT_MS / 1000} s`);
-  if (gatewayLog.length) console.log(`--- gateway output (last lines) ---\n${logTail()}`);
-  await cleanup();
-  console.log(`${passed} passed, ${failures.length} failed`);
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-
-let crashed = false;
-try {
-  await main();
-} catch (err) {
-  crashed = true;
-  if (!(err instanceof StepFailure)) softFail('test', err && err.stack ? err.stack : String(err));
-}
-clearTimeout(overall);
-if (failures.length && gatewayLog.length) {
-  console.log(`--- gateway output (last lines) ---\n${logTail()}`);
-}
-await cleanup();
-if (failures.length) {
-  console.log('\nFailures:');
-  for (const f of failures) console.log(`  - ${f}`);
-}
-if (warnings.length) {
-  console.log('\nWarnings (gateway answers that differ from the operator API contract):');
-  for (const w of warnings) console.log(`  - ${w}`);
-}
-console.log(`${passed} passed, ${failures.length} failed${crashed ? ' (stopped early)' : ''}`);
-process.exit(failures.length ? 1 : 0);
+await run(main, {
+  timeoutMs: TOTAL_TIMEOUT_MS,
+  warningsHeading: 'Warnings (gateway answers that differ from the operator API contract)',
+});

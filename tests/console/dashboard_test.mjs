@@ -20,15 +20,16 @@
 // Screenshots of each go to --screenshots (default <repo>/build/console-screenshots).
 // Exit code 0 = everything passed. Everything started here is stopped here.
 
-import { spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import {
+  API, addOperator, apiCall, assert, check, cleanups, gateway, loadPlaywright, parseArgs, part, run,
+  startFakeSmsc, startGateway, step, tid, walkUrgent, watchPage, writeConfig,
+} from './lib.mjs';
+
 const TOTAL_TIMEOUT_MS = 140_000;
-const DATA_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
-const API = '/api/operator/v1';
 const USERS = {
   aida: { password: 'Aida-test-passw0rd', display: 'Аида', role: 'operator' },
   gulnara: { password: 'Gulnara-test-passw0rd', display: 'Гульнара', role: 'supervisor' },
@@ -50,268 +51,12 @@ const RAW_WORDS = ['safe_to_call', 'crisis_centres', 'legal_aid', 'sms_only', 'g
 // What an untranslated dictionary key looks like: "field.topic", "apierr.status.404".
 const KEY_PATTERN = /\b[a-z][a-z_]*\.[a-z_][a-z0-9_.]*\b/;
 
-// ------------------------------------------------------------------ arguments
-
-function parseArgs(argv) {
-  const out = { chromium: process.env.CHROMIUM_PATH || '/usr/bin/chromium', keepTmp: !!process.env.KEEP_TMP };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--gateway') out.gateway = argv[++i];
-    else if (a === '--repo') out.repo = argv[++i];
-    else if (a === '--screenshots') out.shots = argv[++i];
-    else if (a === '--chromium') out.chromium = argv[++i];
-    else if (a === '--keep-tmp') out.keepTmp = true;
-    else { console.error(`unknown argument: ${a}`); process.exit(2); }
-  }
-  if (!out.gateway || !out.repo) {
-    console.error('usage: node dashboard_test.mjs --gateway <hotline-gateway> --repo <repo root> [--screenshots DIR] [--chromium PATH] [--keep-tmp]');
-    process.exit(2);
-  }
-  out.gateway = path.resolve(out.gateway);
-  out.repo = path.resolve(out.repo);
-  out.shots = path.resolve(out.shots || path.join(out.repo, 'build', 'console-screenshots'));
-  return out;
-}
-const args = parseArgs(process.argv.slice(2));
-
-// ------------------------------------------------------------------ results
-
-let passed = 0;
-const failures = [];
-function pass(name, detail) { passed++; console.log(`PASS ${name}${detail ? ` — ${detail}` : ''}`); }
-function softFail(name, detail) { failures.push(`${name}: ${detail}`); console.log(`FAIL ${name} — ${detail}`); }
-function check(name, ok, detail, failDetail) {
-  if (ok) pass(name, detail); else softFail(name, failDetail || detail || 'check failed');
-  return ok;
-}
-class StepFailure extends Error {}
-// A step whose failure stops the run (later steps depend on it).
-async function step(name, fn) {
-  let detail;
-  try { detail = await fn(); } catch (err) {
-    softFail(name, err && err.message ? err.message : String(err));
-    throw new StepFailure(name);
-  }
-  pass(name, detail);
-  return detail;
-}
-// A step whose failure is counted but does not stop the run.
-async function part(name, fn) {
-  try { pass(name, await fn()); } catch (err) {
-    softFail(name, err && err.message ? err.message : String(err));
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-
-// ------------------------------------------------------------------ clean-up
-
-const cleanups = [];
-let gatewayChild = null;
-let cleanedUp = false;
-async function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const fn of cleanups.reverse()) {
-    try { await Promise.race([fn(), new Promise((r) => setTimeout(r, 5000))]); } catch (e) { /* keep cleaning */ }
-  }
-}
-process.on('exit', () => {
-  if (gatewayChild && gatewayChild.exitCode === null && gatewayChild.signalCode === null) {
-    try { gatewayChild.kill('SIGKILL'); } catch (e) { /* gone */ }
-  }
-});
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => { console.error(`got ${sig}, cleaning up`); await cleanup(); process.exit(1); });
-}
-
-// ------------------------------------------------------------------ fake SMSC, gateway
-
-function startFakeSmsc() {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => { res.writeHead(202, { 'Content-Type': 'text/plain' }); res.end('0: Accepted for delivery'); });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      cleanups.push(() => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }));
-      resolve({ port: server.address().port });
-    });
-  });
-}
-
-const gatewayLog = [];
-function logTail(n = 60) { return gatewayLog.slice(-n).join('\n'); }
-
-function writeConfig(tmp, smscPort) {
-  const repo = args.repo;
-  const lines = [
-    'server: {address: 127.0.0.1, port: 0}',
-    `store: {sqlite_path: ${JSON.stringify(path.join(tmp, 'gateway.db'))}}`,
-    `menus: {directory: ${JSON.stringify(path.join(repo, 'menus'))}}`,
-    'ussd: {token: test-ussd-token}',
-    'sms:',
-    '  poll_interval_ms: 100',
-    '  channels:',
-    '    kannel:',
-    '      auth: token',
-    '      token: test-token',
-    `      send_url: http://127.0.0.1:${smscPort}/cgi-bin/sendsms`,
-    '      send_username: hotline',
-    '      send_password: secret',
-    '      sender: "5555"',
-    'referrals:',
-    `  partners_file: ${JSON.stringify(path.join(repo, 'config', 'partners.yaml'))}`,
-    `  rules_directory: ${JSON.stringify(path.join(repo, 'referral-rules'))}`,
-    '  notify_channel: kannel',
-    'privacy:',
-    '  data_key_env: GATEWAY_DATA_KEY',
-    'console:',
-    `  directory: ${JSON.stringify(path.join(repo, 'gateway', 'console'))}`,
-    `  reply_templates: ${JSON.stringify(path.join(repo, 'config', 'reply-templates.yaml'))}`,
-  ];
-  const file = path.join(tmp, 'gateway.yaml');
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
-
-function addOperator(config, username) {
-  const u = USERS[username];
-  const r = spawnSync(args.gateway, ['operator', 'add', '--config', config, '--username', username,
-    '--display-name', u.display, '--role', u.role], {
-    env: { ...process.env, GATEWAY_DATA_KEY: DATA_KEY, GATEWAY_OPERATOR_PASSWORD: u.password },
-    encoding: 'utf8', timeout: 30_000,
-  });
-  if (r.error) throw new Error(`operator add ${username}: ${r.error.message}`);
-  if (r.status !== 0) {
-    throw new Error(`operator add ${username} (role ${u.role}) exited with ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  }
-}
-
-function startGateway(config) {
-  const env = { ...process.env, GATEWAY_DATA_KEY: DATA_KEY };
-  delete env.GATEWAY_OPERATOR_PASSWORD;
-  const child = spawn(args.gateway, ['serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  gatewayChild = child;
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
-  });
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => finish(new Error('no "listening on" line within 20 s')), 20_000);
-    function finish(err, port) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (err) reject(new Error(`${err.message}\n--- gateway output ---\n${logTail()}`));
-      else resolve({ port });
-    }
-    for (const stream of [child.stdout, child.stderr]) {
-      let buf = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          gatewayLog.push(line);
-          if (gatewayLog.length > 2000) gatewayLog.shift();
-          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
-          if (m) finish(null, Number(m[1]));
-        }
-      });
-    }
-    child.once('error', (e) => finish(e));
-    exited.then(({ code, signal }) => finish(new Error(`gateway exited early (code ${code}, signal ${signal})`)));
-  });
-}
-
-// ------------------------------------------------------------------ HTTP and USSD
-
-let base = '';
-
-async function apiCall(method, p, { token, body } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(base + API + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch (e) { /* not JSON */ }
-  return { status: res.status, text, json };
-}
-
-async function ussd(phone, sessionId, text) {
-  const body = new URLSearchParams({ sessionId, serviceCode: '*123#', phoneNumber: phone, text }).toString();
-  const res = await fetch(`${base}/ussd/africastalking?token=test-ussd-token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body,
-  });
-  const answer = await res.text();
-  if (res.status !== 200) throw new Error(`USSD text="${text}" → HTTP ${res.status}: ${answer}`);
-  if (!/^(CON|END) /.test(answer)) throw new Error(`USSD text="${text}" → not CON/END: ${answer}`);
-  return answer;
-}
-
-function optionsOf(screen) {
-  const out = [];
-  for (const line of screen.split('\n')) {
-    const m = /^\s*(\d+)[.)]?\s+(.+?)\s*$/.exec(line);
-    if (m) out.push({ n: m[1], label: m[2] });
-  }
-  return out;
-}
-
-// The urgent flow in Russian from the given oblast, "SMS only"; returns R-nnnnnnn.
-async function walkUrgent(phone, oblast) {
-  const sessionId = `dash-test-${process.pid}-${phone}-${Date.now()}`;
-  const inputs = [];
-  let screen = await ussd(phone, sessionId, '');
-  for (const label of ['Русский', 'Срочно', oblast, 'Только SMS']) {
-    for (let page = 0; ; page++) {
-      assert(screen.startsWith('CON '), `expected a CON screen before "${label}", got: ${screen}`);
-      const opts = optionsOf(screen);
-      const hit = opts.find((o) => o.label === label) || opts.find((o) => o.label.startsWith(label));
-      if (hit) { inputs.push(hit.n); break; }
-      assert(opts.find((o) => o.n === '98') && page < 5, `no option "${label}" on screen:\n${screen}`);
-      inputs.push('98');
-      screen = await ussd(phone, sessionId, inputs.join('*'));
-    }
-    screen = await ussd(phone, sessionId, inputs.join('*'));
-  }
-  const seen = [screen];
-  for (let page = 0; !screen.startsWith('END ') && page < 5; page++) {
-    assert(optionsOf(screen).find((o) => o.n === '98'), `expected END after the contact choice, got: ${screen}`);
-    inputs.push('98');
-    screen = await ussd(phone, sessionId, inputs.join('*'));
-    seen.push(screen);
-  }
-  const m = /R-\d{7}/.exec(seen.join('\n'));
-  assert(m, `no case code in: ${seen.join(' | ')}`);
-  return m[0];
-}
+const args = parseArgs(process.argv.slice(2), { script: 'dashboard_test.mjs', screenshots: true });
 
 // ------------------------------------------------------------------ browser helpers
 
-const tid = (id) => `[data-testid="${id}"]`;
-
-function watchPage(page, label, problems) {
-  page.on('pageerror', (err) => problems.push(`${label}: page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
-      problems.push(`${label}: CSP violation: ${msg.text()}`);
-    }
-  });
-  page.on('dialog', (d) => { problems.push(`${label}: unexpected dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
-}
-
 async function login(page, username) {
-  await page.goto(`${base}/console/`);
+  await page.goto(`${gateway.base}/console/`);
   await page.waitForSelector(tid('login-submit'));
   await page.fill(tid('login-username'), username);
   await page.fill(tid('login-password'), USERS[username].password);
@@ -356,10 +101,7 @@ async function main() {
   const started = Date.now();
   assert(fs.existsSync(args.gateway), `gateway binary not found: ${args.gateway}`);
   assert(fs.existsSync(args.chromium), `Chromium not found at ${args.chromium}`);
-  let chromium;
-  try { ({ chromium } = await import('playwright-core')); } catch (e) {
-    throw new Error(`cannot load playwright-core (${e.message}); run "npm ci" in tests/console`);
-  }
+  const { chromium } = await loadPlaywright();
   fs.mkdirSync(args.shots, { recursive: true });
 
   await part('i18n.js: every key in Kyrgyz and Russian, every API error code labelled', () => {
@@ -388,20 +130,23 @@ async function main() {
     else fs.rmSync(tmp, { recursive: true, force: true });
   });
   const smsc = await startFakeSmsc();
-  const config = writeConfig(tmp, smsc.port);
+  const config = writeConfig(args, tmp, smsc.port);
 
   await step('accounts created with the CLI (operator, supervisor, programme)', () => {
-    for (const u of Object.keys(USERS)) addOperator(config, u);
+    for (const [u, user] of Object.entries(USERS)) addOperator(args, config, u, user);
     return Object.entries(USERS).map(([u, x]) => `${u} (${x.role})`).join(', ');
   });
   await step('gateway started', async () => {
-    base = `http://127.0.0.1:${(await startGateway(config)).port}`;
-    return base;
+    gateway.base = `http://127.0.0.1:${(await startGateway(args, config)).port}`;
+    return gateway.base;
   });
 
   const refs = [];
   await step('seven women reach the urgent flow', async () => {
-    for (const w of WOMEN) refs.push(await walkUrgent(w.phone, w.oblast));
+    for (const w of WOMEN) {
+      const sessionId = `dash-test-${process.pid}-${w.phone}-${Date.now()}`;
+      refs.push((await walkUrgent(w.phone, w.oblast, sessionId)).reference);
+    }
     return refs.join(', ');
   });
   const ref = refs[0];
@@ -659,27 +404,4 @@ async function main() {
   console.log(`\nScreenshots in ${args.shots}; ${((Date.now() - started) / 1000).toFixed(1)} s in all`);
 }
 
-const overall = setTimeout(async () => {
-  softFail('time limit', `test still running after ${TOTAL_TIMEOUT_MS / 1000} s`);
-  if (gatewayLog.length) console.log(`--- gateway output (last lines) ---\n${logTail()}`);
-  await cleanup();
-  console.log(`${passed} passed, ${failures.length} failed`);
-  process.exit(1);
-}, TOTAL_TIMEOUT_MS);
-
-let crashed = false;
-try {
-  await main();
-} catch (err) {
-  crashed = true;
-  if (!(err instanceof StepFailure)) softFail('test', err && err.stack ? err.stack : String(err));
-}
-clearTimeout(overall);
-if (failures.length && gatewayLog.length) console.log(`--- gateway output (last lines) ---\n${logTail()}`);
-await cleanup();
-if (failures.length) {
-  console.log('\nFailures:');
-  for (const f of failures) console.log(`  - ${f}`);
-}
-console.log(`${passed} passed, ${failures.length} failed${crashed ? ' (stopped early)' : ''}`);
-process.exit(failures.length ? 1 : 0);
+await run(main, { timeoutMs: TOTAL_TIMEOUT_MS });
