@@ -11,9 +11,12 @@ namespace gw::app {
 // Thread model of a serving gateway:
 // - 2 I/O threads (`server.io_threads`) run Asio: one strand per
 //   connection; the acceptor, the signal sets and the drain timer share
-//   the accept strand. They parse and write HTTP and never block.
+//   the accept strand. They parse and write HTTP and never block; they
+//   also run each request's first part (gateway::handle_first: checks,
+//   rate limits, /healthz, and a USSD menu move answered from the session
+//   in memory, which only try_locks it).
 // - the handler pool (`server.handler_threads`, default 16 per core, 32 to
-//   64) runs every request's handler, which may block on the store; a
+//   64) runs the rest of a request, which may block on the store; a
 //   SIGHUP reload runs there too. Argon2id takes at most half the cores.
 // - `store-writer`: owns the SQLite write connection; every write waits for
 //   its group commit. Reads use up to 8 reader connections of their own.
