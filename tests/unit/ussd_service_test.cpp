@@ -46,6 +46,12 @@ class UssdService : public ::testing::Test {
             return svc.handle(req);
         }
     };
+    // A second service on the same store whose session state is written
+    // behind, at most `flush` after a hop.
+    service::ussd_service behind(std::chrono::milliseconds flush) {
+        return {eng, db, phone_normalizer("KG", {"KG"}), clock,
+                service::ussd_settings{180s, 900s, 480, flush}};
+    }
     dialogue dial(const std::string& session, const std::string& phone = "+996555123456") {
         return dialogue{svc, {"africastalking", session, phone, "*123#", "", ""}};
     }
@@ -91,8 +97,7 @@ TEST_F(UssdService, LanguageIsRememberedForTheNextSession) {
 // Written behind: her choice travels with the session's state (no write
 // of its own), and a next session of her number still finds it.
 TEST_F(UssdService, LanguageChosenWhileWritingBehindIsRememberedWithTheState) {
-    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
-                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_service batched = behind(60000ms);
     service::ussd_request req{"africastalking", "lb1", "+996555123456", "*123#", "", ""};
     batched.handle(req);
     req.text = "2";
@@ -249,8 +254,7 @@ TEST_F(UssdService, StoreDownGivesPoliteEnd) {
 }
 
 TEST_F(UssdService, SessionStateIsWrittenBehindInBatches) {
-    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
-                                  service::ussd_settings{180s, 900s, 480, 1000ms}};
+    service::ussd_service batched = behind(1000ms);
     service::ussd_request req{"africastalking", "wb1", "+996555123456", "*123#", "", ""};
     batched.handle(req);
     // The first hop flushes (nothing written yet); the next ones wait for the batch.
@@ -307,8 +311,7 @@ TEST_F(UssdService, StorageHealthFollowsWritesNotReads) {
 // Issue "wrong answers after a restart": the store is hops behind her
 // (written behind) when another service takes the session over.
 TEST_F(UssdService, RestartReplaysTheHopsTheStoreMissed) {
-    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
-                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_service batched = behind(60000ms);
     service::ussd_request req{"africastalking", "behind", "+996555123456", "*123#", "", ""};
     batched.handle(req);  // the first hop is written through
     for (const char* text : {"2", "2*3"}) {
@@ -439,8 +442,7 @@ TEST_F(UssdService, SmsMeThisQueuesTheTextOnlyThroughTheOutbox) {
 
 // SMPP gateways send each answer alone (with '*' inside it when she typed one).
 TEST_F(UssdService, StepwiseAnswersWalkTheSameMenuAndSurviveARestart) {
-    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
-                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_service batched = behind(60000ms);
     service::ussd_request req{"smpp-op", "2a:996555123456", "+996555123456", "*1313#", "", ""};
     batched.handle(req);
     req.stepwise = true;
@@ -510,8 +512,7 @@ TEST_F(UssdService, HopsWhoseCallerFlushesAreWrittenOnlyWhenItFlushes) {
 // (answer_from_memory); anything else falls back to handle(). The walk
 // must read and end exactly as handle() alone walks it.
 TEST_F(UssdService, MenuMovesAnsweredFromMemoryReadAsHandleWouldAnswerThem) {
-    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
-                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_service batched = behind(60000ms);
     auto straight = dial("straight", "+996555000777");
     service::ussd_request req{"africastalking", "mem", "+996555123456", "*123#", "", ""};
     std::vector<bool> from_memory;
@@ -544,8 +545,7 @@ TEST_F(UssdService, MenuMovesAnsweredFromMemoryReadAsHandleWouldAnswerThem) {
 }
 
 TEST_F(UssdService, AHopAnsweredFromMemoryIsWrittenBehindWithHerLanguage) {
-    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
-                                  service::ussd_settings{180s, 900s, 480, 60000ms}};
+    service::ussd_service batched = behind(60000ms);
     service::ussd_request req{"africastalking", "wbm", "+996555123456", "*123#", "", ""};
     batched.handle(req);
     req.text = "2";
@@ -572,8 +572,7 @@ TEST_F(UssdService, WhatMustWaitIsNeverAnsweredFromMemory) {
     req.text = "2";
     EXPECT_FALSE(svc.answer_from_memory(req));
 
-    service::ussd_service batched{eng, db, phone_normalizer("KG", {"KG"}), clock,
-                                  service::ussd_settings{180s, 900s, 480, 1000ms}};
+    service::ussd_service batched = behind(1000ms);
     service::ussd_request b{"africastalking", "due", "+996555123456", "*123#", "", ""};
     EXPECT_FALSE(batched.answer_from_memory(b));  // no session in memory yet
     batched.handle(b);
