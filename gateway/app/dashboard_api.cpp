@@ -190,7 +190,7 @@ std::string dashboard_csv(const service::dashboard& d) {
 http::response handle_dashboard(const http::request& req, const service::operator_identity& who,
                                 service::hotline_service& hotline) {
     if (req.method != "GET") return json_error(405, "method not allowed");
-    if (!(who.role == "programme" || who.supervisor()))
+    if (!who.sees_dashboard())
         return json_error(403, "the dashboard is for supervisors and programme staff");
     const bool csv = req.path.size() >= 4 && req.path.compare(req.path.size() - 4, 4, ".csv") == 0;
 

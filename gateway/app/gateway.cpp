@@ -208,8 +208,8 @@ gateway::gateway(const config& c, const clock_source& clock)
         menus_.sms_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
         sms);
     sms_->on_case_created(route_new_case);
-    sms_->on_command([this](const std::string& phone, const std::string& text, bool& handled) {
-        return referrals_->handle_sms_command(phone, text, handled);
+    sms_->on_command([this](const std::string& phone, const std::string& text) {
+        return referrals_->handle_sms_command(phone, text);
     });
     webhook_sender_ = adapters::make_webhook_sender();
     std::map<std::string, std::unique_ptr<adapters::sms_adapter>> available;

@@ -39,6 +39,34 @@ std::string error_code_for(int status) {
     }
 }
 
+int http_status(errc kind) {
+    switch (kind) {
+        case errc::bad_request:
+            return 400;
+        case errc::unauthorized:
+            return 401;
+        case errc::forbidden:
+            return 403;
+        case errc::not_found:
+            return 404;
+        case errc::conflict:
+            return 409;
+        case errc::too_many:
+            return 429;
+        case errc::unavailable:
+            return 503;
+    }
+    return 400;
+}
+
+http::response json_error(const action_error& refusal) {
+    auto r = json_error(http_status(refusal.kind), refusal.reason,
+                        refusal.code.empty() ? errc_name(refusal.kind) : refusal.code);
+    if (refusal.retry_after > 0)
+        r.headers.emplace_back("Retry-After", std::to_string(refusal.retry_after));
+    return r;
+}
+
 http::response json_error(int status, const std::string& reason, const std::string& code) {
     return json_response(
         status, {{"error", reason}, {"code", code.empty() ? error_code_for(status) : code}});

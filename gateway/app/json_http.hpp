@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/errc.hpp"
 #include "http/message.hpp"
 
 namespace gw::app {
@@ -17,6 +18,10 @@ http::response json_response(int status, const nlohmann::json& body);
 // unavailable).
 http::response json_error(int status, const std::string& reason, const std::string& code = "");
 std::string error_code_for(int status);
+// The one place a service's refusal becomes HTTP: its status, and the
+// error body (with Retry-After when the refusal says when).
+int http_status(errc kind);
+http::response json_error(const action_error& refusal);
 // The body as a JSON object; nullopt (and `error` set) when it is not one.
 std::optional<nlohmann::json> json_object_body(const http::request& req, http::response& error);
 // A string member, "" when absent or not a string.

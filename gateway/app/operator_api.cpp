@@ -50,7 +50,9 @@ json to_json(const store::operator_account& a) {
 }
 
 json to_json(const service::operator_identity& who) {
-    return {{"username", who.username}, {"display_name", who.display_name}, {"role", who.role}};
+    return {{"username", who.username},
+            {"display_name", who.display_name},
+            {"role", service::role_name(who.role)}};
 }
 
 json to_json(const referral::explanation_parts& e) {
@@ -130,8 +132,7 @@ json case_file(service::hotline_service& hotline, const service::operator_identi
 
 template <class T, class F>
 http::response answer(const service::outcome<T>& result, F&& to_body) {
-    if (auto* e = std::get_if<action_error>(&result))
-        return json_error(e->status, e->reason, e->code);
+    if (auto* e = std::get_if<action_error>(&result)) return json_error(*e);
     return json_response(200, to_body(std::get<T>(result)));
 }
 
@@ -364,7 +365,7 @@ http::response audit(const operator_call& c) {
 
 http::response statistics_csv(const operator_call& c) {
     auto csv = c.hotline.statistics_csv(c.me);
-    if (auto* e = std::get_if<action_error>(&csv)) return json_error(e->status, e->reason, e->code);
+    if (auto* e = std::get_if<action_error>(&csv)) return json_error(*e);
     http::response r;
     r.content_type = "text/csv; charset=utf-8";
     r.headers.emplace_back("Content-Disposition",
@@ -433,12 +434,7 @@ http::response handle_operator_api(const http::request& req, service::operator_a
         if (!body) return bad;
         auto result = accounts.login(json_string(*body, "username"), json_string(*body, "password"),
                                      req.remote_address);
-        if (auto* refused = std::get_if<service::login_refused>(&result)) {
-            auto r = json_error(refused->status, refused->reason);
-            if (refused->retry_after > 0)
-                r.headers.emplace_back("Retry-After", std::to_string(refused->retry_after));
-            return r;
-        }
+        if (auto* refused = std::get_if<action_error>(&result)) return json_error(*refused);
         const auto& ok = std::get<service::login_ok>(result);
         return json_response(
             200,

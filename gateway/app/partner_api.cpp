@@ -140,8 +140,7 @@ http::response change_referral(const partner_call& c, Act&& act) {
     std::variant<store::referral_record, service::action_error, http::response> result =
         act(*r, *parsed);
     if (auto* refused = std::get_if<http::response>(&result)) return *refused;
-    if (auto* e = std::get_if<service::action_error>(&result))
-        return json_error(e->status, e->reason, e->code);
+    if (auto* e = std::get_if<service::action_error>(&result)) return json_error(*e);
     auto updated = std::get<store::referral_record>(result);
     auto rec = c.store.find_case_by_id(updated.case_id);
     return json_response(200, to_json(updated, *rec));

@@ -21,23 +21,20 @@ int hex_value(char c) {
 }
 }  // namespace
 
-std::string url_decode_component(std::string_view s, bool& ok) {
+std::optional<std::string> url_decode_component(std::string_view s) {
     std::string out;
     out.reserve(s.size());
-    ok = true;
     for (std::size_t i = 0; i < s.size(); ++i) {
         char c = s[i];
         if (c == '+') {
             out += ' ';
         } else if (c == '%') {
             if (i + 2 >= s.size()) {
-                ok = false;
-                return {};
+                return std::nullopt;
             }
             int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
             if (hi < 0 || lo < 0) {
-                ok = false;
-                return {};
+                return std::nullopt;
             }
             out += static_cast<char>(hi * 16 + lo);
             i += 2;
@@ -72,14 +69,12 @@ result<form_fields> parse_form(std::string_view body) {
         body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
         if (pair.empty()) continue;
         auto eq = pair.find('=');
-        bool ok_name = true, ok_value = true;
-        std::string name = url_decode_component(pair.substr(0, eq), ok_name);
-        std::string value = eq == std::string_view::npos
-                                ? std::string{}
-                                : url_decode_component(pair.substr(eq + 1), ok_value);
-        if (!ok_name || !ok_value) return failure{"malformed percent-encoding in form body"};
-        if (name.empty()) return failure{"form field without a name"};
-        fields.add(std::move(name), std::move(value));
+        auto name = url_decode_component(pair.substr(0, eq));
+        auto value = eq == std::string_view::npos ? std::optional<std::string>(std::string{})
+                                                  : url_decode_component(pair.substr(eq + 1));
+        if (!name || !value) return failure{"malformed percent-encoding in form body"};
+        if (name->empty()) return failure{"form field without a name"};
+        fields.add(std::move(*name), std::move(*value));
     }
     return fields;
 }

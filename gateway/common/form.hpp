@@ -2,6 +2,7 @@
 // application/x-www-form-urlencoded and URL query strings.
 // Parsing fails (with a reason) on malformed percent escapes; values are
 // returned decoded but not checked for UTF-8 (callers decide).
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,8 @@ class form_fields {
 
 result<form_fields> parse_form(std::string_view body);
 
-std::string url_decode_component(std::string_view s, bool& ok);
+// Nothing when a '%' is not followed by two hex digits.
+std::optional<std::string> url_decode_component(std::string_view s);
 std::string url_encode_component(std::string_view s);
 
 }  // namespace gw

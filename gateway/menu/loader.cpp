@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 namespace gw::menu {
 namespace {
@@ -46,16 +47,14 @@ class reader {
     std::vector<diagnostic>& out_;
 };
 
-screen_kind parse_kind(const std::string& s, bool& ok) {
-    ok = true;
+std::optional<screen_kind> kind_named(const std::string& s) {
     if (s == "language") return screen_kind::language;
     if (s == "choice") return screen_kind::choice;
     if (s == "info") return screen_kind::info;
     if (s == "input") return screen_kind::input;
     if (s == "action") return screen_kind::action;
     if (s == "end") return screen_kind::end;
-    ok = false;
-    return screen_kind::info;
+    return std::nullopt;
 }
 
 void read_meta(const YAML::Node& root, reader& r, menu& m) {
@@ -83,8 +82,7 @@ void read_meta(const YAML::Node& root, reader& r, menu& m) {
         } else {
             for (const auto& kv : limits) {
                 const auto kind = kv.first.as<std::string>();
-                bool ok = true;
-                parse_kind(kind, ok);
+                bool ok = kind_named(kind).has_value();
                 std::size_t pages = 0;
                 try {
                     pages = kv.second.as<std::size_t>();
@@ -142,9 +140,9 @@ void read_screen(const std::string& id, const YAML::Node& key, const YAML::Node&
         r.error(n, "screen '" + id + "' must be a map");
         return;
     }
-    bool ok = true;
-    s.kind = parse_kind(r.scalar(n["type"], "screen type"), ok);
-    if (!ok) {
+    const auto kind = kind_named(r.scalar(n["type"], "screen type"));
+    s.kind = kind.value_or(screen_kind::info);
+    if (!kind) {
         r.error(n["type"] ? n["type"] : n, "screen '" + id +
                                                "': unknown type (expected language, choice, "
                                                "info, input, action or end)");

@@ -22,17 +22,19 @@ std::string localized_text(const menu::localized& text, const std::string& lang)
 }
 
 std::optional<action_error> check_text(const std::string& text, const char* what) {
-    if (trim(text).empty()) return action_error{400, std::string(what) + " is empty", "text_empty"};
+    if (trim(text).empty())
+        return action_error{errc::bad_request, std::string(what) + " is empty", "text_empty"};
     if (text.size() > max_text_bytes)
-        return action_error{400, std::string(what) + " is longer than 4000 bytes", "text_invalid"};
+        return action_error{errc::bad_request, std::string(what) + " is longer than 4000 bytes",
+                            "text_invalid"};
     if (!is_valid_utf8(text))
-        return action_error{400, std::string(what) + " is not UTF-8", "text_invalid"};
+        return action_error{errc::bad_request, std::string(what) + " is not UTF-8", "text_invalid"};
     return std::nullopt;
 }
 
-const action_error supervisors_only{403, "supervisors only", "supervisors_only"};
-const action_error cases_not_for_programme{403, "programme accounts see the dashboard only",
-                                           "forbidden"};
+const action_error supervisors_only{errc::forbidden, "supervisors only", "supervisors_only"};
+const action_error cases_not_for_programme{
+    errc::forbidden, "programme accounts see the dashboard only", "forbidden"};
 
 }  // namespace
 
@@ -110,7 +112,8 @@ outcome<std::vector<store::case_record>> hotline_service::search(const operator_
     const bool code = digits && q.size() == 7;
     const bool ending = digits && !has_prefix && q.size() == data_sealer::number_ending_digits;
     if (!code && !ending)
-        return action_error{400, "search by a code (R-1234567) or the last 4 digits of her number",
+        return action_error{errc::bad_request,
+                            "search by a code (R-1234567) or the last 4 digits of her number",
                             "search_invalid"};
     const long long now = to_unix_seconds(clock_.now());
     std::vector<store::case_record> found;
@@ -136,7 +139,7 @@ outcome<case_view> hotline_service::open_case(const operator_identity& who,
                                               const std::string& reference, bool audited) {
     if (who.programme()) return cases_not_for_programme;
     auto c = store_.find_case(reference);
-    if (!c) return action_error{404, "no such case", "no_case"};
+    if (!c) return action_error{errc::not_found, "no such case", "no_case"};
     const long long now = to_unix_seconds(clock_.now());
     case_view v;
     v.phone_visible = who.supervisor() || c->assigned_to == who.username;
@@ -188,10 +191,11 @@ outcome<case_view> hotline_service::open_case(const operator_identity& who,
 outcome<store::case_record> hotline_service::acting_case(const operator_identity& who,
                                                          const std::string& reference) {
     auto c = store_.find_case(reference);
-    if (!c) return action_error{404, "no such case", "no_case"};
-    if (c->status == "closed") return action_error{409, "the case is closed", "case_closed"};
+    if (!c) return action_error{errc::not_found, "no such case", "no_case"};
+    if (c->status == "closed")
+        return action_error{errc::conflict, "the case is closed", "case_closed"};
     if (!who.supervisor() && c->assigned_to != who.username)
-        return action_error{409,
+        return action_error{errc::conflict,
                             c->assigned_to.empty() ? "claim the case first"
                                                    : "the case is claimed by " + c->assigned_to,
                             c->assigned_to.empty() ? "claim_first" : "case_claimed"};
@@ -206,18 +210,21 @@ outcome<store::case_record> hotline_service::update(
     u.expect_assigned = c.assigned_to;
     auto updated = store_.update_case(
         c.id, u, {to_unix_seconds(clock_.now()), who.actor(), action, c.id, detail}, outbox);
-    if (!updated) return action_error{409, "the case changed hands just now", "case_changed"};
+    if (!updated)
+        return action_error{errc::conflict, "the case changed hands just now", "case_changed"};
     return *updated;
 }
 
 outcome<store::case_record> hotline_service::claim(const operator_identity& who,
                                                    const std::string& reference, bool force) {
     auto c = store_.find_case(reference);
-    if (!c) return action_error{404, "no such case", "no_case"};
-    if (c->status == "closed") return action_error{409, "the case is closed", "case_closed"};
+    if (!c) return action_error{errc::not_found, "no such case", "no_case"};
+    if (c->status == "closed")
+        return action_error{errc::conflict, "the case is closed", "case_closed"};
     if (c->assigned_to == who.username) return *c;
     if (!c->assigned_to.empty() && !(force && who.supervisor()))
-        return action_error{409, "the case is claimed by " + c->assigned_to, "case_claimed"};
+        return action_error{errc::conflict, "the case is claimed by " + c->assigned_to,
+                            "case_claimed"};
     store::case_update u;
     u.assigned_to = who.username;
     u.status = "claimed";
@@ -259,21 +266,22 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     // Back the way she wrote in (a number abroad may be reachable only
     // through that aggregator); USSD cases through the configured channel.
     const std::string channel = rec.sms_channel.empty() ? settings_.reply_channel : rec.sms_channel;
-    if (channel.empty()) return action_error{409, "no SMS channel is configured", "no_sms_channel"};
+    if (channel.empty())
+        return action_error{errc::conflict, "no SMS channel is configured", "no_sms_channel"};
     if (rec.phone.empty())
-        return action_error{409, "her number is no longer kept", "number_forgotten"};
+        return action_error{errc::conflict, "her number is no longer kept", "number_forgotten"};
     if (store_.no_sms(rec.phone))
-        return action_error{409, "she asked for no SMS (STOP)", "sms_stopped"};
+        return action_error{errc::conflict, "she asked for no SMS (STOP)", "sms_stopped"};
     // Her safe-contact answer rules SMS out unless she chose it.
     if (!rec.contact.empty() && rec.contact != "sms_only")
-        return action_error{409,
+        return action_error{errc::conflict,
                             rec.contact == "none" ? "she asked not to be contacted"
                                                   : "she asked to be called, not texted",
                             rec.contact == "none" ? "no_contact" : "call_not_sms"};
     std::optional<filled_template> chosen;
     for (auto& t : templates_for(rec))
         if (t.id == template_id) chosen = t;
-    if (!chosen) return action_error{400, "no such template", "no_template"};
+    if (!chosen) return action_error{errc::bad_request, "no such template", "no_template"};
     const long long now = to_unix_seconds(clock_.now());
     store::outbound_message m;
     m.channel = channel;
@@ -297,7 +305,8 @@ outcome<store::case_record> hotline_service::refer(const operator_identity& who,
                                                    const std::string& partner,
                                                    const std::string& note) {
     if (note.size() > max_text_bytes || !is_valid_utf8(note))
-        return action_error{400, "the note must be UTF-8 of at most 4000 bytes", "text_invalid"};
+        return action_error{errc::bad_request, "the note must be UTF-8 of at most 4000 bytes",
+                            "text_invalid"};
     auto c = acting_case(who, reference);
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto& rec = std::get<store::case_record>(c);
@@ -334,7 +343,7 @@ outcome<store::case_record> hotline_service::revoke(const operator_identity& who
                                                     const std::string& reason) {
     if (auto e = check_text(reason, "the reason")) return *e;
     auto r = store_.find_referral(referral_id);
-    if (!r) return action_error{404, "no such referral", "no_referral"};
+    if (!r) return action_error{errc::not_found, "no such referral", "no_referral"};
     auto c = acting_case(who, r->case_reference);
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto moved = referrals_.revoke(referral_id, reason, who.actor());
@@ -349,9 +358,9 @@ outcome<store::outbound_message> hotline_service::retry_message(const operator_i
     const long long now = to_unix_seconds(clock_.now());
     if (!store_.retry_outbound(
             id, now, {now, who.actor(), "retried_message", 0, "message " + std::to_string(id)}))
-        return action_error{409, "no failed message with that id", "no_message"};
+        return action_error{errc::conflict, "no failed message with that id", "no_message"};
     auto m = store_.find_outbound(id);
-    if (!m) return action_error{404, "no such message", "no_message"};
+    if (!m) return action_error{errc::not_found, "no such message", "no_message"};
     m->recipient = mask_phone(m->recipient);
     m->body.clear();
     return *m;
@@ -372,7 +381,7 @@ outcome<std::vector<partner_status>> hotline_service::partners_for(const operato
                                                                    const std::string& reference) {
     if (who.programme()) return cases_not_for_programme;
     auto c = store_.find_case(reference);
-    if (!c) return action_error{404, "no such case", "no_case"};
+    if (!c) return action_error{errc::not_found, "no such case", "no_case"};
     auto setup = referrals_.setup();
     const auto likely = referral::likely_partners(
         setup->rules, setup->partners,
@@ -406,13 +415,13 @@ outcome<partner_status> hotline_service::set_paused(const operator_identity& who
                                                     const std::string& partner, bool paused) {
     if (!who.supervisor()) return supervisors_only;
     if (!referrals_.setup()->partners.find(partner))
-        return action_error{404, "no such partner", "no_partner"};
+        return action_error{errc::not_found, "no such partner", "no_partner"};
     store_.set_partner_paused(partner, paused,
                               {to_unix_seconds(clock_.now()), who.actor(),
                                paused ? "partner_paused" : "partner_resumed", 0, partner});
     for (auto& p : partners())
         if (p.id == partner) return p;
-    return action_error{404, "no such partner", "no_partner"};
+    return action_error{errc::not_found, "no such partner", "no_partner"};
 }
 
 outcome<std::vector<store::audit_record>> hotline_service::audit(const operator_identity& who,
@@ -422,7 +431,7 @@ outcome<std::vector<store::audit_record>> hotline_service::audit(const operator_
     long long case_id = 0;
     if (!reference.empty()) {
         auto c = store_.find_case(reference);
-        if (!c) return action_error{404, "no such case", "no_case"};
+        if (!c) return action_error{errc::not_found, "no such case", "no_case"};
         case_id = c->id;
     }
     return store_.audit_trail(case_id, std::clamp<std::size_t>(limit, 1, 1000));

@@ -35,8 +35,7 @@ struct hotline_settings {
     std::vector<reply_template> templates;
 };
 
-template <class T>
-using outcome = std::variant<T, action_error>;
+using gw::outcome;
 
 struct queue_item {
     store::case_record c;

@@ -6,6 +6,25 @@
 #include "common/text.hpp"
 
 namespace gw::service {
+std::optional<account_role> role_named(const std::string& name) {
+    if (name == "operator") return account_role::hotline_operator;
+    if (name == "supervisor") return account_role::supervisor;
+    if (name == "programme") return account_role::programme;
+    return std::nullopt;
+}
+
+const char* role_name(account_role role) {
+    switch (role) {
+        case account_role::hotline_operator:
+            return "operator";
+        case account_role::supervisor:
+            return "supervisor";
+        case account_role::programme:
+            return "programme";
+    }
+    return "programme";
+}
+
 namespace {
 
 bool valid_username(const std::string& u) {
@@ -17,24 +36,30 @@ bool valid_username(const std::string& u) {
 
 std::optional<action_error> check_password(const std::string& p) {
     if (p.size() < min_password_length)
-        return action_error{400,
+        return action_error{errc::bad_request,
                             "the password must have at least " +
                                 std::to_string(min_password_length) + " characters",
                             "password_short"};
-    if (p.size() > 1024) return action_error{400, "the password is too long", "password_long"};
+    if (p.size() > 1024)
+        return action_error{errc::bad_request, "the password is too long", "password_long"};
     return std::nullopt;
 }
 
-// operator: the queue and cases; supervisor: also accounts, audit,
-// partners and the dashboard; programme: the dashboard only (no case).
 bool valid_role(const std::string& role) {
-    return role == "operator" || role == "supervisor" || role == "programme";
+    return role_named(role).has_value();
 }
-const action_error bad_role{400, "role must be operator, supervisor or programme", "role_invalid"};
+
+// An account row's identity. The store's CHECK admits only the three
+// names; anything else would get the narrowest role, which sees no case.
+operator_identity identity_of(const store::operator_account& a) {
+    return {a.username, a.display_name, role_named(a.role).value_or(account_role::programme)};
+}
+const action_error bad_role{errc::bad_request, "role must be operator, supervisor or programme",
+                            "role_invalid"};
 
 std::optional<action_error> check_display_name(const std::string& n) {
     if (trim(n).empty() || n.size() > 128 || !is_valid_utf8(n))
-        return action_error{400, "display_name must be 1-128 bytes of UTF-8 text",
+        return action_error{errc::bad_request, "display_name must be 1-128 bytes of UTF-8 text",
                             "display_name_invalid"};
     return std::nullopt;
 }
@@ -52,14 +77,15 @@ operator_accounts::operator_accounts(store::store& store, const clock_source& cl
                         settings.shared_backoff ? &store : nullptr),
       account_ceiling_(std::max(1, settings.failures_before_backoff) * 5) {}
 
-std::variant<login_ok, login_refused> operator_accounts::login(const std::string& username,
-                                                               const std::string& password,
-                                                               const std::string& address) {
+std::variant<login_ok, action_error> operator_accounts::login(const std::string& username,
+                                                              const std::string& password,
+                                                              const std::string& address) {
     const long long now = to_unix_seconds(clock_.now());
     const std::string account_key = "account:" + username;
     const std::string pair_key = account_key + "|address:" + address;
     if (long long wait = pair_throttle_.wait(pair_key, now); wait > 0)
-        return login_refused{429, "too many failed log-ins: wait before trying again", wait};
+        return action_error{errc::too_many, "too many failed log-ins: wait before trying again", "",
+                            wait};
 
     std::optional<store::operator_account> account;
     if (valid_username(username) && password.size() <= 1024)
@@ -82,13 +108,13 @@ std::variant<login_ok, login_refused> operator_accounts::login(const std::string
             store_.record_audit(
                 {now, "operator:" + account->username, "login_failed", 0, "from " + address});
         spdlog::warn("console: failed log-in from {}", address);
-        return login_refused{401, "wrong username or password", 0};
+        return action_error{errc::unauthorized, "wrong username or password"};
     }
     pair_throttle_.succeeded(pair_key);
     login_ok out;
     out.token = new_session_token();
     out.expires_at = now + settings_.session_ttl_s;
-    out.who = {account->username, account->display_name, account->role};
+    out.who = identity_of(*account);
     store_.create_operator_session(session_token_hash(out.token), account->id, now, out.expires_at,
                                    {now, out.who.actor(), "logged_in", 0, "from " + address});
     return out;
@@ -103,20 +129,21 @@ std::optional<operator_identity> operator_accounts::authenticate(const std::stri
     if (token.size() != 64) return std::nullopt;
     auto a = store_.operator_for_session(session_token_hash(token), to_unix_seconds(clock_.now()));
     if (!a) return std::nullopt;
-    return operator_identity{a->username, a->display_name, a->role};
+    return identity_of(*a);
 }
 
 std::variant<store::operator_account, action_error> operator_accounts::add(
     const std::string& actor, const std::string& username, const std::string& display_name,
     const std::string& role, const std::string& password) {
     if (!valid_username(username))
-        return action_error{400, "username: 2-32 characters a-z, 0-9, '.', '_' or '-'",
+        return action_error{errc::bad_request,
+                            "username: 2-32 characters a-z, 0-9, '.', '_' or '-'",
                             "username_invalid"};
     if (!valid_role(role)) return bad_role;
     if (auto e = check_display_name(display_name)) return *e;
     if (auto e = check_password(password)) return *e;
     if (store_.find_operator(username))
-        return action_error{409, "that username is taken", "username_taken"};
+        return action_error{errc::conflict, "that username is taken", "username_taken"};
     const long long now = to_unix_seconds(clock_.now());
     store::operator_account a;
     a.username = username;
@@ -131,7 +158,7 @@ std::variant<store::operator_account, action_error> operator_accounts::add(
 std::variant<store::operator_account, action_error> operator_accounts::change(
     const std::string& actor, const std::string& username, const operator_change& change) {
     auto a = store_.find_operator(username);
-    if (!a) return action_error{404, "no such operator", "no_operator"};
+    if (!a) return action_error{errc::not_found, "no such operator", "no_operator"};
     std::vector<std::string> what;
     if (change.display_name) {
         if (auto e = check_display_name(*change.display_name)) return *e;
@@ -152,7 +179,8 @@ std::variant<store::operator_account, action_error> operator_accounts::change(
         a->active = *change.active;
         what.push_back(*change.active ? "enabled" : "disabled");
     }
-    if (what.empty()) return action_error{400, "nothing to change", "nothing_to_change"};
+    if (what.empty())
+        return action_error{errc::bad_request, "nothing to change", "nothing_to_change"};
     std::string detail = username + ":";
     for (const auto& w : what) detail += " " + w;
     // A disabled account, or one whose password was reset (it may have

@@ -16,13 +16,21 @@
 
 namespace gw::service {
 
+// What an account may do: an operator the queue and cases; a supervisor
+// also accounts, audit, partners and the dashboard; programme staff the
+// dashboard only, never a case. Stored and sent by its name.
+enum class account_role { hotline_operator, supervisor, programme };
+// "operator", "supervisor", "programme"; nothing for any other name.
+std::optional<account_role> role_named(const std::string& name);
+const char* role_name(account_role role);
+
 struct operator_identity {
     std::string username;
     std::string display_name;
-    std::string role;  // operator, supervisor, programme
-    bool supervisor() const { return role == "supervisor"; }
+    account_role role = account_role::hotline_operator;
+    bool supervisor() const { return role == account_role::supervisor; }
     // Programme staff see anonymous counts (the dashboard), never a case.
-    bool programme() const { return role == "programme"; }
+    bool programme() const { return role == account_role::programme; }
     bool sees_dashboard() const { return supervisor() || programme(); }
     std::string actor() const { return "operator:" + username; }
 };
@@ -31,12 +39,6 @@ struct login_ok {
     std::string token;
     long long expires_at = 0;
     operator_identity who;
-};
-
-struct login_refused {
-    int status = 401;  // 401 wrong credentials, 429 wait first
-    std::string reason;
-    long long retry_after = 0;
 };
 
 struct account_settings {
@@ -57,9 +59,10 @@ class operator_accounts {
   public:
     operator_accounts(store::store& store, const clock_source& clock, account_settings settings);
 
-    std::variant<login_ok, login_refused> login(const std::string& username,
-                                                const std::string& password,
-                                                const std::string& address);
+    // Refused: unauthorized (wrong credentials), too_many (wait retry_after).
+    std::variant<login_ok, action_error> login(const std::string& username,
+                                               const std::string& password,
+                                               const std::string& address);
     void logout(const std::string& token, const operator_identity& who);
     // The operator behind a token, if the session is valid.
     std::optional<operator_identity> authenticate(const std::string& token);

@@ -205,14 +205,15 @@ std::variant<store::referral_record, action_error> referral_service::act(
     std::lock_guard lock(mutex_);
     auto r = store_.find_referral(referral_id);
     // Another partner's referral does not exist, as far as this partner knows.
-    if (!r || r->partner != partner_id) return action_error{404, "no such referral", "no_referral"};
+    if (!r || r->partner != partner_id)
+        return action_error{errc::not_found, "no such referral", "no_referral"};
     auto c = store_.find_case_by_id(r->case_id);
-    if (!c) return action_error{404, "no such referral", "no_referral"};
+    if (!c) return action_error{errc::not_found, "no such referral", "no_referral"};
     const long long now = to_unix_seconds(clock_.now());
     store::referral_event event{r->id, actor, verb(action), text, now};
 
     if (action == partner_action::note) {
-        if (trim(text).empty()) return action_error{400, "a note needs text"};
+        if (trim(text).empty()) return action_error{errc::bad_request, "a note needs text"};
         store_.record_referral_event(event);
         return *r;
     }
@@ -238,7 +239,8 @@ std::variant<store::referral_record, action_error> referral_service::act(
             break;
         }
         case partner_action::decline:
-            if (trim(text).empty()) return action_error{400, "declining needs a reason"};
+            if (trim(text).empty())
+                return action_error{errc::bad_request, "declining needs a reason"};
             from = {"new", "accepted"};
             reason = text;
             break;
@@ -253,7 +255,8 @@ std::variant<store::referral_record, action_error> referral_service::act(
             break;
     }
     auto moved = store_.transition_referral(r->id, from, to, event, outbox, reason, outcome);
-    if (!moved) return action_error{409, "the referral is " + r->status, "referral_state"};
+    if (!moved)
+        return action_error{errc::conflict, "the referral is " + r->status, "referral_state"};
     if (action == partner_action::decline) {
         // The case must not stay without a next step: the next partner, or the operators.
         route(*c, tried_partners(c->id), "system");
@@ -261,17 +264,14 @@ std::variant<store::referral_record, action_error> referral_service::act(
     return *moved;
 }
 
-std::optional<std::string> referral_service::handle_sms_command(const std::string& phone,
-                                                                const std::string& text,
-                                                                bool& handled) {
-    handled = false;
+std::optional<command_answer> referral_service::handle_sms_command(const std::string& phone,
+                                                                   const std::string& text) {
     std::istringstream in(text);
     std::string word, ref;
     in >> word >> ref;
     auto action = command_of(word);
     static const std::regex reference("[Rr]-[0-9]{7}");
-    if (!action || !std::regex_match(ref, reference)) return std::nullopt;
-    handled = true;
+    if (!action || !std::regex_match(ref, reference)) return std::nullopt;  // not a command
     ref[0] = 'R';
     std::string rest;
     std::getline(in >> std::ws, rest);
@@ -283,28 +283,29 @@ std::optional<std::string> referral_service::handle_sms_command(const std::strin
         ++ignored_commands_;
         spdlog::warn("referral: SMS command from a number that is no focal point ({}) ignored",
                      mask_phone(phone));
-        return std::nullopt;
+        return command_answer{};
     }
     auto c = store_.find_case(ref);
     std::optional<long long> id;
     if (c)
         for (const auto& r : store_.case_referrals(c->id))
             if (r.partner == p->id) id = r.id;
-    if (!id) return ref + ": not found";
+    if (!id) return command_answer{ref + ": not found"};
     auto result = act(p->id, *id, *action, rest, "sms:" + p->id);
-    if (auto* e = std::get_if<action_error>(&result)) return ref + ": " + e->reason;
-    return ref + ": " + verb(*action);
+    if (auto* e = std::get_if<action_error>(&result)) return command_answer{ref + ": " + e->reason};
+    return command_answer{ref + ": " + verb(*action)};
 }
 
 std::variant<store::referral_record, action_error> referral_service::refer_to(
     const store::case_record& c, const std::string& partner_id, const std::string& actor) {
     std::lock_guard lock(mutex_);
     if (!setup_->partners.find(partner_id))
-        return action_error{400, "no such partner", "no_partner"};
+        return action_error{errc::bad_request, "no such partner", "no_partner"};
     for (const auto& r : store_.case_referrals(c.id))
         if (r.partner == partner_id &&
             (r.status == "new" || r.status == "accepted" || r.status == "in_progress"))
-            return action_error{409, "this partner already has the case", "partner_has_case"};
+            return action_error{errc::conflict, "this partner already has the case",
+                                "partner_has_case"};
     // The operator's own words go to the sealed case notes, not in here.
     return hand_over(*setup_, c, partner_id, "", "referred by the hotline (" + actor + ")", actor);
 }
@@ -312,14 +313,16 @@ std::variant<store::referral_record, action_error> referral_service::refer_to(
 std::variant<store::referral_record, action_error> referral_service::revoke(
     long long referral_id, const std::string& reason, const std::string& actor) {
     std::lock_guard lock(mutex_);
-    if (trim(reason).empty()) return action_error{400, "revoking needs a reason", "reason_needed"};
+    if (trim(reason).empty())
+        return action_error{errc::bad_request, "revoking needs a reason", "reason_needed"};
     auto r = store_.find_referral(referral_id);
-    if (!r) return action_error{404, "no such referral", "no_referral"};
+    if (!r) return action_error{errc::not_found, "no such referral", "no_referral"};
     const long long now = to_unix_seconds(clock_.now());
     auto moved = store_.transition_referral(r->id, {"new", "accepted", "in_progress", "escalated"},
                                             "revoked", {r->id, actor, "revoked", reason, now}, {},
                                             reason, "");
-    if (!moved) return action_error{409, "the referral is " + r->status, "referral_state"};
+    if (!moved)
+        return action_error{errc::conflict, "the referral is " + r->status, "referral_state"};
     return *moved;
 }
 

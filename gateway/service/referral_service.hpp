@@ -17,9 +17,11 @@
 #include <variant>
 
 #include "common/clock.hpp"
+#include "common/errc.hpp"
 #include "common/result.hpp"
 #include "referral/partners.hpp"
 #include "referral/rules.hpp"
+#include "service/sms_command.hpp"
 #include "store/store.hpp"
 
 namespace gw::service {
@@ -47,11 +49,10 @@ struct referral_settings {
 
 enum class partner_action { accept, decline, start, close, note };
 
-struct action_error {
-    int status;  // 404 unknown or other partner's referral, 409 wrong state, 400 bad request
-    std::string reason;     // English, for logs and API clients
-    std::string code = {};  // stable key a client translates; empty: the status's generic one
-};
+// Refusals: not_found for an unknown or another partner's referral,
+// conflict for the wrong state, bad_request for a bad request.
+using gw::action_error;
+using gw::errc;
 
 class referral_service {
   public:
@@ -76,11 +77,11 @@ class referral_service {
                                                            const std::string& text,
                                                            const std::string& actor);
 
-    // An SMS from a phone: if it is a referral command (ACCEPT R-..., ...),
-    // `handled` is set; the reply is returned (nullopt: say nothing, e.g. the
-    // number is not a partner's focal point).
-    std::optional<std::string> handle_sms_command(const std::string& phone, const std::string& text,
-                                                  bool& handled);
+    // An SMS from a phone: nothing when it is no referral command (ACCEPT
+    // R-..., ...); else what to answer (no reply when the number is not a
+    // partner's focal point).
+    std::optional<command_answer> handle_sms_command(const std::string& phone,
+                                                     const std::string& text);
 
     // The hotline hands a case to a chosen partner (rules aside).
     std::variant<store::referral_record, action_error> refer_to(const store::case_record& c,

@@ -79,14 +79,13 @@ std::optional<std::string> sms_service::handle(const sms_in& in, bool reply_in_r
     }
 
     if (command_handler_) {
-        bool handled = false;
-        auto reply = command_handler_(*phone, std::string(trim(in.text)), handled);
-        if (handled) {
-            if (!reply) {
+        if (auto command = command_handler_(*phone, std::string(trim(in.text)))) {
+            if (!command->reply) {
                 store_.commit_inbound(record, nullptr, {});
                 return std::nullopt;
             }
-            return finish(in, record, *phone, *reply, nullptr, reply_in_response, "command_reply");
+            return finish(in, record, *phone, *command->reply, nullptr, reply_in_response,
+                          "command_reply");
         }
     }
 

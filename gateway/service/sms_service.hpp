@@ -17,6 +17,7 @@
 #include "common/phone.hpp"
 #include "menu/engine.hpp"
 #include "service/rate_limiter.hpp"
+#include "service/sms_command.hpp"
 #include "store/store.hpp"
 
 namespace gw::service {
@@ -58,9 +59,9 @@ class sms_service {
     std::optional<std::string> handle(const sms_in& in, bool reply_in_response);
 
     // Commands that are not menu answers (a partner's "ACCEPT R-..."): the
-    // handler sets `handled` and returns the reply, if any.
-    using command_handler = std::function<std::optional<std::string>(
-        const std::string& phone, const std::string& text, bool& handled)>;
+    // handler answers what it understood, nothing for a menu answer.
+    using command_handler = std::function<std::optional<command_answer>(const std::string& phone,
+                                                                        const std::string& text)>;
     void on_command(command_handler f) { command_handler_ = std::move(f); }
 
     // Called with each case stored (for routing); must not throw.

@@ -63,8 +63,7 @@ void stop(pid_t& pid) {
 
 // Decodes fakesmsc's "ucs-2" payload: URL-encoded UTF-16BE ('+' is byte 0x20).
 std::string decode_ucs2(const std::string& payload) {
-    bool ok = true;
-    std::string bytes = url_decode_component(payload, ok);
+    std::string bytes = url_decode_component(payload).value_or("");
     std::string out;
     for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
         unsigned cp =
@@ -131,8 +130,7 @@ class smsc_link {
                 std::string udh, data;
                 in >> udh >> data >> payload;
                 text += decode_ucs2(payload);
-                bool ok = true;
-                std::string h = url_decode_component(udh, ok);
+                std::string h = url_decode_component(udh).value_or("");
                 // Concatenation UDH: ... total parts at [4], this part at [5].
                 if (h.size() >= 6 && h[4] == h[5]) return text;
             }

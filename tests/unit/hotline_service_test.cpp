@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "app/json_http.hpp"
 #include "app/partner_api.hpp"
 #include "menu/loader.hpp"
 #include "service/operator_accounts.hpp"
@@ -50,7 +51,7 @@ class Hotline : public ::testing::Test {
     service::operator_identity add(const std::string& name, const std::string& role) {
         auto a = accounts->add("cli", name, name, role, "correct horse battery");
         EXPECT_TRUE(std::holds_alternative<store::operator_account>(a));
-        return {name, name, role};
+        return {name, name, *service::role_named(role)};
     }
 
     store::case_record urgent_case() {
@@ -79,7 +80,7 @@ class Hotline : public ::testing::Test {
     template <class T>
     static int status_of(const service::outcome<T>& o) {
         auto* e = std::get_if<service::action_error>(&o);
-        return e ? e->status : 200;
+        return e ? app::http_status(e->kind) : 200;
     }
 
     test::temp_dir dir;
@@ -113,8 +114,12 @@ TEST_F(Hotline, PasswordsAreArgon2idAndSessionsExpire) {
 TEST_F(Hotline, WrongPasswordsGet401ThenABackOffPerAccountAndAddress) {
     auto refused = [&](const std::string& user, const std::string& pw, const std::string& ip) {
         auto r = accounts->login(user, pw, ip);
-        auto* no = std::get_if<service::login_refused>(&r);
-        return no ? *no : service::login_refused{200, "", 0};
+        struct answer {
+            int status;
+            long long retry_after;
+        };
+        auto* no = std::get_if<service::action_error>(&r);
+        return no ? answer{app::http_status(no->kind), no->retry_after} : answer{200, 0};
     };
     for (int i = 0; i < 3; ++i)
         EXPECT_EQ(refused("aida", "wrong password!", "10.0.0.9").status, 401);
@@ -143,8 +148,8 @@ TEST_F(Hotline, WrongPasswordsGet401ThenABackOffPerAccountAndAddress) {
 TEST_F(Hotline, AnAccountUnderAttackFromManyAddressesOnlySlowsThem) {
     auto status = [&](const std::string& pw, const std::string& ip) {
         auto r = accounts->login("aida", pw, ip);
-        auto* no = std::get_if<service::login_refused>(&r);
-        return no ? no->status : 200;
+        auto* no = std::get_if<service::action_error>(&r);
+        return no ? app::http_status(no->kind) : 200;
     };
     // Past the ceiling (5 x 3 failures across addresses), each further
     // address waits after its first wrong guess, not its fourth.
@@ -161,16 +166,16 @@ TEST_F(Hotline, DisabledAccountsAreSignedOutAndWeakPasswordsRefused) {
     off.active = false;
     accounts->change(gulnara.actor(), "bermet", off);
     EXPECT_FALSE(accounts->authenticate(ok.token));
-    EXPECT_EQ(std::get<service::login_refused>(
+    EXPECT_EQ(std::get<service::action_error>(
                   accounts->login("bermet", "correct horse battery", "1.1.1.2"))
-                  .status,
-              401);
+                  .kind,
+              errc::unauthorized);
     auto weak = accounts->add("cli", "new1", "New", "operator", "short");
-    EXPECT_EQ(std::get<service::action_error>(weak).status, 400);
+    EXPECT_EQ(std::get<service::action_error>(weak).kind, errc::bad_request);
     auto taken = accounts->add("cli", "aida", "Aida", "operator", "long enough password");
-    EXPECT_EQ(std::get<service::action_error>(taken).status, 409);
+    EXPECT_EQ(std::get<service::action_error>(taken).kind, errc::conflict);
     auto bad_role = accounts->add("cli", "x1", "X", "root", "long enough password");
-    EXPECT_EQ(std::get<service::action_error>(bad_role).status, 400);
+    EXPECT_EQ(std::get<service::action_error>(bad_role).kind, errc::bad_request);
 }
 
 TEST_F(Hotline, UrgentCaseIsFirstInTheQueueWithItsReasons) {

@@ -106,16 +106,18 @@ TEST_F(ReferralService, LifecycleIsEnforcedAndAudited) {
     auto c = new_case("legal_aid", "osh");
     auto r = svc->route_case(c);
     using A = service::partner_action;
-    auto err = [&](auto v) { return std::get<service::action_error>(v).status; };
-    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::start, "", "p")), 409);    // not accepted yet
-    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::decline, "", "p")), 400);  // reason needed
-    EXPECT_EQ(err(svc->act("employment", r.id, A::accept, "", "p")), 404);  // not theirs
+    auto err = [&](auto v) { return std::get<service::action_error>(v).kind; };
+    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::start, "", "p")),
+              errc::conflict);  // not accepted yet
+    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::decline, "", "p")), errc::bad_request);  // reason
+    EXPECT_EQ(err(svc->act("employment", r.id, A::accept, "", "p")),
+              errc::not_found);  // not theirs
     svc->act("legal_osh", r.id, A::accept, "", "partner:legal_osh");
     svc->act("legal_osh", r.id, A::note, "called her, meeting Friday", "partner:legal_osh");
     svc->act("legal_osh", r.id, A::start, "", "partner:legal_osh");
     auto closed = svc->act("legal_osh", r.id, A::close, "court claim filed", "partner:legal_osh");
     EXPECT_EQ(std::get<store::referral_record>(closed).status, "closed");
-    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::accept, "", "p")), 409);
+    EXPECT_EQ(err(svc->act("legal_osh", r.id, A::accept, "", "p")), errc::conflict);
     std::vector<std::string> actions;
     for (const auto& e : db->referral_events(r.id)) actions.push_back(e.action);
     EXPECT_EQ(actions,
@@ -167,24 +169,23 @@ TEST_F(ReferralService, SweepRoutesCasesLeftUnrouted) {
 TEST_F(ReferralService, SmsCommandsOnlyFromTheFocalPoint) {
     auto c = new_case("legal_aid", "osh");
     auto r = svc->route_case(c);
-    bool handled = false;
-    auto reply = svc->handle_sms_command("+996555999999", "ACCEPT " + c.reference, handled);
-    EXPECT_TRUE(handled);
-    EXPECT_FALSE(reply);
+    auto answer = svc->handle_sms_command("+996555999999", "ACCEPT " + c.reference);
+    ASSERT_TRUE(answer) << "a command, from a number that is no focal point";
+    EXPECT_FALSE(answer->reply) << "so nothing is said to it";
+    auto reply = [&](const std::string& phone, const std::string& text) {
+        auto a = svc->handle_sms_command(phone, text);
+        return a && a->reply ? *a->reply : std::string("(none)");
+    };
     EXPECT_EQ(svc->ignored_commands(), 1u);
     EXPECT_EQ(db->find_referral(r.id)->status, "new");
 
-    reply = svc->handle_sms_command("+996700000101", "кабыл " + c.reference, handled);
-    ASSERT_TRUE(reply);
-    EXPECT_EQ(*reply, c.reference + ": accepted");
+    EXPECT_EQ(reply("+996700000101", "кабыл " + c.reference), c.reference + ": accepted");
     EXPECT_EQ(db->find_referral(r.id)->status, "accepted");
-    reply = svc->handle_sms_command("+996700000101", "done r-" + c.reference.substr(2) + " helped",
-                                    handled);
-    EXPECT_EQ(*reply, c.reference + ": closed");
+    EXPECT_EQ(reply("+996700000101", "done r-" + c.reference.substr(2) + " helped"),
+              c.reference + ": closed");
     EXPECT_EQ(db->find_referral(r.id)->outcome, "helped");
     // The wrong partner's focal point, and text that is not a command.
-    reply = svc->handle_sms_command("+996700000102", "ACCEPT " + c.reference, handled);
-    EXPECT_EQ(*reply, c.reference + ": not found");
-    svc->handle_sms_command("+996700000101", "жок", handled);
-    EXPECT_FALSE(handled) << "a woman's answer 'жок' is not a command";
+    EXPECT_EQ(reply("+996700000102", "ACCEPT " + c.reference), c.reference + ": not found");
+    EXPECT_FALSE(svc->handle_sms_command("+996700000101", "жок"))
+        << "a woman's answer 'жок' is not a command";
 }
