@@ -21,7 +21,8 @@ namespace gw::app {
 // - `store-writer`: owns the SQLite write connection; every write waits for
 //   its group commit. Reads use up to 8 reader connections of their own.
 // - outbox lanes: one thread per SMS channel and one for partner webhooks;
-//   a sweeper thread (write-behind flush, SLA sweep, idle sessions, retention).
+//   `background`: the named periodic jobs (app/background.hpp: session
+//   flush, idle sessions, referral sweep, retention).
 // - SMPP: one thread for every operator link (Asio), per link one thread
 //   answering USSD batches with a pool of 16 hop threads.
 // On a USSD hop no lock shared between sessions is held across a store

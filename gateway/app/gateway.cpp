@@ -23,6 +23,8 @@
 
 namespace gw::app {
 
+using namespace std::chrono_literals;
+
 menu::screen_profile ussd_profile(const ussd_config& c) {
     menu::screen_profile p;
     p.name = "ussd";
@@ -259,47 +261,34 @@ void gateway::start_outbox(service::http_transport& transport) {
     sms_->on_queued([w = outbox_.get()] { w->wake(); });
     ussd_->on_queued([w = outbox_.get()] { w->wake(); });
     outbox_->start();
-    sweeper_ = std::thread([this] {
-        // Often: write-behind session state when traffic is too low to
-        // flush it. Every sweep interval: SLA deadlines, unrouted cases,
-        // idle sessions.
-        const auto tick = std::min<std::chrono::milliseconds>(config_.referrals.sweep_interval,
-                                                              std::chrono::milliseconds(250));
-        auto next_sweep = std::chrono::steady_clock::now() + config_.referrals.sweep_interval;
-        auto next_retention = std::chrono::steady_clock::now();
-        std::unique_lock lock(sweeper_mutex_);
-        while (!sweeper_wakeup_.wait_for(lock, tick, [this] { return sweeper_stopping_; })) {
-            lock.unlock();
-            try {
-                ussd_->flush_sessions();
-                if (std::chrono::steady_clock::now() >= next_sweep) {
-                    next_sweep += config_.referrals.sweep_interval;
-                    ussd_->expire_idle_sessions();  // this node's memory only
-                    // Once however many nodes run: the node holding the
-                    // lease sweeps; another takes over when it stops renewing.
-                    if (holds_maintenance_lease()) {
-                        if (std::size_t n = referrals_->sweep(); n > 0) {
-                            spdlog::info("referral: sweep handled {} referral(s)", n);
-                            outbox_->wake();
-                        }
-                        if (config_.postgres && store_->requeue_unfinished() > 0) {
-                            spdlog::warn(
-                                "outbox: messages a stopped node left unsent, queued again");
-                            outbox_->wake();
-                        }
-                        if (config_.privacy.retention_days > 0 &&
-                            std::chrono::steady_clock::now() >= next_retention) {
-                            next_retention += std::chrono::hours(1);
-                            hotline_->apply_retention(config_.privacy.retention_days);
-                        }
-                    }
-                }
-            } catch (const std::exception& e) {
-                spdlog::error("background sweep failed, will retry: {}", e.what());
-            }
-            lock.lock();
+    // Once however many nodes run: the node holding the maintenance lease
+    // sweeps referrals, requeues and forgets; another node takes over when
+    // it stops renewing. Session state is this node's own.
+    const auto sweep = config_.referrals.sweep_interval;
+    background_.add("session flush", std::min<std::chrono::milliseconds>(sweep, 250ms),
+                    // write-behind state when traffic is too low to flush it
+                    [this] { ussd_->flush_sessions(); });
+    background_.add("idle sessions", sweep, [this] { ussd_->expire_idle_sessions(); });
+    background_.add("referral sweep", sweep, [this] {
+        if (!holds_maintenance_lease()) return;
+        if (std::size_t n = referrals_->sweep(); n > 0) {  // SLA deadlines, unrouted cases
+            spdlog::info("referral: sweep handled {} referral(s)", n);
+            outbox_->wake();
+        }
+        if (config_.postgres && store_->requeue_unfinished() > 0) {
+            spdlog::warn("outbox: messages a stopped node left unsent, queued again");
+            outbox_->wake();
         }
     });
+    if (config_.privacy.retention_days > 0)
+        background_.add(
+            "retention", std::chrono::hours(1),
+            [this] {
+                if (holds_maintenance_lease())
+                    hotline_->apply_retention(config_.privacy.retention_days);
+            },
+            sweep);
+    background_.start();
 }
 
 bool gateway::holds_maintenance_lease() {
@@ -350,12 +339,7 @@ std::string gateway::reload_routing() {
 }
 
 void gateway::stop_outbox() {
-    {
-        std::lock_guard lock(sweeper_mutex_);
-        sweeper_stopping_ = true;
-    }
-    sweeper_wakeup_.notify_all();
-    if (sweeper_.joinable()) sweeper_.join();
+    background_.stop();
     if (!outbox_) return;
     sms_->on_queued(nullptr);
     ussd_->on_queued(nullptr);

@@ -15,6 +15,7 @@
 
 #include "adapters/sms_adapter.hpp"
 #include "adapters/ussd_adapter.hpp"
+#include "app/background.hpp"
 #include "app/config.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
@@ -92,7 +93,8 @@ class gateway {
     server::first_answer handle_first(http::request req);
 
     // Starts and stops the background work: the outbox worker (sending
-    // through `transport`) and the referral sweep (SLA, unrouted cases).
+    // through `transport`) and the named periodic jobs (app/background.hpp:
+    // session flush, idle sessions, referral sweep, retention).
     void start_outbox(service::http_transport& transport);
     // A channel that sends without HTTP (SMPP), for the outbox; before start_outbox().
     void add_direct_channel(const std::string& name, service::direct_sender send) {
@@ -170,12 +172,9 @@ class gateway {
     std::function<std::vector<link_report>()> link_report_;
     // Sweeps, retention and requeueing run on the node holding this lease.
     bool holds_maintenance_lease();
-    const std::string node_id_;  // host:pid:random, in the lease and the log
-    bool leading_ = false;       // sweeper thread only
-    std::thread sweeper_;
-    std::mutex sweeper_mutex_;
-    std::condition_variable sweeper_wakeup_;
-    bool sweeper_stopping_ = false;
+    const std::string node_id_;   // host:pid:random, in the lease and the log
+    bool leading_ = false;        // background thread only
+    background_jobs background_;  // flushes, sweeps, retention (start_outbox)
 };
 
 // The HTTP server in front of a gateway, as `serve` runs it and the tests
