@@ -358,16 +358,17 @@ config_result load_config(const std::string& path) {
                         continue;
                     }
                     section_reader cr(kv.second, "sms.channels." + ch.name, path, d);
-                    cr.get("auth", ch.auth);
+                    cr.get("auth", ch.auth_type);
                     const auto& common = adapters::common_auth_schemes();
-                    const auto* owner = adapters::find_aggregator_by_auth(ch.auth);
-                    if (std::find(common.begin(), common.end(), ch.auth) == common.end() && !owner)
+                    const auto* owner = adapters::find_aggregator_by_auth(ch.auth_type);
+                    if (std::find(common.begin(), common.end(), ch.auth_type) == common.end() &&
+                        !owner)
                         d.push_back(
                             {{path, kv.second.Mark().line + 1},
                              "sms.channels." + ch.name + ".auth must be one of " + auth_types});
                     else if (owner && owner->name != ch.name)
                         d.push_back({{path, kv.second.Mark().line + 1},
-                                     "sms.channels." + ch.name + ".auth " + ch.auth + " is " +
+                                     "sms.channels." + ch.name + ".auth " + ch.auth_type + " is " +
                                          owner->name + "'s own scheme"});
                     std::map<std::string, std::string> missing;  // key -> unset variable
                     cr.get_secret("token", ch.token, &missing);
@@ -381,10 +382,10 @@ config_result load_config(const std::string& path) {
                     cr.get_secret("sender", ch.sender, &missing);
                     cr.get("report_url", ch.report_url);
                     cr.unknown_keys();
-                    const std::string auth_secret = ch.auth == "token"   ? "token"
-                                                    : ch.auth == "basic" ? "password"
-                                                                         : "auth_token";
-                    const bool auth_missing = ch.auth != "none" && missing.count(auth_secret);
+                    const std::string auth_secret = ch.auth_type == "token"   ? "token"
+                                                    : ch.auth_type == "basic" ? "password"
+                                                                              : "auth_token";
+                    const bool auth_missing = ch.auth_type != "none" && missing.count(auth_secret);
                     const bool send_missing =
                         !ch.send_url.empty() &&
                         (missing.count("send_password") || missing.count("sender"));
@@ -394,7 +395,7 @@ config_result load_config(const std::string& path) {
                     }
                     check_sender(ch, !missing.count("sender"), path, kv.first.Mark().line + 1, d);
                     default_report_url(ch, c.server, path, kv.first.Mark().line + 1, d);
-                    if (ch.auth == "none")
+                    if (ch.auth_type == "none")
                         d.push_back(
                             {{path, kv.second.Mark().line + 1},
                              "sms.channels." + ch.name + " accepts unauthenticated callbacks",

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/outbound.hpp"
 #include "menu/diagnostic.hpp"
 #include "server/http_server.hpp"
 #include "smpp/dialogue.hpp"
@@ -40,18 +41,12 @@ struct ussd_config {
     std::vector<std::string> allowed_sources;
 };
 
-// One SMS aggregator channel. Secrets come from environment variables
-// (`*_env` keys) or, for tests, inline values.
-struct sms_channel_config {
-    std::string name;
-    std::string auth = "token";  // none, token, basic, twilio_signature
-    std::string token, username, password, auth_token, public_url;
-    std::string send_url, send_username, send_password;
-    std::string sender;  // short code, number or sender ID (`sender` or `sender_env`)
-    // Delivery reports. Default: Kannel http://<server address>:<port>/sms/kannel/dlr,
-    // Twilio <public_url>/sms/twilio/dlr. The channel's token is added when sending.
-    std::string report_url;
-};
+// One SMS aggregator channel, as its adapter takes it. Secrets come from
+// environment variables (`*_env` keys) or, for tests, inline values; the
+// `auth` key fills auth_type; `sender` or `sender_env` the sender. Delivery
+// reports: default Kannel http://<server address>:<port>/sms/kannel/dlr,
+// Twilio <public_url>/sms/twilio/dlr; the channel's token is added when sending.
+using sms_channel_config = domain::channel_settings;
 
 struct sms_config {
     std::chrono::seconds idle_timeout{24 * 3600};

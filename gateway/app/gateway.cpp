@@ -147,8 +147,13 @@ gateway::gateway(const config& c, const clock_source& clock)
     } catch (const std::exception& e) {
         throw startup_error(e.what());
     }
-    service::ussd_settings us{c.ussd.idle_timeout, c.ussd.resume_window, c.ussd.max_input_bytes,
-                              c.ussd.session_flush};
+    service::ussd_settings us;
+    us.idle_timeout = c.ussd.idle_timeout;
+    us.resume_window = c.ussd.resume_window;
+    us.max_input_bytes = c.ussd.max_input_bytes;
+    // 20 ms by default here; the service's own default, 0 (every hop written
+    // through), is what its unit tests use.
+    us.session_flush = c.ussd.session_flush;
     // Several nodes: her next hop may reach another node, so no node
     // trusts a session it holds in memory, and every hop is written through.
     us.shared_store = c.postgres.has_value();
@@ -182,10 +187,12 @@ gateway::gateway(const config& c, const clock_source& clock)
         }
     };
     ussd_->on_case_created(route_new_case);
-    accounts_ = std::make_unique<service::operator_accounts>(
-        *store_, clock_,
-        service::account_settings{c.console.session_ttl.count(), c.console.failures_before_backoff,
-                                  c.console.max_backoff.count(), c.postgres.has_value()});
+    service::account_settings accounts;
+    accounts.session_ttl_s = c.console.session_ttl.count();
+    accounts.failures_before_backoff = c.console.failures_before_backoff;
+    accounts.max_backoff_s = c.console.max_backoff.count();
+    accounts.shared_backoff = c.postgres.has_value();  // wrong passwords count on every node
+    accounts_ = std::make_unique<service::operator_accounts>(*store_, clock_, accounts);
     hotline_ = std::make_unique<service::hotline_service>(
         *store_, clock_, *referrals_, menus_.source,
         service::hotline_settings{c.referrals.notify_channel, std::move(templates.value)});
@@ -219,11 +226,8 @@ gateway::gateway(const config& c, const clock_source& clock)
     for (const auto& ch : c.sms.channels) {
         auto it = available.find(ch.name);
         if (it == available.end()) continue;  // reported by the config check
-        adapters::channel_settings s{ch.name,          ch.auth,     ch.token,
-                                     ch.username,      ch.password, ch.auth_token,
-                                     ch.public_url,    ch.send_url, ch.send_username,
-                                     ch.send_password, ch.sender,   ch.report_url};
-        sms_channels_[ch.name] = {std::move(it->second), std::move(s)};
+        sms_channels_[ch.name] = {std::move(it->second),
+                                  ch};  // the config is the adapter's settings
     }
 }
 
