@@ -237,8 +237,10 @@ class KannelEndToEnd : public ::testing::Test {
         if (gateway) gateway->stop_outbox();
     }
 
+    // Kannel's own start-up is slow now and then on a loaded machine (seen
+    // past 10 s in a clean-clone run under the sanitizers): 30 s.
     bool wait_status(unsigned short admin, const std::string& needle) {
-        for (int i = 0; i < 200; ++i) {
+        for (int i = 0; i < 600; ++i) {
             try {
                 auto r = test::get(admin, "/status.txt?password=teststatus");
                 if (r.body.find(needle) != std::string::npos) return true;
