@@ -59,9 +59,15 @@ int http_status(errc kind) {
     return 400;
 }
 
+http::response json_no_route(const std::string& allow) {
+    if (allow.empty()) return json_error(404, "not found");
+    auto r = json_error(405, "method not allowed");
+    r.headers.emplace_back("Allow", allow);
+    return r;
+}
+
 http::response json_error(const action_error& refusal) {
-    auto r = json_error(http_status(refusal.kind), refusal.reason,
-                        refusal.code.empty() ? errc_name(refusal.kind) : refusal.code);
+    auto r = json_error(http_status(refusal.kind), refusal.reason, refusal.code);
     if (refusal.retry_after > 0)
         r.headers.emplace_back("Retry-After", std::to_string(refusal.retry_after));
     return r;

@@ -18,6 +18,9 @@ http::response json_response(int status, const nlohmann::json& body);
 // unavailable).
 http::response json_error(int status, const std::string& reason, const std::string& code = "");
 std::string error_code_for(int status);
+// A path no route of a table takes with this method: 404 when no route
+// takes the path at all (`allow` empty), else 405 with Allow.
+http::response json_no_route(const std::string& allow);
 // The one place a service's refusal becomes HTTP: its status, and the
 // error body (with Retry-After when the refusal says when).
 int http_status(errc kind);

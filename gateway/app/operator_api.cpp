@@ -157,10 +157,6 @@ struct operator_call {
 
 using operator_handler = http::response (*)(const operator_call&);
 
-http::response not_found() {
-    return json_error(404, "not found");
-}
-
 // --- the routes, each a short function
 
 http::response logout(const operator_call& c) {
@@ -454,12 +450,8 @@ http::response handle_operator_api(const http::request& req, service::operator_a
         return r;
     }
     auto found = operator_routes().find(req.method, rest);
-    if (auto* miss = std::get_if<route_table<operator_handler>::unmatched>(&found)) {
-        if (miss->status == 404) return not_found();
-        auto r = json_error(405, "method not allowed");
-        r.headers.emplace_back("Allow", miss->allow);
-        return r;
-    }
+    if (auto* miss = std::get_if<route_table<operator_handler>::unmatched>(&found))
+        return json_no_route(miss->allow);
     const auto& [route, params] = std::get<route_table<operator_handler>::matched>(found);
     if (who->programme() && !programme_may(route->pattern))
         return json_error(403, "programme accounts see the dashboard only", "forbidden");

@@ -210,12 +210,8 @@ http::response handle_partner_api(const http::request& req, service::referral_se
     const std::string actor = "partner:" + partner->id;
     auto found =
         partner_routes().find(req.method, req.path.substr(std::string(partner_api_prefix).size()));
-    if (auto* miss = std::get_if<route_table<partner_handler>::unmatched>(&found)) {
-        if (miss->status == 404) return error(404, "not found");
-        auto r = error(405, "method not allowed");
-        r.headers.emplace_back("Allow", miss->allow);
-        return r;
-    }
+    if (auto* miss = std::get_if<route_table<partner_handler>::unmatched>(&found))
+        return json_no_route(miss->allow);
     const auto& [entry, params] = std::get<route_table<partner_handler>::matched>(found);
     return entry->handle({req, referrals, store, *partner, actor, params});
 }

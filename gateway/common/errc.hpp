@@ -21,13 +21,10 @@ enum class errc {
     unavailable,   // cannot be done now (no SMS channel, storage trouble)
 };
 
-// "bad_request", "not_found", ...: the code of a refusal that has none of its own.
-const char* errc_name(errc kind);
-
 struct action_error {
     errc kind;
     std::string reason;         // English, for logs and API clients
-    std::string code = {};      // stable key a client translates; empty: errc_name(kind)
+    std::string code = {};      // stable key a client translates; empty: its kind's name
     long long retry_after = 0;  // seconds, for too_many (0: none said)
 };
 
