@@ -213,10 +213,7 @@ std::optional<ussd_reply> ussd_service::answer_from_memory(const ussd_request& r
     // From here on as handle() would have done it.
     s->engine = std::move(engine);
     s->state = std::move(next);
-    if (!s->state.language.empty() && s->state.language != s->known_language) {
-        s->language_to_remember = s->state.language;
-        s->known_language = s->state.language;
-    }
+    note_language(*s);
     s->last_text = req.text;
     s->updated_at = now;
     s->last_reply = {st.out.text, st.out.end};
@@ -506,17 +503,21 @@ ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string&
     return resume_offer(s, s.engine->ui(s.state, in.empty() ? "empty_input" : "invalid_option"));
 }
 
+void ussd_service::note_language(live_session& s) {
+    if (!s.state.language.empty() && s.state.language != s.known_language) {
+        // Remembered with the session's next write, not in a write of its own.
+        s.language_to_remember = s.state.language;
+        s.known_language = s.state.language;
+    }
+}
+
 ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
     menu::step st;
     if (input.size() > settings_.max_input_bytes || !is_valid_utf8(input))
         st.out = s.engine->reject(s.state, "invalid_option");
     else
         st = s.engine->input(s.state, input);
-    if (!s.state.language.empty() && s.state.language != s.known_language) {
-        // Remembered with the session's next write, not in a write of its own.
-        s.language_to_remember = s.state.language;
-        s.known_language = s.state.language;
-    }
+    note_language(s);
     if (st.action) return perform(s, *st.action);
     return {st.out.text, st.out.end};
 }
@@ -595,13 +596,11 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
             s.language_to_remember.clear();  // stored with it
             return;
         }
-        std::size_t waiting = 0;
         {
             std::lock_guard lock(unsaved_mutex_);
             unsaved_[rec.id] = std::move(rec);
-            waiting = unsaved_.size();
         }
-        if (now_ms - last_flush_ms_.load() >= settings_.session_flush.count() || waiting >= 1024) {
+        if (flush_due(now_ms)) {
             last_flush_ms_ = now_ms;
             flush_sessions();
         }

@@ -129,6 +129,8 @@ class ussd_service {
     ussd_reply start(live_session& s, const std::string& first_input);
     ussd_reply answer_resume_offer(live_session& s, const std::string& input);
     ussd_reply run_input(live_session& s, const std::string& input);
+    // Her language choice, once the state has moved to it.
+    void note_language(live_session& s);
     ussd_reply perform(live_session& s, const menu::action_request& action);
     ussd_reply bad_number(const menu::engine& engine) const;
     ussd_reply in_all_languages(const menu::engine& engine, const std::string& ui_key) const;
