@@ -44,7 +44,6 @@ class case_builder {
     case_builder& notify_sms(bool v = true) { return set(c_.notify_sms, v); }
     case_builder& safe_to_call(bool v) { return set(c_.safe_to_call, std::optional<bool>(v)); }
 
-    const store::new_case& get() const { return c_; }
     operator store::new_case() const { return c_; }  // NOLINT: reads as a record
     // Stored as the service stores hers: a reference drawn, the first status set.
     store::case_record store_in(store::case_store& cases, long long now) const {
