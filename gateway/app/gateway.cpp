@@ -177,16 +177,12 @@ gateway::gateway(const config& c, const clock_source& clock)
         return menus().source->ui_text("referral_accepted_sms", lang);
     };
     referrals_ = std::make_unique<service::referral_service>(*store_, clock_, routing.setup, rs);
-    auto route_new_case = [this](const store::case_record& rec) {
-        try {
-            referrals_->route_case(rec);
-        } catch (const std::exception& e) {
-            // The case is stored; the sweep routes it later.
-            spdlog::error("referral: routing case {} failed, will retry: {}", rec.reference,
-                          e.what());
-        }
+    // A new case is stored with its first referral, in one write.
+    auto store_new_case = [this](const store::new_case& c, long long now,
+                                 const service::session_after_case& session) {
+        return referrals_->store_new_case(c, now, session);
     };
-    ussd_->on_case_created(route_new_case);
+    ussd_->store_cases_with(store_new_case);
     service::account_settings accounts;
     accounts.session_ttl_s = c.console.session_ttl.count();
     accounts.failures_before_backoff = c.console.failures_before_backoff;
@@ -216,7 +212,7 @@ gateway::gateway(const config& c, const clock_source& clock)
     sms_ = std::make_unique<service::sms_service>(
         menus_.sms_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
         sms);
-    sms_->on_case_created(route_new_case);
+    sms_->store_cases_with(store_new_case);
     sms_->on_command([this](const std::string& phone, const std::string& text) {
         return referrals_->handle_sms_command(phone, text);
     });

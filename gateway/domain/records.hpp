@@ -111,6 +111,24 @@ struct referral_event {
     long long at = 0;
 };
 
+// A new case's first referral, decided before the case is written so that
+// both are one commit: what referral_store::create_referral takes, the
+// case's id filled in by the store.
+struct first_referral {
+    referral_record referral;
+    referral_event created;
+    std::vector<outbound_message> outbox;  // the partner's webhook, the focal point's SMS
+    bool hotline_takes_case = false;       // no partner: the operators handle it
+};
+
+// What a new case's own transaction also writes (case_store::
+// create_case_with): her END waits for one commit.
+struct written_with_case {
+    std::optional<first_referral> referral;  // its first referral, decided before the write
+    std::optional<session_record>
+        session;  // her session once the case is made (the END quotes its code)
+};
+
 // A hotline operator's account. The password is kept only as an
 // Argon2id hash string (libsodium's crypto_pwhash_str format).
 struct operator_account {

@@ -44,6 +44,11 @@ store::new_case case_from_session(const menu::action_request& action,
 }
 
 store::case_record store_case(store::case_store& cases, store::new_case c, long long now) {
+    return store_case(cases, std::move(c), now, nullptr);
+}
+
+store::case_record store_case(store::case_store& cases, store::new_case c, long long now,
+                              const case_plan& plan) {
     c.status = c.urgent ? "escalated" : "new";
     c.needs_hotline = c.urgent;
     // Ten million codes: a clash is rare, five in a row would mean the
@@ -53,7 +58,17 @@ store::case_record store_case(store::case_store& cases, store::new_case c, long 
     for (int attempt = 0; attempt < 5; ++attempt) {
         char reference[16];
         std::snprintf(reference, sizeof reference, "R-%07d", digits(random));
-        if (auto stored = cases.create_case(c, reference, now)) return std::move(*stored);
+        std::optional<store::case_record> stored;
+        if (plan) {
+            store::case_record about_to_be;
+            static_cast<store::new_case&>(about_to_be) = c;
+            about_to_be.reference = reference;
+            about_to_be.created_at = now;
+            stored = cases.create_case_with(c, reference, now, plan(about_to_be));
+        } else {
+            stored = cases.create_case(c, reference, now);
+        }
+        if (stored) return std::move(*stored);
     }
     throw store::store_error("no free reference code after five draws");
 }

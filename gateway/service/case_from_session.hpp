@@ -2,6 +2,7 @@
 // The case an action screen asks for, from the answers a session collected
 // (topic, oblast, target group, consent, ...), and how a new case is
 // stored. Shared by USSD and SMS.
+#include <functional>
 #include <string>
 
 #include "menu/engine.hpp"
@@ -20,5 +21,21 @@ store::new_case case_from_session(const menu::action_request& action,
 // from the start, others are new. A retry of the same origin_key returns
 // the case stored first. Throws store::store_error.
 store::case_record store_case(store::case_store& cases, store::new_case c, long long now);
+
+// The same, with what `plan` makes for the case about to be stored (its
+// first referral, her session after it) written in the case's own
+// transaction. Asked again for each code drawn: both quote it.
+using case_plan = std::function<store::written_with_case(const store::case_record& about_to_be)>;
+store::case_record store_case(store::case_store& cases, store::new_case c, long long now,
+                              const case_plan& plan);
+
+// Her session's state once her case is stored under `reference`.
+using session_after_case = std::function<store::session_record(const std::string& reference)>;
+
+// How a service stores the cases it makes, with her session after it:
+// store_case by default; the gateway routes them in the same write
+// (referral_service::store_new_case).
+using case_writer = std::function<store::case_record(const store::new_case& c, long long now,
+                                                     const session_after_case& session)>;
 
 }  // namespace gw::service

@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "common/phone.hpp"
 #include "common/text.hpp"
+#include "service/case_from_session.hpp"
 
 namespace gw::service {
 namespace {
@@ -75,6 +76,22 @@ std::set<std::string> referral_service::tried_partners(long long case_id) {
     return out;
 }
 
+// Written or failed, a referral is no longer being written (nor its case
+// routed, when route_case marked it).
+struct referral_service::writing {
+    referral_service& r;
+    std::optional<long long> case_id;
+    std::string partner;
+    ~writing() {
+        std::lock_guard lock(r.mutex_);
+        if (case_id) r.routing_.erase(*case_id);
+        if (auto it = r.being_written_.find(partner);
+            it != r.being_written_.end() && --it->second == 0)
+            r.being_written_.erase(it);
+        r.routed_.notify_all();
+    }
+};
+
 store::referral_record referral_service::route_case(const store::case_record& c,
                                                     const std::string& actor) {
     std::shared_ptr<const routing_setup> setup;
@@ -90,24 +107,62 @@ store::referral_record referral_service::route_case(const store::case_record& c,
         routing_.insert(c.id);
         ++being_written_[decision.partner];
     }
-    // Written or failed, the case is no longer being routed.
-    struct written {
-        referral_service& r;
-        long long case_id;
-        const std::string& partner;
-        ~written() {
-            std::lock_guard lock(r.mutex_);
-            r.routing_.erase(case_id);
-            if (auto it = r.being_written_.find(partner);
-                it != r.being_written_.end() && --it->second == 0)
-                r.being_written_.erase(it);
-            r.routed_.notify_all();
-        }
-    } done{*this, c.id, decision.partner};
+    writing done{*this, c.id, decision.partner};
     // Another node may route it at the same moment (its hop, this node's
     // sweep): the store writes the first referral of a case only once.
     return hand_over(*setup, c, decision.partner, decision.rule, decision.explanation, actor,
                      /*first_of_case=*/true);
+}
+
+store::case_record referral_service::store_new_case(const store::new_case& c, long long now,
+                                                    const session_after_case& session) {
+    std::shared_ptr<const routing_setup> setup;
+    referral::routing_decision decision;
+    try {
+        std::lock_guard lock(mutex_);
+        setup = setup_;
+        store::case_record facts;
+        static_cast<store::new_case&>(facts) = c;
+        decision = decide(*setup, facts, {});
+        ++being_written_[decision.partner];
+    } catch (const std::exception& e) {
+        // Stored without its referral, the case is routed by the sweep.
+        spdlog::error("referral: routing a new case failed, the sweep will route it: {}", e.what());
+        return store_case(store_, c, now, [&](const store::case_record& about_to_be) {
+            store::written_with_case with;
+            if (session) with.session = session(about_to_be.reference);
+            return with;
+        });
+    }
+    std::string planned_for;
+    std::optional<store::case_record> stored;
+    {
+        writing done{*this, std::nullopt, decision.partner};
+        stored = store_case(store_, c, now, [&](const store::case_record& about_to_be) {
+            planned_for = about_to_be.reference;
+            store::written_with_case with;
+            with.referral = plan_referral(*setup, about_to_be, decision.partner, decision.rule,
+                                          decision.explanation, "system");
+            if (session) with.session = session(about_to_be.reference);
+            return with;
+        });
+    }
+    if (stored->reference == planned_for) {
+        store::referral_record r;
+        r.partner = decision.partner;
+        r.rule = decision.rule;
+        log_routed(*stored, r);
+        return std::move(*stored);
+    }
+    // A retry of a case stored before: it keeps the referral it has, or
+    // gets one now (or from the sweep, if this fails).
+    try {
+        route_case(*stored);
+    } catch (const std::exception& e) {
+        spdlog::error("referral: routing case {} failed, will retry: {}", stored->reference,
+                      e.what());
+    }
+    return std::move(*stored);
 }
 
 referral::routing_decision referral_service::decide(const routing_setup& setup,
@@ -129,12 +184,9 @@ store::referral_record referral_service::route(const store::case_record& c,
     return hand_over(*setup_, c, decision.partner, decision.rule, decision.explanation, actor);
 }
 
-store::referral_record referral_service::hand_over(const routing_setup& setup,
-                                                   const store::case_record& c,
-                                                   const std::string& partner,
-                                                   const std::string& rule,
-                                                   const std::string& explanation,
-                                                   const std::string& actor, bool first_of_case) {
+store::first_referral referral_service::plan_referral(
+    const routing_setup& setup, const store::case_record& c, const std::string& partner,
+    const std::string& rule, const std::string& explanation, const std::string& actor) const {
     const auto now = clock_.now();
     const long long now_s = to_unix_seconds(now);
     store::referral_record r;
@@ -190,12 +242,27 @@ store::referral_record referral_service::hand_over(const routing_setup& setup,
     }
     // No partner: the case is the hotline operators' to handle.
     const bool to_operators = r.partner.empty();
-    auto stored = store_.create_referral(
-        r, {0, actor, "created", to_operators ? "to operators" : "to " + r.partner, r.created_at},
-        outbox, to_operators, first_of_case);
+    store::referral_event created{0, actor, "created",
+                                  to_operators ? "to operators" : "to " + r.partner, r.created_at};
+    return {std::move(r), std::move(created), std::move(outbox), to_operators};
+}
+
+void referral_service::log_routed(const store::case_record& c, const store::referral_record& r) {
     spdlog::info("referral: case {} -> {} ({})", c.reference,
                  r.partner.empty() ? "hotline operators" : r.partner,
                  r.rule.empty() ? "no rule" : "rule " + r.rule);
+}
+
+store::referral_record referral_service::hand_over(const routing_setup& setup,
+                                                   const store::case_record& c,
+                                                   const std::string& partner,
+                                                   const std::string& rule,
+                                                   const std::string& explanation,
+                                                   const std::string& actor, bool first_of_case) {
+    store::first_referral planned = plan_referral(setup, c, partner, rule, explanation, actor);
+    auto stored = store_.create_referral(planned.referral, planned.created, planned.outbox,
+                                         planned.hotline_takes_case, first_of_case);
+    log_routed(c, stored);
     return stored;
 }
 

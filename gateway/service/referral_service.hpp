@@ -21,6 +21,7 @@
 #include "common/result.hpp"
 #include "referral/partners.hpp"
 #include "referral/rules.hpp"
+#include "service/case_from_session.hpp"
 #include "service/sms_command.hpp"
 #include "store/store.hpp"
 
@@ -70,6 +71,14 @@ class referral_service {
     store::referral_record route_case(const store::case_record& c,
                                       const std::string& actor = "system");
 
+    // Stores her new case (service::store_case) with its first referral
+    // and her `session` after it in the same transaction: the rules decide
+    // before the write, so her END waits for one commit, not three. If the
+    // rules cannot be read the case is stored without its referral and the
+    // sweep routes it. Throws store::store_error when the case is not stored.
+    store::case_record store_new_case(const store::new_case& c, long long now,
+                                      const session_after_case& session = {});
+
     // A partner acts on one of its referrals. `actor` is recorded in the audit trail.
     std::variant<store::referral_record, action_error> act(const std::string& partner_id,
                                                            long long referral_id,
@@ -104,6 +113,13 @@ class referral_service {
     store::referral_record route(const store::case_record& c, const std::set<std::string>& excluded,
                                  const std::string& actor);
     std::set<std::string> tried_partners(long long case_id);
+    // The referral (partner "" = the operators), its event and its
+    // notifications, as create_referral takes them.
+    store::first_referral plan_referral(const routing_setup& setup, const store::case_record& c,
+                                        const std::string& partner, const std::string& rule,
+                                        const std::string& explanation,
+                                        const std::string& actor) const;
+    static void log_routed(const store::case_record& c, const store::referral_record& r);
     // Creates the referral (partner "" = the operators) and its notifications.
     store::referral_record hand_over(const routing_setup& setup, const store::case_record& c,
                                      const std::string& partner, const std::string& rule,
@@ -123,6 +139,7 @@ class referral_service {
     std::set<long long> routing_;
     std::map<std::string, std::size_t> being_written_;
     std::condition_variable routed_;
+    struct writing;
     std::atomic<std::size_t> ignored_commands_{0};  // read by /metrics on another thread
 };
 

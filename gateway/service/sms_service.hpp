@@ -16,6 +16,7 @@
 #include "common/clock.hpp"
 #include "common/phone.hpp"
 #include "menu/engine.hpp"
+#include "service/case_from_session.hpp"
 #include "service/rate_limiter.hpp"
 #include "service/sms_command.hpp"
 #include "store/store.hpp"
@@ -64,10 +65,9 @@ class sms_service {
                                                                         const std::string& text)>;
     void on_command(command_handler f) { command_handler_ = std::move(f); }
 
-    // Called with each case stored (for routing); must not throw.
-    void on_case_created(std::function<void(const store::case_record&)> f) {
-        on_case_created_ = std::move(f);
-    }
+    // How her cases are stored (the gateway routes them in the same
+    // write); store_case alone when unset.
+    void store_cases_with(case_writer f) { store_case_ = std::move(f); }
 
     // Called after messages were queued (wakes the outbox worker).
     void on_queued(std::function<void()> f) { on_queued_ = std::move(f); }
@@ -101,7 +101,7 @@ class sms_service {
     sms_counters counters_;
     std::function<void()> on_queued_;
     command_handler command_handler_;
-    std::function<void(const store::case_record&)> on_case_created_;
+    case_writer store_case_;
 };
 
 }  // namespace gw::service

@@ -27,6 +27,8 @@ struct ussd_service::live_session {
     bool write_now = false;  // a case points at this session: its transcript is needed now
     bool restored = false;   // read back from the store, which may be hops behind her
     bool stepwise = false;   // inputs come one at a time (SMPP): written through
+    // This state, after this text, was written in its case's transaction.
+    std::optional<std::string> saved_with_case;
     // Her language choice, carried by every state written until one is
     // known to be stored (a write-through).
     std::string language_to_remember;
@@ -83,14 +85,16 @@ void ussd_service::flush_sessions() {
     store_.save_sessions(batch);
 }
 
+void ussd_service::supersede_unsaved(const std::string& key) {
+    // Its older state, if queued, is superseded; if a batch is writing
+    // that older state right now, the newer one goes after it.
+    std::unique_lock lock(unsaved_mutex_);
+    unsaved_.erase(key);
+    flushed_.wait(lock, [&] { return !flushing_.count(key); });
+}
+
 void ussd_service::write_through(store::session_record rec) {
-    {
-        // Its older state, if queued, is superseded; if a batch is writing
-        // that older state right now, this one goes after it.
-        std::unique_lock lock(unsaved_mutex_);
-        unsaved_.erase(rec.id);
-        flushed_.wait(lock, [&] { return !flushing_.count(rec.id); });
-    }
+    supersede_unsaved(rec.id);
     // No service-wide lock here: write-throughs of many sessions share a commit.
     store_.save_session(rec);
 }
@@ -477,6 +481,7 @@ ussd_reply ussd_service::resume_offer(const live_session& s, const std::string& 
 }
 
 ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string& input) {
+    s.saved_with_case.reset();
     std::string in(trim(input));
     if (in == "2") {
         auto old = store_.find_session(s.resume_from);
@@ -512,6 +517,7 @@ void ussd_service::note_language(live_session& s) {
 }
 
 ussd_reply ussd_service::run_input(live_session& s, const std::string& input) {
+    s.saved_with_case.reset();
     menu::step st;
     if (input.size() > settings_.max_input_bytes || !is_valid_utf8(input))
         st.out = s.engine->reject(s.state, "invalid_option");
@@ -535,13 +541,38 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     store::new_case c = case_from_session(action, s.state, "ussd", s.key + ":" + action.screen_id,
                                           s.phone, s.engine->layout().source().default_language);
     c.session_id = s.key;
-    s.write_now = true;
+    // Her session after the case is written in the case's own transaction:
+    // her END waits for one commit. Made for each code drawn (it quotes it).
+    std::string planned_for;
+    menu::session_state state_after;
+    menu::reply reply_after;
+    auto session_after = [&](const std::string& reference) {
+        planned_for = reference;
+        state_after = s.state;
+        reply_after = s.engine->complete_action(state_after, reference);
+        return record_of(s, state_after, {reply_after.text, reply_after.end}, reply_after.end);
+    };
     try {
-        store::case_record rec = store_case(store_, c, to_unix_seconds(clock_.now()));
+        const long long now = to_unix_seconds(clock_.now());
+        supersede_unsaved(s.key);
+        store::case_record rec =
+            store_case_ ? store_case_(c, now, session_after)
+                        : store_case(store_, c, now, [&](const store::case_record& about_to_be) {
+                              store::written_with_case with;
+                              with.session = session_after(about_to_be.reference);
+                              return with;
+                          });
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",
                      rec.reference, rec.topic, rec.oblast.empty() ? "-" : rec.oblast, rec.urgent,
                      mask_phone(s.phone));
-        if (on_case_created_) on_case_created_(rec);
+        if (rec.reference == planned_for) {
+            s.state = std::move(state_after);
+            s.saved_with_case = s.last_text;
+            s.language_to_remember.clear();  // stored with it
+            return {reply_after.text, reply_after.end};
+        }
+        // A retry of a case stored before: her session is written after it.
+        s.write_now = true;
         menu::reply r = s.engine->complete_action(s.state, rec.reference);
         return {r.text, r.end};
     } catch (const store::store_error& e) {
@@ -552,10 +583,16 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
 }
 
 store::session_record ussd_service::record_of(const live_session& s, bool finished) const {
-    stored_state st{s.state,
+    return record_of(s, s.state, s.last_reply, finished);
+}
+
+store::session_record ussd_service::record_of(const live_session& s,
+                                              const menu::session_state& state,
+                                              const ussd_reply& last_reply, bool finished) const {
+    stored_state st{state,
                     {{"last_text", s.last_text},
-                     {"last_reply", s.last_reply.text},
-                     {"last_end", s.last_reply.end ? "1" : "0"},
+                     {"last_reply", last_reply.text},
+                     {"last_end", last_reply.end ? "1" : "0"},
                      {"resume_from", s.resume_from},
                      {"known_language", s.known_language}}};
     return store::session_record{s.key,
@@ -577,6 +614,11 @@ bool ussd_service::flush_due(long long now_ms) {
 }
 
 void ussd_service::persist(live_session& s, bool finished, bool must_store, bool deferred) {
+    if (s.saved_with_case == s.last_text) {
+        s.saved_with_case.reset();
+        return;  // this very state was written with her case
+    }
+    s.saved_with_case.reset();
     store::session_record rec = record_of(s, finished);
     if (deferred) {
         std::lock_guard lock(unsaved_mutex_);

@@ -40,6 +40,7 @@
 #include "common/phone.hpp"
 #include "domain/ussd.hpp"
 #include "menu/engine.hpp"
+#include "service/case_from_session.hpp"
 #include "service/menu_actions.hpp"
 #include "store/store.hpp"
 
@@ -79,13 +80,9 @@ class ussd_service {
     // blocks, so it may run on an I/O thread.
     std::optional<ussd_reply> answer_from_memory(const ussd_request& req);
 
-    // Forgets sessions idle longer than the idle timeout (marks them
-    // abandoned in the store, where they stay resumable). Returns how many.
-    // Called with each case stored (for routing); must not throw.
-    // Set before the first hop.
-    void on_case_created(std::function<void(const store::case_record&)> f) {
-        on_case_created_ = std::move(f);
-    }
+    // How her cases are stored (the gateway routes them in the same
+    // write); store_case alone when unset. Set before the first hop.
+    void store_cases_with(case_writer f) { store_case_ = std::move(f); }
     // Called when an action queued an SMS (wakes the outbox). May change
     // while hops run.
     void on_queued(std::function<void()> f) {
@@ -93,6 +90,8 @@ class ussd_service {
         on_queued_ = std::make_shared<const std::function<void()>>(std::move(f));
     }
 
+    // Forgets sessions idle longer than the idle timeout (marks them
+    // abandoned in the store, where they stay resumable). Returns how many.
     std::size_t expire_idle_sessions();
     // The network ended the dialogue (SMPP release): the session is over
     // for now and stays resumable like one she hung up on.
@@ -138,6 +137,11 @@ class ussd_service {
     ussd_reply resume_offer(const live_session& s, const std::string& error) const;
     void persist(live_session& s, bool finished, bool must_store = false, bool deferred = false);
     store::session_record record_of(const live_session& s, bool finished) const;
+    store::session_record record_of(const live_session& s, const menu::session_state& state,
+                                    const ussd_reply& last_reply, bool finished) const;
+    // Drops a queued older state of this session, waiting out a batch that
+    // is writing one: what is written next is newer.
+    void supersede_unsaved(const std::string& key);
     bool flush_due(long long now_ms);
     std::size_t expire(long long now);
     bool has_unsaved_for(const std::string& phone);
@@ -163,7 +167,7 @@ class ussd_service {
     std::condition_variable flushed_;
     std::atomic<long long> last_flush_ms_{0};
 
-    std::function<void(const store::case_record&)> on_case_created_;
+    case_writer store_case_;
     mutable std::mutex callbacks_mutex_;
     std::shared_ptr<const std::function<void()>> on_queued_;
 };

@@ -20,6 +20,15 @@ class case_store {
     // caller draws another).
     virtual std::optional<case_record> create_case(const new_case& c, const std::string& reference,
                                                    long long now) = 0;
+    // create_case and, in the same transaction, the case's first referral
+    // with what that writes (referral_store::create_referral) and her
+    // session's state after it: one commit and one fsync before her END,
+    // and no moment when the case is stored but not routed. A retry of a
+    // stored case writes nothing and returns it (with whatever referral
+    // and session it has).
+    virtual std::optional<case_record> create_case_with(const new_case& c,
+                                                        const std::string& reference, long long now,
+                                                        const written_with_case& with) = 0;
     virtual std::optional<case_record> find_case(const std::string& reference) = 0;
     virtual std::optional<case_record> find_case_by_id(long long id) = 0;
     // Cases whose number ends in these digits (data_sealer::

@@ -15,6 +15,7 @@ using domain::audit_record;
 using domain::case_note;
 using domain::case_record;
 using domain::case_update;
+using domain::first_referral;
 using domain::inbound_record;
 using domain::new_case;
 using domain::operator_account;
@@ -23,6 +24,7 @@ using domain::queue_entry;
 using domain::referral_event;
 using domain::referral_record;
 using domain::session_record;
+using domain::written_with_case;
 
 class store_error : public std::runtime_error {
   public:

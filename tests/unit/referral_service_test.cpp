@@ -78,6 +78,47 @@ TEST_F(ReferralService, RoutesWithExplanationDeadlineWebhookAndFocalSms) {
     EXPECT_EQ(db->case_referrals(c.id).size(), 1u);
 }
 
+// Her END waits for one commit: the case, its referral, the referral's
+// event and the partner's messages are written together.
+TEST_F(ReferralService, ANewCaseIsStoredWithItsFirstReferralInOneCommit) {
+    store::new_case c =
+        test::a_case("hop:1").phone("+996555001234").topic("legal_aid").oblast("osh").consent(true);
+    const long long commits_before = db->commit_counts().commits;
+    auto stored = svc->store_new_case(c, to_unix_seconds(clock.t));
+    EXPECT_EQ(db->commit_counts().commits, commits_before + 1);
+    EXPECT_EQ(stored.status, "new");
+    auto referrals = db->case_referrals(stored.id);
+    ASSERT_EQ(referrals.size(), 1u);
+    EXPECT_EQ(referrals[0].partner, "legal_osh");
+    EXPECT_EQ(referrals[0].rule, "legal-osh");
+    auto hooks = db->outbound_to("legal_osh");
+    ASSERT_EQ(hooks.size(), 1u);
+    EXPECT_NE(hooks[0].body.find(stored.reference), std::string::npos)
+        << "the message quotes the code the case was stored under";
+    ASSERT_EQ(db->outbound_to("+996700000101").size(), 1u);
+
+    // The aggregator retries the hop: the same case, nothing new written.
+    auto again = svc->store_new_case(c, to_unix_seconds(clock.t) + 5);
+    EXPECT_EQ(again.reference, stored.reference);
+    EXPECT_EQ(db->case_referrals(stored.id).size(), 1u);
+    EXPECT_EQ(db->outbound_to("legal_osh").size(), 1u);
+
+    // A case stored alone before (its routing failed) is routed on a retry.
+    store::new_case alone_case = test::a_case("hop:2").topic("legal_aid").oblast("osh");
+    auto alone = service::store_case(*db, alone_case, to_unix_seconds(clock.t));
+    ASSERT_TRUE(db->case_referrals(alone.id).empty());
+    EXPECT_EQ(svc->store_new_case(alone_case, to_unix_seconds(clock.t)).id, alone.id);
+    EXPECT_EQ(db->case_referrals(alone.id).size(), 1u);
+
+    // Nobody to take it: the operators' from the start, in the same write.
+    auto unplaced = svc->store_new_case(test::a_case("hop:3").topic("migration").oblast("osh"),
+                                        to_unix_seconds(clock.t));
+    ASSERT_EQ(db->hotline_queue(10).size(), 1u);
+    EXPECT_EQ(db->hotline_queue(10)[0].c.id, unplaced.id);
+    ASSERT_EQ(db->case_referrals(unplaced.id).size(), 1u);
+    EXPECT_EQ(db->case_referrals(unplaced.id)[0].status, "escalated");
+}
+
 TEST_F(ReferralService, NoRuleMeansOperators) {
     auto c = new_case("migration", "osh");
     auto r = svc->route_case(c);

@@ -128,6 +128,73 @@ TEST_P(StoreContract, ATakenReferenceWritesNothingAndTheSameEventGivesTheSameCas
     EXPECT_EQ(again->created_at, 1);
 }
 
+// Her case, its first referral and her session after it are one commit:
+// no moment, not even a crash between two writes, when the case is stored
+// but not routed, or her END sent before all of it is kept.
+TEST_P(StoreContract, ACaseItsFirstReferralAndHerSessionAreWrittenTogetherOrNotAtAll) {
+    first_referral first;
+    first.referral.partner = "legal_aid_osh";
+    first.referral.status = "new";
+    first.referral.rule = "osh-legal";
+    first.referral.created_at = 5;
+    first.created = {0, "system", "created", "to legal_aid_osh", 5};
+    first.outbox = {sms("kannel", "+996700000001")};
+    written_with_case with{
+        first, session_record{"ussd:r1", "+996555123456", "ussd", "{\"end\":\"R-3000001\"}",
+                              "finished", 1, 5, "ky"}};
+    const long long commits_before = s().commit_counts().commits;
+    auto stored = s().create_case_with(sample("r:1"), "R-3000001", 5, with);
+    ASSERT_TRUE(stored);
+    if (!pg_) {
+        EXPECT_EQ(s().commit_counts().commits, commits_before + 1) << "one commit";
+    }
+    auto session = s().find_session("ussd:r1");
+    ASSERT_TRUE(session);
+    EXPECT_EQ(session->state, "{\"end\":\"R-3000001\"}");
+    EXPECT_EQ(session->status, "finished");
+    EXPECT_EQ(s().subscriber_language("+996555123456"), "ky");
+    auto referrals = s().case_referrals(stored->id);
+    ASSERT_EQ(referrals.size(), 1u);
+    EXPECT_EQ(referrals[0].partner, "legal_aid_osh");
+    EXPECT_EQ(referrals[0].case_reference, "R-3000001");
+    auto events = s().referral_events(referrals[0].id);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].detail, "to legal_aid_osh");
+    EXPECT_EQ(s().outbound_to("+996700000001").size(), 1u);
+    EXPECT_TRUE(s().hotline_queue(10).empty()) << "a partner has it";
+
+    // A retry of the same event: the case stored first, nothing written.
+    written_with_case retry = with;
+    retry.session->state = "{\"end\":\"R-3000002\"}";
+    auto again = s().create_case_with(sample("r:1"), "R-3000002", 6, retry);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->reference, "R-3000001");
+    EXPECT_EQ(s().case_referrals(stored->id).size(), 1u);
+    EXPECT_EQ(s().outbound_to("+996700000001").size(), 1u);
+    EXPECT_EQ(s().find_session("ussd:r1")->state, "{\"end\":\"R-3000001\"}");
+
+    // A taken reference: neither the case nor its referral.
+    written_with_case other = with;
+    other.session->id = "ussd:r2";
+    EXPECT_FALSE(s().create_case_with(sample("r:2"), "R-3000001", 7, other));
+    EXPECT_FALSE(s().find_session("ussd:r2"));
+    EXPECT_EQ(s().count_cases(), 1u);
+    EXPECT_EQ(s().outbound_to("+996700000001").size(), 1u);
+
+    // No partner: the operators have it from the start, as the case says.
+    first_referral to_operators;
+    to_operators.referral.status = "escalated";
+    to_operators.referral.created_at = 8;
+    to_operators.created = {0, "system", "created", "to operators", 8};
+    to_operators.hotline_takes_case = true;
+    auto unplaced = s().create_case_with(sample("r:3"), "R-3000003", 8, {to_operators, {}});
+    ASSERT_TRUE(unplaced);
+    auto queue = s().hotline_queue(10);
+    ASSERT_EQ(queue.size(), 1u);
+    EXPECT_EQ(queue[0].c.reference, "R-3000003");
+    EXPECT_TRUE(s().unrouted_cases(10).empty());
+}
+
 TEST_P(StoreContract, TheServiceDrawsCodesAndUrgentCasesGoToTheOperators) {
     auto plain = service::store_case(s(), sample("p"), 10);
     EXPECT_TRUE(std::regex_match(plain.reference, std::regex("R-[0-9]{7}")));

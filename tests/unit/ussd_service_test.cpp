@@ -273,6 +273,37 @@ TEST_F(UssdService, SessionStateIsWrittenBehindInBatches) {
               std::string::npos);
 }
 
+// Her END waits for one commit: the case and her session's final state
+// (the END that quotes the code) are written together, and no state still
+// waiting in the write-behind batch can later overwrite it.
+TEST_F(UssdService, ACaseHopIsOneCommitWithHerFinalSession) {
+    service::ussd_service batched = behind(60000ms);
+    service::ussd_request req{"africastalking", "one", "+996555123456", "*123#", "", ""};
+    batched.handle(req);
+    for (const char* text : {"2", "2*3"}) {
+        req.text = text;
+        batched.handle(req);  // waiting in the batch
+    }
+    const long long commits_before = db.commit_counts().commits;
+    req.text = "2*3*1";
+    auto r = batched.handle(req);
+    ASSERT_TRUE(r.end);
+    const std::string ref = reference_in(r.text);
+    ASSERT_FALSE(ref.empty()) << r.text;
+    EXPECT_EQ(db.commit_counts().commits, commits_before + 1);
+    auto session = db.find_session("africastalking:one");
+    ASSERT_TRUE(session);
+    EXPECT_EQ(session->status, "finished");
+    EXPECT_NE(session->state.find(ref), std::string::npos) << "the END she was sent";
+    EXPECT_EQ(db.subscriber_language("+996555123456").value_or(""), "ru");
+    batched.flush_sessions();
+    EXPECT_EQ(db.find_session("africastalking:one")->status, "finished");
+    // The aggregator retries the hop: the same END, from the store.
+    service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
+    EXPECT_EQ(restarted.handle(req).text, r.text);
+    EXPECT_EQ(db.count_cases(), 1u);
+}
+
 TEST_F(UssdService, StorageHealthFollowsWritesNotReads) {
     st::storage_health health;
     test::temp_dir other;

@@ -32,6 +32,9 @@ void put_session(database& db, unit& u, const session_record& s);
 // Returns the new id, or 0 for a number flagged "do not SMS".
 long long put_outbound(database& db, unit& u, const outbound_message& m);
 void put_referral_event(database& db, unit& u, const referral_event& e);
+// A referral, its `created` event, its messages and, when the hotline
+// takes the case, the case marked for the operators; returns it with its id.
+referral_record put_referral(database& db, unit& u, const first_referral& r);
 void put_audit(unit& u, const audit_entry& e);
 void set_reported_status(unit& u, long long outbox_id, const std::string& status, long long now);
 // A send's answer and its delivery report may arrive on two nodes at once:
@@ -62,6 +65,9 @@ class pg_cases : public virtual case_store {
     explicit pg_cases(database& db) : db_(db) {}
     std::optional<case_record> create_case(const new_case& c, const std::string& reference,
                                            long long now) override;
+    std::optional<case_record> create_case_with(const new_case& c, const std::string& reference,
+                                                long long now,
+                                                const written_with_case& with) override;
     std::optional<case_record> find_case(const std::string& reference) override;
     std::optional<case_record> find_case_by_id(long long id) override;
     std::vector<case_record> find_cases_by_number_ending(const std::string& digits,

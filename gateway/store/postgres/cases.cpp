@@ -24,7 +24,7 @@ const statement sql_insert_case{
     ":subtopic, :oblast, :target_group, :details::bytea, :consent::integer, :urgent::integer, "
     ":safe_to_call::integer, :status, :created_at::bigint, :notify_sms::integer, "
     ":phone_sealed::bytea, :session_id, :needs_hotline::integer, :sms_channel, "
-    ":transcript::bytea, :contact, :call_time, :phone_ending) ON CONFLICT DO NOTHING"};
+    ":transcript::bytea, :contact, :call_time, :phone_ending) ON CONFLICT DO NOTHING RETURNING id"};
 const statement sql_case_by_reference{std::string("SELECT ") + case_columns +
                                       " FROM cases WHERE reference = :reference"};
 const statement sql_case_by_id{std::string("SELECT ") + case_columns +
@@ -74,39 +74,65 @@ case_record read_case(const database& db, const pqxx::row& row) {
     return c;
 }
 
+namespace {
+
+// Inside a write: inserts the case; its id, or nothing when the event is
+// already stored or the reference taken.
+std::optional<long long> put_case(database& db, unit& u, const new_case& c,
+                                  const std::string& reference, long long now) {
+    auto inserted = u.exec(
+        sql_insert_case,
+        params()
+            .set(":reference", reference)
+            .set(":origin_key", c.origin_key)
+            .set(":phone", db.lookup_hash(c.phone))
+            .set(":channel", c.channel)
+            .set(":language", c.language)
+            .set(":topic", c.topic)
+            .set(":subtopic", c.subtopic)
+            .set(":oblast", c.oblast)
+            .set(":target_group", c.target_group)
+            .set(":details", db.sealed(c.details))
+            .set(":consent", c.consent)
+            .set(":urgent", c.urgent)
+            .set(":safe_to_call", c.safe_to_call)
+            .set(":status", c.status)
+            .set(":created_at", now)
+            .set(":notify_sms", c.notify_sms)
+            .set(":phone_sealed", db.sealed(c.phone))
+            .set(":session_id", c.session_id.empty() ? std::string() : db.lookup_hash(c.session_id))
+            .set(":needs_hotline", c.needs_hotline)
+            .set(":sms_channel", c.sms_channel)
+            .set(":transcript", db.sealed(c.transcript))
+            .set(":contact", c.contact)
+            .set(":call_time", c.call_time)
+            .set(":phone_ending", db.number_ending_hash(c.phone)));
+    if (inserted.empty()) return std::nullopt;
+    return inserted[0]["id"].as<long long>();
+}
+
+}  // namespace
+
 std::optional<case_record> pg_cases::create_case(const new_case& c, const std::string& reference,
                                                  long long now) {
+    return create_case_with(c, reference, now, {});
+}
+
+std::optional<case_record> pg_cases::create_case_with(const new_case& c,
+                                                      const std::string& reference, long long now,
+                                                      const written_with_case& with) {
     // Committed and on the server's disk before this returns.
     return db_.write(
         __func__,
         [&](unit& u) -> std::optional<case_record> {
-            u.exec(sql_insert_case,
-                   params()
-                       .set(":reference", reference)
-                       .set(":origin_key", c.origin_key)
-                       .set(":phone", db_.lookup_hash(c.phone))
-                       .set(":channel", c.channel)
-                       .set(":language", c.language)
-                       .set(":topic", c.topic)
-                       .set(":subtopic", c.subtopic)
-                       .set(":oblast", c.oblast)
-                       .set(":target_group", c.target_group)
-                       .set(":details", db_.sealed(c.details))
-                       .set(":consent", c.consent)
-                       .set(":urgent", c.urgent)
-                       .set(":safe_to_call", c.safe_to_call)
-                       .set(":status", c.status)
-                       .set(":created_at", now)
-                       .set(":notify_sms", c.notify_sms)
-                       .set(":phone_sealed", db_.sealed(c.phone))
-                       .set(":session_id",
-                            c.session_id.empty() ? std::string() : db_.lookup_hash(c.session_id))
-                       .set(":needs_hotline", c.needs_hotline)
-                       .set(":sms_channel", c.sms_channel)
-                       .set(":transcript", db_.sealed(c.transcript))
-                       .set(":contact", c.contact)
-                       .set(":call_time", c.call_time)
-                       .set(":phone_ending", db_.number_ending_hash(c.phone)));
+            if (auto id = put_case(db_, u, c, reference, now)) {
+                if (with.referral) {
+                    first_referral routed = *with.referral;
+                    routed.referral.case_id = *id;
+                    put_referral(db_, u, routed);
+                }
+                if (with.session) put_session(db_, u, *with.session);
+            }
             auto r = u.exec(sql_case_by_origin, params().set(":origin_key", c.origin_key));
             if (r.empty()) return std::nullopt;  // the reference was taken: draw another
             u.commit();

@@ -83,6 +83,27 @@ void put_referral_event(database& db, unit& u, const referral_event& e) {
                               .set(":at", e.at));
 }
 
+referral_record put_referral(database& db, unit& u, const first_referral& first) {
+    const referral_record& r = first.referral;
+    auto ins = u.exec(sql_insert_referral, params()
+                                               .set(":case_id", r.case_id)
+                                               .set(":partner", r.partner)
+                                               .set(":status", r.status)
+                                               .set(":rule", r.rule)
+                                               .set(":explanation", r.explanation)
+                                               .set(":due_at", r.due_at)
+                                               .set(":created_at", r.created_at));
+    referral_record out = r;
+    out.id = ins[0]["id"].as<long long>();
+    out.updated_at = r.created_at;
+    referral_event event = first.created;
+    event.referral_id = out.id;
+    put_referral_event(db, u, event);
+    if (first.hotline_takes_case) u.exec(sql_hotline_takes_case, params().set(":id", r.case_id));
+    for (const auto& m : first.outbox) put_outbound(db, u, m);
+    return out;
+}
+
 referral_record pg_referrals::create_referral(const referral_record& r,
                                               const referral_event& created,
                                               const std::vector<outbound_message>& outbox,
@@ -95,22 +116,7 @@ referral_record pg_referrals::create_referral(const referral_record& r,
             auto latest = u.exec(sql_latest_of_case, params().set(":case_id", r.case_id));
             if (!latest.empty()) return read_referral(db_, latest[0]);
         }
-        auto ins = u.exec(sql_insert_referral, params()
-                                                   .set(":case_id", r.case_id)
-                                                   .set(":partner", r.partner)
-                                                   .set(":status", r.status)
-                                                   .set(":rule", r.rule)
-                                                   .set(":explanation", r.explanation)
-                                                   .set(":due_at", r.due_at)
-                                                   .set(":created_at", r.created_at));
-        referral_record out = r;
-        out.id = ins[0]["id"].as<long long>();
-        out.updated_at = r.created_at;
-        referral_event event = created;
-        event.referral_id = out.id;
-        put_referral_event(db_, u, event);
-        if (hotline_takes_case) u.exec(sql_hotline_takes_case, params().set(":id", r.case_id));
-        for (const auto& m : outbox) put_outbound(db_, u, m);
+        referral_record out = put_referral(db_, u, {r, created, outbox, hotline_takes_case});
         u.commit();
         return out;
     });

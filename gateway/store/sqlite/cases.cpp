@@ -73,50 +73,76 @@ case_record read_case(const database& db, const SQLite::Statement& st) {
     return c;
 }
 
+namespace {
+
+// Inside a write: the case stored under `origin_key`, if any.
+std::optional<case_record> case_by_origin(database& db, const std::string& origin_key) {
+    auto& st = db.cached(sql_case_by_origin);
+    bind_param(st, ":origin_key", origin_key);
+    if (!st.executeStep()) return std::nullopt;
+    return read_case(db, st);
+}
+
+// Inside a write: inserts the case; false, writing nothing, when
+// `reference` is taken.
+bool put_case(database& db, const new_case& c, const std::string& reference, long long now) {
+    auto& taken = db.cached(sql_reference_taken);
+    bind_param(taken, ":reference", reference);
+    if (taken.executeStep()) return false;
+    auto& st = db.cached(sql_insert_case);
+    bind_param(st, ":reference", reference);
+    bind_param(st, ":origin_key", c.origin_key);
+    bind_param(st, ":phone", db.lookup_hash(c.phone));
+    bind_param(st, ":channel", c.channel);
+    bind_param(st, ":language", c.language);
+    bind_param(st, ":topic", c.topic);
+    bind_param(st, ":subtopic", c.subtopic);
+    bind_param(st, ":oblast", c.oblast);
+    bind_param(st, ":target_group", c.target_group);
+    db.bind_sealed(st, ":details", c.details);
+    bind_param(st, ":consent", c.consent);
+    bind_param(st, ":urgent", c.urgent);
+    bind_param(st, ":safe_to_call", c.safe_to_call);
+    bind_param(st, ":status", c.status);
+    bind_param(st, ":created_at", now);
+    bind_param(st, ":notify_sms", c.notify_sms);
+    db.bind_sealed(st, ":phone_sealed", c.phone);
+    bind_param(st, ":session_id",
+               c.session_id.empty() ? std::string() : db.lookup_hash(c.session_id));
+    bind_param(st, ":needs_hotline", c.needs_hotline);
+    bind_param(st, ":sms_channel", c.sms_channel);
+    db.bind_sealed(st, ":transcript", c.transcript);
+    bind_param(st, ":contact", c.contact);
+    bind_param(st, ":call_time", c.call_time);
+    bind_param(st, ":phone_ending", db.number_ending_hash(c.phone));
+    st.exec();
+    return true;
+}
+
+}  // namespace
+
 std::optional<case_record> sqlite_cases::create_case(const new_case& c,
                                                      const std::string& reference, long long now) {
+    return create_case_with(c, reference, now, {});
+}
+
+std::optional<case_record> sqlite_cases::create_case_with(const new_case& c,
+                                                          const std::string& reference,
+                                                          long long now,
+                                                          const written_with_case& with) {
     // A case is what we promise her: durable, so its batch is fsynced.
     return db_.write(
         __func__,
         [&](unit_tx& tx) -> std::optional<case_record> {
-            auto find_by_origin = [&]() -> std::optional<case_record> {
-                auto& st = db_.cached(sql_case_by_origin);
-                bind_param(st, ":origin_key", c.origin_key);
-                if (!st.executeStep()) return std::nullopt;
-                return read_case(db_, st);
-            };
-            if (auto stored = find_by_origin()) return stored;  // a retry of the same event
-            auto& taken = db_.cached(sql_reference_taken);
-            bind_param(taken, ":reference", reference);
-            if (taken.executeStep()) return std::nullopt;
-            auto& st = db_.cached(sql_insert_case);
-            bind_param(st, ":reference", reference);
-            bind_param(st, ":origin_key", c.origin_key);
-            bind_param(st, ":phone", db_.lookup_hash(c.phone));
-            bind_param(st, ":channel", c.channel);
-            bind_param(st, ":language", c.language);
-            bind_param(st, ":topic", c.topic);
-            bind_param(st, ":subtopic", c.subtopic);
-            bind_param(st, ":oblast", c.oblast);
-            bind_param(st, ":target_group", c.target_group);
-            db_.bind_sealed(st, ":details", c.details);
-            bind_param(st, ":consent", c.consent);
-            bind_param(st, ":urgent", c.urgent);
-            bind_param(st, ":safe_to_call", c.safe_to_call);
-            bind_param(st, ":status", c.status);
-            bind_param(st, ":created_at", now);
-            bind_param(st, ":notify_sms", c.notify_sms);
-            db_.bind_sealed(st, ":phone_sealed", c.phone);
-            bind_param(st, ":session_id",
-                       c.session_id.empty() ? std::string() : db_.lookup_hash(c.session_id));
-            bind_param(st, ":needs_hotline", c.needs_hotline);
-            bind_param(st, ":sms_channel", c.sms_channel);
-            db_.bind_sealed(st, ":transcript", c.transcript);
-            bind_param(st, ":contact", c.contact);
-            bind_param(st, ":call_time", c.call_time);
-            bind_param(st, ":phone_ending", db_.number_ending_hash(c.phone));
-            st.exec();
-            auto stored = find_by_origin();
+            if (auto stored = case_by_origin(db_, c.origin_key)) return stored;  // a retry
+            if (!put_case(db_, c, reference, now)) return std::nullopt;
+            if (with.referral) {
+                first_referral routed = *with.referral;
+                routed.referral.case_id = db_.last_insert_id();
+                put_referral(db_, routed);
+            }
+            if (with.session) put_session(db_, *with.session);
+            auto stored = case_by_origin(db_, c.origin_key);
             if (!stored) throw store_error("case vanished inside its transaction");
             tx.commit();
             return stored;

@@ -81,6 +81,32 @@ void put_referral_event(database& db, const referral_event& e) {
     st.exec();
 }
 
+referral_record put_referral(database& db, const first_referral& first) {
+    const referral_record& r = first.referral;
+    auto& st = db.cached(sql_insert_referral);
+    bind_param(st, ":case_id", r.case_id);
+    bind_param(st, ":partner", r.partner);
+    bind_param(st, ":status", r.status);
+    bind_param(st, ":rule", r.rule);
+    bind_param(st, ":explanation", r.explanation);
+    bind_param(st, ":due_at", r.due_at);
+    bind_param(st, ":created_at", r.created_at);
+    st.exec();
+    referral_record out = r;
+    out.id = db.last_insert_id();
+    out.updated_at = r.created_at;
+    referral_event event = first.created;
+    event.referral_id = out.id;
+    put_referral_event(db, event);
+    if (first.hotline_takes_case) {
+        auto& hand = db.cached(sql_hotline_takes_case);
+        bind_param(hand, ":id", r.case_id);
+        hand.exec();
+    }
+    for (const auto& m : first.outbox) put_outbound(db, m);
+    return out;
+}
+
 referral_record sqlite_referrals::create_referral(const referral_record& r,
                                                   const referral_event& created,
                                                   const std::vector<outbound_message>& outbox,
@@ -92,27 +118,7 @@ referral_record sqlite_referrals::create_referral(const referral_record& r,
             bind_param(latest, ":case_id", r.case_id);
             if (latest.executeStep()) return read_referral(db_, latest);
         }
-        auto& st = db_.cached(sql_insert_referral);
-        bind_param(st, ":case_id", r.case_id);
-        bind_param(st, ":partner", r.partner);
-        bind_param(st, ":status", r.status);
-        bind_param(st, ":rule", r.rule);
-        bind_param(st, ":explanation", r.explanation);
-        bind_param(st, ":due_at", r.due_at);
-        bind_param(st, ":created_at", r.created_at);
-        st.exec();
-        referral_record out = r;
-        out.id = db_.last_insert_id();
-        out.updated_at = r.created_at;
-        referral_event event = created;
-        event.referral_id = out.id;
-        put_referral_event(db_, event);
-        if (hotline_takes_case) {
-            auto& hand = db_.cached(sql_hotline_takes_case);
-            bind_param(hand, ":id", r.case_id);
-            hand.exec();
-        }
-        for (const auto& m : outbox) put_outbound(db_, m);
+        referral_record out = put_referral(db_, {r, created, outbox, hotline_takes_case});
         tx.commit();
         return out;
     });
