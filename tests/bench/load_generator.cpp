@@ -8,6 +8,8 @@
 // --path lists the inputs after the first (empty) hop; the last hop must
 // answer END with a reference code R-NNNNNNN for the session to count as a
 // case (with --any-end any END counts: for servers that do not register).
+// --by-hop also prints p50 and p99 for each hop of the walk (0 = the first):
+// which hops make the tail.
 #include "common/asio_fwd.hpp"
 // (asio_fwd first)
 #include <algorithm>
@@ -43,12 +45,14 @@ struct options {
     // Russian, "Юрист, семья", "Нужен юрист", Osh, returned, call me, consent: a case.
     std::vector<std::string> path = {"2", "2", "1", "3", "2", "1", "1"};
     bool any_end = false;
+    bool by_hop = false;
     int threads = 1;
     long long phone_base = 0;
 };
 
 struct stats {
     std::vector<std::uint32_t> latencies_us;
+    std::vector<std::vector<std::uint32_t>> by_hop_us;  // with --by-hop
     long long hops = 0, cases = 0, errors = 0, unexpected = 0;
 };
 
@@ -128,6 +132,10 @@ class client : public std::enable_shared_from_this<client> {
             std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - sent_at_)
                 .count();
         st_.latencies_us.push_back(static_cast<std::uint32_t>(us));
+        if (opts_.by_hop) {
+            if (st_.by_hop_us.size() <= step_) st_.by_hop_us.resize(step_ + 1);
+            st_.by_hop_us[step_].push_back(static_cast<std::uint32_t>(us));
+        }
         ++st_.hops;
         const std::string& body = res_.body();
         if (res_.result_int() != 200) ++st_.errors;
@@ -204,6 +212,8 @@ int main(int argc, char** argv) {
             o.threads = std::stoi(next());
         else if (a == "--any-end")
             o.any_end = true;
+        else if (a == "--by-hop")
+            o.by_hop = true;
         else if (a == "--path") {
             o.path.clear();
             std::stringstream ss(next());
@@ -236,6 +246,10 @@ int main(int argc, char** argv) {
         all.unexpected += s.unexpected;
         all.latencies_us.insert(all.latencies_us.end(), s.latencies_us.begin(),
                                 s.latencies_us.end());
+        if (all.by_hop_us.size() < s.by_hop_us.size()) all.by_hop_us.resize(s.by_hop_us.size());
+        for (std::size_t h = 0; h < s.by_hop_us.size(); ++h)
+            all.by_hop_us[h].insert(all.by_hop_us[h].end(), s.by_hop_us[h].begin(),
+                                    s.by_hop_us[h].end());
     }
     auto lat = all.latencies_us;
     std::printf(
@@ -244,5 +258,8 @@ int main(int argc, char** argv) {
         all.hops, all.cases, all.errors, all.unexpected, elapsed, all.hops / elapsed,
         all.cases / elapsed, percentile(lat, 0.5), percentile(lat, 0.99), percentile(lat, 0.999),
         lat.empty() ? 0.0 : *std::max_element(lat.begin(), lat.end()) / 1000.0);
+    for (std::size_t h = 0; h < all.by_hop_us.size(); ++h)
+        std::printf("hop %zu: n=%zu p50_ms=%.2f p99_ms=%.2f\n", h, all.by_hop_us[h].size(),
+                    percentile(all.by_hop_us[h], 0.5), percentile(all.by_hop_us[h], 0.99));
     return all.errors > 0 ? 1 : 0;
 }
