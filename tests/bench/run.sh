@@ -70,7 +70,7 @@ wait_port "$PORT"
 wait $SMPP_LOAD || true
 SMPP=$(cat "$WORK/smpp.out")
 echo "gateway over SMPP: $SMPP" | tee -a $OUT
-GATEWAY=$($LOAD --port "$PORT" --target "$GW_TARGET")
+GATEWAY=$($LOAD --port "$PORT" --target "$GW_TARGET" --by-hop)
 echo "gateway over HTTP: $GATEWAY" | tee -a $OUT
 metric() { curl -s "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 \([0-9.e+]*\)$/\1/p"; }
 echo "store after both runs: writes $(metric gateway_store_writes_total), commits $(metric gateway_store_commits_total), fsyncs $(metric gateway_store_fsyncs_total)" | tee -a $OUT
