@@ -17,11 +17,11 @@ using service::action_error;
 
 json to_json(const store::case_record& c) {
     json out = {
-        {"reference", c.reference}, {"status", c.status},      {"assigned_to", c.assigned_to},
-        {"urgent", c.urgent},       {"consent", c.consent},    {"notify_sms", c.notify_sms},
-        {"topic", c.topic},         {"subtopic", c.subtopic},  {"oblast", c.oblast},
-        {"language", c.language},   {"channel", c.channel},    {"target_group", c.target_group},
-        {"details", c.details},     {"phone", c.phone},        {"created_at", c.created_at},
+        {"reference", c.reference}, {"status", name(c.status)}, {"assigned_to", c.assigned_to},
+        {"urgent", c.urgent},       {"consent", c.consent},     {"notify_sms", c.notify_sms},
+        {"topic", c.topic},         {"subtopic", c.subtopic},   {"oblast", c.oblast},
+        {"language", c.language},   {"channel", c.channel},     {"target_group", c.target_group},
+        {"details", c.details},     {"phone", c.phone},         {"created_at", c.created_at},
         {"outcome", c.outcome},     {"closed_at", c.closed_at}};
     out["safe_to_call"] = c.safe_to_call ? json(*c.safe_to_call) : json(nullptr);
     out["contact"] = c.contact;
@@ -87,7 +87,7 @@ json to_json(const service::case_view& v) {
         referrals.push_back(
             {{"id", rv.r.id},
              {"partner", rv.r.partner},
-             {"status", rv.r.status},
+             {"status", name(rv.r.status)},
              {"rule", rv.r.rule},
              {"explanation", rv.r.explanation},
              {"explanation_parts", to_json(referral::parse_explanation(rv.r.explanation))},
@@ -184,7 +184,7 @@ http::response queue(const operator_call& c) {
                          {"oblast", i.c.oblast},
                          {"language", i.c.language},
                          {"channel", i.c.channel},
-                         {"status", i.c.status},
+                         {"status", name(i.c.status)},
                          {"assigned_to", i.c.assigned_to},
                          {"created_at", i.c.created_at}});
     for (const auto& m : view.failed_messages) {
@@ -211,7 +211,7 @@ http::response search(const operator_call& c) {
                       json matches = json::array();
                       for (const auto& m : found)
                           matches.push_back({{"reference", m.reference},
-                                             {"status", m.status},
+                                             {"status", name(m.status)},
                                              {"urgent", m.urgent},
                                              {"topic", m.topic},
                                              {"oblast", m.oblast},

@@ -19,7 +19,7 @@ http::response error(int status, const std::string& reason) {
 json to_json(const store::referral_record& r, const store::case_record& c) {
     json out = {{"id", r.id},
                 {"reference", r.case_reference},
-                {"status", r.status},
+                {"status", name(r.status)},
                 {"topic", c.topic},
                 {"subtopic", c.subtopic},
                 {"oblast", c.oblast},
@@ -35,8 +35,7 @@ json to_json(const store::referral_record& r, const store::case_record& c) {
     // The consent gate: without her yes, the hotline stays the go-between.
     // Only while the referral is the partner's to work on: not once it was
     // declined, closed, revoked or moved on.
-    const bool open = r.status == "new" || r.status == "accepted" || r.status == "in_progress";
-    if (c.consent && open) {
+    if (c.consent && is_open(r.status)) {
         out["contact"] = {{"phone", c.phone}};
         // How she may be reached, next to her number: a call she ruled out can hurt her.
         if (!c.contact.empty()) out["contact"]["how"] = c.contact;
@@ -96,7 +95,14 @@ http::response list_referrals(const partner_call& c) {
             return fallback;
         return std::min(std::stoll(*v), max);
     };
-    std::string status = q->find("status") ? *q->find("status") : "";
+    std::optional<store::referral_status> status;
+    if (const std::string* named = q->find("status"); named && !named->empty()) {
+        status = domain::referral_status_named(*named);
+        if (!status)
+            return error(400,
+                         "status must be one of new, accepted, declined, in_progress, closed, "
+                         "revoked, overdue");
+    }
     long long limit = number("limit", 50, 200), offset = number("offset", 0, 1'000'000);
     json list = json::array();
     for (const auto& r : c.store.partner_referrals(c.partner.id, status, limit, offset)) {

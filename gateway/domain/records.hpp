@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "domain/status.hpp"
+
 namespace gw::domain {
 
 struct new_case {
@@ -33,14 +35,13 @@ struct new_case {
     std::string sms_channel;  // SMS cases: the aggregator she wrote through (replies go back by it)
     std::string transcript;   // the session state when the case was made (screens, choices)
     // Chosen by the service: new, or escalated when urgent (service::store_case).
-    std::string status;
+    case_status status = case_status::new_;
     bool needs_hotline = false;  // the operators handle it from the start (urgent)
 };
 
 struct case_record : new_case {
     long long id = 0;
-    std::string
-        reference;  // e.g. R-4821937, what she quotes (status: new, escalated, claimed, closed)
+    std::string reference;  // e.g. R-4821937, what she quotes
     long long created_at = 0;
     std::string assigned_to;  // operator username; "" = nobody
     std::string outcome;      // the hotline's closing note
@@ -91,8 +92,7 @@ struct referral_record {
     long long case_id = 0;
     std::string case_reference;
     std::string partner;  // empty: the hotline operators
-    std::string
-        status;  // new, accepted, declined, in_progress, closed, revoked, overdue, escalated
+    referral_status status = referral_status::new_;
     std::string rule;
     std::string explanation;
     std::string reason;    // decline reason
@@ -166,15 +166,15 @@ struct case_note {
 // A case waiting for the hotline, with what the store knows about why.
 struct queue_entry {
     case_record c;
-    std::string latest_referral_status;  // "" when no referral was made
-    bool overdue = false;                // a referral missed its deadline
+    std::optional<referral_status> latest_referral;  // none when no referral was made
+    bool overdue = false;                            // a referral missed its deadline
 };
 
 // A change to a case's handling by the hotline. Unset fields stay.
 struct case_update {
     std::optional<std::string> expect_assigned;  // refuse unless assigned_to is this
     std::optional<std::string> assigned_to;
-    std::optional<std::string> status;
+    std::optional<case_status> status;
     std::optional<std::string> outcome;
     // Set: referrals still open end too ("closed"), each with an event
     // carrying this detail (they would go on counting against the partner).

@@ -49,7 +49,7 @@ store::case_record store_case(store::case_store& cases, store::new_case c, long 
 
 store::case_record store_case(store::case_store& cases, store::new_case c, long long now,
                               const case_plan& plan) {
-    c.status = c.urgent ? "escalated" : "new";
+    c.status = c.urgent ? store::case_status::escalated : store::case_status::new_;
     c.needs_hotline = c.urgent;
     // Ten million codes: a clash is rare, five in a row would mean the
     // codes are running out (or the generator is broken).

@@ -42,10 +42,11 @@ std::vector<std::string> queue_reasons(const store::queue_entry& e) {
     std::vector<std::string> out;
     if (e.c.urgent) out.push_back("urgent");
     if (e.c.safe_to_call.value_or(false)) out.push_back("callback");
-    if (e.latest_referral_status == "escalated" || e.latest_referral_status == "revoked")
+    using st = store::referral_status;
+    if (e.latest_referral == st::escalated || e.latest_referral == st::revoked)
         out.push_back("escalated");
     if (e.overdue) out.push_back("overdue");
-    if (e.latest_referral_status.empty()) out.push_back("unrouted");
+    if (!e.latest_referral) out.push_back("unrouted");
     return out;
 }
 
@@ -192,7 +193,7 @@ outcome<store::case_record> hotline_service::acting_case(const operator_identity
                                                          const std::string& reference) {
     auto c = store_.find_case(reference);
     if (!c) return action_error{errc::not_found, "no such case", "no_case"};
-    if (c->status == "closed")
+    if (c->status == store::case_status::closed)
         return action_error{errc::conflict, "the case is closed", "case_closed"};
     if (!who.supervisor() && c->assigned_to != who.username)
         return action_error{errc::conflict,
@@ -219,7 +220,7 @@ outcome<store::case_record> hotline_service::claim(const operator_identity& who,
                                                    const std::string& reference, bool force) {
     auto c = store_.find_case(reference);
     if (!c) return action_error{errc::not_found, "no such case", "no_case"};
-    if (c->status == "closed")
+    if (c->status == store::case_status::closed)
         return action_error{errc::conflict, "the case is closed", "case_closed"};
     if (c->assigned_to == who.username) return *c;
     if (!c->assigned_to.empty() && !(force && who.supervisor()))
@@ -227,7 +228,7 @@ outcome<store::case_record> hotline_service::claim(const operator_identity& who,
                             "case_claimed"};
     store::case_update u;
     u.assigned_to = who.username;
-    u.status = "claimed";
+    u.status = store::case_status::claimed;
     return update(who, *c, u, "claimed",
                   c->assigned_to.empty() ? "" : "taken over from " + c->assigned_to);
 }
@@ -239,7 +240,7 @@ outcome<store::case_record> hotline_service::release(const operator_identity& wh
     auto& rec = std::get<store::case_record>(c);
     store::case_update u;
     u.assigned_to = "";
-    u.status = rec.urgent ? "escalated" : "new";
+    u.status = rec.urgent ? store::case_status::escalated : store::case_status::new_;
     return update(who, rec, u, "released", "");
 }
 
@@ -330,7 +331,7 @@ outcome<store::case_record> hotline_service::close(const operator_identity& who,
     if (auto* e = std::get_if<action_error>(&c)) return *e;
     auto& rec = std::get<store::case_record>(c);
     store::case_update u;
-    u.status = "closed";
+    u.status = store::case_status::closed;
     u.outcome = outcome_text;
     // Referrals still open end with the case: they would go on counting
     // against the partner's capacity.

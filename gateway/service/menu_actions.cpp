@@ -27,11 +27,13 @@ std::string lookup_status_key(store::store& store, const std::string& typed,
     if (ref.empty()) return "lookup_not_found";
     auto c = store.find_case(ref);
     if (!c || c->phone.empty() || c->phone != phone) return "lookup_not_found";
-    if (c->status == "closed") return "lookup_closed";
+    if (c->status == store::case_status::closed) return "lookup_closed";
     bool with_partner = false;
     for (const auto& r : store.case_referrals(c->id)) {
-        if (r.status == "accepted" || r.status == "in_progress") return "lookup_accepted";
-        if (!r.partner.empty() && r.status == "new") with_partner = true;
+        if (r.status == store::referral_status::accepted ||
+            r.status == store::referral_status::in_progress)
+            return "lookup_accepted";
+        if (!r.partner.empty() && r.status == store::referral_status::new_) with_partner = true;
     }
     return with_partner ? "lookup_with_partner" : "lookup_registered";
 }

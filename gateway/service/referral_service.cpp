@@ -36,6 +36,12 @@ std::optional<partner_action> command_of(const std::string& word) {
     return std::nullopt;
 }
 
+// A refusal to move a referral that is not in a state the move starts from.
+action_error refused_in(store::referral_status now) {
+    return action_error{errc::conflict, "the referral is " + std::string(name(now)),
+                        "referral_state"};
+}
+
 const char* verb(partner_action a) {
     switch (a) {
         case partner_action::accept:
@@ -193,7 +199,7 @@ store::first_referral referral_service::plan_referral(
     r.case_id = c.id;
     r.case_reference = c.reference;
     r.partner = partner;
-    r.status = partner.empty() ? "escalated" : "new";
+    r.status = partner.empty() ? store::referral_status::escalated : store::referral_status::new_;
     r.rule = rule;
     r.explanation = explanation;
     r.created_at = now_s;
@@ -284,12 +290,15 @@ std::variant<store::referral_record, action_error> referral_service::act(
         store_.record_referral_event(event);
         return *r;
     }
-    std::vector<std::string> from;
-    std::string to = verb(action), reason, outcome;
+    using st = store::referral_status;
+    std::vector<st> from;
+    st to = st::closed;
+    std::string reason, outcome;
     std::vector<store::outbound_message> outbox;
     switch (action) {
         case partner_action::accept: {
-            from = {"new"};
+            from = {st::new_};
+            to = st::accepted;
             const std::string channel =
                 c->sms_channel.empty() ? settings_.notify_channel : c->sms_channel;
             if (c->notify_sms && !channel.empty() && settings_.accepted_text) {
@@ -308,22 +317,24 @@ std::variant<store::referral_record, action_error> referral_service::act(
         case partner_action::decline:
             if (trim(text).empty())
                 return action_error{errc::bad_request, "declining needs a reason"};
-            from = {"new", "accepted"};
+            from = {st::new_, st::accepted};
+            to = st::declined;
             reason = text;
             break;
         case partner_action::start:
-            from = {"accepted"};
+            from = {st::accepted};
+            to = st::in_progress;
             break;
         case partner_action::close:
-            from = {"accepted", "in_progress"};
+            from = {st::accepted, st::in_progress};
+            to = st::closed;
             outcome = text.empty() ? "closed without a note" : text;
             break;
         case partner_action::note:
             break;
     }
     auto moved = store_.transition_referral(r->id, from, to, event, outbox, reason, outcome);
-    if (!moved)
-        return action_error{errc::conflict, "the referral is " + r->status, "referral_state"};
+    if (!moved) return refused_in(r->status);
     if (action == partner_action::decline) {
         // The case must not stay without a next step: the next partner, or the operators.
         route(*c, tried_partners(c->id), "system");
@@ -369,8 +380,7 @@ std::variant<store::referral_record, action_error> referral_service::refer_to(
     if (!setup_->partners.find(partner_id))
         return action_error{errc::bad_request, "no such partner", "no_partner"};
     for (const auto& r : store_.case_referrals(c.id))
-        if (r.partner == partner_id &&
-            (r.status == "new" || r.status == "accepted" || r.status == "in_progress"))
+        if (r.partner == partner_id && is_open(r.status))
             return action_error{errc::conflict, "this partner already has the case",
                                 "partner_has_case"};
     // The operator's own words go to the sealed case notes, not in here.
@@ -385,11 +395,11 @@ std::variant<store::referral_record, action_error> referral_service::revoke(
     auto r = store_.find_referral(referral_id);
     if (!r) return action_error{errc::not_found, "no such referral", "no_referral"};
     const long long now = to_unix_seconds(clock_.now());
-    auto moved = store_.transition_referral(r->id, {"new", "accepted", "in_progress", "escalated"},
-                                            "revoked", {r->id, actor, "revoked", reason, now}, {},
-                                            reason, "");
-    if (!moved)
-        return action_error{errc::conflict, "the referral is " + r->status, "referral_state"};
+    using st = store::referral_status;
+    auto moved = store_.transition_referral(
+        r->id, {st::new_, st::accepted, st::in_progress, st::escalated}, st::revoked,
+        {r->id, actor, "revoked", reason, now}, {}, reason, "");
+    if (!moved) return refused_in(r->status);
     return *moved;
 }
 
@@ -404,7 +414,9 @@ std::size_t referral_service::sweep() {
         std::lock_guard lock(mutex_);
         store::referral_event e{r.id, "system", "overdue",
                                 "not acknowledged by the deadline; routed on", now};
-        if (!store_.transition_referral(r.id, {"new"}, "overdue", e, {}, "", "")) continue;
+        if (!store_.transition_referral(r.id, {store::referral_status::new_},
+                                        store::referral_status::overdue, e, {}, "", ""))
+            continue;
         if (auto c = store_.find_case_by_id(r.case_id)) route(*c, tried_partners(c->id), "system");
         ++n;
     }

@@ -14,6 +14,7 @@ using domain::audit_entry;
 using domain::audit_record;
 using domain::case_note;
 using domain::case_record;
+using domain::case_status;
 using domain::case_update;
 using domain::first_referral;
 using domain::inbound_record;
@@ -23,6 +24,7 @@ using domain::outbound_message;
 using domain::queue_entry;
 using domain::referral_event;
 using domain::referral_record;
+using domain::referral_status;
 using domain::session_record;
 using domain::written_with_case;
 
@@ -30,6 +32,16 @@ class store_error : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
+
+// A status read from its column: a name none of the enum's is a corrupt row.
+inline case_status stored_case_status(const std::string& column) {
+    if (auto s = domain::case_status_named(column)) return *s;
+    throw store_error("unknown case status in the store: " + column);
+}
+inline referral_status stored_referral_status(const std::string& column) {
+    if (auto s = domain::referral_status_named(column)) return *s;
+    throw store_error("unknown referral status in the store: " + column);
+}
 
 // Anonymous counts for the programme: one row per group.
 struct stat_row {

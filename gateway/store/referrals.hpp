@@ -27,9 +27,9 @@ class referral_store {
                                             bool hotline_takes_case,
                                             bool first_of_case = false) = 0;
     virtual std::optional<referral_record> find_referral(long long id) = 0;
-    // A partner's referrals, newest first; `status` empty = any.
+    // A partner's referrals, newest first; with `status`, only those.
     virtual std::vector<referral_record> partner_referrals(const std::string& partner,
-                                                           const std::string& status,
+                                                           std::optional<referral_status> status,
                                                            std::size_t limit,
                                                            std::size_t offset) = 0;
     virtual std::vector<referral_record> case_referrals(long long case_id) = 0;
@@ -37,7 +37,7 @@ class referral_store {
     // the event and queues `outbox` in the same transaction. nullopt when
     // the referral is not in one of `from` (nothing written).
     virtual std::optional<referral_record> transition_referral(
-        long long id, const std::vector<std::string>& from, const std::string& to,
+        long long id, const std::vector<referral_status>& from, referral_status to,
         const referral_event& event, const std::vector<outbound_message>& outbox,
         const std::string& reason, const std::string& outcome) = 0;
     virtual void record_referral_event(const referral_event& e) = 0;

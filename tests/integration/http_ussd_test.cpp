@@ -149,7 +149,7 @@ TEST(HttpUssd, RussianUrgentSessionWithBadInputAlongTheWay) {
     auto c = g.gateway->storage().find_case(reference_in(all));
     ASSERT_TRUE(c) << all;
     EXPECT_TRUE(c->urgent);
-    EXPECT_EQ(c->status, "escalated");
+    EXPECT_EQ(c->status, store::case_status::escalated);
     EXPECT_EQ(c->safe_to_call, false);
     EXPECT_EQ(c->oblast, "talas");
 }

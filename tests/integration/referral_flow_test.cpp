@@ -140,6 +140,9 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
     EXPECT_EQ(j["referrals"][0]["reference"], ref);
     EXPECT_EQ(j["referrals"][0]["topic"], "legal_aid");
     EXPECT_EQ(j["referrals"][0]["oblast"], "osh");
+    auto unknown = api("GET", "/api/partner/v1/referrals?status=pending", "tok-osh");
+    EXPECT_EQ(unknown.status, 400) << "a status the API does not have is named, not an empty list";
+    EXPECT_NE(unknown.body.find("status must be one of"), std::string::npos) << unknown.body;
     EXPECT_EQ(j["referrals"][0]["contact"]["phone"], woman);     // she consented
     EXPECT_EQ(j["referrals"][0]["contact"]["how"], "call_any");  // and how she may be reached
     const long long id = j["referrals"][0]["id"];
@@ -182,13 +185,13 @@ TEST_F(ReferralFlow, OshLegalAidCaseReachesThePartnerAndIsAcceptedBySms) {
                                                           {"token", "k"}}));
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "");
-    EXPECT_EQ(gateway->storage().find_referral(id)->status, "new");
+    EXPECT_EQ(gateway->storage().find_referral(id)->status, store::referral_status::new_);
     r = test::get(port, "/sms/kannel?" + test::form({{"from", "+996700000101"},
                                                      {"text", "ACCEPT " + ref},
                                                      {"id", "k2"},
                                                      {"token", "k"}}));
     EXPECT_EQ(r.body, ref + ": accepted");
-    EXPECT_EQ(gateway->storage().find_referral(id)->status, "accepted");
+    EXPECT_EQ(gateway->storage().find_referral(id)->status, store::referral_status::accepted);
 
     // She asked to be called, not texted: no SMS to her when it is accepted.
     EXPECT_FALSE(sms_api.wait_for(2, std::chrono::milliseconds(500)));

@@ -38,7 +38,7 @@ class case_builder {
     case_builder& sms_channel(std::string v) { return set(c_.sms_channel, std::move(v)); }
     case_builder& transcript(std::string v) { return set(c_.transcript, std::move(v)); }
     // Only for store-level tests: the service chooses it (store_in).
-    case_builder& status(std::string v) { return set(c_.status, std::move(v)); }
+    case_builder& status(store::case_status v) { return set(c_.status, v); }
     case_builder& consent(bool v = true) { return set(c_.consent, v); }
     case_builder& urgent(bool v = true) { return set(c_.urgent, v); }
     case_builder& notify_sms(bool v = true) { return set(c_.notify_sms, v); }

@@ -242,11 +242,12 @@ TEST_F(Hotline, ClaimNoteReplyCloseAreEnforcedAndAudited) {
     EXPECT_EQ(status_of(hotline->close(aida, c.reference, "")), 400) << "an outcome is needed";
     auto closed = hotline->close(aida, c.reference, "Консультация дана");
     ASSERT_EQ(status_of(closed), 200);
-    EXPECT_EQ(std::get<store::case_record>(closed).status, "closed");
+    EXPECT_EQ(std::get<store::case_record>(closed).status, store::case_status::closed);
     EXPECT_TRUE(hotline->queue(aida, "all").items.empty());
     EXPECT_EQ(status_of(hotline->add_note(aida, c.reference, "late")), 409);
     // Its referrals end with it: they no longer count against the partner.
-    for (const auto& r : db->case_referrals(c.id)) EXPECT_EQ(r.status, "closed") << r.partner;
+    for (const auto& r : db->case_referrals(c.id))
+        EXPECT_EQ(r.status, store::referral_status::closed) << r.partner;
     EXPECT_TRUE(db->open_referral_counts().empty());
 
     EXPECT_EQ(status_of(hotline->audit(aida, c.reference, 100)), 403);
@@ -277,7 +278,7 @@ TEST_F(Hotline, ReferRevokeAndPausedPartners) {
     EXPECT_NE(refs.back().explanation.find("operator:aida"), std::string::npos);
     EXPECT_EQ(status_of(hotline->revoke(aida, refs.back().id, "")), 400);
     ASSERT_EQ(status_of(hotline->revoke(aida, refs.back().id, "she changed her mind")), 200);
-    EXPECT_EQ(db->find_referral(refs.back().id)->status, "revoked");
+    EXPECT_EQ(db->find_referral(refs.back().id)->status, store::referral_status::revoked);
 
     EXPECT_EQ(status_of(hotline->set_paused(aida, "crisis", true)), 403);
     ASSERT_EQ(status_of(hotline->set_paused(gulnara, "crisis", true)), 200);

@@ -118,19 +118,19 @@ TEST_F(PostgresNodes, ANewCaseRoutedByTwoNodesAtOnceGetsOneReferral) {
     for (int i = 0; i < 8; ++i)
         routers.emplace_back([&, i] {
             // The hop that made it on one node, the sweep on the other.
-            ids[i] =
-                (i % 2 ? *node_a_ : *node_b_)
-                    .create_referral({0, rec.id, "", "legal_osh", "new", "", "", "", "", 0, 2, 2},
-                                     {0, "system", "created", "to legal_osh", 2}, {[] {
-                                         outbound_message m;
-                                         m.channel = "kannel";
-                                         m.recipient = "+996555000777";
-                                         m.body = "focal point";
-                                         m.purpose = "partner_notification";
-                                         return m;
-                                     }()},
-                                     false, /*first_of_case=*/true)
-                    .id;
+            ids[i] = (i % 2 ? *node_a_ : *node_b_)
+                         .create_referral({0, rec.id, "", "legal_osh", store::referral_status::new_,
+                                           "", "", "", "", 0, 2, 2},
+                                          {0, "system", "created", "to legal_osh", 2}, {[] {
+                                              outbound_message m;
+                                              m.channel = "kannel";
+                                              m.recipient = "+996555000777";
+                                              m.body = "focal point";
+                                              m.purpose = "partner_notification";
+                                              return m;
+                                          }()},
+                                          false, /*first_of_case=*/true)
+                         .id;
         });
     for (auto& t : routers) t.join();
     EXPECT_EQ(std::set<long long>(ids.begin(), ids.end()).size(), 1u);
@@ -164,8 +164,9 @@ TEST_F(PostgresNodes, TheAuditTrailCannotBeRewritten) {
     auto rec =
         test::a_case("a").phone("+996555123456").language("ky").oblast("").store_in(*node_a_, 1);
     node_a_->record_audit({1, "operator:aida", "viewed", rec.id, ""});
-    auto r = node_a_->create_referral({0, rec.id, "", "legal_osh", "new", "", "", "", "", 0, 1, 1},
-                                      {0, "system", "created", "to legal_osh", 1}, {}, false);
+    auto r = node_a_->create_referral(
+        {0, rec.id, "", "legal_osh", store::referral_status::new_, "", "", "", "", 0, 1, 1},
+        {0, "system", "created", "to legal_osh", 1}, {}, false);
     pqxx::connection raw(db_->url());
     auto refused = [&](const std::string& sql) {
         pqxx::work tx(raw);

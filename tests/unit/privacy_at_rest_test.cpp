@@ -60,14 +60,14 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         store::referral_record ref;
         ref.case_id = rec.id;
         ref.partner = "legal_aid_osh";
-        ref.status = "new";
+        ref.status = store::referral_status::new_;
         ref.created_at = 102;
         ref =
             db->create_referral(ref, {0, "system", "created", "to legal_aid_osh", 102}, {}, false);
-        ASSERT_TRUE(
-            db->transition_referral(ref.id, {"new"}, "revoked",
-                                    {ref.id, "operator:aida", "revoked", "husband reads mail", 103},
-                                    {}, "husband reads mail", ""));
+        ASSERT_TRUE(db->transition_referral(
+            ref.id, {store::referral_status::new_}, store::referral_status::revoked,
+            {ref.id, "operator:aida", "revoked", "husband reads mail", 103}, {},
+            "husband reads mail", ""));
         EXPECT_EQ(db->find_referral(ref.id)->reason, "husband reads mail");
         EXPECT_EQ(db->referral_events(ref.id).back().detail, "husband reads mail");
         bool in_trail = false;

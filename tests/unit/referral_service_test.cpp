@@ -56,7 +56,7 @@ TEST_F(ReferralService, RoutesWithExplanationDeadlineWebhookAndFocalSms) {
     auto c = new_case("legal_aid", "osh");
     auto r = svc->route_case(c);
     EXPECT_EQ(r.partner, "legal_osh");
-    EXPECT_EQ(r.status, "new");
+    EXPECT_EQ(r.status, store::referral_status::new_);
     EXPECT_EQ(r.rule, "legal-osh");
     EXPECT_NE(r.explanation.find("matched: oblast=osh, topic=legal_aid"), std::string::npos)
         << r.explanation;
@@ -86,7 +86,7 @@ TEST_F(ReferralService, ANewCaseIsStoredWithItsFirstReferralInOneCommit) {
     const long long commits_before = db->commit_counts().commits;
     auto stored = svc->store_new_case(c, to_unix_seconds(clock.t));
     EXPECT_EQ(db->commit_counts().commits, commits_before + 1);
-    EXPECT_EQ(stored.status, "new");
+    EXPECT_EQ(stored.status, store::case_status::new_);
     auto referrals = db->case_referrals(stored.id);
     ASSERT_EQ(referrals.size(), 1u);
     EXPECT_EQ(referrals[0].partner, "legal_osh");
@@ -116,14 +116,14 @@ TEST_F(ReferralService, ANewCaseIsStoredWithItsFirstReferralInOneCommit) {
     ASSERT_EQ(db->hotline_queue(10).size(), 1u);
     EXPECT_EQ(db->hotline_queue(10)[0].c.id, unplaced.id);
     ASSERT_EQ(db->case_referrals(unplaced.id).size(), 1u);
-    EXPECT_EQ(db->case_referrals(unplaced.id)[0].status, "escalated");
+    EXPECT_EQ(db->case_referrals(unplaced.id)[0].status, store::referral_status::escalated);
 }
 
 TEST_F(ReferralService, NoRuleMeansOperators) {
     auto c = new_case("migration", "osh");
     auto r = svc->route_case(c);
     EXPECT_EQ(r.partner, "");
-    EXPECT_EQ(r.status, "escalated");
+    EXPECT_EQ(r.status, store::referral_status::escalated);
     EXPECT_NE(r.explanation.find("operators"), std::string::npos);
 }
 
@@ -157,7 +157,7 @@ TEST_F(ReferralService, LifecycleIsEnforcedAndAudited) {
     svc->act("legal_osh", r.id, A::note, "called her, meeting Friday", "partner:legal_osh");
     svc->act("legal_osh", r.id, A::start, "", "partner:legal_osh");
     auto closed = svc->act("legal_osh", r.id, A::close, "court claim filed", "partner:legal_osh");
-    EXPECT_EQ(std::get<store::referral_record>(closed).status, "closed");
+    EXPECT_EQ(std::get<store::referral_record>(closed).status, store::referral_status::closed);
     EXPECT_EQ(err(svc->act("legal_osh", r.id, A::accept, "", "p")), errc::conflict);
     std::vector<std::string> actions;
     for (const auto& e : db->referral_events(r.id)) actions.push_back(e.action);
@@ -172,7 +172,7 @@ TEST_F(ReferralService, DeclinedGoesToTheNextPartnerThenToOperators) {
     svc->act("legal_osh", first.id, service::partner_action::decline, "no lawyer free", "p");
     auto refs = db->case_referrals(c.id);
     ASSERT_EQ(refs.size(), 2u);
-    EXPECT_EQ(refs[0].status, "declined");
+    EXPECT_EQ(refs[0].status, store::referral_status::declined);
     EXPECT_EQ(refs[0].reason, "no lawyer free");
     EXPECT_EQ(refs[1].partner, "legal_backup");
     EXPECT_NE(refs[1].explanation.find("legal_osh already had this case"), std::string::npos)
@@ -181,7 +181,7 @@ TEST_F(ReferralService, DeclinedGoesToTheNextPartnerThenToOperators) {
     refs = db->case_referrals(c.id);
     ASSERT_EQ(refs.size(), 3u);
     EXPECT_EQ(refs[2].partner, "");
-    EXPECT_EQ(refs[2].status, "escalated");
+    EXPECT_EQ(refs[2].status, store::referral_status::escalated);
 }
 
 TEST_F(ReferralService, OverdueReferralsAreReroutedOnTheSlaClock) {
@@ -193,7 +193,7 @@ TEST_F(ReferralService, OverdueReferralsAreReroutedOnTheSlaClock) {
     EXPECT_EQ(svc->sweep(), 1u);
     auto refs = db->case_referrals(c.id);
     ASSERT_EQ(refs.size(), 2u);
-    EXPECT_EQ(refs[0].status, "overdue");
+    EXPECT_EQ(refs[0].status, store::referral_status::overdue);
     EXPECT_EQ(refs[1].partner, "legal_backup");
     auto events = db->referral_events(r.id);
     EXPECT_EQ(events.back().action, "overdue");
@@ -218,10 +218,10 @@ TEST_F(ReferralService, SmsCommandsOnlyFromTheFocalPoint) {
         return a && a->reply ? *a->reply : std::string("(none)");
     };
     EXPECT_EQ(svc->ignored_commands(), 1u);
-    EXPECT_EQ(db->find_referral(r.id)->status, "new");
+    EXPECT_EQ(db->find_referral(r.id)->status, store::referral_status::new_);
 
     EXPECT_EQ(reply("+996700000101", "кабыл " + c.reference), c.reference + ": accepted");
-    EXPECT_EQ(db->find_referral(r.id)->status, "accepted");
+    EXPECT_EQ(db->find_referral(r.id)->status, store::referral_status::accepted);
     EXPECT_EQ(reply("+996700000101", "done r-" + c.reference.substr(2) + " helped"),
               c.reference + ": closed");
     EXPECT_EQ(db->find_referral(r.id)->outcome, "helped");

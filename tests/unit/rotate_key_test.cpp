@@ -75,16 +75,16 @@ filled fill(store::store& db) {
     store::referral_record ref;
     ref.case_id = rec.id;
     ref.partner = "legal_aid_osh";
-    ref.status = "new";
+    ref.status = store::referral_status::new_;
     ref.created_at = 102;
     ref = db.create_referral(ref, {0, "system", "created", "to legal_aid_osh", 102}, {}, false);
     f.referral_id = ref.id;
-    EXPECT_TRUE(
-        db.transition_referral(ref.id, {"new"}, "declined",
-                               {ref.id, "partner:legal_aid_osh", "declined", "no lawyer free", 103},
-                               {}, "no lawyer free", ""));
+    EXPECT_TRUE(db.transition_referral(
+        ref.id, {store::referral_status::new_}, store::referral_status::declined,
+        {ref.id, "partner:legal_aid_osh", "declined", "no lawyer free", 103}, {}, "no lawyer free",
+        ""));
     store::case_update u;
-    u.status = "closed";
+    u.status = store::case_status::closed;
     u.outcome = "referred to the bar";
     EXPECT_TRUE(db.update_case(rec.id, u, {104, "operator:aida", "closed", rec.id, ""}, {}));
     // Only the old session is old enough to be forgotten.

@@ -29,7 +29,7 @@ new_case sample(const std::string& origin, const std::string& phone = "+99655512
         .language("ky")
         .details("ишке орношуу, паспорт жок")
         .consent()
-        .status("new");
+        .status(case_status::new_);
 }
 
 outbound_message sms(const std::string& channel, const std::string& to, long long due_ms = 0) {
@@ -87,7 +87,7 @@ TEST_P(StoreContract, ACaseIsKeptExactlyAsGivenAndFoundByReferenceOrId) {
     EXPECT_EQ(found->safe_to_call, false);
     EXPECT_EQ(found->call_time, "evening");
     EXPECT_EQ(found->created_at, 1700000000);
-    EXPECT_EQ(found->status, "new");
+    EXPECT_EQ(found->status, case_status::new_);
     EXPECT_EQ(s().find_case_by_id(stored->id)->reference, "R-1234567");
     EXPECT_FALSE(s().find_case("R-0000000"));
     EXPECT_EQ(s().count_cases(), 1u);
@@ -109,7 +109,7 @@ TEST_P(StoreContract, CasesAreFoundByTheLastDigitsOfHerNumberUntilItIsForgotten)
     EXPECT_TRUE(s().find_cases_by_number_ending("56", 20).empty()) << "too few digits";
 
     case_update close;
-    close.status = "closed";
+    close.status = case_status::closed;
     close.outcome = "done";
     s().update_case(first->id, close, {40, "operator:aida", "closed", first->id, ""}, {});
     s().purge_personal_data(50, 200);  // the first: closed before 50; the second is newer
@@ -134,7 +134,7 @@ TEST_P(StoreContract, ATakenReferenceWritesNothingAndTheSameEventGivesTheSameCas
 TEST_P(StoreContract, ACaseItsFirstReferralAndHerSessionAreWrittenTogetherOrNotAtAll) {
     first_referral first;
     first.referral.partner = "legal_aid_osh";
-    first.referral.status = "new";
+    first.referral.status = referral_status::new_;
     first.referral.rule = "osh-legal";
     first.referral.created_at = 5;
     first.created = {0, "system", "created", "to legal_aid_osh", 5};
@@ -183,7 +183,7 @@ TEST_P(StoreContract, ACaseItsFirstReferralAndHerSessionAreWrittenTogetherOrNotA
 
     // No partner: the operators have it from the start, as the case says.
     first_referral to_operators;
-    to_operators.referral.status = "escalated";
+    to_operators.referral.status = referral_status::escalated;
     to_operators.referral.created_at = 8;
     to_operators.created = {0, "system", "created", "to operators", 8};
     to_operators.hotline_takes_case = true;
@@ -198,17 +198,18 @@ TEST_P(StoreContract, ACaseItsFirstReferralAndHerSessionAreWrittenTogetherOrNotA
 TEST_P(StoreContract, TheServiceDrawsCodesAndUrgentCasesGoToTheOperators) {
     auto plain = service::store_case(s(), sample("p"), 10);
     EXPECT_TRUE(std::regex_match(plain.reference, std::regex("R-[0-9]{7}")));
-    EXPECT_EQ(plain.status, "new");
+    EXPECT_EQ(plain.status, case_status::new_);
     auto c = sample("u");
     c.urgent = true;
     auto urgent = service::store_case(s(), c, 11);
-    EXPECT_EQ(urgent.status, "escalated");
+    EXPECT_EQ(urgent.status, case_status::escalated);
     // Both in the queue: the urgent one first; the other only until routed.
     auto queue = s().hotline_queue(10);
     ASSERT_EQ(queue.size(), 2u);
     EXPECT_EQ(queue[0].c.reference, urgent.reference);
-    s().create_referral({0, plain.id, "", "legal_osh", "new", "", "", "", "", 0, 12, 12},
-                        {0, "system", "created", "to legal_osh", 12}, {}, false);
+    s().create_referral(
+        {0, plain.id, "", "legal_osh", referral_status::new_, "", "", "", "", 0, 12, 12},
+        {0, "system", "created", "to legal_osh", 12}, {}, false);
     queue = s().hotline_queue(10);
     ASSERT_EQ(queue.size(), 1u);
     EXPECT_EQ(s().hotline_queue_length(), 1u);
@@ -286,40 +287,42 @@ TEST_P(StoreContract, TheOutboxClaimsByLaneAndAppliesReportsThatCameEarly) {
 
 TEST_P(StoreContract, ReferralsMoveOnlyFromTheStatesGivenAndKeepTheirTrail) {
     auto c = service::store_case(s(), sample("r"), 100);
-    auto r = s().create_referral(
-        {0, c.id, "", "legal_osh", "new", "rule-1", "matched", "", "", 150, 100, 100},
-        {0, "system", "created", "to legal_osh", 100}, {sms("webhook", "legal_osh")}, false);
+    auto r = s().create_referral({0, c.id, "", "legal_osh", referral_status::new_, "rule-1",
+                                  "matched", "", "", 150, 100, 100},
+                                 {0, "system", "created", "to legal_osh", 100},
+                                 {sms("webhook", "legal_osh")}, false);
     EXPECT_GT(r.id, 0);
     EXPECT_EQ(s().find_referral(r.id)->case_reference, c.reference);
     EXPECT_EQ(s().open_referral_counts()["legal_osh"], 1u);
     EXPECT_EQ(s().overdue_referrals(200).size(), 1u);
-    EXPECT_FALSE(s().transition_referral(r.id, {"accepted"}, "in_progress",
-                                         {r.id, "partner:legal_osh", "started", "", 110}, {}, "",
-                                         ""));
+    EXPECT_FALSE(
+        s().transition_referral(r.id, {referral_status::accepted}, referral_status::in_progress,
+                                {r.id, "partner:legal_osh", "started", "", 110}, {}, "", ""));
     auto declined = s().transition_referral(
-        r.id, {"new"}, "declined", {r.id, "partner:legal_osh", "declined", "no lawyer", 120}, {},
-        "no lawyer this week", "");
+        r.id, {referral_status::new_}, referral_status::declined,
+        {r.id, "partner:legal_osh", "declined", "no lawyer", 120}, {}, "no lawyer this week", "");
     ASSERT_TRUE(declined);
     EXPECT_EQ(declined->reason, "no lawyer this week");
     EXPECT_EQ(s().find_referral(r.id)->reason, "no lawyer this week");
     auto events = s().referral_events(r.id);
     ASSERT_EQ(events.size(), 2u);
     EXPECT_EQ(events[1].detail, "no lawyer");
-    EXPECT_EQ(s().partner_referrals("legal_osh", "declined", 10, 0).size(), 1u);
-    EXPECT_TRUE(s().partner_referrals("legal_osh", "new", 10, 0).empty());
+    EXPECT_EQ(s().partner_referrals("legal_osh", referral_status::declined, 10, 0).size(), 1u);
+    EXPECT_TRUE(s().partner_referrals("legal_osh", referral_status::new_, 10, 0).empty());
     EXPECT_EQ(s().case_referrals(c.id).size(), 1u);
 
     // Routing a new case again (another node's sweep): nothing more.
-    auto again =
-        s().create_referral({0, c.id, "", "legal_other", "new", "", "", "", "", 0, 125, 125},
-                            {0, "system", "created", "to legal_other", 125}, {}, false,
-                            /*first_of_case=*/true);
+    auto again = s().create_referral(
+        {0, c.id, "", "legal_other", referral_status::new_, "", "", "", "", 0, 125, 125},
+        {0, "system", "created", "to legal_other", 125}, {}, false,
+        /*first_of_case=*/true);
     EXPECT_EQ(again.id, r.id);
     EXPECT_EQ(s().case_referrals(c.id).size(), 1u);
 
     // No partner: the operators hold the case.
-    s().create_referral({0, c.id, "", "", "new", "", "no rule matched", "", "", 0, 130, 130},
-                        {0, "system", "created", "to operators", 130}, {}, true);
+    s().create_referral(
+        {0, c.id, "", "", referral_status::new_, "", "no rule matched", "", "", 0, 130, 130},
+        {0, "system", "created", "to operators", 130}, {}, true);
     EXPECT_EQ(s().hotline_queue_length(), 1u);
 
     s().set_partner_paused("legal_osh", true, {140, "operator:aida", "paused", 0, "legal_osh"});
@@ -352,12 +355,13 @@ TEST_P(StoreContract, TheHotlineClaimsNotesAndClosesWithAnAuditTrail) {
     auto c = sample("h");
     c.urgent = true;
     auto rec = service::store_case(s(), c, 100);
-    auto r = s().create_referral({0, rec.id, "", "crisis_osh", "new", "", "", "", "", 0, 100, 100},
-                                 {0, "system", "created", "to crisis_osh", 100}, {}, false);
+    auto r = s().create_referral(
+        {0, rec.id, "", "crisis_osh", referral_status::new_, "", "", "", "", 0, 100, 100},
+        {0, "system", "created", "to crisis_osh", 100}, {}, false);
     case_update claim;
     claim.expect_assigned = "";
     claim.assigned_to = "aida";
-    claim.status = "claimed";
+    claim.status = case_status::claimed;
     ASSERT_TRUE(s().update_case(rec.id, claim, {110, "operator:aida", "claimed", rec.id, ""}, {}));
     EXPECT_FALSE(s().update_case(rec.id, claim, {111, "operator:bek", "claimed", rec.id, ""}, {}))
         << "someone else holds it";
@@ -365,7 +369,7 @@ TEST_P(StoreContract, TheHotlineClaimsNotesAndClosesWithAnAuditTrail) {
                       {120, "operator:aida", "noted", rec.id, ""});
     EXPECT_EQ(s().case_notes(rec.id).at(0).text, "she will call back at six");
     case_update close;
-    close.status = "closed";
+    close.status = case_status::closed;
     close.outcome = "консультация берилди";
     close.close_open_referrals = "the hotline closed the case";
     auto closed = s().update_case(rec.id, close, {130, "operator:aida", "closed", rec.id, ""},
@@ -373,7 +377,7 @@ TEST_P(StoreContract, TheHotlineClaimsNotesAndClosesWithAnAuditTrail) {
     ASSERT_TRUE(closed);
     EXPECT_EQ(closed->closed_at, 130);
     EXPECT_EQ(s().find_case(rec.reference)->outcome, "консультация берилди");
-    EXPECT_EQ(s().find_referral(r.id)->status, "closed");
+    EXPECT_EQ(s().find_referral(r.id)->status, referral_status::closed);
     EXPECT_EQ(s().hotline_queue_length(), 0u);
     auto trail = s().audit_trail(rec.id, 50);
     std::vector<std::string> actions;
@@ -389,7 +393,7 @@ TEST_P(StoreContract, TheHotlineClaimsNotesAndClosesWithAnAuditTrail) {
 TEST_P(StoreContract, CountsSurviveForgettingHerData) {
     auto rec = service::store_case(s(), sample("old"), 1700000000);
     case_update close;
-    close.status = "closed";
+    close.status = case_status::closed;
     close.outcome = "done";
     s().update_case(rec.id, close, {1700000100, "operator:aida", "closed", rec.id, ""}, {});
     s().save_session({"at:old", "+996555123456", "ussd", "{}", "finished", 1700000000, 1700000000});
@@ -450,16 +454,27 @@ TEST_P(StoreContract, TheDashboardCountsCasesReferralsAndSmsOfThePeriod) {
 
     auto refer = [&](const case_record& k, const std::string& partner, long long at,
                      long long due) {
-        referral_record r{0,  k.id, "", partner, partner.empty() ? "escalated" : "new", "", "", "",
-                          "", due,  at, at};
+        referral_record r{0,
+                          k.id,
+                          "",
+                          partner,
+                          partner.empty() ? referral_status::escalated : referral_status::new_,
+                          "",
+                          "",
+                          "",
+                          "",
+                          due,
+                          at,
+                          at};
         return s().create_referral(r, {0, "system", "created", "to " + partner, at}, {},
                                    partner.empty());
     };
     auto move = [&](const referral_record& r, const std::string& from, const std::string& to,
                     const std::string& actor, const std::string& action, long long at) {
-        ASSERT_TRUE(s().transition_referral(r.id, {from}, to, {r.id, actor, action, "", at}, {},
-                                            to == "declined" ? "no lawyer" : "",
-                                            to == "closed" ? "helped" : ""));
+        ASSERT_TRUE(s().transition_referral(
+            r.id, {*domain::referral_status_named(from)}, *domain::referral_status_named(to),
+            {r.id, actor, action, "", at}, {}, to == "declined" ? "no lawyer" : "",
+            to == "closed" ? "helped" : ""));
     };
     const long long t = monday + 40000;
     // legal_osh: accepted in time and done; declined late and routed on;

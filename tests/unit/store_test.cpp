@@ -45,7 +45,7 @@ TEST(Store, CaseGetsAReferenceAndIsReadableByIt) {
     auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
     case_record c = gw::service::store_case(*s, sample("ussd:a:1:create"), 1700000000);
     EXPECT_TRUE(std::regex_match(c.reference, std::regex("R-[0-9]{7}"))) << c.reference;
-    EXPECT_EQ(c.status, "new");
+    EXPECT_EQ(c.status, case_status::new_);
     auto found = s->find_case(c.reference);
     ASSERT_TRUE(found);
     EXPECT_EQ(found->topic, "legal_aid");
@@ -92,7 +92,7 @@ TEST(Store, UrgentCasesAreEscalated) {
     c.urgent = true;
     c.safe_to_call = false;
     auto r = gw::service::store_case(*s, c, 1);
-    EXPECT_EQ(r.status, "escalated");
+    EXPECT_EQ(r.status, case_status::escalated);
     EXPECT_EQ(s->find_case(r.reference)->safe_to_call, false);
 }
 

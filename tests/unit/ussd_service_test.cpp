@@ -325,7 +325,7 @@ TEST_F(UssdService, StorageHealthFollowsWritesNotReads) {
     watched->find_operator("nobody");
     watched->open_referral_counts();
     watched->overdue_referrals(0);
-    watched->partner_referrals("legal_aid_osh", "", 10, 0);
+    watched->partner_referrals("legal_aid_osh", std::nullopt, 10, 0);
     watched->audit_trail(0, 10);
     watched->statistics();
     watched->paused_partners();

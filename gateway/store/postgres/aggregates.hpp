@@ -130,11 +130,11 @@ class pg_referrals : public virtual referral_store {
                                     bool hotline_takes_case, bool first_of_case) override;
     std::optional<referral_record> find_referral(long long id) override;
     std::vector<referral_record> partner_referrals(const std::string& partner,
-                                                   const std::string& status, std::size_t limit,
-                                                   std::size_t offset) override;
+                                                   std::optional<referral_status> status,
+                                                   std::size_t limit, std::size_t offset) override;
     std::vector<referral_record> case_referrals(long long case_id) override;
     std::optional<referral_record> transition_referral(
-        long long id, const std::vector<std::string>& from, const std::string& to,
+        long long id, const std::vector<referral_status>& from, referral_status to,
         const referral_event& event, const std::vector<outbound_message>& outbox,
         const std::string& reason, const std::string& outcome) override;
     void record_referral_event(const referral_event& e) override;

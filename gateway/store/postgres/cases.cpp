@@ -60,7 +60,7 @@ case_record read_case(const database& db, const pqxx::row& row) {
     c.consent = row["consent"].as<int>() != 0;
     c.urgent = row["urgent"].as<int>() != 0;
     if (!row["safe_to_call"].is_null()) c.safe_to_call = row["safe_to_call"].as<int>() != 0;
-    c.status = row["status"].as<std::string>();
+    c.status = stored_case_status(row["status"].as<std::string>());
     c.created_at = row["created_at"].as<long long>();
     c.notify_sms = row["notify_sms"].as<int>() != 0;
     c.session_id = row["session_id"].as<std::string>();

@@ -76,7 +76,8 @@ std::vector<queue_entry> pg_hotline::hotline_queue(std::size_t limit) {
             queue_entry e;
             e.c = read_case(db_, row);
             if (!row["latest_referral_status"].is_null())
-                e.latest_referral_status = row["latest_referral_status"].as<std::string>();
+                e.latest_referral =
+                    stored_referral_status(row["latest_referral_status"].as<std::string>());
             e.overdue = row["overdue"].as<bool>();
             out.push_back(std::move(e));
         }
@@ -95,7 +96,7 @@ std::optional<case_record> pg_hotline::update_case(long long case_id, const case
         if (upd.assigned_to) c.assigned_to = *upd.assigned_to;
         if (upd.status) c.status = *upd.status;
         if (upd.outcome) c.outcome = *upd.outcome;
-        const bool closed = c.status == "closed";
+        const bool closed = c.status == case_status::closed;
         if (closed && upd.status) c.closed_at = audit.at;
         u.exec(sql_update_case, params()
                                     .set(":id", case_id)

@@ -63,7 +63,7 @@ referral_record read_referral(const database& db, const pqxx::row& row) {
     r.case_id = row["case_id"].as<long long>();
     r.case_reference = row["case_reference"].as<std::string>();
     r.partner = row["partner"].as<std::string>();
-    r.status = row["status"].as<std::string>();
+    r.status = stored_referral_status(row["status"].as<std::string>());
     r.rule = row["rule"].as<std::string>();
     r.explanation = row["explanation"].as<std::string>();
     r.reason = db.unseal(row["reason"]);
@@ -131,16 +131,18 @@ std::optional<referral_record> pg_referrals::find_referral(long long id) {
 }
 
 std::vector<referral_record> pg_referrals::partner_referrals(const std::string& partner,
-                                                             const std::string& status,
+                                                             std::optional<referral_status> status,
                                                              std::size_t limit,
                                                              std::size_t offset) {
     return db_.read(__func__, [&](unit& u) {
         std::vector<referral_record> out;
-        for (const auto& row : u.exec(sql_partner_referrals, params()
-                                                                 .set(":partner", partner)
-                                                                 .set(":status", status)
-                                                                 .set(":limit", limit)
-                                                                 .set(":offset", offset)))
+        for (const auto& row :
+             u.exec(sql_partner_referrals,
+                    params()
+                        .set(":partner", partner)
+                        .set(":status", status ? std::string(domain::name(*status)) : std::string())
+                        .set(":limit", limit)
+                        .set(":offset", offset)))
             out.push_back(read_referral(db_, row));
         return out;
     });
@@ -156,7 +158,7 @@ std::vector<referral_record> pg_referrals::case_referrals(long long case_id) {
 }
 
 std::optional<referral_record> pg_referrals::transition_referral(
-    long long id, const std::vector<std::string>& from, const std::string& to,
+    long long id, const std::vector<referral_status>& from, referral_status to,
     const referral_event& event, const std::vector<outbound_message>& outbox,
     const std::string& reason, const std::string& outcome) {
     return db_.write(__func__, [&](unit& u) -> std::optional<referral_record> {

@@ -59,7 +59,7 @@ case_record read_case(const database& db, const SQLite::Statement& st) {
     c.urgent = st.getColumn("urgent").getInt() != 0;
     if (!st.isColumnNull("safe_to_call"))
         c.safe_to_call = st.getColumn("safe_to_call").getInt() != 0;
-    c.status = st.getColumn("status").getString();
+    c.status = stored_case_status(st.getColumn("status").getString());
     c.created_at = st.getColumn("created_at").getInt64();
     c.notify_sms = st.getColumn("notify_sms").getInt() != 0;
     c.session_id = st.getColumn("session_id").getString();

@@ -95,7 +95,8 @@ std::vector<queue_entry> sqlite_hotline::hotline_queue(std::size_t limit) {
             queue_entry e;
             e.c = read_case(db_, st);
             if (!st.isColumnNull("latest_referral_status"))
-                e.latest_referral_status = st.getColumn("latest_referral_status").getString();
+                e.latest_referral =
+                    stored_referral_status(st.getColumn("latest_referral_status").getString());
             e.overdue = st.getColumn("overdue").getInt() != 0;
             out.push_back(std::move(e));
         }
@@ -116,7 +117,7 @@ std::optional<case_record> sqlite_hotline::update_case(
         if (u.assigned_to) c.assigned_to = *u.assigned_to;
         if (u.status) c.status = *u.status;
         if (u.outcome) c.outcome = *u.outcome;
-        const bool closed = c.status == "closed";
+        const bool closed = c.status == case_status::closed;
         if (closed && u.status) c.closed_at = audit.at;
         auto& upd = db_.cached(sql_update_case);
         bind_param(upd, ":id", case_id);

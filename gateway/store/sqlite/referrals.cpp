@@ -60,7 +60,7 @@ referral_record read_referral(const database& db, const SQLite::Statement& st) {
     r.case_id = st.getColumn("case_id").getInt64();
     r.case_reference = st.getColumn("case_reference").getString();
     r.partner = st.getColumn("partner").getString();
-    r.status = st.getColumn("status").getString();
+    r.status = stored_referral_status(st.getColumn("status").getString());
     r.rule = st.getColumn("rule").getString();
     r.explanation = st.getColumn("explanation").getString();
     r.reason = db.unseal(st.getColumn("reason"));
@@ -133,14 +133,13 @@ std::optional<referral_record> sqlite_referrals::find_referral(long long id) {
     });
 }
 
-std::vector<referral_record> sqlite_referrals::partner_referrals(const std::string& partner,
-                                                                 const std::string& status,
-                                                                 std::size_t limit,
-                                                                 std::size_t offset) {
+std::vector<referral_record> sqlite_referrals::partner_referrals(
+    const std::string& partner, std::optional<referral_status> status, std::size_t limit,
+    std::size_t offset) {
     return db_.read(__func__, [&](connection& c) {
         auto& st = c.cached(sql_partner_referrals);
         bind_param(st, ":partner", partner);
-        bind_param(st, ":status", status);
+        bind_param(st, ":status", status ? std::string(domain::name(*status)) : std::string());
         bind_param(st, ":limit", limit);
         bind_param(st, ":offset", offset);
         std::vector<referral_record> out;
@@ -160,7 +159,7 @@ std::vector<referral_record> sqlite_referrals::case_referrals(long long case_id)
 }
 
 std::optional<referral_record> sqlite_referrals::transition_referral(
-    long long id, const std::vector<std::string>& from, const std::string& to,
+    long long id, const std::vector<referral_status>& from, referral_status to,
     const referral_event& event, const std::vector<outbound_message>& outbox,
     const std::string& reason, const std::string& outcome) {
     return db_.write(__func__, [&](unit_tx& tx) -> std::optional<referral_record> {

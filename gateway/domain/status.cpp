@@ -1,0 +1,59 @@
+#include "domain/status.hpp"
+
+#include <array>
+#include <utility>
+
+namespace gw::domain {
+namespace {
+
+// The names are the store's and the APIs' vocabulary: never renamed.
+constexpr std::array<std::pair<case_status, std::string_view>, 4> case_names{{
+    {case_status::new_, "new"},
+    {case_status::escalated, "escalated"},
+    {case_status::claimed, "claimed"},
+    {case_status::closed, "closed"},
+}};
+
+constexpr std::array<std::pair<referral_status, std::string_view>, 8> referral_names{{
+    {referral_status::new_, "new"},
+    {referral_status::accepted, "accepted"},
+    {referral_status::in_progress, "in_progress"},
+    {referral_status::declined, "declined"},
+    {referral_status::closed, "closed"},
+    {referral_status::revoked, "revoked"},
+    {referral_status::overdue, "overdue"},
+    {referral_status::escalated, "escalated"},
+}};
+
+template <class Table, class E>
+std::string_view name_in(const Table& table, E value) {
+    for (const auto& [v, n] : table)
+        if (v == value) return n;
+    return "?";
+}
+
+template <class E, class Table>
+std::optional<E> named_in(const Table& table, std::string_view name) {
+    for (const auto& [v, n] : table)
+        if (n == name) return v;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view name(case_status s) {
+    return name_in(case_names, s);
+}
+std::string_view name(referral_status s) {
+    return name_in(referral_names, s);
+}
+
+std::optional<case_status> case_status_named(std::string_view name) {
+    return named_in<case_status>(case_names, name);
+}
+
+std::optional<referral_status> referral_status_named(std::string_view name) {
+    return named_in<referral_status>(referral_names, name);
+}
+
+}  // namespace gw::domain

@@ -1,0 +1,51 @@
+#pragma once
+// Where a case is with the hotline and a referral with its partner: enums
+// inside the gateway, their names only where they leave it (the store's
+// columns, JSON, CSV, the audit trail, logs).
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace gw::domain {
+
+enum class case_status {
+    new_,       // "new": stored; routed, or waiting to be
+    escalated,  // urgent, or no partner could take it: the operators'
+    claimed,    // an operator has it
+    closed,
+};
+
+enum class referral_status {
+    new_,  // "new": the partner has not answered yet
+    accepted,
+    in_progress,
+    declined,
+    closed,
+    revoked,    // withdrawn by the hotline
+    overdue,    // not acknowledged in time; routed on
+    escalated,  // no partner: the operators'
+};
+
+std::string_view name(case_status s);
+std::string_view name(referral_status s);
+// nullopt for a name that is none of them.
+std::optional<case_status> case_status_named(std::string_view name);
+std::optional<referral_status> referral_status_named(std::string_view name);
+
+// new, accepted, in_progress: the partner still owes an answer or an
+// outcome, and the referral counts against its capacity.
+constexpr bool is_open(referral_status s) {
+    return s == referral_status::new_ || s == referral_status::accepted ||
+           s == referral_status::in_progress;
+}
+
+// For messages (and gtest's): the name.
+inline std::ostream& operator<<(std::ostream& out, case_status s) {
+    return out << name(s);
+}
+inline std::ostream& operator<<(std::ostream& out, referral_status s) {
+    return out << name(s);
+}
+
+}  // namespace gw::domain
