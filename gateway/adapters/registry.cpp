@@ -77,9 +77,27 @@ std::vector<std::unique_ptr<sms_adapter>> all_sms_adapters() {
     return out;
 }
 
+namespace {
+const std::vector<std::pair<std::string, domain::auth_kind>> common_auth = {
+    {"none", domain::auth_kind::none},
+    {"token", domain::auth_kind::token},
+    {"basic", domain::auth_kind::basic},
+};
+}  // namespace
+
 const std::vector<std::string>& common_auth_schemes() {
-    static const std::vector<std::string> schemes = {"none", "token", "basic"};
+    static const std::vector<std::string> schemes = [] {
+        std::vector<std::string> names;
+        for (const auto& [name, kind] : common_auth) names.push_back(name);
+        return names;
+    }();
     return schemes;
+}
+
+std::optional<domain::auth_kind> common_auth_kind(const std::string& name) {
+    for (const auto& [n, kind] : common_auth)
+        if (n == name) return kind;
+    return std::nullopt;
 }
 
 }  // namespace gw::adapters

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,5 +50,8 @@ const aggregator* find_aggregator_by_auth(const std::string& scheme);
 std::vector<std::string> aggregator_names();
 // The auth schemes every channel may use: none, token, basic.
 const std::vector<std::string>& common_auth_schemes();
+// The kind one of them names; nullopt for any other name (an aggregator's
+// own scheme is auth_kind::scheme, found with find_aggregator_by_auth).
+std::optional<domain::auth_kind> common_auth_kind(const std::string& name);
 
 }  // namespace gw::adapters

@@ -31,8 +31,6 @@ bool basic_ok(const http::request& req, const channel_settings& c) {
 
 }  // namespace
 
-namespace {}  // namespace
-
 bool request_token_ok(const http::request& req, const std::string& token) {
     if (token.empty()) return false;
     if (const std::string* h = req.header("X-Gateway-Token")) return constant_time_equal(*h, token);
@@ -43,11 +41,19 @@ bool request_token_ok(const http::request& req, const std::string& token) {
 }
 
 bool authenticate(const http::request& req, const channel_settings& c) {
-    if (c.auth_type == "none") return true;
-    if (c.auth_type == "token") return request_token_ok(req, c.token);
-    if (c.auth_type == "basic") return basic_ok(req, c);
-    // A scheme of one aggregator's own (twilio_signature): its folder checks it.
-    if (const aggregator* a = find_aggregator_by_auth(c.auth_type)) return a->check_auth(req, c);
+    switch (c.auth) {
+        case domain::auth_kind::none:
+            return true;
+        case domain::auth_kind::token:
+            return request_token_ok(req, c.token);
+        case domain::auth_kind::basic:
+            return basic_ok(req, c);
+        case domain::auth_kind::scheme:
+            // One aggregator's own (twilio_signature): its folder checks it.
+            if (const aggregator* a = find_aggregator_by_auth(c.auth_scheme))
+                return a->check_auth(req, c);
+            return false;
+    }
     return false;
 }
 

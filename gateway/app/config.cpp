@@ -358,18 +358,23 @@ config_result load_config(const std::string& path) {
                         continue;
                     }
                     section_reader cr(kv.second, "sms.channels." + ch.name, path, d);
-                    cr.get("auth", ch.auth_type);
-                    const auto& common = adapters::common_auth_schemes();
-                    const auto* owner = adapters::find_aggregator_by_auth(ch.auth_type);
-                    if (std::find(common.begin(), common.end(), ch.auth_type) == common.end() &&
-                        !owner)
+                    std::string auth_name = "token";
+                    cr.get("auth", auth_name);
+                    const auto* owner = adapters::find_aggregator_by_auth(auth_name);
+                    if (auto common = adapters::common_auth_kind(auth_name)) {
+                        ch.auth = *common;
+                    } else if (owner) {
+                        ch.auth = domain::auth_kind::scheme;
+                        ch.auth_scheme = auth_name;
+                        if (owner->name != ch.name)
+                            d.push_back({{path, kv.second.Mark().line + 1},
+                                         "sms.channels." + ch.name + ".auth " + auth_name + " is " +
+                                             owner->name + "'s own scheme"});
+                    } else {
                         d.push_back(
                             {{path, kv.second.Mark().line + 1},
                              "sms.channels." + ch.name + ".auth must be one of " + auth_types});
-                    else if (owner && owner->name != ch.name)
-                        d.push_back({{path, kv.second.Mark().line + 1},
-                                     "sms.channels." + ch.name + ".auth " + ch.auth_type + " is " +
-                                         owner->name + "'s own scheme"});
+                    }
                     std::map<std::string, std::string> missing;  // key -> unset variable
                     cr.get_secret("token", ch.token, &missing);
                     cr.get("username", ch.username);
@@ -382,10 +387,12 @@ config_result load_config(const std::string& path) {
                     cr.get_secret("sender", ch.sender, &missing);
                     cr.get("report_url", ch.report_url);
                     cr.unknown_keys();
-                    const std::string auth_secret = ch.auth_type == "token"   ? "token"
-                                                    : ch.auth_type == "basic" ? "password"
-                                                                              : "auth_token";
-                    const bool auth_missing = ch.auth_type != "none" && missing.count(auth_secret);
+                    const std::string auth_secret = ch.auth == domain::auth_kind::token ? "token"
+                                                    : ch.auth == domain::auth_kind::basic
+                                                        ? "password"
+                                                        : "auth_token";
+                    const bool auth_missing =
+                        ch.auth != domain::auth_kind::none && missing.count(auth_secret);
                     const bool send_missing =
                         !ch.send_url.empty() &&
                         (missing.count("send_password") || missing.count("sender"));
@@ -395,7 +402,7 @@ config_result load_config(const std::string& path) {
                     }
                     check_sender(ch, !missing.count("sender"), path, kv.first.Mark().line + 1, d);
                     default_report_url(ch, c.server, path, kv.first.Mark().line + 1, d);
-                    if (ch.auth_type == "none")
+                    if (ch.auth == domain::auth_kind::none)
                         d.push_back(
                             {{path, kv.second.Mark().line + 1},
                              "sms.channels." + ch.name + " accepts unauthenticated callbacks",

@@ -43,8 +43,8 @@ struct ussd_config {
 
 // One SMS aggregator channel, as its adapter takes it. Secrets come from
 // environment variables (`*_env` keys) or, for tests, inline values; the
-// `auth` key fills auth_type; `sender` or `sender_env` the sender. Delivery
-// reports: default Kannel http://<server address>:<port>/sms/kannel/dlr,
+// `auth` key fills auth (and auth_scheme); `sender` or `sender_env` the
+// sender. Delivery reports: default Kannel http://<server address>:<port>/sms/kannel/dlr,
 // Twilio <public_url>/sms/twilio/dlr; the channel's token is added when sending.
 using sms_channel_config = domain::channel_settings;
 

@@ -11,14 +11,24 @@
 
 namespace gw::domain {
 
+// How a channel's callbacks prove they come from its aggregator (config's
+// `auth`: none, token, basic, or the name of one aggregator's own scheme).
+enum class auth_kind {
+    none,    // anyone may call (the config check warns)
+    token,   // ?token= or the X-Gateway-Token header
+    basic,   // HTTP Basic
+    scheme,  // one aggregator's own (auth_scheme, e.g. twilio_signature): its folder checks it
+};
+
 // Per-channel settings from config. Secrets stay here and never reach a log.
 struct channel_settings {
     std::string name;
-    std::string auth_type = "token";  // none, token, basic, twilio_signature
-    std::string token;                // auth_type token: ?token= or X-Gateway-Token
-    std::string username, password;   // auth_type basic
-    std::string auth_token;           // twilio_signature (the account's auth token)
-    std::string public_url;           // base URL the aggregator calls (signatures)
+    auth_kind auth = auth_kind::token;
+    std::string auth_scheme;         // auth_kind::scheme: its name in the registry
+    std::string token;               // auth_kind::token
+    std::string username, password;  // auth_kind::basic
+    std::string auth_token;          // twilio_signature (the account's auth token)
+    std::string public_url;          // base URL the aggregator calls (signatures)
     // Outbound.
     std::string send_url;
     std::string send_username;  // Kannel user, AT username, Twilio account SID

@@ -295,7 +295,8 @@ TEST(TwilioSms, InboundReportsAndTwiml) {
 TEST(TwilioSms, SignatureMatchesTwiliosPublishedExample) {
     // The example from Twilio's webhook security documentation.
     channel_settings c;
-    c.auth_type = "twilio_signature";
+    c.auth = domain::auth_kind::scheme;
+    c.auth_scheme = "twilio_signature";
     c.auth_token = "12345";
     c.public_url = "https://mycompany.com";
     http::request r;
@@ -318,7 +319,7 @@ TEST(TwilioSms, SignatureMatchesTwiliosPublishedExample) {
 
 TEST(ChannelAuth, TokenAndBasic) {
     channel_settings c;
-    c.auth_type = "token";
+    c.auth = domain::auth_kind::token;
     c.token = "s3cret";
     http::request r;
     r.method = "GET";
@@ -334,7 +335,7 @@ TEST(ChannelAuth, TokenAndBasic) {
     EXPECT_FALSE(authenticate(r, c));
 
     channel_settings b;
-    b.auth_type = "basic";
+    b.auth = domain::auth_kind::basic;
     b.username = "infobip";
     b.password = "pw";
     http::request q;
@@ -459,7 +460,8 @@ TEST(TwilioSms, SignatureWithOrWithoutTheDefaultPort) {
     http::split_target(r);
     r.body = "MessageSid=SM1";
     channel_settings c;
-    c.auth_type = "twilio_signature";
+    c.auth = domain::auth_kind::scheme;
+    c.auth_scheme = "twilio_signature";
     c.auth_token = "12345";
     for (const std::string configured :
          {"https://hotline.example.org", "https://hotline.example.org:443"}) {
@@ -544,7 +546,7 @@ TEST(KannelSms, InboundInEveryCodingKannelPasses) {
 TEST(KannelSms, DeliveryReportUrlCarriesTheChannelToken) {
     auto a = make_kannel_sms();
     auto s = settings();
-    s.auth_type = "token";
+    s.auth = domain::auth_kind::token;
     s.token = "k+e2e/token";  // characters that must be encoded twice
     s.report_url = "http://127.0.0.1:9090/sms/kannel/dlr";
     auto req = a->build_send(message(), s);

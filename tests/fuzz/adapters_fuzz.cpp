@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else
         a.parse_inbound(req);
     gw::adapters::channel_settings c;
-    c.auth_type = "twilio_signature";
+    c.auth = gw::domain::auth_kind::scheme;
+    c.auth_scheme = "twilio_signature";
     c.auth_token = "t";
     req.headers.emplace_back("X-Twilio-Signature", rest.substr(0, 40));
     gw::adapters::authenticate(req, c);

@@ -121,7 +121,8 @@ class kannel_sms final : public sms_adapter {
         std::string dlr = c.report_url;
         if (!dlr.empty()) {
             auto separator = [&] { return dlr.find('?') == std::string::npos ? "?" : "&"; };
-            if (c.auth_type == "token" && !c.token.empty() && !has_query_parameter(dlr, "token"))
+            if (c.auth == domain::auth_kind::token && !c.token.empty() &&
+                !has_query_parameter(dlr, "token"))
                 dlr += separator() + std::string("token=") + url_encode_component(c.token);
             dlr += separator() + std::string("ref=") + reference_of(m) + "&status=%d";
         }
