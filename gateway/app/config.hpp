@@ -11,6 +11,9 @@
 #include "domain/outbound.hpp"
 #include "menu/diagnostic.hpp"
 #include "server/http_server.hpp"
+#include "service/outbox_worker.hpp"
+#include "service/sms_service.hpp"
+#include "service/ussd_service.hpp"
 #include "smpp/dialogue.hpp"
 
 namespace gw::app {
@@ -25,14 +28,18 @@ struct rate_limit_config {
     std::size_t ussd_per_number_per_minute = 60;
 };
 
-struct ussd_config {
-    std::chrono::seconds idle_timeout{180};
-    std::chrono::seconds resume_window{300};
+// The USSD section: the service's own settings (idle_timeout,
+// resume_window, max_input_bytes, session_flush) and what is checked
+// before a hop reaches the service (its callback's secret and source) or
+// when the menus are loaded (screen limits).
+struct ussd_config : service::ussd_settings {
+    // 20 ms here, where many women dial at once and batches pay; the
+    // service's own default, 0 (every hop written through), is what its
+    // unit tests use.
+    ussd_config() { session_flush = std::chrono::milliseconds{20}; }
     std::size_t screen_limit_ucs2 = 80;
     std::size_t screen_limit_gsm7 = 182;
     std::size_t max_options_per_page = 5;
-    std::size_t max_input_bytes = 480;
-    std::chrono::milliseconds session_flush{20};
     // Callbacks must carry this secret (`?token=` or X-Gateway-Token);
     // without one configured, every USSD callback is refused with 403.
     std::string token;
@@ -48,20 +55,11 @@ struct ussd_config {
 // Twilio <public_url>/sms/twilio/dlr; the channel's token is added when sending.
 using sms_channel_config = domain::channel_settings;
 
-struct sms_config {
-    std::chrono::seconds idle_timeout{24 * 3600};
+// The SMS section: the SMS service's own settings (idle timeout,
+// keywords, limits), the outbox's (attempts, delays, timeouts) and the
+// channels, each its adapter's settings.
+struct sms_config : service::sms_settings, service::outbox_settings {
     std::size_t max_segments = 3;  // one menu screen as SMS: at most this many segments
-    std::vector<std::string> start_keywords{"HELP", "ЖАРДАМ", "ПОМОЩЬ", "KOMEK", "POMOSH"};
-    std::vector<std::string> stop_keywords{"STOP", "СТОП", "ТОКТОТ"};
-    std::size_t per_number_limit = 30;
-    long long per_number_window_s = 3600;
-    std::size_t per_channel_limit = 600;
-    long long per_channel_window_s = 60;
-    int max_attempts = 8;
-    std::chrono::milliseconds base_delay{2000};
-    std::chrono::milliseconds max_delay{600000};
-    std::chrono::milliseconds poll_interval{1000};
-    std::chrono::milliseconds request_timeout{10000};
     std::vector<sms_channel_config> channels;
 };
 

@@ -147,13 +147,7 @@ gateway::gateway(const config& c, const clock_source& clock)
     } catch (const std::exception& e) {
         throw startup_error(e.what());
     }
-    service::ussd_settings us;
-    us.idle_timeout = c.ussd.idle_timeout;
-    us.resume_window = c.ussd.resume_window;
-    us.max_input_bytes = c.ussd.max_input_bytes;
-    // 20 ms by default here; the service's own default, 0 (every hop written
-    // through), is what its unit tests use.
-    us.session_flush = c.ussd.session_flush;
+    service::ussd_settings us = c.ussd;  // the section holds the service's settings
     // Several nodes: her next hop may reach another node, so no node
     // trusts a session it holds in memory, and every hop is written through.
     us.shared_store = c.postgres.has_value();
@@ -200,14 +194,7 @@ gateway::gateway(const config& c, const clock_source& clock)
     for (const auto& a : adapters::aggregators())
         if (a.make_ussd) ussd_adapters_.emplace(a.name, a.make_ussd());
 
-    service::sms_settings sms;
-    sms.idle_timeout = c.sms.idle_timeout;
-    sms.start_keywords = c.sms.start_keywords;
-    sms.stop_keywords = c.sms.stop_keywords;
-    sms.per_number_limit = c.sms.per_number_limit;
-    sms.per_number_window_s = c.sms.per_number_window_s;
-    sms.per_channel_limit = c.sms.per_channel_limit;
-    sms.per_channel_window_s = c.sms.per_channel_window_s;
+    service::sms_settings sms = c.sms;  // the section holds the service's settings
     sms.shared_limits = c.postgres.has_value();
     sms_ = std::make_unique<service::sms_service>(
         menus_.sms_engine, *store_, phone_normalizer(c.default_region, c.allowed_regions), clock,
@@ -250,14 +237,9 @@ void gateway::start_outbox(service::http_transport& transport) {
         s.send_password = p.webhook_secret;
         channels[s.name] = {webhook_sender_.get(), s, {}};
     }
-    service::outbox_settings o;
-    o.max_attempts = config_.sms.max_attempts;
-    o.base_delay = config_.sms.base_delay;
-    o.max_delay = config_.sms.max_delay;
-    o.poll_interval = config_.sms.poll_interval;
-    o.request_timeout = config_.sms.request_timeout;
-    outbox_ = std::make_unique<service::outbox_worker>(*store_, transport, std::move(channels),
-                                                       clock_, o);
+    outbox_ = std::make_unique<service::outbox_worker>(
+        *store_, transport, std::move(channels), clock_,
+        static_cast<const service::outbox_settings&>(config_.sms));
     sms_->on_queued([w = outbox_.get()] { w->wake(); });
     ussd_->on_queued([w = outbox_.get()] { w->wake(); });
     outbox_->start();
