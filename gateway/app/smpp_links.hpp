@@ -1,8 +1,9 @@
 #pragma once
 // The configured SMPP binds (smpp.operators), each an operator_channel,
 // on one SMPP thread of their own: they never wait on HTTP work, nor it on
-// them. attach() shows them to the gateway (outbox channels, /healthz,
-// /metrics). Start after attach(); stop before the gateway's outbox.
+// them. The constructor shows them to the gateway (outbox channels,
+// /healthz, /metrics). Start after constructing; stop before the
+// gateway's outbox.
 #include <memory>
 #include <thread>
 #include <vector>

@@ -18,7 +18,7 @@ enum class errc {
     not_found,     // nothing by that reference or id (for this caller)
     conflict,      // not in this state (claimed by another, closed, already answered)
     too_many,      // too often: wait retry_after seconds
-    unavailable,   // cannot be done now (no SMS channel, storage trouble)
+    unavailable,   // cannot be done now, try later (503; storage trouble throws store_error)
 };
 
 struct action_error {

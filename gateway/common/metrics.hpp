@@ -17,8 +17,10 @@ class metrics {
     // (adapters::aggregator_names()); any other gets the label "unknown".
     explicit metrics(std::vector<std::string> channels = {}) : channels_(std::move(channels)) {}
 
-    // The route label of a request path: "/ussd/africastalking", "/sms/kannel",
-    // "/api/partner", "/healthz", "/metrics" or "other".
+    // The route label of a request path: "/ussd/<channel>", "/sms/<channel>"
+    // ("/ussd/unknown" for a name not known), "/api/partner",
+    // "/api/operator/login", "/api/operator", "/console", "/healthz",
+    // "/metrics" or "other".
     static std::string route_of(const std::string& path, const std::vector<std::string>& channels);
 
     void observe(const std::string& path, int status, double seconds);

@@ -53,7 +53,7 @@ struct session_record {
     std::string phone;
     std::string channel;
     std::string state;   // engine state, serialised by the service
-    std::string status;  // active, finished, abandoned
+    std::string status;  // active, finished, abandoned, resumed, closed
     long long started_at = 0;
     long long updated_at = 0;
     // The language she chose, remembered for her number in the same
@@ -135,7 +135,7 @@ struct operator_account {
     long long id = 0;
     std::string username;
     std::string display_name;
-    std::string role;  // operator, supervisor
+    std::string role;  // operator, supervisor, programme (service::account_role)
     std::string password_hash;
     bool active = true;
     long long created_at = 0;

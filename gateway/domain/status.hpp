@@ -11,7 +11,8 @@ namespace gw::domain {
 
 enum class case_status {
     new_,       // "new": stored; routed, or waiting to be
-    escalated,  // urgent, or no partner could take it: the operators'
+    escalated,  // urgent: the operators' from the start (a case no partner
+                // takes stays new, its referral escalated, needs_hotline set)
     claimed,    // an operator has it
     closed,
 };

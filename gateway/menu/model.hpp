@@ -1,7 +1,7 @@
 #pragma once
 // The menu as programme staff write it in menus/*.yaml: screens keyed by
 // id, every text given per language. Loaded by load_menu(), validated by
-// check_menu(), laid out into phone screens by layout_menu().
+// check_menu(), laid out into phone screens by laid_out_menu.
 #include <map>
 #include <string>
 #include <utility>
@@ -63,7 +63,8 @@ struct menu {
     std::map<std::string, localized> ui;
     // Readable words for the values options set (variable -> value -> text
     // per language), for partners' SMS and the console: `check` wants one
-    // for every value of topic, oblast, target_group, contact and call_time.
+    // for every value of topic, subtopic, oblast, target_group, contact and
+    // call_time.
     std::map<std::string, std::map<std::string, localized>> labels;
     source_location labels_where;
     std::map<std::string, source_location> ui_where;

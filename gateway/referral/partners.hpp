@@ -28,7 +28,7 @@ struct working_hours {
 
     bool always_open() const { return by_weekday.empty(); }
     bool open_at(time_point t) const;
-    // `t` plus `hours` of working time (the SLA clock only runs while open).
+    // `t` plus `duration` of working time (the SLA clock only runs while open).
     time_point add_working_time(time_point t, std::chrono::minutes duration) const;
 };
 

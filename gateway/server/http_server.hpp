@@ -29,7 +29,7 @@ struct server_options {
     std::string address = "127.0.0.1";
     unsigned short port = 0;  // 0: any free port
     int io_threads = 2;
-    // Threads that run handlers; 0: as many as the machine has cores, at least 2.
+    // Threads that run handlers; 0: 16 per core, at least 32 and at most 64.
     int handler_threads = 0;
     std::chrono::milliseconds read_timeout{10000};
     std::chrono::milliseconds write_timeout{10000};
@@ -93,7 +93,8 @@ class http_server {
     // Called after each response is written: path, status, seconds taken
     // (set before start()).
     void on_response(std::function<void(const std::string&, int, double)> observer);
-    // SIGHUP calls `reload` (on an I/O thread; it should be quick).
+    // SIGHUP runs `reload` on a handler thread; the I/O thread only notices
+    // the signal.
     void reload_on_sighup(std::function<void()> reload);
     // Starts a graceful stop; returns at once. Safe from any thread.
     void stop();

@@ -88,14 +88,14 @@ class hotline_service {
 
     // filter: all, mine, unclaimed.
     queue_view queue(const operator_identity& who, const std::string& filter);
-    // `audited`: false only to show the case again right after an action
-    // (the action is audited already).
     // Finds cases by what she reads out on the phone: her code ("R-1234567",
     // "r1234567" or the seven digits) or the last four digits of her number
     // (through their keyed hash). Newest first, at most 20; each search is
     // audited (how, never the digits), opening a match is audited as a view.
     outcome<std::vector<store::case_record>> search(const operator_identity& who,
                                                     const std::string& query);
+    // `audited`: false only to show the case again right after an action
+    // (the action is audited already).
     outcome<case_view> open_case(const operator_identity& who, const std::string& reference,
                                  bool audited = true);
 
@@ -150,7 +150,7 @@ class hotline_service {
     outcome<store::case_record> acting_case(const operator_identity& who,
                                             const std::string& reference);
     // Applies `u` with its audit line (and messages) in one transaction;
-    // 409 when the case changed hands since `c` was read.
+    // conflict when the case changed hands since `c` was read.
     outcome<store::case_record> update(const operator_identity& who, const store::case_record& c,
                                        store::case_update u, const std::string& action,
                                        const std::string& detail,

@@ -39,7 +39,7 @@ std::string lookup_status_key(store::store& store, const std::string& typed,
 }
 
 namespace {
-// At most `units` UCS-2 units (or GSM-7 septets), cut at a word.
+// At most `segments` SMS segments, cut at a word.
 std::string fit_sms(const std::string& text, std::size_t segments) {
     auto fits = [&](const std::string& t) {
         text_size size = measure_text(t);

@@ -130,10 +130,11 @@ class database {
         return sealer_.number_ending_hash(number);
     }
     const data_sealer& sealer() const { return sealer_; }
-    // Every committed write is one durable commit on the server.
+    // Each write is its own transaction: commits = writes; durable ones
+    // are those the server flushed before answering (synchronous_commit on).
     commit_stats stats() const {
         const long long n = commits_.load();
-        return {n, n, n};
+        return {n, durable_commits_.load(), n};
     }
 
   private:
@@ -153,7 +154,7 @@ class database {
     std::vector<std::unique_ptr<pooled_connection>> all_;
     std::vector<pooled_connection*> idle_;
     std::size_t opening_ = 0;  // slots being connected
-    std::atomic<long long> commits_{0};
+    std::atomic<long long> commits_{0}, durable_commits_{0};
 };
 
 template <class F>
@@ -172,7 +173,11 @@ auto database::run(const char* method, bool is_write, F&& f, bool durable)
                     if (durable) w.exec("SET LOCAL synchronous_commit TO on");
                     unit u(*c, w);
                     f(u);
-                    if (u.committed()) w.commit(), ++commits_;
+                    if (u.committed()) {
+                        w.commit();
+                        ++commits_;
+                        if (durable) ++durable_commits_;
+                    }
                 }
                 give_back(c, false);
                 if (is_write && health_) health_->write_succeeded();
@@ -184,7 +189,11 @@ auto database::run(const char* method, bool is_write, F&& f, bool durable)
                     if (durable) w.exec("SET LOCAL synchronous_commit TO on");
                     unit u(*c, w);
                     out.emplace(f(u));
-                    if (u.committed()) w.commit(), ++commits_;
+                    if (u.committed()) {
+                        w.commit();
+                        ++commits_;
+                        if (durable) ++durable_commits_;
+                    }
                 }
                 give_back(c, false);
                 if (is_write && health_) health_->write_succeeded();
