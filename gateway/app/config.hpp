@@ -11,6 +11,7 @@
 #include "domain/outbound.hpp"
 #include "menu/diagnostic.hpp"
 #include "server/http_server.hpp"
+#include "service/operator_accounts.hpp"
 #include "service/outbox_worker.hpp"
 #include "service/sms_service.hpp"
 #include "service/ussd_service.hpp"
@@ -86,14 +87,13 @@ struct privacy_config {
 };
 
 // The hotline operators' console and API.
-struct console_config {
+// The console section: the operator accounts' own settings (log-in
+// lifetime, back-off) and the files the console is served from.
+struct console_config : service::account_settings {
     std::string directory = "console";  // static files of the web console
     // The dashboard's charts (served as /console/vendor/chart.js).
     std::string chart_library = "/usr/share/javascript/chart.js/chart.min.js";
     std::string reply_templates = "reply-templates.yaml";
-    std::chrono::seconds session_ttl{8 * 3600};  // a log-in lasts one shift
-    int failures_before_backoff = 3;             // wrong passwords per account or address
-    std::chrono::seconds max_backoff{900};
 };
 
 // Binds to operators' SMSCs and USSD gateways (smpp.operators). An

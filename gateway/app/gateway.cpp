@@ -177,10 +177,7 @@ gateway::gateway(const config& c, const clock_source& clock)
         return referrals_->store_new_case(c, now, session);
     };
     ussd_->store_cases_with(store_new_case);
-    service::account_settings accounts;
-    accounts.session_ttl_s = c.console.session_ttl.count();
-    accounts.failures_before_backoff = c.console.failures_before_backoff;
-    accounts.max_backoff_s = c.console.max_backoff.count();
+    service::account_settings accounts = c.console;    // the section holds the accounts' settings
     accounts.shared_backoff = c.postgres.has_value();  // wrong passwords count on every node
     accounts_ = std::make_unique<service::operator_accounts>(*store_, clock_, accounts);
     hotline_ = std::make_unique<service::hotline_service>(

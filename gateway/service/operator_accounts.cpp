@@ -71,9 +71,9 @@ operator_accounts::operator_accounts(store::store& store, const clock_source& cl
     : store_(store),
       clock_(clock),
       settings_(settings),
-      pair_throttle_(settings.failures_before_backoff, settings.max_backoff_s,
+      pair_throttle_(settings.failures_before_backoff, settings.max_backoff.count(),
                      settings.shared_backoff ? &store : nullptr),
-      account_failures_(1 << 20, settings.max_backoff_s,
+      account_failures_(1 << 20, settings.max_backoff.count(),
                         settings.shared_backoff ? &store : nullptr),
       account_ceiling_(std::max(1, settings.failures_before_backoff) * 5) {}
 
@@ -113,7 +113,7 @@ std::variant<login_ok, action_error> operator_accounts::login(const std::string&
     pair_throttle_.succeeded(pair_key);
     login_ok out;
     out.token = new_session_token();
-    out.expires_at = now + settings_.session_ttl_s;
+    out.expires_at = now + settings_.session_ttl.count();
     out.who = identity_of(*account);
     store_.create_operator_session(session_token_hash(out.token), account->id, now, out.expires_at,
                                    {now, out.who.actor(), "logged_in", 0, "from " + address});

@@ -3,6 +3,7 @@
 // and with which role. Wrong passwords are answered 401 and slow down
 // further attempts of that account from that address (429 with a wait).
 // Every log-in and account change is audited.
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -42,9 +43,9 @@ struct login_ok {
 };
 
 struct account_settings {
-    long long session_ttl_s = 8 * 3600;
-    int failures_before_backoff = 3;
-    long long max_backoff_s = 900;
+    std::chrono::seconds session_ttl{8 * 3600};  // a log-in lasts one shift
+    int failures_before_backoff = 3;             // wrong passwords per account or address
+    std::chrono::seconds max_backoff{900};
     // Several nodes: wrong passwords are counted in the store, so that
     // trying each node in turn earns no extra attempts.
     bool shared_backoff = false;

@@ -34,7 +34,8 @@ class Hotline : public ::testing::Test {
                 service::routing_setup{partners.value, rules.value}),
             service::referral_settings{"kannel"});
         accounts = std::make_unique<service::operator_accounts>(
-            *db, clock, service::account_settings{3600, 3, 60});
+            *db, clock,
+            service::account_settings{std::chrono::seconds{3600}, 3, std::chrono::seconds{60}});
         service::reply_template t{
             "received",
             {{"ru", "Получено"}, {"ky", "Алынды"}},
@@ -108,7 +109,7 @@ TEST_F(Hotline, PasswordsAreArgon2idAndSessionsExpire) {
     EXPECT_EQ(accounts->authenticate(token)->username, "aida");
     EXPECT_FALSE(accounts->authenticate(std::string(64, 'a')));
     clock.t += std::chrono::seconds(3601);
-    EXPECT_FALSE(accounts->authenticate(token)) << "a session lasts session_ttl_s";
+    EXPECT_FALSE(accounts->authenticate(token)) << "a session lasts session_ttl";
 }
 
 TEST_F(Hotline, WrongPasswordsGet401ThenABackOffPerAccountAndAddress) {
