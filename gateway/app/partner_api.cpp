@@ -12,10 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-http::response error(int status, const std::string& reason) {
-    return json_error(status, reason);
-}
-
 json to_json(const store::referral_record& r, const store::case_record& c) {
     json out = {{"id", r.id},
                 {"reference", r.case_reference},
@@ -87,7 +83,7 @@ using partner_handler = http::response (*)(const partner_call&);
 
 http::response list_referrals(const partner_call& c) {
     auto q = parse_form(c.req.query);
-    if (!q) return error(400, q.error());
+    if (!q) return json_error(400, q.error());
     auto number = [&](const char* name, long long fallback, long long max) -> long long {
         const std::string* v = q->find(name);
         if (!v || v->empty() || v->size() > 6 ||
@@ -99,9 +95,9 @@ http::response list_referrals(const partner_call& c) {
     if (const std::string* named = q->find("status"); named && !named->empty()) {
         status = domain::referral_status_named(*named);
         if (!status)
-            return error(400,
-                         "status must be one of new, accepted, declined, in_progress, closed, "
-                         "revoked, overdue");
+            return json_error(400,
+                              "status must be one of new, accepted, declined, in_progress, closed, "
+                              "revoked, overdue");
     }
     long long limit = number("limit", 50, 200), offset = number("offset", 0, 1'000'000);
     json list = json::array();
@@ -116,9 +112,9 @@ http::response list_referrals(const partner_call& c) {
 
 http::response show_referral(const partner_call& c) {
     auto r = own_referral(c.store, c.partner.id, c.params.at("key"));
-    if (!r) return error(404, "no such referral");
+    if (!r) return json_error(404, "no such referral");
     auto rec = c.store.find_case_by_id(r->case_id);
-    if (!rec) return error(404, "no such referral");
+    if (!rec) return json_error(404, "no such referral");
     c.referrals.record_view(r->id, c.actor);
     json body = to_json(*r, *rec);
     json history = json::array();
@@ -139,7 +135,7 @@ http::response show_referral(const partner_call& c) {
 template <class Act>
 http::response change_referral(const partner_call& c, Act&& act) {
     auto r = own_referral(c.store, c.partner.id, c.params.at("key"));
-    if (!r) return error(404, "no such referral");
+    if (!r) return json_error(404, "no such referral");
     http::response bad;
     auto parsed = json_object_body(c.req, bad);
     if (!parsed) return bad;
@@ -162,13 +158,14 @@ change_result from(std::variant<store::referral_record, service::action_error> v
 http::response set_status(const partner_call& c) {
     return change_referral(c, [&](const store::referral_record& r, json& body) -> change_result {
         if (!body.contains("status") || !body["status"].is_string())
-            return error(400, "`status` is required");
+            return json_error(400, "`status` is required");
         auto action = action_for(body["status"].get<std::string>());
-        if (!action) return error(400, "status must be accepted, declined, in_progress or closed");
+        if (!action)
+            return json_error(400, "status must be accepted, declined, in_progress or closed");
         std::string text;
         for (const char* k : {"reason", "note"})
             if (body.contains(k) && body[k].is_string()) text = body[k].get<std::string>();
-        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
+        if (text.size() > 2000) return json_error(400, "text longer than 2000 bytes");
         return from(c.referrals.act(c.partner.id, r.id, *action, text, c.actor));
     });
 }
@@ -176,9 +173,9 @@ http::response set_status(const partner_call& c) {
 http::response add_note(const partner_call& c) {
     return change_referral(c, [&](const store::referral_record& r, json& body) -> change_result {
         if (!body.contains("text") || !body["text"].is_string())
-            return error(400, "`text` is required");
+            return json_error(400, "`text` is required");
         std::string text = body["text"].get<std::string>();
-        if (text.size() > 2000) return error(400, "text longer than 2000 bytes");
+        if (text.size() > 2000) return json_error(400, "text longer than 2000 bytes");
         return from(
             c.referrals.act(c.partner.id, r.id, service::partner_action::note, text, c.actor));
     });
@@ -209,7 +206,7 @@ http::response handle_partner_api(const http::request& req, service::referral_se
     const referral::partner* partner = nullptr;
     if (auth && auth->rfind("Bearer ", 0) == 0) partner = setup->partners.by_token(auth->substr(7));
     if (!partner) {
-        auto r = error(401, "missing or invalid bearer token");
+        auto r = json_error(401, "missing or invalid bearer token");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
         return r;
     }
