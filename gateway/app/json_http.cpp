@@ -1,5 +1,7 @@
 #include "app/json_http.hpp"
 
+#include <utility>
+
 #include "common/text.hpp"
 
 namespace gw::app {
@@ -14,48 +16,38 @@ http::response json_response(int status, const json& body) {
     return r;
 }
 
+namespace {
+
+// One row per kind of refusal: its HTTP status and the code its JSON body
+// names. Both directions read this table.
+struct kind_row {
+    errc kind;
+    int status;
+    const char* code;
+};
+constexpr kind_row kinds[] = {
+    {errc::bad_request, 400, "bad_request"}, {errc::unauthorized, 401, "unauthorized"},
+    {errc::forbidden, 403, "forbidden"},     {errc::not_found, 404, "not_found"},
+    {errc::conflict, 409, "conflict"},       {errc::too_many, 429, "too_many"},
+    {errc::unavailable, 503, "unavailable"},
+};
+// Statuses the HTTP layer answers that no service refusal has.
+constexpr std::pair<int, const char*> other_statuses[] = {{405, "method_not_allowed"},
+                                                          {413, "too_large"}};
+
+}  // namespace
+
 std::string error_code_for(int status) {
-    switch (status) {
-        case 400:
-            return "bad_request";
-        case 401:
-            return "unauthorized";
-        case 403:
-            return "forbidden";
-        case 404:
-            return "not_found";
-        case 405:
-            return "method_not_allowed";
-        case 409:
-            return "conflict";
-        case 413:
-            return "too_large";
-        case 429:
-            return "too_many";
-        case 503:
-            return "unavailable";
-        default:
-            return status >= 500 ? "unavailable" : "bad_request";
-    }
+    for (const auto& k : kinds)
+        if (k.status == status) return k.code;
+    for (const auto& [s, code] : other_statuses)
+        if (s == status) return code;
+    return status >= 500 ? "unavailable" : "bad_request";
 }
 
 int http_status(errc kind) {
-    switch (kind) {
-        case errc::bad_request:
-            return 400;
-        case errc::unauthorized:
-            return 401;
-        case errc::forbidden:
-            return 403;
-        case errc::not_found:
-            return 404;
-        case errc::conflict:
-            return 409;
-        case errc::too_many:
-            return 429;
-        case errc::unavailable:
-            return 503;
-    }
+    for (const auto& k : kinds)
+        if (k.kind == kind) return k.status;
     return 400;
 }
 
