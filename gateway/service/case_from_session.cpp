@@ -73,4 +73,14 @@ store::case_record store_case(store::case_store& cases, store::new_case c, long 
     throw store::store_error("no free reference code after five draws");
 }
 
+case_writer store_cases_alone(store::case_store& cases) {
+    return [&cases](const store::new_case& c, long long now, const session_after_case& session) {
+        return store_case(cases, c, now, [&](const store::case_record& about_to_be) {
+            store::written_with_case with;
+            if (session) with.session = session(about_to_be.reference);
+            return with;
+        });
+    };
+}
+
 }  // namespace gw::service

@@ -33,9 +33,12 @@ store::case_record store_case(store::case_store& cases, store::new_case c, long 
 using session_after_case = std::function<store::session_record(const std::string& reference)>;
 
 // How a service stores the cases it makes, with her session after it:
-// store_case by default; the gateway routes them in the same write
+// store_cases_alone by default; the gateway routes them in the same write
 // (referral_service::store_new_case).
 using case_writer = std::function<store::case_record(const store::new_case& c, long long now,
                                                      const session_after_case& session)>;
+
+// store_case with her session (if any) and no referral in the case's write.
+case_writer store_cases_alone(store::case_store& cases);
 
 }  // namespace gw::service

@@ -127,18 +127,12 @@ store::case_record referral_service::store_new_case(const store::new_case& c, lo
     try {
         std::lock_guard lock(mutex_);
         setup = setup_;
-        store::case_record facts;
-        static_cast<store::new_case&>(facts) = c;
-        decision = decide(*setup, facts, {});
+        decision = decide(*setup, c, {});
         ++being_written_[decision.partner];
     } catch (const std::exception& e) {
         // Stored without its referral, the case is routed by the sweep.
         spdlog::error("referral: routing a new case failed, the sweep will route it: {}", e.what());
-        return store_case(store_, c, now, [&](const store::case_record& about_to_be) {
-            store::written_with_case with;
-            if (session) with.session = session(about_to_be.reference);
-            return with;
-        });
+        return store_cases_alone(store_)(c, now, session);
     }
     std::string planned_for;
     std::optional<store::case_record> stored;
@@ -154,10 +148,7 @@ store::case_record referral_service::store_new_case(const store::new_case& c, lo
         });
     }
     if (stored->reference == planned_for) {
-        store::referral_record r;
-        r.partner = decision.partner;
-        r.rule = decision.rule;
-        log_routed(*stored, r);
+        log_routed(*stored, decision.partner, decision.rule);
         return std::move(*stored);
     }
     // A retry of a case stored before: it keeps the referral it has, or
@@ -172,7 +163,7 @@ store::case_record referral_service::store_new_case(const store::new_case& c, lo
 }
 
 referral::routing_decision referral_service::decide(const routing_setup& setup,
-                                                    const store::case_record& c,
+                                                    const store::new_case& c,
                                                     const std::set<std::string>& excluded) {
     referral::case_facts facts{c.topic, c.subtopic, c.oblast, c.language, c.target_group, c.urgent};
     // Partners the supervisors paused take no new referrals for now.
@@ -253,10 +244,11 @@ store::first_referral referral_service::plan_referral(
     return {std::move(r), std::move(created), std::move(outbox), to_operators};
 }
 
-void referral_service::log_routed(const store::case_record& c, const store::referral_record& r) {
+void referral_service::log_routed(const store::case_record& c, const std::string& partner,
+                                  const std::string& rule) {
     spdlog::info("referral: case {} -> {} ({})", c.reference,
-                 r.partner.empty() ? "hotline operators" : r.partner,
-                 r.rule.empty() ? "no rule" : "rule " + r.rule);
+                 partner.empty() ? "hotline operators" : partner,
+                 rule.empty() ? "no rule" : "rule " + rule);
 }
 
 store::referral_record referral_service::hand_over(const routing_setup& setup,
@@ -268,7 +260,7 @@ store::referral_record referral_service::hand_over(const routing_setup& setup,
     store::first_referral planned = plan_referral(setup, c, partner, rule, explanation, actor);
     auto stored = store_.create_referral(planned.referral, planned.created, planned.outbox,
                                          planned.hotline_takes_case, first_of_case);
-    log_routed(c, stored);
+    log_routed(c, stored.partner, stored.rule);
     return stored;
 }
 

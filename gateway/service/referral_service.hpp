@@ -119,14 +119,15 @@ class referral_service {
                                         const std::string& partner, const std::string& rule,
                                         const std::string& explanation,
                                         const std::string& actor) const;
-    static void log_routed(const store::case_record& c, const store::referral_record& r);
+    static void log_routed(const store::case_record& c, const std::string& partner,
+                           const std::string& rule);
     // Creates the referral (partner "" = the operators) and its notifications.
     store::referral_record hand_over(const routing_setup& setup, const store::case_record& c,
                                      const std::string& partner, const std::string& rule,
                                      const std::string& explanation, const std::string& actor,
                                      bool first_of_case = false);
     // What the rules decide for `c` now, referrals being written counted as open.
-    referral::routing_decision decide(const routing_setup& setup, const store::case_record& c,
+    referral::routing_decision decide(const routing_setup& setup, const store::new_case& c,
                                       const std::set<std::string>& excluded);
 
     store::store& store_;

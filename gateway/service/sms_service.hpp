@@ -66,7 +66,7 @@ class sms_service {
     void on_command(command_handler f) { command_handler_ = std::move(f); }
 
     // How her cases are stored (the gateway routes them in the same
-    // write); store_case alone when unset.
+    // write); store_cases_alone until set.
     void store_cases_with(case_writer f) { store_case_ = std::move(f); }
 
     // Called after messages were queued (wakes the outbox worker).
@@ -101,7 +101,7 @@ class sms_service {
     sms_counters counters_;
     std::function<void()> on_queued_;
     command_handler command_handler_;
-    case_writer store_case_;
+    case_writer store_case_ = store_cases_alone(store_);  // after store_
 };
 
 }  // namespace gw::service

@@ -555,13 +555,7 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     try {
         const long long now = to_unix_seconds(clock_.now());
         supersede_unsaved(s.key);
-        store::case_record rec =
-            store_case_ ? store_case_(c, now, session_after)
-                        : store_case(store_, c, now, [&](const store::case_record& about_to_be) {
-                              store::written_with_case with;
-                              with.session = session_after(about_to_be.reference);
-                              return with;
-                          });
+        store::case_record rec = store_case_(c, now, session_after);
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",
                      rec.reference, rec.topic, rec.oblast.empty() ? "-" : rec.oblast, rec.urgent,
                      mask_phone(s.phone));

@@ -81,7 +81,7 @@ class ussd_service {
     std::optional<ussd_reply> answer_from_memory(const ussd_request& req);
 
     // How her cases are stored (the gateway routes them in the same
-    // write); store_case alone when unset. Set before the first hop.
+    // write); store_cases_alone until set. Set before the first hop.
     void store_cases_with(case_writer f) { store_case_ = std::move(f); }
     // Called when an action queued an SMS (wakes the outbox). May change
     // while hops run.
@@ -167,7 +167,7 @@ class ussd_service {
     std::condition_variable flushed_;
     std::atomic<long long> last_flush_ms_{0};
 
-    case_writer store_case_;
+    case_writer store_case_ = store_cases_alone(store_);  // after store_
     mutable std::mutex callbacks_mutex_;
     std::shared_ptr<const std::function<void()>> on_queued_;
 };
