@@ -24,9 +24,11 @@ struct ussd_service::live_session {
     std::string known_language;
     long long started_at = 0;
     long long updated_at = 0;
-    bool write_now = false;  // a case points at this session: its transcript is needed now
-    bool restored = false;   // read back from the store, which may be hops behind her
-    bool stepwise = false;   // inputs come one at a time (SMPP): written through
+    // Written through at the next write: a case points at this session (its
+    // transcript is needed now), or a restart could not replay it from nothing.
+    bool write_now = false;
+    bool restored = false;  // read back from the store, which may be hops behind her
+    bool stepwise = false;  // inputs come one at a time (SMPP): written through
     // This state, after this text, was written in its case's transaction.
     std::optional<std::string> saved_with_case;
     // Her language choice, carried by every state written until one is
@@ -344,11 +346,20 @@ ussd_reply ussd_service::hop(const ussd_request& req, live_session& s) {
             ussd_reply r = start(s, req.text);
             s.last_text = req.text;
             s.last_reply = r;
-            // Written through: from here on the store holds a state and the
-            // inputs that led to it, so any later hop can be replayed onto it
-            // (a restart, another node). If it cannot be stored, she hears so.
-            s.write_now = !req.caller_flushes;
-            persist(s, r.end, /*must_store=*/true, req.caller_flushes);
+            // Written behind like a menu move when a restart can replay this
+            // hop from nothing: with no state stored, her next hop's text
+            // starts a session afresh and applies its inputs in turn, which
+            // is the walk she made (the menus are deterministic). Written
+            // through otherwise, so that any later hop replays onto the
+            // stored state, and if it cannot be stored she hears so: after
+            // a resume offer (her "1" would be replayed as the menu's first
+            // item instead of "start again"), an action, or an END (the
+            // store answers its retry).
+            const bool replayable = !r.end && s.resume_from.empty() && !s.write_now;
+            const bool behind = replayable && settings_.session_flush.count() > 0 &&
+                                !settings_.shared_store && !req.caller_flushes;
+            s.write_now = !req.caller_flushes && !replayable;
+            persist(s, r.end, /*must_store=*/!behind, req.caller_flushes);
             if (r.end) forget(s);  // over: the store answers any retry
             return r;
         }
@@ -454,7 +465,10 @@ ussd_reply ussd_service::start(live_session& s, const std::string& first_input) 
     }
 
     menu::step first = s.engine->start(s.state, s.known_language);
-    if (first.action) return perform(s, *first.action);
+    if (first.action) {
+        s.write_now = true;  // what the action did is not replayed from nothing
+        return perform(s, *first.action);
+    }
     ussd_reply r{first.out.text, first.out.end};
     // Digits dialled with the code (*123*1*2#) arrive as inputs already.
     if (!first_input.empty()) {

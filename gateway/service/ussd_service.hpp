@@ -2,9 +2,10 @@
 // One USSD hop, aggregator-neutral: finds or creates the session, works
 // out the new inputs from the cumulative `text`, drives the menu engine,
 // performs its actions against the store, and answers with a screen.
-// Sessions live in memory; the first hop is written through and later
-// ones behind, each record holding a state with the inputs that led to
-// it, so a restart (or another node) replays what the record missed.
+// Sessions live in memory and are written behind, each record holding a
+// state with the inputs that led to it, so a restart (or another node)
+// replays what the record missed; a first hop that could not be replayed
+// from nothing (a resume offer, an action) is written through.
 // A session belongs to (aggregator, session id, normalised number).
 //
 // Thread model: hops of different sessions run at once, on whatever

@@ -344,7 +344,7 @@ TEST_F(UssdService, StorageHealthFollowsWritesNotReads) {
 TEST_F(UssdService, RestartReplaysTheHopsTheStoreMissed) {
     service::ussd_service batched = behind(60000ms);
     service::ussd_request req{"africastalking", "behind", "+996555123456", "*123#", "", ""};
-    batched.handle(req);  // the first hop is written through
+    batched.handle(req);  // the first batch is due at once: this hop is stored
     for (const char* text : {"2", "2*3"}) {
         req.text = text;
         batched.handle(req);  // these wait for the batch
@@ -368,6 +368,63 @@ TEST_F(UssdService, RestartReplaysTheHopsTheStoreMissed) {
     EXPECT_EQ(mine->language, "ru");
     EXPECT_EQ(std::tie(mine->topic, mine->oblast, mine->consent),
               std::tie(theirs->topic, theirs->oblast, theirs->consent));
+}
+
+// Her first hop is written behind like a menu move: a restart that lost
+// it starts her next hop's text afresh, which is the walk she made.
+TEST_F(UssdService, AFirstHopLostWithItsBatchIsReplayedFromNothing) {
+    service::ussd_service batched = behind(60000ms);
+    service::ussd_request warm{"africastalking", "warm", "+996555000001", "*123#", "", ""};
+    batched.handle(warm);  // the first batch is due at once; the next one waits a minute
+    const long long commits_before = db.commit_counts().commits;
+    service::ussd_request req{"africastalking", "lost", "+996555123456", "*123#", "", ""};
+    auto first = batched.handle(req);
+    EXPECT_FALSE(db.find_session("africastalking:lost")) << "written behind";
+    EXPECT_EQ(db.commit_counts().commits, commits_before);
+    for (const char* text : {"2", "2*3"}) {
+        req.text = text;
+        batched.handle(req);
+    }
+    auto straight = dial("straight", "+996555000777");
+    EXPECT_EQ(straight.first().text, first.text);
+    straight.send("2");
+    straight.send("3");
+    auto expected = straight.send("1");
+
+    // "Restart": the batch is lost, her first hop with it.
+    service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
+    req.text = "2*3*1";
+    auto r = restarted.handle(req);
+    EXPECT_EQ(r.end, expected.end);
+    auto mine = db.find_case(reference_in(r.text));
+    auto theirs = db.find_case(reference_in(expected.text));
+    ASSERT_TRUE(mine && theirs) << r.text;
+    EXPECT_EQ(std::tie(mine->topic, mine->oblast, mine->consent, mine->language),
+              std::tie(theirs->topic, theirs->oblast, theirs->consent, theirs->language));
+}
+
+// A first hop that offers to resume cannot be replayed from nothing (her
+// "1" would become the menu's first item): it is written through.
+TEST_F(UssdService, AFirstHopThatOffersToResumeIsWrittenThrough) {
+    auto d = dial("s1");
+    d.first();
+    d.send("2");
+    d.send("2");
+    d.send("Айгүл");
+    clock.t += 200s;
+    svc.expire_idle_sessions();
+    service::ussd_service batched = behind(60000ms);
+    service::ussd_request warm{"africastalking", "warm", "+996555000001", "*123#", "", ""};
+    batched.handle(warm);
+    service::ussd_request req{"africastalking", "s2", "+996555123456", "*123#", "", ""};
+    auto offer = batched.handle(req);
+    ASSERT_NE(offer.text.find("Продолжить?"), std::string::npos) << offer.text;
+    EXPECT_TRUE(db.find_session("africastalking:s2")) << "written through";
+    // A restart: her "1" still means "start again".
+    service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
+    req.text = "1";
+    auto r = restarted.handle(req);
+    EXPECT_NE(r.text.find("Главное меню"), std::string::npos) << r.text;
 }
 
 TEST_F(UssdService, FirstHopThatCannotBeStoredPromisesNothing) {
