@@ -129,6 +129,14 @@ struct written_with_case {
         session;  // her session once the case is made (the END quotes its code)
 };
 
+// What case_store::create_case_with answers: the case, and whether this
+// call wrote it (with what came with it) or found it stored by an earlier
+// try of the same origin, which writes nothing.
+struct created_case {
+    case_record record;
+    bool written_now = false;
+};
+
 // A hotline operator's account. The password is kept only as an
 // Argon2id hash string (libsodium's crypto_pwhash_str format).
 struct operator_account {

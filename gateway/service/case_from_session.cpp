@@ -44,11 +44,11 @@ store::new_case case_from_session(const menu::action_request& action,
 }
 
 store::case_record store_case(store::case_store& cases, store::new_case c, long long now) {
-    return store_case(cases, std::move(c), now, nullptr);
+    return store_case(cases, std::move(c), now, nullptr).record;
 }
 
-store::case_record store_case(store::case_store& cases, store::new_case c, long long now,
-                              const case_plan& plan) {
+store::created_case store_case(store::case_store& cases, store::new_case c, long long now,
+                               const case_plan& plan) {
     c.status = c.urgent ? store::case_status::escalated : store::case_status::new_;
     c.needs_hotline = c.urgent;
     // Ten million codes: a clash is rare, five in a row would mean the
@@ -58,7 +58,7 @@ store::case_record store_case(store::case_store& cases, store::new_case c, long 
     for (int attempt = 0; attempt < 5; ++attempt) {
         char reference[16];
         std::snprintf(reference, sizeof reference, "R-%07d", digits(random));
-        std::optional<store::case_record> stored;
+        std::optional<store::created_case> stored;
         if (plan) {
             store::case_record about_to_be;
             static_cast<store::new_case&>(about_to_be) = c;
@@ -66,7 +66,7 @@ store::case_record store_case(store::case_store& cases, store::new_case c, long 
             about_to_be.created_at = now;
             stored = cases.create_case_with(c, reference, now, plan(about_to_be));
         } else {
-            stored = cases.create_case(c, reference, now);
+            stored = cases.create_case_with(c, reference, now, {});
         }
         if (stored) return std::move(*stored);
     }

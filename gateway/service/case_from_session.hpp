@@ -24,10 +24,11 @@ store::case_record store_case(store::case_store& cases, store::new_case c, long 
 
 // The same, with what `plan` makes for the case about to be stored (its
 // first referral, her session after it) written in the case's own
-// transaction. Asked again for each code drawn: both quote it.
+// transaction. Asked again for each code drawn: both quote it. A retry
+// writes nothing, the plan included (written_now is false).
 using case_plan = std::function<store::written_with_case(const store::case_record& about_to_be)>;
-store::case_record store_case(store::case_store& cases, store::new_case c, long long now,
-                              const case_plan& plan);
+store::created_case store_case(store::case_store& cases, store::new_case c, long long now,
+                               const case_plan& plan);
 
 // Her session's state once her case is stored under `reference`.
 using session_after_case = std::function<store::session_record(const std::string& reference)>;
@@ -35,8 +36,8 @@ using session_after_case = std::function<store::session_record(const std::string
 // How a service stores the cases it makes, with her session after it:
 // store_cases_alone by default; the gateway routes them in the same write
 // (referral_service::store_new_case).
-using case_writer = std::function<store::case_record(const store::new_case& c, long long now,
-                                                     const session_after_case& session)>;
+using case_writer = std::function<store::created_case(const store::new_case& c, long long now,
+                                                      const session_after_case& session)>;
 
 // store_case with her session (if any) and no referral in the case's write.
 case_writer store_cases_alone(store::case_store& cases);

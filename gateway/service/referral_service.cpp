@@ -120,8 +120,8 @@ store::referral_record referral_service::route_case(const store::case_record& c,
                      /*first_of_case=*/true);
 }
 
-store::case_record referral_service::store_new_case(const store::new_case& c, long long now,
-                                                    const session_after_case& session) {
+store::created_case referral_service::store_new_case(const store::new_case& c, long long now,
+                                                     const session_after_case& session) {
     std::shared_ptr<const routing_setup> setup;
     referral::routing_decision decision;
     try {
@@ -134,12 +134,10 @@ store::case_record referral_service::store_new_case(const store::new_case& c, lo
         spdlog::error("referral: routing a new case failed, the sweep will route it: {}", e.what());
         return store_cases_alone(store_)(c, now, session);
     }
-    std::string planned_for;
-    std::optional<store::case_record> stored;
+    std::optional<store::created_case> stored;
     {
         writing done{*this, std::nullopt, decision.partner};
         stored = store_case(store_, c, now, [&](const store::case_record& about_to_be) {
-            planned_for = about_to_be.reference;
             store::written_with_case with;
             with.referral = plan_referral(*setup, about_to_be, decision.partner, decision.rule,
                                           decision.explanation, "system");
@@ -147,16 +145,16 @@ store::case_record referral_service::store_new_case(const store::new_case& c, lo
             return with;
         });
     }
-    if (stored->reference == planned_for) {
-        log_routed(*stored, decision.partner, decision.rule);
+    if (stored->written_now) {
+        log_routed(stored->record, decision.partner, decision.rule);
         return std::move(*stored);
     }
     // A retry of a case stored before: it keeps the referral it has, or
     // gets one now (or from the sweep, if this fails).
     try {
-        route_case(*stored);
+        route_case(stored->record);
     } catch (const std::exception& e) {
-        spdlog::error("referral: routing case {} failed, will retry: {}", stored->reference,
+        spdlog::error("referral: routing case {} failed, will retry: {}", stored->record.reference,
                       e.what());
     }
     return std::move(*stored);

@@ -75,9 +75,11 @@ class referral_service {
     // and her `session` after it in the same transaction: the rules decide
     // before the write, so her END waits for one commit, not three. If the
     // rules cannot be read the case is stored without its referral and the
-    // sweep routes it. Throws store::store_error when the case is not stored.
-    store::case_record store_new_case(const store::new_case& c, long long now,
-                                      const session_after_case& session = {});
+    // sweep routes it. A retry of a stored case writes nothing and routes
+    // it if it has no referral yet. Throws store::store_error when the case
+    // is not stored.
+    store::created_case store_new_case(const store::new_case& c, long long now,
+                                       const session_after_case& session = {});
 
     // A partner acts on one of its referrals. `actor` is recorded in the audit trail.
     std::variant<store::referral_record, action_error> act(const std::string& partner_id,

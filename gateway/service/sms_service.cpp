@@ -179,7 +179,7 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
         c.session_id = key;
         c.sms_channel = in.channel;
         try {
-            auto stored = store_case_(c, now, {});
+            const store::case_record stored = store_case_(c, now, {}).record;
             spdlog::info("sms/{}: case {} stored (topic {}, urgent {}, phone {})", in.channel,
                          stored.reference, stored.topic, stored.urgent, mask_phone(phone));
             out = engine_->complete_action(state, stored.reference);

@@ -557,11 +557,9 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     c.session_id = s.key;
     // Her session after the case is written in the case's own transaction:
     // her END waits for one commit. Made for each code drawn (it quotes it).
-    std::string planned_for;
     menu::session_state state_after;
     menu::reply reply_after;
     auto session_after = [&](const std::string& reference) {
-        planned_for = reference;
         state_after = s.state;
         reply_after = s.engine->complete_action(state_after, reference);
         return record_of(s, state_after, {reply_after.text, reply_after.end}, reply_after.end);
@@ -569,11 +567,12 @@ ussd_reply ussd_service::perform(live_session& s, const menu::action_request& ac
     try {
         const long long now = to_unix_seconds(clock_.now());
         supersede_unsaved(s.key);
-        store::case_record rec = store_case_(c, now, session_after);
+        const store::created_case made = store_case_(c, now, session_after);
+        const store::case_record& rec = made.record;
         spdlog::info("ussd: case {} stored (topic {}, oblast {}, urgent {}, phone {})",
                      rec.reference, rec.topic, rec.oblast.empty() ? "-" : rec.oblast, rec.urgent,
                      mask_phone(s.phone));
-        if (rec.reference == planned_for) {
+        if (made.written_now) {
             s.state = std::move(state_after);
             s.saved_with_case = s.last_text;
             s.language_to_remember.clear();  // stored with it

@@ -26,9 +26,10 @@ class case_store {
     // and no moment when the case is stored but not routed. A retry of a
     // stored case writes nothing and returns it (with whatever referral
     // and session it has).
-    virtual std::optional<case_record> create_case_with(const new_case& c,
-                                                        const std::string& reference, long long now,
-                                                        const written_with_case& with) = 0;
+    virtual std::optional<created_case> create_case_with(const new_case& c,
+                                                         const std::string& reference,
+                                                         long long now,
+                                                         const written_with_case& with) = 0;
     virtual std::optional<case_record> find_case(const std::string& reference) = 0;
     virtual std::optional<case_record> find_case_by_id(long long id) = 0;
     // Cases whose number ends in these digits (data_sealer::

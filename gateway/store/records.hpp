@@ -16,6 +16,7 @@ using domain::case_note;
 using domain::case_record;
 using domain::case_status;
 using domain::case_update;
+using domain::created_case;
 using domain::first_referral;
 using domain::inbound_record;
 using domain::new_case;
@@ -32,6 +33,21 @@ class store_error : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
+
+// A case as it reads back right after its insert: what it was given, its
+// id, code and time, and its session by the lookup hash the store keeps
+// instead of the key. Saves reading back (and unsealing) the row just written.
+inline case_record as_inserted(const new_case& c, long long id, const std::string& reference,
+                               long long now, std::string session_lookup) {
+    case_record r;
+    static_cast<new_case&>(r) = c;
+    r.id = id;
+    r.reference = reference;
+    r.created_at = now;
+    r.session_id = std::move(session_lookup);
+    r.needs_hotline = false;  // an instruction to the store, not a column it reads back
+    return r;
+}
 
 // A status read from its column: a name none of the enum's is a corrupt row.
 inline case_status stored_case_status(const std::string& column) {

@@ -84,8 +84,10 @@ TEST_F(ReferralService, ANewCaseIsStoredWithItsFirstReferralInOneCommit) {
     store::new_case c =
         test::a_case("hop:1").phone("+996555001234").topic("legal_aid").oblast("osh").consent(true);
     const long long commits_before = db->commit_counts().commits;
-    auto stored = svc->store_new_case(c, to_unix_seconds(clock.t));
+    auto made = svc->store_new_case(c, to_unix_seconds(clock.t));
     EXPECT_EQ(db->commit_counts().commits, commits_before + 1);
+    EXPECT_TRUE(made.written_now);
+    const store::case_record& stored = made.record;
     EXPECT_EQ(stored.status, store::case_status::new_);
     auto referrals = db->case_referrals(stored.id);
     ASSERT_EQ(referrals.size(), 1u);
@@ -99,7 +101,8 @@ TEST_F(ReferralService, ANewCaseIsStoredWithItsFirstReferralInOneCommit) {
 
     // The aggregator retries the hop: the same case, nothing new written.
     auto again = svc->store_new_case(c, to_unix_seconds(clock.t) + 5);
-    EXPECT_EQ(again.reference, stored.reference);
+    EXPECT_FALSE(again.written_now);
+    EXPECT_EQ(again.record.reference, stored.reference);
     EXPECT_EQ(db->case_referrals(stored.id).size(), 1u);
     EXPECT_EQ(db->outbound_to("legal_osh").size(), 1u);
 
@@ -107,12 +110,13 @@ TEST_F(ReferralService, ANewCaseIsStoredWithItsFirstReferralInOneCommit) {
     store::new_case alone_case = test::a_case("hop:2").topic("legal_aid").oblast("osh");
     auto alone = service::store_case(*db, alone_case, to_unix_seconds(clock.t));
     ASSERT_TRUE(db->case_referrals(alone.id).empty());
-    EXPECT_EQ(svc->store_new_case(alone_case, to_unix_seconds(clock.t)).id, alone.id);
+    EXPECT_EQ(svc->store_new_case(alone_case, to_unix_seconds(clock.t)).record.id, alone.id);
     EXPECT_EQ(db->case_referrals(alone.id).size(), 1u);
 
     // Nobody to take it: the operators' from the start, in the same write.
     auto unplaced = svc->store_new_case(test::a_case("hop:3").topic("migration").oblast("osh"),
-                                        to_unix_seconds(clock.t));
+                                        to_unix_seconds(clock.t))
+                        .record;
     ASSERT_EQ(db->hotline_queue(10).size(), 1u);
     EXPECT_EQ(db->hotline_queue(10)[0].c.id, unplaced.id);
     ASSERT_EQ(db->case_referrals(unplaced.id).size(), 1u);

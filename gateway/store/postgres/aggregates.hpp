@@ -65,9 +65,9 @@ class pg_cases : public virtual case_store {
     explicit pg_cases(database& db) : db_(db) {}
     std::optional<case_record> create_case(const new_case& c, const std::string& reference,
                                            long long now) override;
-    std::optional<case_record> create_case_with(const new_case& c, const std::string& reference,
-                                                long long now,
-                                                const written_with_case& with) override;
+    std::optional<created_case> create_case_with(const new_case& c, const std::string& reference,
+                                                 long long now,
+                                                 const written_with_case& with) override;
     std::optional<case_record> find_case(const std::string& reference) override;
     std::optional<case_record> find_case_by_id(long long id) override;
     std::vector<case_record> find_cases_by_number_ending(const std::string& digits,

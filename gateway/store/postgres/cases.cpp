@@ -76,37 +76,41 @@ case_record read_case(const database& db, const pqxx::row& row) {
 
 namespace {
 
+// The session a case came from, as the store keeps it: by its lookup hash.
+std::string session_lookup(const database& db, const new_case& c) {
+    return c.session_id.empty() ? std::string() : db.lookup_hash(c.session_id);
+}
+
 // Inside a write: inserts the case; its id, or nothing when the event is
 // already stored or the reference taken.
 std::optional<long long> put_case(database& db, unit& u, const new_case& c,
                                   const std::string& reference, long long now) {
-    auto inserted = u.exec(
-        sql_insert_case,
-        params()
-            .set(":reference", reference)
-            .set(":origin_key", c.origin_key)
-            .set(":phone", db.lookup_hash(c.phone))
-            .set(":channel", c.channel)
-            .set(":language", c.language)
-            .set(":topic", c.topic)
-            .set(":subtopic", c.subtopic)
-            .set(":oblast", c.oblast)
-            .set(":target_group", c.target_group)
-            .set(":details", db.sealed(c.details))
-            .set(":consent", c.consent)
-            .set(":urgent", c.urgent)
-            .set(":safe_to_call", c.safe_to_call)
-            .set(":status", c.status)
-            .set(":created_at", now)
-            .set(":notify_sms", c.notify_sms)
-            .set(":phone_sealed", db.sealed(c.phone))
-            .set(":session_id", c.session_id.empty() ? std::string() : db.lookup_hash(c.session_id))
-            .set(":needs_hotline", c.needs_hotline)
-            .set(":sms_channel", c.sms_channel)
-            .set(":transcript", db.sealed(c.transcript))
-            .set(":contact", c.contact)
-            .set(":call_time", c.call_time)
-            .set(":phone_ending", db.number_ending_hash(c.phone)));
+    auto inserted =
+        u.exec(sql_insert_case, params()
+                                    .set(":reference", reference)
+                                    .set(":origin_key", c.origin_key)
+                                    .set(":phone", db.lookup_hash(c.phone))
+                                    .set(":channel", c.channel)
+                                    .set(":language", c.language)
+                                    .set(":topic", c.topic)
+                                    .set(":subtopic", c.subtopic)
+                                    .set(":oblast", c.oblast)
+                                    .set(":target_group", c.target_group)
+                                    .set(":details", db.sealed(c.details))
+                                    .set(":consent", c.consent)
+                                    .set(":urgent", c.urgent)
+                                    .set(":safe_to_call", c.safe_to_call)
+                                    .set(":status", c.status)
+                                    .set(":created_at", now)
+                                    .set(":notify_sms", c.notify_sms)
+                                    .set(":phone_sealed", db.sealed(c.phone))
+                                    .set(":session_id", session_lookup(db, c))
+                                    .set(":needs_hotline", c.needs_hotline)
+                                    .set(":sms_channel", c.sms_channel)
+                                    .set(":transcript", db.sealed(c.transcript))
+                                    .set(":contact", c.contact)
+                                    .set(":call_time", c.call_time)
+                                    .set(":phone_ending", db.number_ending_hash(c.phone)));
     if (inserted.empty()) return std::nullopt;
     return inserted[0]["id"].as<long long>();
 }
@@ -115,28 +119,34 @@ std::optional<long long> put_case(database& db, unit& u, const new_case& c,
 
 std::optional<case_record> pg_cases::create_case(const new_case& c, const std::string& reference,
                                                  long long now) {
-    return create_case_with(c, reference, now, {});
+    auto made = create_case_with(c, reference, now, {});
+    if (!made) return std::nullopt;
+    return std::move(made->record);
 }
 
-std::optional<case_record> pg_cases::create_case_with(const new_case& c,
-                                                      const std::string& reference, long long now,
-                                                      const written_with_case& with) {
+std::optional<created_case> pg_cases::create_case_with(const new_case& c,
+                                                       const std::string& reference, long long now,
+                                                       const written_with_case& with) {
     // Committed and on the server's disk before this returns.
     return db_.write(
         __func__,
-        [&](unit& u) -> std::optional<case_record> {
+        [&](unit& u) -> std::optional<created_case> {
             if (auto id = put_case(db_, u, c, reference, now)) {
+                created_case made{as_inserted(c, *id, reference, now, session_lookup(db_, c)),
+                                  true};
                 if (with.referral) {
                     first_referral routed = *with.referral;
                     routed.referral.case_id = *id;
                     put_referral(db_, u, routed);
                 }
                 if (with.session) put_session(db_, u, *with.session);
+                u.commit();
+                return made;
             }
             auto r = u.exec(sql_case_by_origin, params().set(":origin_key", c.origin_key));
             if (r.empty()) return std::nullopt;  // the reference was taken: draw another
             u.commit();
-            return read_case(db_, r[0]);
+            return created_case{read_case(db_, r[0]), false};  // a retry: stored before
         },
         /*durable=*/true);
 }
