@@ -52,8 +52,8 @@ struct session_record {
     std::string id;  // "<channel>:<aggregator session id>"
     std::string phone;
     std::string channel;
-    std::string state;   // engine state, serialised by the service
-    std::string status;  // active, finished, abandoned, resumed, closed
+    std::string state;  // engine state, serialised by the service
+    session_status status = session_status::active;
     long long started_at = 0;
     long long updated_at = 0;
     // The language she chose, remembered for her number in the same

@@ -25,6 +25,14 @@ constexpr std::array<std::pair<referral_status, std::string_view>, 8> referral_n
     {referral_status::escalated, "escalated"},
 }};
 
+constexpr std::array<std::pair<session_status, std::string_view>, 5> session_names{{
+    {session_status::active, "active"},
+    {session_status::finished, "finished"},
+    {session_status::abandoned, "abandoned"},
+    {session_status::resumed, "resumed"},
+    {session_status::closed, "closed"},
+}};
+
 template <class Table, class E>
 std::string_view name_in(const Table& table, E value) {
     for (const auto& [v, n] : table)
@@ -47,6 +55,9 @@ std::string_view name(case_status s) {
 std::string_view name(referral_status s) {
     return name_in(referral_names, s);
 }
+std::string_view name(session_status s) {
+    return name_in(session_names, s);
+}
 
 std::optional<case_status> case_status_named(std::string_view name) {
     return named_in<case_status>(case_names, name);
@@ -54,6 +65,10 @@ std::optional<case_status> case_status_named(std::string_view name) {
 
 std::optional<referral_status> referral_status_named(std::string_view name) {
     return named_in<referral_status>(referral_names, name);
+}
+
+std::optional<session_status> session_status_named(std::string_view name) {
+    return named_in<session_status>(session_names, name);
 }
 
 }  // namespace gw::domain

@@ -1,6 +1,6 @@
 #pragma once
-// Where a case is with the hotline and a referral with its partner: enums
-// inside the gateway, their names only where they leave it (the store's
+// Where a case is with the hotline, a referral with its partner and a menu
+// session with her: enums inside the gateway, their names only where they leave it (the store's
 // columns, JSON, CSV, the audit trail, logs).
 #include <optional>
 #include <ostream>
@@ -28,11 +28,21 @@ enum class referral_status {
     escalated,  // no partner: the operators'
 };
 
+enum class session_status {
+    active,     // her dialogue goes on
+    finished,   // ended on an END, which a retry of its last hop gets again
+    abandoned,  // she hung up or went idle: offered for resuming for a while
+    resumed,    // she chose to continue it in a new dialogue
+    closed,     // she chose to start again instead of continuing it
+};
+
 std::string_view name(case_status s);
 std::string_view name(referral_status s);
+std::string_view name(session_status s);
 // nullopt for a name that is none of them.
 std::optional<case_status> case_status_named(std::string_view name);
 std::optional<referral_status> referral_status_named(std::string_view name);
+std::optional<session_status> session_status_named(std::string_view name);
 
 // new, accepted, in_progress: the partner still owes an answer or an
 // outcome, and the referral counts against its capacity.
@@ -46,6 +56,9 @@ inline std::ostream& operator<<(std::ostream& out, case_status s) {
     return out << name(s);
 }
 inline std::ostream& operator<<(std::ostream& out, referral_status s) {
+    return out << name(s);
+}
+inline std::ostream& operator<<(std::ostream& out, session_status s) {
     return out << name(s);
 }
 

@@ -135,11 +135,11 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
     std::string known_language = store_.subscriber_language(phone).value_or("");
     menu::session_state state;
     bool live = false;
-    rec = {key, phone, "sms", "", "active", now, now};
+    rec = {key, phone, "sms", "", store::session_status::active, now, now};
     auto old = store_.find_session(key);
     const bool first_contact = !old && known_language.empty();
     if (!start_word) {
-        if (old && old->status == "active" &&
+        if (old && old->status == store::session_status::active &&
             now - old->updated_at <= settings_.idle_timeout.count()) {
             try {
                 state = decode_state(old->state).engine;
@@ -190,7 +190,7 @@ std::string sms_service::respond(const sms_in& in, const std::string& phone,
         }
     }
     rec.state = encode_state({state, {}});
-    rec.status = out.end ? "finished" : "active";
+    rec.status = out.end ? store::session_status::finished : store::session_status::active;
     if (first_contact) {
         // The first SMS to a number says that SMS stay on the phone, and how to stop them.
         const std::string& notice = engine_->ui(state, "sms_first_notice");

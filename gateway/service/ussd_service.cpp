@@ -297,12 +297,13 @@ ussd_reply ussd_service::hop(const ussd_request& req, live_session& s) {
             // A session belongs to the number that opened it: another number
             // with its id learns nothing, not even that it exists.
             if (!phone || *phone != rec->phone) return refuse_foreign_number(engine, req);
-            if (rec->status != "active") {
+            if (rec->status != store::session_status::active) {
                 menu::session_state st_engine;
                 try {
                     stored_state st = decode_state(rec->state);
                     // The aggregator retried the final hop: the same END again.
-                    if (rec->status == "finished" && st.fields["last_text"] == req.text)
+                    if (rec->status == store::session_status::finished &&
+                        st.fields["last_text"] == req.text)
                         return {st.fields["last_reply"], true};
                     st_engine = st.engine;
                 } catch (const std::exception&) {
@@ -323,7 +324,7 @@ ussd_reply ussd_service::hop(const ussd_request& req, live_session& s) {
                 s.known_language = st.fields["known_language"];
             } catch (const std::exception& e) {
                 spdlog::warn("ussd: unreadable stored session state, starting over: {}", e.what());
-                store_.set_session_status(s.key, "abandoned");
+                store_.set_session_status(s.key, store::session_status::abandoned);
                 return {engine.ui(menu::session_state{}, "session_expired"), true};
             }
             s.loaded = true;
@@ -371,7 +372,7 @@ ussd_reply ussd_service::hop(const ussd_request& req, live_session& s) {
         ussd_reply expired{engine.ui(s.state, "session_expired"), true};
         forget(s);
         flush_sessions();  // a pending write must not revive it
-        store_.set_session_status(s.key, "abandoned");
+        store_.set_session_status(s.key, store::session_status::abandoned);
         return expired;
     }
     if (s.state.finished) return {engine.ui(s.state, "session_expired"), true};
@@ -499,7 +500,7 @@ ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string&
     std::string in(trim(input));
     if (in == "2") {
         auto old = store_.find_session(s.resume_from);
-        store_.set_session_status(s.resume_from, "resumed");
+        store_.set_session_status(s.resume_from, store::session_status::resumed);
         s.resume_from.clear();
         if (old) {
             try {
@@ -514,7 +515,7 @@ ussd_reply ussd_service::answer_resume_offer(live_session& s, const std::string&
         return {first.out.text, first.out.end};
     }
     if (in == "1") {
-        store_.set_session_status(s.resume_from, "closed");
+        store_.set_session_status(s.resume_from, store::session_status::closed);
         s.resume_from.clear();
         menu::step first = s.engine->start(s.state, s.known_language);
         return {first.out.text, first.out.end};
@@ -602,14 +603,15 @@ store::session_record ussd_service::record_of(const live_session& s,
                      {"last_end", last_reply.end ? "1" : "0"},
                      {"resume_from", s.resume_from},
                      {"known_language", s.known_language}}};
-    return store::session_record{s.key,
-                                 s.phone,
-                                 "ussd",
-                                 encode_state(st),
-                                 finished ? "finished" : "active",
-                                 s.started_at,
-                                 s.updated_at,
-                                 s.language_to_remember};
+    return store::session_record{
+        s.key,
+        s.phone,
+        "ussd",
+        encode_state(st),
+        finished ? store::session_status::finished : store::session_status::active,
+        s.started_at,
+        s.updated_at,
+        s.language_to_remember};
 }
 
 // The write-behind batch is due: its interval has passed since the last
@@ -687,7 +689,7 @@ void ussd_service::release(const std::string& aggregator, const std::string& ses
     if (s->gone) return;
     forget(*s);
     flush_sessions();  // a pending write must not revive it
-    store_.set_session_status(key, "abandoned");
+    store_.set_session_status(key, store::session_status::abandoned);
 }
 
 std::size_t ussd_service::expire_idle_sessions() {

@@ -27,6 +27,7 @@ using domain::referral_event;
 using domain::referral_record;
 using domain::referral_status;
 using domain::session_record;
+using domain::session_status;
 using domain::written_with_case;
 
 class store_error : public std::runtime_error {
@@ -57,6 +58,10 @@ inline case_status stored_case_status(const std::string& column) {
 inline referral_status stored_referral_status(const std::string& column) {
     if (auto s = domain::referral_status_named(column)) return *s;
     throw store_error("unknown referral status in the store: " + column);
+}
+inline session_status stored_session_status(const std::string& column) {
+    if (auto s = domain::session_status_named(column)) return *s;
+    throw store_error("unknown session status in the store: " + column);
 }
 
 // Anonymous counts for the programme: one row per group.

@@ -25,7 +25,7 @@ class session_store {
     virtual std::optional<session_record> find_resumable_session(const std::string& phone,
                                                                  long long since,
                                                                  const std::string& except_id) = 0;
-    virtual void set_session_status(const std::string& id, const std::string& status) = 0;
+    virtual void set_session_status(const std::string& id, session_status status) = 0;
     // Marks active sessions idle since before `before` as abandoned; returns how many.
     virtual std::size_t abandon_idle_sessions(long long before) = 0;
 };

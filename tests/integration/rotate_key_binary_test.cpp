@@ -74,7 +74,7 @@ TEST(RotateKeyBinary, KilledHalfWayThenRunAgainFinishes) {
         std::vector<store::session_record> batch;
         for (int i = 0; i < sessions; ++i)
             batch.push_back({"africastalking:s" + std::to_string(i), phone_of(i), "ussd",
-                             "{\"screen\":\"main\"}", "active", 100, 100});
+                             "{\"screen\":\"main\"}", gw::store::session_status::active, 100, 100});
         db->save_sessions(batch);
         for (int i = 0; i < 20; ++i) {
             references.push_back(test::a_case("o" + std::to_string(i))

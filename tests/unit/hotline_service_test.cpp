@@ -71,8 +71,8 @@ class Hotline : public ::testing::Test {
                            "urgent_create_call", "urgent_done_call"};
         st.engine.vars = {{"topic", "urgent"}, {"oblast", "osh"}, {"safe_to_call", "yes"}};
         const long long now = to_unix_seconds(clock.now());
-        db->save_session(
-            {c.session_id, c.phone, "ussd", service::encode_state(st), "finished", now, now});
+        db->save_session({c.session_id, c.phone, "ussd", service::encode_state(st),
+                          gw::store::session_status::finished, now, now});
         auto rec = gw::service::store_case(*db, c, to_unix_seconds(clock.now()));
         referrals->route_case(rec);
         return rec;
@@ -435,7 +435,8 @@ TEST_F(Hotline, TheTranscriptIsTheOneOfTheCaseNotOfHerNextConversation) {
     // She starts over: the same SMS session row now holds another walk.
     service::stored_state now;
     now.engine.trail = {"language", "main", "employment_menu"};
-    db->save_session({c.session_id, c.phone, "sms", service::encode_state(now), "active", 1, 1});
+    db->save_session({c.session_id, c.phone, "sms", service::encode_state(now),
+                      gw::store::session_status::active, 1, 1});
     auto view = std::get<service::case_view>(hotline->open_case(gulnara, rec.reference));
     ASSERT_EQ(view.transcript.size(), 3u);
     EXPECT_EQ(view.transcript[2].screen, "legal_aid_menu");

@@ -39,7 +39,7 @@ TEST(PrivacyAtRest, NoNumberOrFreeTextInTheFile) {
         db->set_subscriber_language(phone, "ky");
         db->set_no_sms("+79161234567", true);
         db->save_session({"sms:" + phone, phone, "sms", "{\"vars\":{\"details\":\"my words\"}}",
-                          "active", 100, 100});
+                          gw::store::session_status::active, 100, 100});
         auto rec = test::a_case("o1")
                        .phone(phone)
                        .language("ky")

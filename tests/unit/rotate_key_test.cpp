@@ -31,11 +31,12 @@ struct filled {
 filled fill(store::store& db) {
     filled f;
     // A session retention forgets (updated long ago), with a case that points to it.
-    db.save_session({"africastalking:old", her, "ussd", "{\"screen\":\"old\"}", "finished", 1, 1});
+    db.save_session({"africastalking:old", her, "ussd", "{\"screen\":\"old\"}",
+                     gw::store::session_status::finished, 1, 1});
     db.save_session({"africastalking:S1", her, "ussd", "{\"vars\":{\"details\":\"my words\"}}",
-                     "active", 100, 100, "ky"});
-    db.save_session(
-        {"sms:" + writer, writer, "sms", "{\"screen\":\"sms_home\"}", "active", 100, 100});
+                     gw::store::session_status::active, 100, 100, "ky"});
+    db.save_session({"sms:" + writer, writer, "sms", "{\"screen\":\"sms_home\"}",
+                     gw::store::session_status::active, 100, 100});
 
     auto rec = test::a_case("o1")
                    .phone(her)

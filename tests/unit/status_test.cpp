@@ -13,6 +13,7 @@
 using namespace gw;
 using domain::case_status;
 using domain::referral_status;
+using domain::session_status;
 
 TEST(Status, EveryNameReadsBackAsItsValue) {
     for (auto s :
@@ -22,6 +23,9 @@ TEST(Status, EveryNameReadsBackAsItsValue) {
                    referral_status::declined, referral_status::closed, referral_status::revoked,
                    referral_status::overdue, referral_status::escalated})
         EXPECT_EQ(domain::referral_status_named(name(s)), s) << s;
+    for (auto s : {session_status::active, session_status::finished, session_status::abandoned,
+                   session_status::resumed, session_status::closed})
+        EXPECT_EQ(domain::session_status_named(name(s)), s) << s;
     // The store's and the APIs' words, not the enumerators' spelling.
     EXPECT_EQ(name(case_status::new_), "new");
     EXPECT_EQ(name(referral_status::in_progress), "in_progress");
@@ -33,6 +37,8 @@ TEST(Status, AnUnknownNameIsRefusedAndAStoredOneIsACorruptRow) {
     EXPECT_FALSE(domain::case_status_named(""));
     EXPECT_THROW(store::stored_referral_status("pending"), store::store_error);
     EXPECT_EQ(store::stored_case_status("claimed"), case_status::claimed);
+    EXPECT_THROW(store::stored_session_status("expired"), store::store_error);
+    EXPECT_EQ(store::stored_session_status("abandoned"), session_status::abandoned);
 }
 
 TEST(Status, OnlyNewAcceptedAndInProgressAreOpen) {

@@ -150,7 +150,7 @@ TEST_P(StoreContract, ACaseItsFirstReferralAndHerSessionAreWrittenTogetherOrNotA
     first.outbox = {sms("kannel", "+996700000001")};
     written_with_case with{
         first, session_record{"ussd:r1", "+996555123456", "ussd", "{\"end\":\"R-3000001\"}",
-                              "finished", 1, 5, "ky"}};
+                              gw::store::session_status::finished, 1, 5, "ky"}};
     const long long commits_before = s().commit_counts().commits;
     new_case full = gw::test::a_case("r:1")
                         .phone("+996555123456")
@@ -177,7 +177,7 @@ TEST_P(StoreContract, ACaseItsFirstReferralAndHerSessionAreWrittenTogetherOrNotA
     auto session = s().find_session("ussd:r1");
     ASSERT_TRUE(session);
     EXPECT_EQ(session->state, "{\"end\":\"R-3000001\"}");
-    EXPECT_EQ(session->status, "finished");
+    EXPECT_EQ(session->status, gw::store::session_status::finished);
     EXPECT_EQ(s().subscriber_language("+996555123456"), "ky");
     auto referrals = s().case_referrals(stored->id);
     ASSERT_EQ(referrals.size(), 1u);
@@ -243,16 +243,19 @@ TEST_P(StoreContract, TheServiceDrawsCodesAndUrgentCasesGoToTheOperators) {
 }
 
 TEST_P(StoreContract, SessionsResumeAndRememberHerLanguage) {
-    s().save_session({"at:1", "+996555000111", "ussd", "{\"a\":1}", "active", 100, 110});
-    s().save_sessions({{"at:2", "+996555000111", "ussd", "{}", "active", 200, 210},
-                       {"at:3", "+996555000111", "ussd", "{}", "finished", 300, 310, "ru"}});
+    s().save_session({"at:1", "+996555000111", "ussd", "{\"a\":1}",
+                      gw::store::session_status::active, 100, 110});
+    s().save_sessions(
+        {{"at:2", "+996555000111", "ussd", "{}", gw::store::session_status::active, 200, 210},
+         {"at:3", "+996555000111", "ussd", "{}", gw::store::session_status::finished, 300, 310,
+          "ru"}});
     EXPECT_EQ(s().find_session("at:1")->state, "{\"a\":1}");
     EXPECT_EQ(s().find_resumable_session("+996555000111", 0, "at:9")->id, "at:2");
     EXPECT_FALSE(s().find_resumable_session("+996555000111", 250, "at:9"));
     EXPECT_EQ(s().find_resumable_session("+996555000111", 0, "at:2")->id, "at:1");
     EXPECT_EQ(s().abandon_idle_sessions(150), 1u);
-    EXPECT_EQ(s().find_session("at:1")->status, "abandoned");
-    s().set_session_status("at:2", "resumed");
+    EXPECT_EQ(s().find_session("at:1")->status, gw::store::session_status::abandoned);
+    s().set_session_status("at:2", gw::store::session_status::resumed);
     EXPECT_EQ(s().find_resumable_session("+996555000111", 0, "x")->id, "at:1");
     EXPECT_EQ(s().subscriber_language("+996555000111"), "ru");
     s().set_subscriber_language("+996555000111", "ky");
@@ -261,7 +264,13 @@ TEST_P(StoreContract, SessionsResumeAndRememberHerLanguage) {
 }
 
 TEST_P(StoreContract, AnInboundMessageIsRecordedOnceWithWhatItCaused) {
-    session_record session{"sms:kannel:+79161234567", "+79161234567", "sms", "{}", "active", 1, 1};
+    session_record session{"sms:kannel:+79161234567",
+                           "+79161234567",
+                           "sms",
+                           "{}",
+                           gw::store::session_status::active,
+                           1,
+                           1};
     inbound_record in{"kannel", "m-1", "+79161234567", "1", 100};
     EXPECT_TRUE(s().commit_inbound(in, &session, {sms("kannel", "+79161234567")}));
     EXPECT_FALSE(s().commit_inbound(in, &session, {sms("kannel", "+79161234567")}))
@@ -423,7 +432,8 @@ TEST_P(StoreContract, CountsSurviveForgettingHerData) {
     close.status = case_status::closed;
     close.outcome = "done";
     s().update_case(rec.id, close, {1700000100, "operator:aida", "closed", rec.id, ""}, {});
-    s().save_session({"at:old", "+996555123456", "ussd", "{}", "finished", 1700000000, 1700000000});
+    s().save_session({"at:old", "+996555123456", "ussd", "{}", gw::store::session_status::finished,
+                      1700000000, 1700000000});
     auto before = s().statistics();
     auto report = s().purge_personal_data(1800000000, 1800000000);
     EXPECT_EQ(report.cases, 1u);

@@ -120,18 +120,21 @@ TEST(Store, SubscriberLanguage) {
 TEST(Store, SessionsAndResumeCandidates) {
     test::temp_dir dir;
     auto s = open_sqlite_store(dir.file("g.db"), gw::test::test_sealer());
-    s->save_session({"at:1", "+996555000111", "ussd", "{}", "active", 100, 110});
-    s->save_session({"at:2", "+996555000111", "ussd", "{}", "active", 200, 210});
-    s->save_session({"at:3", "+996555000111", "ussd", "{}", "finished", 300, 310});
+    s->save_session(
+        {"at:1", "+996555000111", "ussd", "{}", gw::store::session_status::active, 100, 110});
+    s->save_session(
+        {"at:2", "+996555000111", "ussd", "{}", gw::store::session_status::active, 200, 210});
+    s->save_session(
+        {"at:3", "+996555000111", "ussd", "{}", gw::store::session_status::finished, 300, 310});
     auto r = s->find_resumable_session("+996555000111", 0, "at:9");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->id, "at:2");
     EXPECT_FALSE(s->find_resumable_session("+996555000111", 250, "at:9"));
     EXPECT_EQ(s->find_resumable_session("+996555000111", 0, "at:2")->id, "at:1");
     EXPECT_EQ(s->abandon_idle_sessions(150), 1u);
-    EXPECT_EQ(s->find_session("at:1")->status, "abandoned");
+    EXPECT_EQ(s->find_session("at:1")->status, gw::store::session_status::abandoned);
     // abandoned sessions may still be resumed within the window
-    s->set_session_status("at:2", "resumed");
+    s->set_session_status("at:2", gw::store::session_status::resumed);
     EXPECT_EQ(s->find_resumable_session("+996555000111", 0, "x")->id, "at:1");
 }
 

@@ -293,11 +293,11 @@ TEST_F(UssdService, ACaseHopIsOneCommitWithHerFinalSession) {
     EXPECT_EQ(db.commit_counts().commits, commits_before + 1);
     auto session = db.find_session("africastalking:one");
     ASSERT_TRUE(session);
-    EXPECT_EQ(session->status, "finished");
+    EXPECT_EQ(session->status, gw::store::session_status::finished);
     EXPECT_NE(session->state.find(ref), std::string::npos) << "the END she was sent";
     EXPECT_EQ(db.subscriber_language("+996555123456").value_or(""), "ru");
     batched.flush_sessions();
-    EXPECT_EQ(db.find_session("africastalking:one")->status, "finished");
+    EXPECT_EQ(db.find_session("africastalking:one")->status, gw::store::session_status::finished);
     // The aggregator retries the hop: the same END, from the store.
     service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
     EXPECT_EQ(restarted.handle(req).text, r.text);
@@ -569,7 +569,8 @@ TEST_F(UssdService, AReleasedDialogueIsOverAndCanBeResumed) {
     svc.handle(req);
     svc.release("smpp-op", "2b:996555123456");
     EXPECT_EQ(svc.active_sessions(), 0u);
-    EXPECT_EQ(db.find_session("smpp-op:2b:996555123456")->status, "abandoned");
+    EXPECT_EQ(db.find_session("smpp-op:2b:996555123456")->status,
+              gw::store::session_status::abandoned);
     service::ussd_request again{"smpp-op", "2c:996555123456", "+996555123456", "*1313#", "", ""};
     auto offer = svc.handle(again);
     EXPECT_FALSE(offer.end);

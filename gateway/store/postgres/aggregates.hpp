@@ -53,7 +53,7 @@ class pg_sessions : public virtual session_store {
     std::optional<session_record> find_session(const std::string& id) override;
     std::optional<session_record> find_resumable_session(const std::string& phone, long long since,
                                                          const std::string& except_id) override;
-    void set_session_status(const std::string& id, const std::string& status) override;
+    void set_session_status(const std::string& id, session_status status) override;
     std::size_t abandon_idle_sessions(long long before) override;
 
   private:

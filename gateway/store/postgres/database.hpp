@@ -56,7 +56,8 @@ class params {
                 name, value ? std::optional<std::string>(*value ? "1" : "0") : std::nullopt);
         else if constexpr (std::is_same_v<T, std::optional<std::string>>)
             values_.emplace_back(name, value);
-        else if constexpr (std::is_same_v<T, case_status> || std::is_same_v<T, referral_status>)
+        else if constexpr (std::is_same_v<T, case_status> || std::is_same_v<T, referral_status> ||
+                           std::is_same_v<T, session_status>)
             values_.emplace_back(name,
                                  std::string(domain::name(value)));  // the column holds its name
         else

@@ -44,7 +44,7 @@ session_record read_session(const database& db, const pqxx::row& row) {
     s.phone = db.unseal(row["phone_sealed"]);
     s.channel = row["channel"].as<std::string>();
     s.state = db.unseal(row["state"]);
-    s.status = row["status"].as<std::string>();
+    s.status = stored_session_status(row["status"].as<std::string>());
     s.started_at = row["started_at"].as<long long>();
     s.updated_at = row["updated_at"].as<long long>();
     return s;
@@ -115,7 +115,7 @@ std::optional<session_record> pg_sessions::find_resumable_session(const std::str
     });
 }
 
-void pg_sessions::set_session_status(const std::string& id, const std::string& status) {
+void pg_sessions::set_session_status(const std::string& id, session_status status) {
     db_.write(__func__, [&](unit& u) {
         u.exec(sql_set_session_status,
                params().set(":id", db_.lookup_hash(id)).set(":status", status));

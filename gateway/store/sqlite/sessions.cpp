@@ -46,7 +46,7 @@ session_record read_session(const database& db, const SQLite::Statement& st) {
     s.phone = db.unseal(st.getColumn("phone_sealed"));
     s.channel = st.getColumn("channel").getString();
     s.state = db.unseal(st.getColumn("state"));
-    s.status = st.getColumn("status").getString();
+    s.status = stored_session_status(st.getColumn("status").getString());
     s.started_at = st.getColumn("started_at").getInt64();
     s.updated_at = st.getColumn("updated_at").getInt64();
     return s;
@@ -119,7 +119,7 @@ std::optional<session_record> sqlite_sessions::find_resumable_session(
     });
 }
 
-void sqlite_sessions::set_session_status(const std::string& id, const std::string& status) {
+void sqlite_sessions::set_session_status(const std::string& id, session_status status) {
     db_.write(__func__, [&](unit_tx& tx) {
         auto& st = db_.cached(sql_set_session_status);
         bind_param(st, ":id", db_.lookup_hash(id));
