@@ -12,6 +12,7 @@
 #include "adapters/outbound_adapter.hpp"
 #include "common/form.hpp"
 #include "common/result.hpp"
+#include "domain/status.hpp"
 #include "http/message.hpp"
 
 namespace gw::adapters {
@@ -25,7 +26,7 @@ struct inbound_sms {
 
 struct delivery_report {
     std::string provider_id;
-    std::string status;                // delivered, failed, or sent (still on its way)
+    domain::message_status status;     // delivered, failed, or sent (still on its way)
     std::string detail;                // the aggregator's own status words
     bool recipient_opted_out = false;  // she opted out with the aggregator (Twilio 21610)
 };

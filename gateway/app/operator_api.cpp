@@ -36,7 +36,7 @@ json to_json(const store::outbound_message& m) {
             {"recipient", m.recipient},
             {"attempts", m.attempts},
             {"last_error", m.last_error},
-            {"status", m.status},
+            {"status", name(m.status)},
             {"body", m.body},
             {"created_at", m.created_at}};
 }
@@ -106,7 +106,7 @@ json to_json(const service::case_view& v) {
     for (const auto& m : v.messages)
         messages.push_back({{"id", m.id},
                             {"body", m.body},
-                            {"status", m.status},
+                            {"status", name(m.status)},
                             {"purpose", m.purpose},
                             {"created_at", m.created_at}});
     out["messages"] = messages;
@@ -247,10 +247,11 @@ http::response add_note(const operator_call& c) {
 }
 
 http::response reply(const operator_call& c) {
-    return answer(c.hotline.reply(c.me, c.param("reference"), c.field("template")),
-                  [](const store::outbound_message& m) {
-                      return json{{"message_id", m.id}, {"text", m.body}, {"status", m.status}};
-                  });
+    return answer(
+        c.hotline.reply(c.me, c.param("reference"), c.field("template")),
+        [](const store::outbound_message& m) {
+            return json{{"message_id", m.id}, {"text", m.body}, {"status", name(m.status)}};
+        });
 }
 
 http::response refer(const operator_call& c) {
@@ -272,7 +273,7 @@ http::response retry_message(const operator_call& c) {
     if (!is_number(c.param("id"))) return json_error(404, "no such message", "no_message");
     return answer(c.hotline.retry_message(c.me, std::stoll(c.param("id"))),
                   [](const store::outbound_message& m) {
-                      return json{{"id", m.id}, {"status", m.status}};
+                      return json{{"id", m.id}, {"status", name(m.status)}};
                   });
 }
 

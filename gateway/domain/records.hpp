@@ -68,7 +68,7 @@ struct outbound_message {
     std::string recipient;  // E.164
     std::string body;
     std::string purpose;  // "menu_reply", "notification", ...
-    std::string status;   // queued, sending, sent, delivered, failed, dead
+    message_status status = message_status::queued;
     int attempts = 0;
     long long next_attempt_at_ms = 0;
     std::string provider_id;  // the aggregator's id, for delivery reports

@@ -33,6 +33,15 @@ constexpr std::array<std::pair<session_status, std::string_view>, 5> session_nam
     {session_status::closed, "closed"},
 }};
 
+constexpr std::array<std::pair<message_status, std::string_view>, 6> message_names{{
+    {message_status::queued, "queued"},
+    {message_status::sending, "sending"},
+    {message_status::sent, "sent"},
+    {message_status::delivered, "delivered"},
+    {message_status::failed, "failed"},
+    {message_status::dead, "dead"},
+}};
+
 template <class Table, class E>
 std::string_view name_in(const Table& table, E value) {
     for (const auto& [v, n] : table)
@@ -58,6 +67,9 @@ std::string_view name(referral_status s) {
 std::string_view name(session_status s) {
     return name_in(session_names, s);
 }
+std::string_view name(message_status s) {
+    return name_in(message_names, s);
+}
 
 std::optional<case_status> case_status_named(std::string_view name) {
     return named_in<case_status>(case_names, name);
@@ -69,6 +81,10 @@ std::optional<referral_status> referral_status_named(std::string_view name) {
 
 std::optional<session_status> session_status_named(std::string_view name) {
     return named_in<session_status>(session_names, name);
+}
+
+std::optional<message_status> message_status_named(std::string_view name) {
+    return named_in<message_status>(message_names, name);
 }
 
 }  // namespace gw::domain

@@ -1,7 +1,7 @@
 #pragma once
-// Where a case is with the hotline, a referral with its partner and a menu
-// session with her: enums inside the gateway, their names only where they leave it (the store's
-// columns, JSON, CSV, the audit trail, logs).
+// Where a case is with the hotline, a referral with its partner, a menu
+// session with her and a message in the outbox: enums inside the gateway, their names only where
+// they leave it (the store's columns, JSON, CSV, the audit trail, logs).
 #include <optional>
 #include <ostream>
 #include <string>
@@ -36,13 +36,31 @@ enum class session_status {
     closed,     // she chose to start again instead of continuing it
 };
 
+// An outgoing message in the outbox; sent, delivered and failed are also
+// what an aggregator's delivery report says.
+enum class message_status {
+    queued,     // waiting for its lane (again, after a failed attempt)
+    sending,    // claimed by its lane; back to queued if the process dies
+    sent,       // the aggregator took it; no final report yet
+    delivered,  // a report says it reached the phone
+    failed,     // a report says it did not
+    dead,       // refused for good or out of attempts: for the operators
+};
+
+// A report that settles a message: delivered or failed.
+constexpr bool is_final_report(message_status s) {
+    return s == message_status::delivered || s == message_status::failed;
+}
+
 std::string_view name(case_status s);
 std::string_view name(referral_status s);
 std::string_view name(session_status s);
+std::string_view name(message_status s);
 // nullopt for a name that is none of them.
 std::optional<case_status> case_status_named(std::string_view name);
 std::optional<referral_status> referral_status_named(std::string_view name);
 std::optional<session_status> session_status_named(std::string_view name);
+std::optional<message_status> message_status_named(std::string_view name);
 
 // new, accepted, in_progress: the partner still owes an answer or an
 // outcome, and the referral counts against its capacity.
@@ -59,6 +77,9 @@ inline std::ostream& operator<<(std::ostream& out, referral_status s) {
     return out << name(s);
 }
 inline std::ostream& operator<<(std::ostream& out, session_status s) {
+    return out << name(s);
+}
+inline std::ostream& operator<<(std::ostream& out, message_status s) {
     return out << name(s);
 }
 

@@ -331,16 +331,24 @@ dashboard build_dashboard(store::reporting_store& store, const dashboard_period&
     std::map<std::string, sms_values> by_channel;
     for (const auto& r : store.sms_counts(filter)) {
         auto& v = by_channel[r.channel];
-        if (r.status == "delivered")
-            v.delivered += r.count;
-        else if (r.status == "failed")
-            v.failed += r.count;
-        else if (r.status == "sent")
-            v.no_report += r.count;
-        else if (r.status == "dead")
-            v.dead += r.count;
-        else  // queued, sending
-            v.queued += r.count;
+        switch (r.status) {
+            case store::message_status::delivered:
+                v.delivered += r.count;
+                break;
+            case store::message_status::failed:
+                v.failed += r.count;
+                break;
+            case store::message_status::sent:
+                v.no_report += r.count;
+                break;
+            case store::message_status::dead:
+                v.dead += r.count;
+                break;
+            case store::message_status::queued:
+            case store::message_status::sending:
+                v.queued += r.count;
+                break;
+        }
     }
     std::vector<sms_cells> sms;
     sms_values sms_sum;

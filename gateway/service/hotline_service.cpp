@@ -297,7 +297,7 @@ outcome<store::outbound_message> hotline_service::reply(const operator_identity&
     for (const auto& queued : store_.outbound_to(rec.phone))
         if (queued.purpose == "operator_reply" && queued.id > m.id) m.id = queued.id;
     m.recipient.clear();
-    m.status = "queued";
+    m.status = store::message_status::queued;
     return m;
 }
 

@@ -172,11 +172,11 @@ result<receipt> read_receipt(const pdu& p) {
     }
     if (stat.empty()) return failure{"delivery receipt without a state"};
     if (stat == "DELIVRD")
-        r.status = "delivered";
+        r.status = domain::message_status::delivered;
     else if (stat == "EXPIRED" || stat == "DELETED" || stat == "UNDELIV" || stat == "REJECTD")
-        r.status = "failed";
+        r.status = domain::message_status::failed;
     else
-        r.status = "sent";
+        r.status = domain::message_status::sent;
     const std::string err = receipt_field(text, "err:");
     r.detail = err.empty() ? stat : stat + " err:" + err;
     return r;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/status.hpp"
 #include "smpp/pdu.hpp"
 
 namespace gw::smpp {
@@ -86,8 +87,8 @@ class reassembler {
 // "id:... stat:..." text of SMPP 3.4 appendix B.
 struct receipt {
     std::string message_id;
-    std::string status;  // delivered, failed, or sent (still on its way)
-    std::string detail;  // the SMSC's own words: "DELIVRD err:000"
+    domain::message_status status;  // delivered, failed, or sent (still on its way)
+    std::string detail;             // the SMSC's own words: "DELIVRD err:000"
 };
 result<receipt> read_receipt(const pdu& p);
 

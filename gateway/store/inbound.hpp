@@ -28,7 +28,7 @@ class inbound_store {
     // report is kept and applied when mark_sent records that id (reports
     // can overtake the aggregator's answer to the send request).
     virtual bool record_delivery_report(const std::string& channel, const std::string& provider_id,
-                                        const std::string& status, const std::string& detail,
+                                        message_status status, const std::string& detail,
                                         long long now) = 0;
     // She opted out with the aggregator (a report said so): flags the
     // recipient of that message "do not SMS". False when no message has it.

@@ -19,6 +19,7 @@ using domain::case_update;
 using domain::created_case;
 using domain::first_referral;
 using domain::inbound_record;
+using domain::message_status;
 using domain::new_case;
 using domain::operator_account;
 using domain::outbound_message;
@@ -62,6 +63,10 @@ inline referral_status stored_referral_status(const std::string& column) {
 inline session_status stored_session_status(const std::string& column) {
     if (auto s = domain::session_status_named(column)) return *s;
     throw store_error("unknown session status in the store: " + column);
+}
+inline message_status stored_message_status(const std::string& column) {
+    if (auto s = domain::message_status_named(column)) return *s;
+    throw store_error("unknown message status in the store: " + column);
 }
 
 // Anonymous counts for the programme: one row per group.

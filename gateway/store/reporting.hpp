@@ -38,7 +38,8 @@ struct partner_funnel {
 
 // SMS (not webhooks) queued in the period, by channel and outbox status.
 struct sms_count {
-    std::string channel, status;
+    std::string channel;
+    message_status status = message_status::queued;
     long long count = 0;
 };
 

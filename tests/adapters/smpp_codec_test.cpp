@@ -359,7 +359,7 @@ TEST(SmppCoding, DeliveryReceiptsMapToOutboxStates) {
         auto got = read_receipt(p);
         ASSERT_TRUE(got) << r.text << got.error();
         EXPECT_EQ(got->message_id, r.id);
-        EXPECT_EQ(got->status, r.status) << r.text;
+        EXPECT_EQ(name(got->status), r.status) << r.text;
     }
     pdu none = deliver("996555123456", "stat:DELIVRD");
     none.esm_class = esm_delivery_receipt;

@@ -12,6 +12,8 @@
 #include "common/form.hpp"
 #include "support/http_client.hpp"
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace gw::adapters;
 
@@ -157,35 +159,35 @@ TEST(AfricasTalkingSms, Inbound) {
     run(*a, std::vector<report_case>{
                 {{"delivered", "POST", "/sms/africastalking/dlr", form_ct,
                   "id=ATXid_9&status=Success&phoneNumber=%2B996555123456"},
-                 std::vector<delivery_report>{{"ATXid_9", "delivered", ""}},
+                 std::vector<delivery_report>{{"ATXid_9", message_status::delivered, ""}},
                  ""},
                 {{"failed", "POST", "/sms/africastalking/dlr", form_ct,
                   "id=ATXid_9&status=Failed&failureReason=UserInBlacklist"},
-                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 std::vector<delivery_report>{{"ATXid_9", message_status::failed, ""}},
                  ""},
                 {{"buffered", "POST", "/sms/africastalking/dlr", form_ct, "id=a&status=Buffered"},
-                 std::vector<delivery_report>{{"a", "sent", ""}},
+                 std::vector<delivery_report>{{"a", message_status::sent, ""}},
                  ""},
                 {{"sent by AT's network", "POST", "/sms/africastalking/dlr", form_ct,
                   "id=ATXid_9&status=Sent&phoneNumber=%2B996555123456&networkCode=99999"},
-                 std::vector<delivery_report>{{"ATXid_9", "sent", ""}},
+                 std::vector<delivery_report>{{"ATXid_9", message_status::sent, ""}},
                  ""},
                 {{"submitted to the telco", "POST", "/sms/africastalking/dlr", form_ct,
                   "id=ATXid_9&status=Submitted&phoneNumber=%2B996555123456"},
-                 std::vector<delivery_report>{{"ATXid_9", "sent", ""}},
+                 std::vector<delivery_report>{{"ATXid_9", message_status::sent, ""}},
                  ""},
                 {{"rejected by the telco: final", "POST", "/sms/africastalking/dlr", form_ct,
                   "id=ATXid_9&status=Rejected&failureReason=DeliveryFailure&phoneNumber=%"
                   "2B996555123456"},
-                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 std::vector<delivery_report>{{"ATXid_9", message_status::failed, ""}},
                  ""},
                 {{"expired: final", "POST", "/sms/africastalking/dlr", form_ct,
                   "id=ATXid_9&status=Expired&phoneNumber=%2B996555123456"},
-                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 std::vector<delivery_report>{{"ATXid_9", message_status::failed, ""}},
                  ""},
                 {{"absent subscriber: final", "POST", "/sms/africastalking/dlr", form_ct,
                   "id=ATXid_9&status=AbsentSubscriber&phoneNumber=%2B996555123456"},
-                 std::vector<delivery_report>{{"ATXid_9", "failed", ""}},
+                 std::vector<delivery_report>{{"ATXid_9", message_status::failed, ""}},
                  ""},
                 {{"no status", "POST", "/sms/africastalking/dlr", form_ct, "id=a"},
                  std::nullopt,
@@ -240,32 +242,32 @@ TEST(TwilioSms, InboundReportsAndTwiml) {
     run(*a, std::vector<report_case>{
                 {{"delivered", "POST", "/sms/twilio/dlr", form_ct,
                   "MessageSid=SM9&MessageStatus=delivered"},
-                 std::vector<delivery_report>{{"SM9", "delivered", ""}},
+                 std::vector<delivery_report>{{"SM9", message_status::delivered, ""}},
                  ""},
                 {{"undelivered", "POST", "/sms/twilio/dlr", form_ct,
                   "MessageSid=SM9&MessageStatus=undelivered&ErrorCode=30003"},
-                 std::vector<delivery_report>{{"SM9", "failed", ""}},
+                 std::vector<delivery_report>{{"SM9", message_status::failed, ""}},
                  ""},
                 {{"sent: still on its way", "POST", "/sms/twilio/dlr", form_ct,
                   "SmsSid=SM9&SmsStatus=sent&MessageStatus=sent&To=%2B996555123456&MessageSid=SM9&"
                   "AccountSid=AC1&From=%2B15005550006&ApiVersion=2010-04-01"},
-                 std::vector<delivery_report>{{"SM9", "sent", ""}},
+                 std::vector<delivery_report>{{"SM9", message_status::sent, ""}},
                  ""},
                 {{"accepted by a messaging service", "POST", "/sms/twilio/dlr", form_ct,
                   "MessageSid=SM9&MessageStatus=accepted"},
-                 std::vector<delivery_report>{{"SM9", "sent", ""}},
+                 std::vector<delivery_report>{{"SM9", message_status::sent, ""}},
                  ""},
                 {{"canceled: final", "POST", "/sms/twilio/dlr", form_ct,
                   "MessageSid=SM9&MessageStatus=canceled"},
-                 std::vector<delivery_report>{{"SM9", "failed", ""}},
+                 std::vector<delivery_report>{{"SM9", message_status::failed, ""}},
                  ""},
                 {{"read implies delivered", "POST", "/sms/twilio/dlr", form_ct,
                   "MessageSid=SM9&MessageStatus=read"},
-                 std::vector<delivery_report>{{"SM9", "delivered", ""}},
+                 std::vector<delivery_report>{{"SM9", message_status::delivered, ""}},
                  ""},
                 {{"failed", "POST", "/sms/twilio/dlr", form_ct,
                   "MessageSid=SM9&MessageStatus=failed&ErrorCode=30008"},
-                 std::vector<delivery_report>{{"SM9", "failed", ""}},
+                 std::vector<delivery_report>{{"SM9", message_status::failed, ""}},
                  ""},
             });
     run(*a,
@@ -376,11 +378,11 @@ TEST(InfobipSms, Inbound) {
         std::vector<report_case>{
             {{"delivered", "POST", "/sms/infobip/dlr", json_ct,
               R"({"results":[{"messageId":"ib9","to":"996555123456","status":{"groupId":3,"groupName":"DELIVERED","id":5,"name":"DELIVERED_TO_HANDSET"}}]})"},
-             std::vector<delivery_report>{{"ib9", "delivered", ""}},
+             std::vector<delivery_report>{{"ib9", message_status::delivered, ""}},
              ""},
             {{"undeliverable", "POST", "/sms/infobip/dlr", json_ct,
               R"({"results":[{"messageId":"ib9","status":{"groupName":"UNDELIVERABLE","name":"UNDELIVERABLE_NOT_DELIVERED"}}]})"},
-             std::vector<delivery_report>{{"ib9", "failed", ""}},
+             std::vector<delivery_report>{{"ib9", message_status::failed, ""}},
              ""},
             {{"no status", "POST", "/sms/infobip/dlr", json_ct,
               R"({"results":[{"messageId":"ib9"}]})"},
@@ -420,13 +422,13 @@ TEST(KannelSms, Inbound) {
         });
     run(*a, std::vector<report_case>{
                 {{"delivered", "GET", "/sms/kannel/dlr?ref=ob-42&status=1", "", ""},
-                 std::vector<delivery_report>{{"ob-42", "delivered", ""}},
+                 std::vector<delivery_report>{{"ob-42", message_status::delivered, ""}},
                  ""},
                 {{"smsc reject", "GET", "/sms/kannel/dlr?ref=ob-42&status=16", "", ""},
-                 std::vector<delivery_report>{{"ob-42", "failed", ""}},
+                 std::vector<delivery_report>{{"ob-42", message_status::failed, ""}},
                  ""},
                 {{"smsc ack", "GET", "/sms/kannel/dlr?ref=ob-42&status=8", "", ""},
-                 std::vector<delivery_report>{{"ob-42", "sent", ""}},
+                 std::vector<delivery_report>{{"ob-42", message_status::sent, ""}},
                  ""},
             });
     run(*a,
@@ -572,7 +574,7 @@ TEST(KannelSms, DeliveryReportUrlCarriesTheChannelToken) {
     EXPECT_TRUE(authenticate(cb, s));
     auto reports = a->parse_report(cb);
     ASSERT_TRUE(reports);
-    EXPECT_EQ((*reports)[0].status, "delivered");
+    EXPECT_EQ((*reports)[0].status, message_status::delivered);
 }
 
 TEST(TwilioSms, SendsFromANumberOrAMessagingService) {
@@ -601,7 +603,7 @@ TEST(TwilioSms, OptOutInAStatusCallbackIsReported) {
     ASSERT_TRUE(reports);
     ASSERT_EQ(reports->size(), 1u);
     EXPECT_TRUE((*reports)[0].recipient_opted_out);
-    EXPECT_EQ((*reports)[0].status, "failed");
+    EXPECT_EQ((*reports)[0].status, message_status::failed);
     req.body = "MessageSid=SM8&MessageStatus=undelivered&ErrorCode=30003";
     EXPECT_FALSE((*a->parse_report(req))[0].recipient_opted_out);
 }

@@ -19,6 +19,8 @@
 #include "support/running_gateway.hpp"
 #include "support/temp_dir.hpp"
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace std::chrono_literals;
 
@@ -162,13 +164,15 @@ TEST_F(SmsOverHttp, AfricasTalkingRepliesThroughTheOutbox) {
     // The delivery report for it.
     auto sent = gateway->storage().outbound_to("+79161234567");
     ASSERT_EQ(sent.size(), 1u);
-    for (int i = 0; i < 100 && gateway->storage().find_outbound(sent[0].id)->status != "sent"; ++i)
+    for (int i = 0;
+         i < 100 && gateway->storage().find_outbound(sent[0].id)->status != message_status::sent;
+         ++i)
         std::this_thread::sleep_for(20ms);
     auto m = gateway->storage().find_outbound(sent[0].id);
     EXPECT_EQ(m->provider_id, "ATXid_1");
     r = post("/sms/africastalking/dlr?token=at-secret", "id=ATXid_1&status=Success");
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(gateway->storage().find_outbound(sent[0].id)->status, "delivered");
+    EXPECT_EQ(gateway->storage().find_outbound(sent[0].id)->status, message_status::delivered);
     // She answers: Kyrgyz, and gets the SMS menu.
     post("/sms/africastalking?token=at-secret",
          test::form({{"from", "+79161234567"}, {"text", "1"}, {"id", "AT2"}}));
@@ -322,12 +326,13 @@ TEST(KannelDeliveryReports, TheDlrUrlKannelGetsIsAcceptedByTheGateway) {
     delivered.replace(delivered.find("%d"), 2, "1");
     auto smsc_ack = target;
     smsc_ack.replace(smsc_ack.find("%d"), 2, "8");
-    for (int i = 0; i < 100 && gateway.storage().find_outbound(id)->status != "sent"; ++i)
+    for (int i = 0; i < 100 && gateway.storage().find_outbound(id)->status != message_status::sent;
+         ++i)
         std::this_thread::sleep_for(20ms);
     EXPECT_EQ(test::get(gateway_port, smsc_ack).status, 200);
-    EXPECT_EQ(gateway.storage().find_outbound(id)->status, "sent");
+    EXPECT_EQ(gateway.storage().find_outbound(id)->status, message_status::sent);
     EXPECT_EQ(test::get(gateway_port, delivered).status, 200);
-    EXPECT_EQ(gateway.storage().find_outbound(id)->status, "delivered");
+    EXPECT_EQ(gateway.storage().find_outbound(id)->status, message_status::delivered);
 
     // Without the token it would have been refused, as before.
     auto without = delivered;

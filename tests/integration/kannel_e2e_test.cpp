@@ -301,13 +301,13 @@ TEST_F(KannelEndToEnd, OutboxSendsThroughSendsmsAndRecordsDelivery) {
     gateway->outbox()->wake();
     std::string got = link->receive_message();
     EXPECT_EQ(got, m.body);
-    std::string status;
+    gw::domain::message_status status{};
     for (int i = 0; i < 100; ++i) {
         status = gateway->storage().find_outbound(id)->status;
-        if (status == "delivered") break;
+        if (status == gw::domain::message_status::delivered) break;
         std::this_thread::sleep_for(50ms);
     }
-    EXPECT_EQ(status, "delivered") << log("smsbox.log");
+    EXPECT_EQ(status, gw::domain::message_status::delivered) << log("smsbox.log");
 }
 
 TEST_F(KannelEndToEnd, CyrillicFromAPhoneIsDecodedWithoutMoRecode) {

@@ -12,6 +12,8 @@
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace std::chrono_literals;
 
@@ -43,7 +45,8 @@ TEST(OutboxCrash, QueuedSmsSurvivesKill9WhileTheAggregatorIsDown) {
         auto db = store::open_sqlite_store(dir.file("gateway.db"), gw::test::test_sealer());
         auto queued = db->outbound_to(phone);
         ASSERT_EQ(queued.size(), 1u);
-        EXPECT_TRUE(queued[0].status == "queued" || queued[0].status == "sending")
+        EXPECT_TRUE(queued[0].status == message_status::queued ||
+                    queued[0].status == message_status::sending)
             << queued[0].status;
         EXPECT_GE(queued[0].attempts, 1);
     }
@@ -58,7 +61,7 @@ TEST(OutboxCrash, QueuedSmsSurvivesKill9WhileTheAggregatorIsDown) {
     auto db = store::open_sqlite_store(dir.file("gateway.db"), gw::test::test_sealer());
     auto sent = db->outbound_to(phone);
     ASSERT_EQ(sent.size(), 1u);
-    EXPECT_EQ(sent[0].status, "sent");
+    EXPECT_EQ(sent[0].status, message_status::sent);
     EXPECT_EQ(sent[0].provider_id, "ATXid_1");
     std::cout << "outbox crash: 1 message queued, gateway killed, delivered once after restart\n";
 }

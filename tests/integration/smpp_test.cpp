@@ -25,6 +25,8 @@
 #include "support/log_capture.hpp"
 #include "support/temp_dir.hpp"
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -348,7 +350,7 @@ TEST_F(Smpp, AnMoSmsInTwoUcs2PartsIsAnsweredAndItsReceiptRecorded) {
     smsc->expect("deliver_resp ");
     std::this_thread::sleep_for(50ms);
     sent = gateway->storage().outbound_to("+996555400006");
-    EXPECT_EQ(sent[0].status, "delivered");
+    EXPECT_EQ(sent[0].status, message_status::delivered);
 }
 
 TEST_F(Smpp, StoppingUnbinds) {

@@ -6,6 +6,8 @@
 
 #include <tuple>
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace gw::service;
 
@@ -160,17 +162,17 @@ TEST(Dashboard, AFunnelStageHidesWhenTheDifferenceWouldBeSmall) {
 
 TEST(Dashboard, SmsRatesAreShownOnlyFromShownCounts) {
     fake_reporting store;
-    store.sms = {{"africastalking", "delivered", 90},
-                 {"africastalking", "failed", 10},
-                 {"africastalking", "sent", 20},
-                 {"africastalking", "queued", 6},
-                 {"africastalking", "sending", 1},
-                 {"africastalking", "dead", 7},
-                 {"kannel", "delivered", 50},
-                 {"kannel", "failed", 5},
-                 {"kannel", "sent", 5},
-                 {"kannel", "queued", 5},
-                 {"kannel", "dead", 5}};
+    store.sms = {{"africastalking", message_status::delivered, 90},
+                 {"africastalking", message_status::failed, 10},
+                 {"africastalking", message_status::sent, 20},
+                 {"africastalking", message_status::queued, 6},
+                 {"africastalking", message_status::sending, 1},
+                 {"africastalking", message_status::dead, 7},
+                 {"kannel", message_status::delivered, 50},
+                 {"kannel", message_status::failed, 5},
+                 {"kannel", message_status::sent, 5},
+                 {"kannel", message_status::queued, 5},
+                 {"kannel", message_status::dead, 5}};
     auto d = build_dashboard(store, period("2024-01-08", "2024-01-14"), wednesday);
     ASSERT_EQ(d.sms.size(), 2u);
     const auto& at = d.sms[0];
@@ -190,7 +192,7 @@ TEST(Dashboard, SmsRatesAreShownOnlyFromShownCounts) {
     // A third channel with 3 delivered: all channels' 143 minus the others
     // would give the 3 away, so the smallest other (kannel's 50) hides, and
     // with it kannel's rate.
-    store.sms.push_back({"twilio", "delivered", 3});
+    store.sms.push_back({"twilio", message_status::delivered, 3});
     d = build_dashboard(store, period("2024-01-08", "2024-01-14"), wednesday);
     ASSERT_EQ(d.sms.size(), 3u);
     EXPECT_EQ(d.sms[2].delivered.state, cell_state::small);

@@ -12,6 +12,8 @@
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace std::chrono_literals;
 
@@ -75,21 +77,22 @@ TEST_F(OutboxWorker, SendsAndRecordsTheProviderIdThenTheDeliveryReport) {
     transport.answers.push_back({202, "0: Accepted for delivery", ""});
     EXPECT_EQ(worker->run_once(), 1u);
     auto m = db->find_outbound(id);
-    EXPECT_EQ(m->status, "sent");
+    EXPECT_EQ(m->status, message_status::sent);
     EXPECT_EQ(m->provider_id, "ob-" + std::to_string(id));
     EXPECT_EQ(m->attempts, 1);
     ASSERT_EQ(transport.sent.size(), 1u);
     EXPECT_NE(transport.sent[0].url.find("to=%2B996555123456"), std::string::npos);
-    EXPECT_TRUE(db->record_delivery_report("kannel", m->provider_id, "delivered", "1", 1));
-    EXPECT_EQ(db->find_outbound(id)->status, "delivered");
-    EXPECT_FALSE(db->record_delivery_report("kannel", "ob-999", "delivered", "1", 1));
+    EXPECT_TRUE(
+        db->record_delivery_report("kannel", m->provider_id, message_status::delivered, "1", 1));
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::delivered);
+    EXPECT_FALSE(db->record_delivery_report("kannel", "ob-999", message_status::delivered, "1", 1));
 }
 
 TEST_F(OutboxWorker, RetriesWithBackoffThenDeadLetters) {
     long long id = queue();
     EXPECT_EQ(worker->run_once(), 1u);  // refused: aggregator down
     auto m = db->find_outbound(id);
-    EXPECT_EQ(m->status, "queued");
+    EXPECT_EQ(m->status, message_status::queued);
     EXPECT_EQ(m->attempts, 1);
     EXPECT_GE(m->next_attempt_at_ms, clock.ms() + 500);
     EXPECT_LE(m->next_attempt_at_ms, clock.ms() + 1000);
@@ -104,7 +107,7 @@ TEST_F(OutboxWorker, RetriesWithBackoffThenDeadLetters) {
     clock.t += 2s;
     EXPECT_EQ(worker->run_once(), 1u);
     m = db->find_outbound(id);
-    EXPECT_EQ(m->status, "dead");
+    EXPECT_EQ(m->status, message_status::dead);
     EXPECT_EQ(m->attempts, 3);
     EXPECT_EQ(m->last_error, "kannel: connection refused");
 }
@@ -114,7 +117,7 @@ TEST_F(OutboxWorker, RefusalIsDeadAtOnce) {
     transport.answers.push_back({403, "Authorization failed for sendsms", ""});
     worker->run_once();
     auto m = db->find_outbound(id);
-    EXPECT_EQ(m->status, "dead");
+    EXPECT_EQ(m->status, message_status::dead);
     EXPECT_NE(m->last_error.find("403"), std::string::npos);
     EXPECT_EQ(m->last_error.find("secret"), std::string::npos);
 }
@@ -133,7 +136,7 @@ TEST_F(OutboxWorker, DoNotSmsIsHonouredAtSendTime) {
     long long id = queue();
     db->set_no_sms("+996555123456", true);
     worker->run_once();
-    EXPECT_EQ(db->find_outbound(id)->status, "dead");
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::dead);
     EXPECT_TRUE(transport.sent.empty());
     EXPECT_EQ(queue(), 0) << "and nothing new is queued for that number";
 }
@@ -141,16 +144,16 @@ TEST_F(OutboxWorker, DoNotSmsIsHonouredAtSendTime) {
 TEST_F(OutboxWorker, UnknownChannelIsDead) {
     long long id = queue("+996555123456", "carrier-pigeon");
     worker->run_once();
-    EXPECT_EQ(db->find_outbound(id)->status, "dead");
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::dead);
 }
 
 TEST_F(OutboxWorker, InterruptedSendsAreQueuedAgainOnStart) {
     long long id = queue();
     auto claimed = db->claim_due_outbound(clock.ms(), 10);  // then the process dies
     ASSERT_EQ(claimed.size(), 1u);
-    EXPECT_EQ(db->find_outbound(id)->status, "sending");
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::sending);
     EXPECT_EQ(db->requeue_unfinished(), 1u);
-    EXPECT_EQ(db->find_outbound(id)->status, "queued");
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::queued);
 }
 
 TEST_F(OutboxWorker, BackgroundThreadSendsWhenWoken) {
@@ -165,20 +168,20 @@ TEST_F(OutboxWorker, BackgroundThreadSendsWhenWoken) {
     w.start();
     long long id = queue();
     w.wake();
-    for (int i = 0; i < 1000 && db->find_outbound(id)->status != "sent"; ++i)
+    for (int i = 0; i < 1000 && db->find_outbound(id)->status != message_status::sent; ++i)
         std::this_thread::sleep_for(10ms);
     w.stop();
-    EXPECT_EQ(db->find_outbound(id)->status, "sent");
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::sent);
 }
 
 TEST_F(OutboxWorker, ADeliveryReportThatOvertakesTheSendAnswerIsKept) {
     long long id = queue();
     const std::string ref = "ob-" + std::to_string(id);
-    EXPECT_FALSE(db->record_delivery_report("kannel", ref, "delivered", "1", 1));
-    EXPECT_FALSE(db->record_delivery_report("kannel", ref, "sent", "8", 1));
+    EXPECT_FALSE(db->record_delivery_report("kannel", ref, message_status::delivered, "1", 1));
+    EXPECT_FALSE(db->record_delivery_report("kannel", ref, message_status::sent, "8", 1));
     transport.answers.push_back({202, "0: Accepted for delivery", ""});
     worker->run_once();
-    EXPECT_EQ(db->find_outbound(id)->status, "delivered");
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::delivered);
 }
 
 TEST_F(OutboxWorker, OptedOutAtTheAggregatorStopsAllSmsToHer) {
@@ -196,11 +199,11 @@ TEST_F(OutboxWorker, OptedOutAtTheAggregatorStopsAllSmsToHer) {
          ""});
     EXPECT_EQ(w.run_once(), 2u);
     auto m = db->find_outbound(first);
-    EXPECT_EQ(m->status, "dead") << "not retried";
+    EXPECT_EQ(m->status, message_status::dead) << "not retried";
     EXPECT_EQ(m->attempts, 1);
     EXPECT_NE(m->last_error.find("21610"), std::string::npos) << m->last_error;
     EXPECT_TRUE(db->no_sms("+996555123456"));
-    EXPECT_EQ(db->find_outbound(second)->status, "dead");
+    EXPECT_EQ(db->find_outbound(second)->status, message_status::dead);
     EXPECT_EQ(transport.sent.size(), 1u) << "the second message is not even tried";
     EXPECT_FALSE(db->no_sms("+996555000111")) << "only her";
 }
@@ -216,7 +219,7 @@ TEST_F(OutboxWorker, AnOrdinaryRefusalLeavesHerNumberAlone) {
          R"({"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400})",
          ""});
     w.run_once();
-    EXPECT_EQ(db->find_outbound(id)->status, "dead");
+    EXPECT_EQ(db->find_outbound(id)->status, message_status::dead);
     EXPECT_EQ(db->find_outbound(id)->last_error, "Twilio error 21211");
     EXPECT_FALSE(db->no_sms("+996555123456"));
 }
@@ -268,5 +271,5 @@ TEST_F(OutboxWorker, ASlowPartnerWebhookNeverHoldsUpAnSmsReply) {
     }
     gated.released.notify_all();
     lanes.stop();
-    EXPECT_EQ(db->find_outbound(reply)->status, "sent");
+    EXPECT_EQ(db->find_outbound(reply)->status, message_status::sent);
 }

@@ -8,6 +8,8 @@
 #include "support/test_sealer.hpp"
 #include "unit/menu_fixture.hpp"
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace std::chrono_literals;
 
@@ -54,7 +56,7 @@ TEST_F(SmsService, KeywordStartsTheMenuAndRepliesGoToTheOutbox) {
     send("ПОМОЩЬ");
     auto q = outbox();
     ASSERT_EQ(q.size(), 1u);
-    EXPECT_EQ(q[0].status, "queued");
+    EXPECT_EQ(q[0].status, message_status::queued);
     EXPECT_EQ(q[0].channel, "africastalking");
     EXPECT_EQ(q[0].purpose, "menu_reply");
     EXPECT_NE(q[0].body.find("1 Кыргызча"), std::string::npos);

@@ -12,6 +12,7 @@
 
 using namespace gw;
 using domain::case_status;
+using domain::message_status;
 using domain::referral_status;
 using domain::session_status;
 
@@ -26,6 +27,9 @@ TEST(Status, EveryNameReadsBackAsItsValue) {
     for (auto s : {session_status::active, session_status::finished, session_status::abandoned,
                    session_status::resumed, session_status::closed})
         EXPECT_EQ(domain::session_status_named(name(s)), s) << s;
+    for (auto s : {message_status::queued, message_status::sending, message_status::sent,
+                   message_status::delivered, message_status::failed, message_status::dead})
+        EXPECT_EQ(domain::message_status_named(name(s)), s) << s;
     // The store's and the APIs' words, not the enumerators' spelling.
     EXPECT_EQ(name(case_status::new_), "new");
     EXPECT_EQ(name(referral_status::in_progress), "in_progress");
@@ -39,6 +43,15 @@ TEST(Status, AnUnknownNameIsRefusedAndAStoredOneIsACorruptRow) {
     EXPECT_EQ(store::stored_case_status("claimed"), case_status::claimed);
     EXPECT_THROW(store::stored_session_status("expired"), store::store_error);
     EXPECT_EQ(store::stored_session_status("abandoned"), session_status::abandoned);
+}
+
+TEST(Status, OnlyDeliveredAndFailedSettleAMessage) {
+    EXPECT_TRUE(is_final_report(message_status::delivered));
+    EXPECT_TRUE(is_final_report(message_status::failed));
+    for (auto s : {message_status::queued, message_status::sending, message_status::sent,
+                   message_status::dead})
+        EXPECT_FALSE(is_final_report(s)) << s;
+    EXPECT_THROW(store::stored_message_status("undelivered"), store::store_error);
 }
 
 TEST(Status, OnlyNewAcceptedAndInProgressAreOpen) {

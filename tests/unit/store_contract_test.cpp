@@ -18,6 +18,8 @@
 #include "support/temp_dir.hpp"
 #include "support/test_sealer.hpp"
 
+using gw::domain::message_status;
+
 using namespace gw;
 using namespace gw::store;
 
@@ -290,7 +292,7 @@ TEST_P(StoreContract, TheOutboxClaimsByLaneAndAppliesReportsThatCameEarly) {
     auto webhooks = s().claim_due_outbound(100, 10, {{"webhook"}, {}});
     ASSERT_EQ(webhooks.size(), 1u);
     EXPECT_EQ(webhooks[0].id, b);
-    EXPECT_EQ(webhooks[0].status, "sending");
+    EXPECT_EQ(webhooks[0].status, message_status::sending);
     auto rest = s().claim_due_outbound(100, 10, {{}, {"webhook"}});
     ASSERT_EQ(rest.size(), 1u) << "c is not due yet";
     EXPECT_EQ(rest[0].id, a);
@@ -298,14 +300,14 @@ TEST_P(StoreContract, TheOutboxClaimsByLaneAndAppliesReportsThatCameEarly) {
     EXPECT_TRUE(s().claim_due_outbound(100, 10).empty()) << "claimed once";
 
     // The delivery report overtakes the aggregator's answer.
-    EXPECT_FALSE(s().record_delivery_report("kannel", "P-1", "delivered", "", 101));
+    EXPECT_FALSE(s().record_delivery_report("kannel", "P-1", message_status::delivered, "", 101));
     s().mark_sent(a, "P-1", 102);
-    EXPECT_EQ(s().find_outbound(a)->status, "delivered");
-    EXPECT_TRUE(s().record_delivery_report("kannel", "P-1", "failed", "", 103));
-    EXPECT_EQ(s().find_outbound(a)->status, "failed");
+    EXPECT_EQ(s().find_outbound(a)->status, message_status::delivered);
+    EXPECT_TRUE(s().record_delivery_report("kannel", "P-1", message_status::failed, "", 103));
+    EXPECT_EQ(s().find_outbound(a)->status, message_status::failed);
 
     s().mark_retry(b, 1, 50, "timeout", 104);
-    EXPECT_EQ(s().find_outbound(b)->status, "queued");
+    EXPECT_EQ(s().find_outbound(b)->status, message_status::queued);
     s().mark_dead(b, 5, "gone", 105);
     ASSERT_EQ(s().dead_outbound(10).size(), 1u);
     EXPECT_TRUE(s().retry_outbound(b, 106, {106, "operator:aida", "retried", 0, "message"}));
@@ -579,16 +581,16 @@ TEST_P(StoreContract, TheDashboardCountsCasesReferralsAndSmsOfThePeriod) {
     at("kannel", monday - 10);  // before the period
     s().claim_due_outbound(1000 * 1000, 10);
     s().mark_sent(delivered, "K-1", t + 1);
-    s().record_delivery_report("kannel", "K-1", "delivered", "", t + 2);
+    s().record_delivery_report("kannel", "K-1", message_status::delivered, "", t + 2);
     s().mark_sent(no_report, "K-2", t + 1);
     s().mark_dead(dead, 5, "refused", t + 1);
     s().mark_sent(failed, "T-1", t + 1);
-    s().record_delivery_report("twilio", "T-1", "failed", "", t + 2);
+    s().record_delivery_report("twilio", "T-1", message_status::failed, "", t + 2);
     at("kannel", t + 3);  // still queued
     s().requeue_unfinished();
     auto smsc = s().sms_counts(all);
     std::vector<std::tuple<std::string, std::string, long long>> got;
-    for (const auto& r : smsc) got.emplace_back(r.channel, r.status, r.count);
+    for (const auto& r : smsc) got.emplace_back(r.channel, name(r.status), r.count);
     EXPECT_EQ(got, (std::vector<std::tuple<std::string, std::string, long long>>{
                        {"kannel", "dead", 1},
                        {"kannel", "delivered", 1},

@@ -10,10 +10,11 @@ namespace {
 // Everything else is final and not delivered: Rejected, Failed, Expired,
 // AbsentSubscriber (the telco gave up), and words we do not know yet,
 // which are logged with the report rather than left "sent" for ever.
-std::string status_of(const std::string& s) {
-    if (s == "Success") return "delivered";
-    if (s == "Sent" || s == "Submitted" || s == "Buffered") return "sent";
-    return "failed";
+domain::message_status status_of(const std::string& s) {
+    using domain::message_status;
+    if (s == "Success") return message_status::delivered;
+    if (s == "Sent" || s == "Submitted" || s == "Buffered") return message_status::sent;
+    return message_status::failed;
 }
 
 class africastalking_sms final : public sms_adapter {

@@ -56,12 +56,12 @@ class infobip_sms final : public sms_adapter {
             if (!r.is_object() || !r.contains("status") || !r["status"].is_object())
                 return failure{"result without status"};
             std::string group = string_at(r["status"], "groupName");
-            delivery_report d{string_at(r, "messageId"), "sent",
+            delivery_report d{string_at(r, "messageId"), domain::message_status::sent,
                               group + " " + string_at(r["status"], "name")};
             if (d.provider_id.empty()) return failure{"result without messageId"};
-            if (group == "DELIVERED") d.status = "delivered";
+            if (group == "DELIVERED") d.status = domain::message_status::delivered;
             if (group == "UNDELIVERABLE" || group == "EXPIRED" || group == "REJECTED")
-                d.status = "failed";
+                d.status = domain::message_status::failed;
             out.push_back(std::move(d));
         }
         return out;

@@ -95,9 +95,9 @@ class kannel_sms final : public sms_adapter {
         const std::string* status = f->find("status");
         if (!ref || ref->empty() || !status) return failure{"missing parameter: ref or status"};
         // dlr-mask bits: 1 delivered, 2 failed, 4 buffered, 8 SMSC accepted, 16 SMSC rejected.
-        delivery_report r{*ref, "sent", "kannel status " + *status};
-        if (*status == "1") r.status = "delivered";
-        if (*status == "2" || *status == "16") r.status = "failed";
+        delivery_report r{*ref, domain::message_status::sent, "kannel status " + *status};
+        if (*status == "1") r.status = domain::message_status::delivered;
+        if (*status == "2" || *status == "16") r.status = domain::message_status::failed;
         return std::vector<delivery_report>{r};
     }
 

@@ -10,10 +10,12 @@ namespace {
 // Twilio's message statuses: queued, accepted, scheduled, sending and sent
 // are on their way; read (a read receipt) implies delivered; canceled (a
 // scheduled message withdrawn) never goes out.
-std::string status_of(const std::string& s) {
-    if (s == "delivered" || s == "read" || s == "partially_delivered") return "delivered";
-    if (s == "undelivered" || s == "failed" || s == "canceled") return "failed";
-    return "sent";
+domain::message_status status_of(const std::string& s) {
+    using domain::message_status;
+    if (s == "delivered" || s == "read" || s == "partially_delivered")
+        return message_status::delivered;
+    if (s == "undelivered" || s == "failed" || s == "canceled") return message_status::failed;
+    return message_status::sent;
 }
 
 // "Attempt to send to unsubscribed recipient": she texted STOP to our Twilio sender.

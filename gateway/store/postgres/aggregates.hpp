@@ -36,7 +36,7 @@ void put_referral_event(database& db, unit& u, const referral_event& e);
 // takes the case, the case marked for the operators; returns it with its id.
 referral_record put_referral(database& db, unit& u, const first_referral& r);
 void put_audit(unit& u, const audit_entry& e);
-void set_reported_status(unit& u, long long outbox_id, const std::string& status, long long now);
+void set_reported_status(unit& u, long long outbox_id, message_status status, long long now);
 // A send's answer and its delivery report may arrive on two nodes at once:
 // both take this lock first, so the second sees what the first committed.
 void lock_provider_id(unit& u, const std::string& channel, const std::string& provider_id);
@@ -90,7 +90,7 @@ class pg_inbound : public virtual inbound_store {
     bool no_sms(const std::string& phone) override;
     void set_no_sms(const std::string& phone, bool value) override;
     bool record_delivery_report(const std::string& channel, const std::string& provider_id,
-                                const std::string& status, const std::string& detail,
+                                message_status status, const std::string& detail,
                                 long long now) override;
     bool opt_out_recipient_of(const std::string& channel, const std::string& provider_id) override;
 

@@ -94,7 +94,7 @@ std::vector<sms_count> pg_reporting::sms_counts(const dashboard_filter& f) {
         for (const auto& row : u.exec(sql_sms_counts, period(f))) {
             sms_count r;
             r.channel = row["channel"].as<std::string>();
-            r.status = row["status"].as<std::string>();
+            r.status = stored_message_status(row["status"].as<std::string>());
             r.count = row["n"].as<long long>();
             out.push_back(std::move(r));
         }

@@ -57,7 +57,7 @@ class params {
         else if constexpr (std::is_same_v<T, std::optional<std::string>>)
             values_.emplace_back(name, value);
         else if constexpr (std::is_same_v<T, case_status> || std::is_same_v<T, referral_status> ||
-                           std::is_same_v<T, session_status>)
+                           std::is_same_v<T, session_status> || std::is_same_v<T, message_status>)
             values_.emplace_back(name,
                                  std::string(domain::name(value)));  // the column holds its name
         else

@@ -45,7 +45,7 @@ void lock_provider_id(unit& u, const std::string& channel, const std::string& pr
            params().set(":channel", channel).set(":provider_id", provider_id));
 }
 
-void set_reported_status(unit& u, long long outbox_id, const std::string& status, long long now) {
+void set_reported_status(unit& u, long long outbox_id, message_status status, long long now) {
     u.exec(sql_set_outbox_reported,
            params().set(":id", outbox_id).set(":status", status).set(":now", now));
 }
@@ -95,7 +95,7 @@ void pg_inbound::set_no_sms(const std::string& phone, bool value) {
 }
 
 bool pg_inbound::record_delivery_report(const std::string& channel, const std::string& provider_id,
-                                        const std::string& status, const std::string& detail,
+                                        message_status status, const std::string& detail,
                                         long long now) {
     return db_.write(__func__, [&](unit& u) {
         lock_provider_id(u, channel, provider_id);
@@ -115,8 +115,7 @@ bool pg_inbound::record_delivery_report(const std::string& channel, const std::s
                                    .set(":status", status)
                                    .set(":detail", detail)
                                    .set(":received_at", now));
-        if (id && (status == "delivered" || status == "failed"))
-            set_reported_status(u, *id, status, now);
+        if (id && is_final_report(status)) set_reported_status(u, *id, status, now);
         u.commit();
         return id.has_value();
     });

@@ -91,7 +91,7 @@ outbound_message read_outbound(const database& db, const pqxx::row& row) {
     m.recipient = db.unseal(row["recipient_sealed"]);
     m.body = row["body"].as<std::string>();
     m.purpose = row["purpose"].as<std::string>();
-    m.status = row["status"].as<std::string>();
+    m.status = stored_message_status(row["status"].as<std::string>());
     m.attempts = row["attempts"].as<int>();
     m.next_attempt_at_ms = row["next_attempt_at_ms"].as<long long>();
     m.provider_id = row["provider_id"].as<std::string>();
@@ -147,14 +147,14 @@ void pg_outbox::mark_sent(long long id, const std::string& provider_id, long lon
         u.exec(sql_set_sent,
                params().set(":id", id).set(":provider_id", provider_id).set(":now", now));
         // A report may have arrived before the aggregator's answer did.
-        std::string final_status;
+        std::optional<message_status> final_status;
         for (const auto& row :
              u.exec(sql_early_reports, params().set(":id", id).set(":provider_id", provider_id))) {
-            auto status = row["status"].as<std::string>();
-            if (status == "delivered" || status == "failed") final_status = status;
+            auto status = domain::message_status_named(row["status"].as<std::string>());
+            if (status && is_final_report(*status)) final_status = status;
         }
         u.exec(sql_attach_early_reports, params().set(":id", id).set(":provider_id", provider_id));
-        if (!final_status.empty()) set_reported_status(u, id, final_status, now);
+        if (final_status) set_reported_status(u, id, *final_status, now);
         u.commit();
     });
 }

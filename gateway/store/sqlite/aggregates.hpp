@@ -40,8 +40,7 @@ void put_referral_event(database& db, const referral_event& e);
 referral_record put_referral(database& db, const first_referral& r);
 void put_audit(database& db, const audit_entry& e);
 // A delivery report's final status (delivered, failed) on a sent message (inbound.cpp).
-void set_reported_status(database& db, long long outbox_id, const std::string& status,
-                         long long now);
+void set_reported_status(database& db, long long outbox_id, message_status status, long long now);
 
 // --- The aggregates.
 
@@ -92,7 +91,7 @@ class sqlite_inbound : public virtual inbound_store {
     bool no_sms(const std::string& phone) override;
     void set_no_sms(const std::string& phone, bool value) override;
     bool record_delivery_report(const std::string& channel, const std::string& provider_id,
-                                const std::string& status, const std::string& detail,
+                                message_status status, const std::string& detail,
                                 long long now) override;
     bool opt_out_recipient_of(const std::string& channel, const std::string& provider_id) override;
 

@@ -103,7 +103,7 @@ std::vector<sms_count> sqlite_reporting::sms_counts(const dashboard_filter& f) {
         while (st.executeStep()) {
             sms_count r;
             r.channel = st.getColumn("channel").getString();
-            r.status = st.getColumn("status").getString();
+            r.status = stored_message_status(st.getColumn("status").getString());
             r.count = st.getColumn("n").getInt64();
             out.push_back(std::move(r));
         }

@@ -58,7 +58,7 @@ void bind_param(SQLite::Statement& st, const char* name, const T& value) {
         else
             st.bind(name);
     } else if constexpr (std::is_same_v<T, case_status> || std::is_same_v<T, referral_status> ||
-                         std::is_same_v<T, session_status>)
+                         std::is_same_v<T, session_status> || std::is_same_v<T, message_status>)
         st.bind(name, std::string(domain::name(value)));  // the column holds its name
     else if constexpr (std::is_array_v<T>)
         st.bind(name, static_cast<const char*>(value));

@@ -35,8 +35,7 @@ const std::string sql_opt_out_recipient =
 
 }  // namespace
 
-void set_reported_status(database& db, long long outbox_id, const std::string& status,
-                         long long now) {
+void set_reported_status(database& db, long long outbox_id, message_status status, long long now) {
     auto& st = db.cached(sql_set_outbox_reported);
     bind_param(st, ":id", outbox_id);
     bind_param(st, ":status", status);
@@ -94,9 +93,8 @@ void sqlite_inbound::set_no_sms(const std::string& phone, bool value) {
 }
 
 bool sqlite_inbound::record_delivery_report(const std::string& channel,
-                                            const std::string& provider_id,
-                                            const std::string& status, const std::string& detail,
-                                            long long now) {
+                                            const std::string& provider_id, message_status status,
+                                            const std::string& detail, long long now) {
     return db_.write(__func__, [&](unit_tx& tx) {
         std::optional<long long> id;
         {
@@ -119,8 +117,7 @@ bool sqlite_inbound::record_delivery_report(const std::string& channel,
         bind_param(put, ":detail", detail);
         bind_param(put, ":received_at", now);
         put.exec();
-        if (id && (status == "delivered" || status == "failed"))
-            set_reported_status(db_, *id, status, now);
+        if (id && is_final_report(status)) set_reported_status(db_, *id, status, now);
         tx.commit();
         return id.has_value();
     });

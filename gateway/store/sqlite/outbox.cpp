@@ -76,7 +76,7 @@ outbound_message read_outbound(const database& db, const SQLite::Statement& st) 
     m.recipient = db.unseal(st.getColumn("recipient_sealed"));
     m.body = st.getColumn("body").getString();
     m.purpose = st.getColumn("purpose").getString();
-    m.status = st.getColumn("status").getString();
+    m.status = stored_message_status(st.getColumn("status").getString());
     m.attempts = st.getColumn("attempts").getInt();
     m.next_attempt_at_ms = st.getColumn("next_attempt_at_ms").getInt64();
     m.provider_id = st.getColumn("provider_id").getString();
@@ -123,7 +123,7 @@ std::vector<outbound_message> sqlite_outbox::claim_due_outbound(long long now_ms
             auto& st = db_.cached(sql_set_sending);
             bind_param(st, ":id", m.id);
             st.exec();
-            m.status = "sending";
+            m.status = message_status::sending;
         }
         tx.commit();
         return out;
@@ -141,17 +141,17 @@ void sqlite_outbox::mark_sent(long long id, const std::string& provider_id, long
         auto& early = db_.cached(sql_early_reports);
         bind_param(early, ":id", id);
         bind_param(early, ":provider_id", provider_id);
-        std::string final_status;
+        std::optional<message_status> final_status;
         while (early.executeStep()) {
-            std::string status = early.getColumn("status").getString();
-            if (status == "delivered" || status == "failed") final_status = status;
+            auto status = domain::message_status_named(early.getColumn("status").getString());
+            if (status && is_final_report(*status)) final_status = status;
         }
         early.reset();
         auto& attach = db_.cached(sql_attach_early_reports);
         bind_param(attach, ":id", id);
         bind_param(attach, ":provider_id", provider_id);
         attach.exec();
-        if (!final_status.empty()) set_reported_status(db_, id, final_status, now);
+        if (final_status) set_reported_status(db_, id, *final_status, now);
         tx.commit();
     });
 }

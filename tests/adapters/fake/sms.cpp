@@ -26,9 +26,10 @@ class fake_sms final : public sms_adapter {
         if (!f) return failure{f.error()};
         const std::string *id = f->find("id"), *status = f->find("status");
         if (!id || !status) return failure{"id and status are required"};
-        const std::string s = *status == "DELIVERED" ? "delivered"
-                              : *status == "FAILED"  ? "failed"
-                                                     : "sent";
+        using domain::message_status;
+        const message_status s = *status == "DELIVERED" ? message_status::delivered
+                                 : *status == "FAILED"  ? message_status::failed
+                                                        : message_status::sent;
         return std::vector<delivery_report>{{*id, s, "fake " + *status}};
     }
 
