@@ -359,54 +359,90 @@ server::first_answer gateway::handle_first(http::request req) {
             return too_many(per_ip_.retry_after(req.remote_address, now), "from this address");
         }
     }
-    if (req.path == "/healthz") {
-        if (req.method != "GET" && req.method != "HEAD")
-            return http::error_response(405, "method not allowed");
-        // Degraded: writes fail, so no case can be registered now.
-        if (health_.failing()) return http::error_response(503, "degraded: storage failing");
-        // A link down (an operator's bind): that short code reaches no one.
-        if (link_report_)
-            for (const auto& l : link_report_())
-                if (!l.up)
-                    return http::error_response(503, "degraded: " + l.name + ": " + l.detail);
-        return http::error_response(200, "ok");
+    // No route has an empty segment: "/sms/kannel//" is not "/sms/kannel".
+    if (req.path.find("//") != std::string::npos) return http::error_response(404, "not found");
+    auto found = front_routes().find(req.method, req.path.substr(1));
+    if (auto* miss = std::get_if<route_table<front_route>::unmatched>(&found)) {
+        if (miss->status == 404) return http::error_response(404, "not found");
+        auto r = http::error_response(405, "method not allowed");
+        r.headers.emplace_back("Allow", miss->allow);
+        return r;
     }
-    const std::string ussd_prefix = "/ussd/";
-    if (req.path.rfind(ussd_prefix, 0) == 0) {
-        auto it = ussd_adapters_.find(req.path.substr(ussd_prefix.size()));
-        if (it == ussd_adapters_.end()) return http::error_response(404, "unknown USSD channel");
-        if (req.method != "POST") return http::error_response(405, "method not allowed");
-        return handle_ussd(*it->second, std::move(req));
-    }
-    return server::rest_of_request([this, req = std::move(req)] { return route(req); });
+    const auto& [entry, params] = std::get<route_table<front_route>::matched>(found);
+    return (this->*(entry->handle))(req, params);
 }
 
-http::response gateway::route(const http::request& req) {
-    if (req.path == "/metrics") return handle_metrics(req);
-    if (req.path.rfind(partner_api_prefix, 0) == 0) {
+const route_table<gateway::front_route>& gateway::front_routes() {
+    static const route_table<front_route> table({
+        {"GET", "healthz", &gateway::on_healthz},
+        {"HEAD", "healthz", &gateway::on_healthz},
+        {"POST", "ussd/{channel}", &gateway::on_ussd},
+        {"GET", "metrics", &gateway::on_metrics},
+        // Their own tables answer 404 and 405 (in JSON) below these.
+        {"*", "api/partner/v1/{rest...}", &gateway::on_partner_api},
+        {"*", "api/operator/v1/{rest...}", &gateway::on_operator_api},
+        {"GET", "console/{file...}", &gateway::on_console},
+        {"HEAD", "console/{file...}", &gateway::on_console},
+        // Aggregators call with either method (Kannel: GET).
+        {"POST", "sms/{channel}", &gateway::on_sms},
+        {"GET", "sms/{channel}", &gateway::on_sms},
+        {"POST", "sms/{channel}/{action}", &gateway::on_sms},
+        {"GET", "sms/{channel}/{action}", &gateway::on_sms},
+    });
+    return table;
+}
+
+server::first_answer gateway::on_healthz(http::request&, const path_params&) {
+    // Degraded: writes fail, so no case can be registered now.
+    if (health_.failing()) return http::error_response(503, "degraded: storage failing");
+    // A link down (an operator's bind): that short code reaches no one.
+    if (link_report_)
+        for (const auto& l : link_report_())
+            if (!l.up) return http::error_response(503, "degraded: " + l.name + ": " + l.detail);
+    return http::error_response(200, "ok");
+}
+
+server::first_answer gateway::on_ussd(http::request& req, const path_params& p) {
+    auto it = ussd_adapters_.find(p.at("channel"));
+    if (it == ussd_adapters_.end()) return http::error_response(404, "unknown USSD channel");
+    return handle_ussd(*it->second, std::move(req));
+}
+
+server::first_answer gateway::on_metrics(http::request& req, const path_params&) {
+    return server::rest_of_request([this, req = std::move(req)] { return handle_metrics(req); });
+}
+
+server::first_answer gateway::on_partner_api(http::request& req, const path_params&) {
+    return server::rest_of_request([this, req = std::move(req)] {
         auto r = handle_partner_api(req, *referrals_, *store_);
         r.headers.emplace_back("Cache-Control", "no-store");  // her number may be in it
         return r;
-    }
-    if (req.path.rfind(operator_api_prefix, 0) == 0) {
+    });
+}
+
+server::first_answer gateway::on_operator_api(http::request& req, const path_params&) {
+    return server::rest_of_request([this, req = std::move(req)] {
         auto r = handle_operator_api(req, *accounts_, *hotline_);
         r.headers.emplace_back("Cache-Control", "no-store");  // case files stay out of caches
         return r;
-    }
-    if (req.path == console_prefix || req.path.rfind(std::string(console_prefix) + "/", 0) == 0)
+    });
+}
+
+server::first_answer gateway::on_console(http::request& req, const path_params&) {
+    return server::rest_of_request([this, req = std::move(req)] {
         return serve_console_file(config_.console.directory, config_.console.chart_library, req);
-    const std::string sms_prefix = "/sms/";
-    if (req.path.rfind(sms_prefix, 0) == 0) {
-        std::string rest = req.path.substr(sms_prefix.size());
-        auto slash = rest.find('/');
-        std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
-        return handle_sms(rest.substr(0, slash), action, req);
-    }
-    return http::error_response(404, "not found");
+    });
+}
+
+server::first_answer gateway::on_sms(http::request& req, const path_params& p) {
+    auto action = p.find("action");
+    return server::rest_of_request([this, req = std::move(req), channel = p.at("channel"),
+                                    action = action == p.end() ? std::string() : action->second] {
+        return handle_sms(channel, action, req);
+    });
 }
 
 http::response gateway::handle_metrics(const http::request& req) {
-    if (req.method != "GET") return http::error_response(405, "method not allowed");
     // Operational data: for the monitoring agent on this host only.
     if (req.remote_address != "127.0.0.1" && req.remote_address != "::1")
         return http::error_response(403, "forbidden");
@@ -451,8 +487,6 @@ http::response gateway::handle_sms(const std::string& channel, const std::string
     auto it = sms_channels_.find(channel);
     if (it == sms_channels_.end()) return http::error_response(404, "unknown SMS channel");
     const sms_channel& ch = it->second;
-    if (req.method != "POST" && req.method != "GET")
-        return http::error_response(405, "method not allowed");
     if (!adapters::authenticate(req, ch.settings)) {
         spdlog::warn("sms/{}: callback refused: bad or missing credentials (from {})", channel,
                      req.remote_address);

@@ -17,6 +17,7 @@
 #include "adapters/ussd_adapter.hpp"
 #include "app/background.hpp"
 #include "app/config.hpp"
+#include "app/route_table.hpp"
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "common/phone.hpp"
@@ -137,8 +138,18 @@ class gateway {
     }
 
   private:
-    // What may block: every path but /healthz and the USSD callbacks.
-    http::response route(const http::request& req);
+    // Every path the gateway serves, relative to "/": each route runs on
+    // the I/O thread and answers at once (/healthz, a USSD hop the menu
+    // answers from memory, a refusal) or hands the rest to a worker.
+    using front_route = server::first_answer (gateway::*)(http::request&, const path_params&);
+    static const route_table<front_route>& front_routes();
+    server::first_answer on_healthz(http::request& req, const path_params& p);
+    server::first_answer on_ussd(http::request& req, const path_params& p);
+    server::first_answer on_metrics(http::request& req, const path_params& p);
+    server::first_answer on_partner_api(http::request& req, const path_params& p);
+    server::first_answer on_operator_api(http::request& req, const path_params& p);
+    server::first_answer on_console(http::request& req, const path_params& p);
+    server::first_answer on_sms(http::request& req, const path_params& p);
     server::first_answer handle_ussd(const adapters::ussd_adapter& adapter, http::request req);
     http::response handle_metrics(const http::request& req);
     http::response handle_sms(const std::string& channel, const std::string& action,

@@ -1,8 +1,11 @@
 #pragma once
 // One route table per API: method + path pattern -> one short function.
 // A pattern is segments separated by '/'; "{name}" matches any one
-// segment and hands it to the function. A path no pattern matches is 404;
-// a path some pattern matches but not with this method is 405 with Allow.
+// segment and hands it to the function; "{name...}", last, matches the
+// rest of the path (none or more segments, joined by '/'): where another
+// table takes over. The method "*" takes any method (that table tells 405
+// itself). A path no pattern matches is 404; a path some pattern matches
+// but not with this method is 405 with Allow.
 // The same table serves requests and tells tests (and the OpenAPI check)
 // which routes exist.
 #include <map>
@@ -48,7 +51,7 @@ class route_table {
             const auto& r = routes_[i];
             path_params params;
             if (!matches(patterns_[i], segments, params)) continue;
-            if (r.method == method) return matched{&r, std::move(params)};
+            if (r.method == method || r.method == "*") return matched{&r, std::move(params)};
             if (allow.find(r.method) == std::string::npos)
                 allow += (allow.empty() ? "" : ", ") + r.method;
         }
@@ -70,15 +73,26 @@ class route_table {
         }
         return out;
     }
+    static bool is_rest(const std::string& p) {
+        return p.size() > 5 && p.front() == '{' && p.compare(p.size() - 4, 4, "...}") == 0;
+    }
     static bool matches(const std::vector<std::string>& pattern,
                         const std::vector<std::string>& segments, path_params& params) {
-        if (pattern.size() != segments.size()) return false;
-        for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const bool rest = !pattern.empty() && is_rest(pattern.back());
+        const std::size_t fixed = rest ? pattern.size() - 1 : pattern.size();
+        if (rest ? segments.size() < fixed : segments.size() != fixed) return false;
+        for (std::size_t i = 0; i < fixed; ++i) {
             const auto& p = pattern[i];
             if (p.size() > 2 && p.front() == '{' && p.back() == '}')
                 params[p.substr(1, p.size() - 2)] = segments[i];
             else if (p != segments[i])
                 return false;
+        }
+        if (rest) {
+            std::string joined;
+            for (std::size_t i = fixed; i < segments.size(); ++i)
+                joined += (i == fixed ? "" : "/") + segments[i];
+            params[pattern.back().substr(1, pattern.back().size() - 5)] = joined;
         }
         return true;
     }

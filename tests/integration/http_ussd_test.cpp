@@ -68,8 +68,15 @@ TEST(HttpUssd, HealthAndRouting) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "ok\n");
     EXPECT_EQ(test::get(g.port, "/nope").status, 404);
-    EXPECT_EQ(test::get(g.port, "/ussd/africastalking").status, 405);
+    auto wrong_method = test::get(g.port, "/ussd/africastalking");
+    EXPECT_EQ(wrong_method.status, 405);
+    EXPECT_EQ(wrong_method.headers["allow"], "POST");
     EXPECT_EQ(test::post_form(g.port, "/ussd/unknown-aggregator", "a=b").status, 404);
+    EXPECT_EQ(test::post_form(g.port, "/ussd/africastalking/more", "a=b").status, 404);
+    EXPECT_EQ(test::post_form(g.port, "/healthz", "a=b").headers["allow"], "GET, HEAD");
+    // Below the API prefixes their own tables answer, in JSON.
+    auto api = test::get(g.port, "/api/partner/v1/nothing-here");
+    EXPECT_EQ(api.status, 401) << "the partner API asks who is calling first";
 }
 
 TEST(HttpUssd, KyrgyzSessionToRegisteredLegalAidCaseInOsh) {

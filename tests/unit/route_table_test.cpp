@@ -38,3 +38,20 @@ TEST(RouteTable, TellsNotFoundFromMethodNotAllowed) {
     EXPECT_EQ(std::get<table::unmatched>(wrong).allow, "GET, POST");
     EXPECT_EQ(std::get<table::unmatched>(routes.find("GET", "operators/aida")).allow, "PATCH");
 }
+
+TEST(RouteTable, TheRestOfAPathGoesToAnotherTable) {
+    const table mounts({{"GET", "healthz", 1},
+                        {"*", "api/partner/v1/{rest...}", 2},
+                        {"GET", "console/{file...}", 3}});
+    auto m = std::get<table::matched>(mounts.find("PATCH", "api/partner/v1/referrals/7"));
+    EXPECT_EQ(m.entry->handle, 2) << "any method: the partner table answers 405 itself";
+    EXPECT_EQ(m.params.at("rest"), "referrals/7");
+    auto console = std::get<table::matched>(mounts.find("GET", "console"));
+    EXPECT_EQ(console.params.at("file"), "") << "none or more segments";
+    EXPECT_EQ(std::get<table::matched>(mounts.find("GET", "console/js/app.js")).params.at("file"),
+              "js/app.js");
+    EXPECT_EQ(std::get<table::unmatched>(mounts.find("GET", "api/partner")).status, 404);
+    auto wrong = std::get<table::unmatched>(mounts.find("POST", "console/index.html"));
+    EXPECT_EQ(wrong.status, 405);
+    EXPECT_EQ(wrong.allow, "GET");
+}
