@@ -2,8 +2,10 @@
 // What the store keeps: the shared records (domain/records.hpp) and the
 // store's own: its error, reporting rows, outbox lanes, commit counts.
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/records.hpp"
@@ -52,21 +54,23 @@ inline case_record as_inserted(const new_case& c, long long id, const std::strin
 }
 
 // A status read from its column: a name none of the enum's is a corrupt row.
+template <class E>
+E stored_status(const std::string& column, std::optional<E> (*named)(std::string_view),
+                const char* what) {
+    if (auto s = named(column)) return *s;
+    throw store_error(std::string("unknown ") + what + " status in the store: " + column);
+}
 inline case_status stored_case_status(const std::string& column) {
-    if (auto s = domain::case_status_named(column)) return *s;
-    throw store_error("unknown case status in the store: " + column);
+    return stored_status(column, domain::case_status_named, "case");
 }
 inline referral_status stored_referral_status(const std::string& column) {
-    if (auto s = domain::referral_status_named(column)) return *s;
-    throw store_error("unknown referral status in the store: " + column);
+    return stored_status(column, domain::referral_status_named, "referral");
 }
 inline session_status stored_session_status(const std::string& column) {
-    if (auto s = domain::session_status_named(column)) return *s;
-    throw store_error("unknown session status in the store: " + column);
+    return stored_status(column, domain::session_status_named, "session");
 }
 inline message_status stored_message_status(const std::string& column) {
-    if (auto s = domain::message_status_named(column)) return *s;
-    throw store_error("unknown message status in the store: " + column);
+    return stored_status(column, domain::message_status_named, "message");
 }
 
 // Anonymous counts for the programme: one row per group.

@@ -59,6 +59,25 @@ class UssdService : public ::testing::Test {
         std::smatch m;
         return std::regex_search(text, m, std::regex("R-[0-9]{7}")) ? m.str() : "";
     }
+    // The presses 2, 3, 1 on a fresh number, uninterrupted: its first
+    // screen and its END.
+    std::pair<service::ussd_reply, service::ussd_reply> uninterrupted_walk() {
+        auto straight = dial("straight", "+996555000777");
+        auto first = straight.first();
+        straight.send("2");
+        straight.send("3");
+        return {first, straight.send("1")};
+    }
+    // A walk replayed after a restart made the case the uninterrupted one did.
+    void expect_same_case(const service::ussd_reply& r, const service::ussd_reply& expected) {
+        EXPECT_EQ(r.end, expected.end);
+        auto mine = db.find_case(reference_in(r.text));
+        auto theirs = db.find_case(reference_in(expected.text));
+        ASSERT_TRUE(mine && theirs) << r.text;
+        EXPECT_EQ(mine->language, "ru");
+        EXPECT_EQ(std::tie(mine->topic, mine->oblast, mine->consent, mine->language),
+                  std::tie(theirs->topic, theirs->oblast, theirs->consent, theirs->language));
+    }
 };
 
 }  // namespace
@@ -349,25 +368,12 @@ TEST_F(UssdService, RestartReplaysTheHopsTheStoreMissed) {
         req.text = text;
         batched.handle(req);  // these wait for the batch
     }
-    // The same presses, uninterrupted, on a fresh number.
-    auto straight = dial("straight", "+996555000777");
-    straight.first();
-    straight.send("2");
-    straight.send("3");
-    auto expected = straight.send("1");
+    const auto expected = uninterrupted_walk().second;
 
     // "Restart": the batch is lost; a new service reads the first hop's state.
     service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
     req.text = "2*3*1";
-    auto r = restarted.handle(req);
-    EXPECT_EQ(r.end, expected.end);
-    ASSERT_FALSE(reference_in(r.text).empty()) << r.text;
-    auto mine = db.find_case(reference_in(r.text));
-    auto theirs = db.find_case(reference_in(expected.text));
-    ASSERT_TRUE(mine && theirs);
-    EXPECT_EQ(mine->language, "ru");
-    EXPECT_EQ(std::tie(mine->topic, mine->oblast, mine->consent),
-              std::tie(theirs->topic, theirs->oblast, theirs->consent));
+    expect_same_case(restarted.handle(req), expected);
 }
 
 // Her first hop is written behind like a menu move: a restart that lost
@@ -385,22 +391,13 @@ TEST_F(UssdService, AFirstHopLostWithItsBatchIsReplayedFromNothing) {
         req.text = text;
         batched.handle(req);
     }
-    auto straight = dial("straight", "+996555000777");
-    EXPECT_EQ(straight.first().text, first.text);
-    straight.send("2");
-    straight.send("3");
-    auto expected = straight.send("1");
+    const auto [straight_first, expected] = uninterrupted_walk();
+    EXPECT_EQ(straight_first.text, first.text);
 
     // "Restart": the batch is lost, her first hop with it.
     service::ussd_service restarted{eng, db, phone_normalizer("KG", {"KG"}), clock, {}};
     req.text = "2*3*1";
-    auto r = restarted.handle(req);
-    EXPECT_EQ(r.end, expected.end);
-    auto mine = db.find_case(reference_in(r.text));
-    auto theirs = db.find_case(reference_in(expected.text));
-    ASSERT_TRUE(mine && theirs) << r.text;
-    EXPECT_EQ(std::tie(mine->topic, mine->oblast, mine->consent, mine->language),
-              std::tie(theirs->topic, theirs->oblast, theirs->consent, theirs->language));
+    expect_same_case(restarted.handle(req), expected);
 }
 
 // A first hop that offers to resume cannot be replayed from nothing (her
