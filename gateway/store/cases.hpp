@@ -18,8 +18,12 @@ class case_store {
     // the case stored by the first, whatever its reference. nullopt,
     // writing nothing, when another case already has `reference` (the
     // caller draws another).
-    virtual std::optional<case_record> create_case(const new_case& c, const std::string& reference,
-                                                   long long now) = 0;
+    std::optional<case_record> create_case(const new_case& c, const std::string& reference,
+                                           long long now) {
+        auto made = create_case_with(c, reference, now, {});
+        if (!made) return std::nullopt;
+        return std::move(made->record);
+    }
     // create_case and, in the same transaction, the case's first referral
     // with what that writes (referral_store::create_referral) and her
     // session's state after it: one commit and one fsync before her END,

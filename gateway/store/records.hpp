@@ -38,6 +38,13 @@ class store_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The session a case came from, as the store keeps it: by its lookup hash
+// ("" for none). `Database`: either backend's, which holds the key.
+template <class Database>
+std::string session_lookup(const Database& db, const new_case& c) {
+    return c.session_id.empty() ? std::string() : db.lookup_hash(c.session_id);
+}
+
 // A case as it reads back right after its insert: what it was given, its
 // id, code and time, and its session by the lookup hash the store keeps
 // instead of the key. Saves reading back (and unsealing) the row just written.

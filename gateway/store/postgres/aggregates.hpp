@@ -63,8 +63,6 @@ class pg_sessions : public virtual session_store {
 class pg_cases : public virtual case_store {
   public:
     explicit pg_cases(database& db) : db_(db) {}
-    std::optional<case_record> create_case(const new_case& c, const std::string& reference,
-                                           long long now) override;
     std::optional<created_case> create_case_with(const new_case& c, const std::string& reference,
                                                  long long now,
                                                  const written_with_case& with) override;

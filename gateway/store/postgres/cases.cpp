@@ -76,15 +76,11 @@ case_record read_case(const database& db, const pqxx::row& row) {
 
 namespace {
 
-// The session a case came from, as the store keeps it: by its lookup hash.
-std::string session_lookup(const database& db, const new_case& c) {
-    return c.session_id.empty() ? std::string() : db.lookup_hash(c.session_id);
-}
-
 // Inside a write: inserts the case; its id, or nothing when the event is
-// already stored or the reference taken.
+// already stored or the reference taken. `session`: session_lookup(db, c).
 std::optional<long long> put_case(database& db, unit& u, const new_case& c,
-                                  const std::string& reference, long long now) {
+                                  const std::string& reference, long long now,
+                                  const std::string& session) {
     auto inserted =
         u.exec(sql_insert_case, params()
                                     .set(":reference", reference)
@@ -104,7 +100,7 @@ std::optional<long long> put_case(database& db, unit& u, const new_case& c,
                                     .set(":created_at", now)
                                     .set(":notify_sms", c.notify_sms)
                                     .set(":phone_sealed", db.sealed(c.phone))
-                                    .set(":session_id", session_lookup(db, c))
+                                    .set(":session_id", session)
                                     .set(":needs_hotline", c.needs_hotline)
                                     .set(":sms_channel", c.sms_channel)
                                     .set(":transcript", db.sealed(c.transcript))
@@ -117,13 +113,6 @@ std::optional<long long> put_case(database& db, unit& u, const new_case& c,
 
 }  // namespace
 
-std::optional<case_record> pg_cases::create_case(const new_case& c, const std::string& reference,
-                                                 long long now) {
-    auto made = create_case_with(c, reference, now, {});
-    if (!made) return std::nullopt;
-    return std::move(made->record);
-}
-
 std::optional<created_case> pg_cases::create_case_with(const new_case& c,
                                                        const std::string& reference, long long now,
                                                        const written_with_case& with) {
@@ -131,9 +120,9 @@ std::optional<created_case> pg_cases::create_case_with(const new_case& c,
     return db_.write(
         __func__,
         [&](unit& u) -> std::optional<created_case> {
-            if (auto id = put_case(db_, u, c, reference, now)) {
-                created_case made{as_inserted(c, *id, reference, now, session_lookup(db_, c)),
-                                  true};
+            std::string session = session_lookup(db_, c);
+            if (auto id = put_case(db_, u, c, reference, now, session)) {
+                created_case made{as_inserted(c, *id, reference, now, std::move(session)), true};
                 if (with.referral) {
                     first_referral routed = *with.referral;
                     routed.referral.case_id = *id;

@@ -64,8 +64,6 @@ class sqlite_sessions : public virtual session_store {
 class sqlite_cases : public virtual case_store {
   public:
     explicit sqlite_cases(database& db) : db_(db) {}
-    std::optional<case_record> create_case(const new_case& c, const std::string& reference,
-                                           long long now) override;
     std::optional<created_case> create_case_with(const new_case& c, const std::string& reference,
                                                  long long now,
                                                  const written_with_case& with) override;

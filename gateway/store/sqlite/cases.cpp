@@ -83,14 +83,10 @@ std::optional<case_record> case_by_origin(database& db, const std::string& origi
     return read_case(db, st);
 }
 
-// The session a case came from, as the store keeps it: by its lookup hash.
-std::string session_lookup(const database& db, const new_case& c) {
-    return c.session_id.empty() ? std::string() : db.lookup_hash(c.session_id);
-}
-
 // Inside a write: inserts the case; false, writing nothing, when
-// `reference` is taken.
-bool put_case(database& db, const new_case& c, const std::string& reference, long long now) {
+// `reference` is taken. `session`: session_lookup(db, c).
+bool put_case(database& db, const new_case& c, const std::string& reference, long long now,
+              const std::string& session) {
     auto& taken = db.cached(sql_reference_taken);
     bind_param(taken, ":reference", reference);
     if (taken.executeStep()) return false;
@@ -112,7 +108,7 @@ bool put_case(database& db, const new_case& c, const std::string& reference, lon
     bind_param(st, ":created_at", now);
     bind_param(st, ":notify_sms", c.notify_sms);
     db.bind_sealed(st, ":phone_sealed", c.phone);
-    bind_param(st, ":session_id", session_lookup(db, c));
+    bind_param(st, ":session_id", session);
     bind_param(st, ":needs_hotline", c.needs_hotline);
     bind_param(st, ":sms_channel", c.sms_channel);
     db.bind_sealed(st, ":transcript", c.transcript);
@@ -125,13 +121,6 @@ bool put_case(database& db, const new_case& c, const std::string& reference, lon
 
 }  // namespace
 
-std::optional<case_record> sqlite_cases::create_case(const new_case& c,
-                                                     const std::string& reference, long long now) {
-    auto made = create_case_with(c, reference, now, {});
-    if (!made) return std::nullopt;
-    return std::move(made->record);
-}
-
 std::optional<created_case> sqlite_cases::create_case_with(const new_case& c,
                                                            const std::string& reference,
                                                            long long now,
@@ -142,9 +131,10 @@ std::optional<created_case> sqlite_cases::create_case_with(const new_case& c,
         [&](unit_tx& tx) -> std::optional<created_case> {
             if (auto stored = case_by_origin(db_, c.origin_key))  // a retry
                 return created_case{std::move(*stored), false};
-            if (!put_case(db_, c, reference, now)) return std::nullopt;
+            std::string session = session_lookup(db_, c);
+            if (!put_case(db_, c, reference, now, session)) return std::nullopt;
             created_case made{
-                as_inserted(c, db_.last_insert_id(), reference, now, session_lookup(db_, c)), true};
+                as_inserted(c, db_.last_insert_id(), reference, now, std::move(session)), true};
             if (with.referral) {
                 first_referral routed = *with.referral;
                 routed.referral.case_id = made.record.id;
