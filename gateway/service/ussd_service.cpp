@@ -357,10 +357,8 @@ ussd_reply ussd_service::hop(const ussd_request& req, live_session& s) {
             // item instead of "start again"), an action, or an END (the
             // store answers its retry).
             const bool replayable = !r.end && s.resume_from.empty() && !s.write_now;
-            const bool behind = replayable && settings_.session_flush.count() > 0 &&
-                                !settings_.shared_store && !req.caller_flushes;
             s.write_now = !req.caller_flushes && !replayable;
-            persist(s, r.end, /*must_store=*/!behind, req.caller_flushes);
+            persist(s, r.end, /*must_store=*/true, req.caller_flushes);
             if (r.end) forget(s);  // over: the store answers any retry
             return r;
         }
@@ -635,11 +633,13 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
         s.language_to_remember.clear();     // or drops the session when it cannot
         return;
     }
+    bool through = false;
     try {
         const long long now_ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
                 .count();
         if (settings_.session_flush.count() == 0 || s.write_now || settings_.shared_store) {
+            through = true;
             s.write_now = false;
             long long never = 0;  // the write-behind interval starts with the first write
             last_flush_ms_.compare_exchange_strong(never, now_ms);
@@ -656,7 +656,7 @@ void ussd_service::persist(live_session& s, bool finished, bool must_store, bool
             flush_sessions();
         }
     } catch (const store::store_error& e) {
-        if (must_store) throw;
+        if (must_store && through) throw;
         // The session goes on from memory; the store keeps an older state
         // with its inputs, onto which a restart replays the rest.
         spdlog::warn("ussd: session state not saved: {}", e.what());

@@ -136,6 +136,10 @@ class ussd_service {
     ussd_reply in_all_languages(const menu::engine& engine, const std::string& ui_key) const;
     ussd_reply refuse_foreign_number(const menu::engine& engine, const ussd_request& req) const;
     ussd_reply resume_offer(const live_session& s, const std::string& error) const;
+    // Writes her state through, or queues it for the write-behind batch
+    // (deferred: the caller flushes). must_store: a write-through that
+    // fails throws (she hears so); a batch that fails is only logged, the
+    // store keeping an older state onto which a restart replays the rest.
     void persist(live_session& s, bool finished, bool must_store = false, bool deferred = false);
     store::session_record record_of(const live_session& s, bool finished) const;
     store::session_record record_of(const live_session& s, const menu::session_state& state,
