@@ -359,8 +359,8 @@ server::first_answer gateway::handle_first(http::request req) {
             return too_many(per_ip_.retry_after(req.remote_address, now), "from this address");
         }
     }
-    // No route has an empty segment: "/sms/kannel//" is not "/sms/kannel".
-    if (req.path.find("//") != std::string::npos) return http::error_response(404, "not found");
+    // The table's paths are relative to "/" (an origin-form target).
+    if (req.path.rfind('/', 0) != 0) return http::error_response(404, "not found");
     auto found = front_routes().find(req.method, req.path.substr(1));
     if (auto* miss = std::get_if<route_table<front_route>::unmatched>(&found)) {
         if (miss->status == 404) return http::error_response(404, "not found");
@@ -373,16 +373,21 @@ server::first_answer gateway::handle_first(http::request req) {
 }
 
 const route_table<gateway::front_route>& gateway::front_routes() {
+    // A mount: the prefix (as its API names it) and the rest of the path.
+    auto below = [](std::string prefix, const char* rest) {
+        if (prefix.back() != '/') prefix += '/';
+        return prefix.substr(1) + rest;
+    };
     static const route_table<front_route> table({
         {"GET", "healthz", &gateway::on_healthz},
         {"HEAD", "healthz", &gateway::on_healthz},
         {"POST", "ussd/{channel}", &gateway::on_ussd},
         {"GET", "metrics", &gateway::on_metrics},
         // Their own tables answer 404 and 405 (in JSON) below these.
-        {"*", "api/partner/v1/{rest...}", &gateway::on_partner_api},
-        {"*", "api/operator/v1/{rest...}", &gateway::on_operator_api},
-        {"GET", "console/{file...}", &gateway::on_console},
-        {"HEAD", "console/{file...}", &gateway::on_console},
+        {"*", below(partner_api_prefix, "{rest...}"), &gateway::on_partner_api},
+        {"*", below(operator_api_prefix, "{rest...}"), &gateway::on_operator_api},
+        {"GET", below(console_prefix, "{file...}"), &gateway::on_console},
+        {"HEAD", below(console_prefix, "{file...}"), &gateway::on_console},
         // Aggregators call with either method (Kannel: GET).
         {"POST", "sms/{channel}", &gateway::on_sms},
         {"GET", "sms/{channel}", &gateway::on_sms},

@@ -4,8 +4,10 @@
 // segment and hands it to the function; "{name...}", last, matches the
 // rest of the path (none or more segments, joined by '/'): where another
 // table takes over. The method "*" takes any method (that table tells 405
-// itself). A path no pattern matches is 404; a path some pattern matches
-// but not with this method is 405 with Allow.
+// itself). A path no pattern matches is 404, and so is one with an empty
+// segment ("cases//R-1", "/cases": no route names one; a trailing '/' is
+// the same path); a path some pattern matches but not with this method is
+// 405 with Allow.
 // The same table serves requests and tells tests (and the OpenAPI check)
 // which routes exist.
 #include <map>
@@ -45,6 +47,8 @@ class route_table {
     // `path` relative to the prefix, without query.
     std::variant<matched, unmatched> find(const std::string& method,
                                           const std::string& path) const {
+        if (path.find("//") != std::string::npos || (!path.empty() && path.front() == '/'))
+            return unmatched{404, ""};
         const auto segments = split(path);
         std::string allow;
         for (std::size_t i = 0; i < routes_.size(); ++i) {

@@ -73,6 +73,7 @@ TEST(HttpUssd, HealthAndRouting) {
     EXPECT_EQ(wrong_method.headers["allow"], "POST");
     EXPECT_EQ(test::post_form(g.port, "/ussd/unknown-aggregator", "a=b").status, 404);
     EXPECT_EQ(test::post_form(g.port, "/ussd/africastalking/more", "a=b").status, 404);
+    EXPECT_EQ(test::get(g.port, "xhealthz").status, 404) << "a path starts with '/'";
     EXPECT_EQ(test::post_form(g.port, "/healthz", "a=b").headers["allow"], "GET, HEAD");
     // Below the API prefixes their own tables answer, in JSON.
     auto api = test::get(g.port, "/api/partner/v1/nothing-here");

@@ -27,7 +27,8 @@ TEST(RouteTable, FindsTheRouteAndItsParameters) {
 }
 
 TEST(RouteTable, TellsNotFoundFromMethodNotAllowed) {
-    for (const char* path : {"", "nothing", "cases", "cases/R-1/claim/more", "partners/x"}) {
+    for (const char* path : {"", "nothing", "cases", "cases/R-1/claim/more", "partners/x",
+                             "cases//claim", "/partners", "partners//"}) {
         auto miss = routes.find("GET", path);
         ASSERT_TRUE(std::holds_alternative<table::unmatched>(miss)) << path;
         EXPECT_EQ(std::get<table::unmatched>(miss).status, 404) << path;
