@@ -1,7 +1,8 @@
 #pragma once
 // Where a case is with the hotline, a referral with its partner, a menu
-// session with her and a message in the outbox: enums inside the gateway, their names only where
-// they leave it (the store's columns, JSON, CSV, the audit trail, logs).
+// session with her and a message in the outbox: enums inside the gateway,
+// their names only where they leave it (the store's columns, JSON, CSV,
+// the audit trail, logs).
 #include <optional>
 #include <ostream>
 #include <string>
